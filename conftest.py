@@ -1,0 +1,3 @@
+"""Every test in the workspace gets the real-server fixtures of govbus_kit.testing."""
+
+pytest_plugins = ["govbus_kit.testing"]

@@ -1,0 +1,231 @@
+"""The HTTP gateway: authentication, authorisation, validation, translation to bus requests.
+
+No business rules and no database: a route checks who calls, builds the contract model from
+the request and forwards it; the service decides on whose data the caller may act.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from faststream.nats import NatsBroker
+from pydantic import ValidationError
+
+from govbus_contracts.envelope import Principal, new_id
+from govbus_contracts.errors import ErrorBody, ErrorCode, ErrorReply, GovbusError
+from govbus_contracts.registry import CommandSpec, ServiceContract, all_contracts
+from govbus_gateway.auth import Authenticator
+from govbus_gateway.limits import BodySizeLimit, RateLimiter
+from govbus_gateway.routes import all_routes
+from govbus_gateway.routing import Route
+from govbus_kit.bus import make_broker, request
+from govbus_kit.logging import get_logger
+from govbus_kit.settings import Settings
+
+log = get_logger("govbus.gateway")
+
+STATUS = {
+    ErrorCode.validation_failed: 422,
+    ErrorCode.unauthenticated: 401,
+    ErrorCode.forbidden: 403,
+    ErrorCode.not_found: 404,
+    ErrorCode.conflict: 409,
+    ErrorCode.invalid_transition: 409,
+    ErrorCode.deadline_passed: 409,
+    ErrorCode.idempotency_key_reused: 422,
+    ErrorCode.payload_too_large: 413,
+    ErrorCode.rate_limited: 429,
+    ErrorCode.unavailable: 503,
+    ErrorCode.timeout: 504,
+    ErrorCode.internal: 500,
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorReply, "description": "error with a stable code"}
+    for status in (401, 403, 404, 409, 422, 429, 504)
+}
+
+
+def error_response(exc: GovbusError, request_id: str | None = None) -> JSONResponse:
+    headers = {"X-Request-Id": request_id} if request_id else {}
+    if exc.code is ErrorCode.rate_limited and "retry_after" in exc.details:
+        headers["Retry-After"] = str(exc.details["retry_after"])
+    return JSONResponse(exc.to_reply().model_dump(mode="json"),
+                        status_code=STATUS.get(exc.code, 500), headers=headers)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    secret: str | None = None,
+    routes: list[Route] | None = None,
+    contracts: list[ServiceContract] | None = None,
+    broker: NatsBroker | None = None,
+) -> FastAPI:
+    """The gateway application. ``routes`` and ``contracts`` add to the office's own."""
+    authenticator = Authenticator(
+        secret=secret if secret is not None else (
+            settings.jwt_secret.get_secret_value() if settings.jwt_secret else None),
+        jwks_url=settings.jwt_jwks_url, issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    table = [*all_routes(), *(routes or [])]
+    known = {c.name: c for c in [*all_contracts(), *(contracts or [])]}
+    limiter = RateLimiter(settings.public_rate_limit_per_minute)
+    bus = broker or make_broker(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await bus.connect()
+        log.info("gateway_started", routes=len(table))
+        try:
+            yield
+        finally:
+            await bus.stop()
+
+    app = FastAPI(
+        title="govbus gateway",
+        version="1",
+        description=(
+            "HTTP edge of govbus, the message bus of a government general office (政府办公室). "
+            "Staff authenticate with a bearer JWT (roles and department in its claims); the "
+            "public reaches only the routes marked public. Every route's operationId is the "
+            "command or query it forwards. Idempotency-Key on a POST makes a retry return the "
+            "first result. Errors: {error: {code, message, details}}."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.bus = bus
+
+    @app.middleware("http")
+    async def request_ids(request: Request, call_next: Callable[[Request], Awaitable[Response]]
+                          ) -> Response:
+        request_id = request.headers.get("x-request-id") or new_id()
+        request.state.request_id = request_id
+        with structlog.contextvars.bound_contextvars(request_id=request_id,
+                                                     path=request.url.path):
+            response = await call_next(request)
+        response.headers["X-Request-Id"] = request_id
+        return response
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
+
+    @app.exception_handler(GovbusError)
+    async def on_error(request: Request, exc: GovbusError) -> JSONResponse:
+        return error_response(exc, getattr(request.state, "request_id", None))
+
+    @app.get("/healthz", operation_id="healthz", tags=["operations"])
+    async def healthz() -> JSONResponse:
+        """Whether the gateway, the bus and each service answer."""
+        bus_ok = bus._connection is not None and bool(getattr(bus._connection, "is_connected", False))
+
+        async def ask(contract: ServiceContract) -> tuple[str, dict[str, Any]]:
+            try:
+                reply = await request(bus, contract.health, {}, timeout=2.0)
+                return contract.name, reply
+            except GovbusError as exc:
+                return contract.name, {"status": "down", "error": exc.code.value}
+
+        answers = dict(await asyncio.gather(*(ask(c) for c in known.values()))) if bus_ok else {
+            name: {"status": "down", "error": "bus unreachable"} for name in known}
+        healthy = bus_ok and all(a.get("status") == "ok" for a in answers.values())
+        body = {"status": "ok" if healthy else "degraded", "gateway": "ok",
+                "bus": "ok" if bus_ok else "down", "services": answers}
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    for r in table:
+        _mount(app, r, authenticator, limiter, settings)
+    return app
+
+
+def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLimiter,
+           settings: Settings) -> None:
+    spec = r.spec
+    model = spec.request
+    is_command = isinstance(spec, CommandSpec)
+
+    async def endpoint(request: Request) -> JSONResponse:
+        request_id = request.state.request_id
+        principal = await authenticator.principal(request.headers.get("authorization"))
+        if r.public:
+            if principal is None or not principal.roles:
+                wait = limiter.take(request.client.host if request.client else "unknown")
+                if wait:
+                    raise GovbusError(ErrorCode.rate_limited, "too many requests; slow down",
+                                      retry_after=wait)
+            principal = principal or Principal.anonymous()
+        else:
+            if principal is None:
+                raise GovbusError(ErrorCode.unauthenticated, "this route needs a bearer token")
+            if not principal.roles.intersection(r.roles):
+                raise GovbusError(ErrorCode.forbidden, "your role may not do this",
+                                  needs=sorted(r.roles))
+        data = await _input(request, model)
+        try:
+            payload = model.model_validate(data)
+        except ValidationError as exc:
+            raise GovbusError(ErrorCode.validation_failed, "the request is not valid", problems=[
+                {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
+                for e in exc.errors(include_url=False, include_input=False)]) from exc
+        message_id = request.headers.get("idempotency-key") if is_command else None
+        if message_id is not None and not 8 <= len(message_id) <= 200:
+            raise GovbusError(ErrorCode.validation_failed,
+                              "Idempotency-Key must have 8 to 200 characters")
+        reply = await request_bus(request.app.state.bus, spec, payload.model_dump(mode="json"),
+                                  principal, message_id, request_id,
+                                  settings.request_timeout_seconds)
+        return JSONResponse(reply, status_code=r.status)
+
+    extra: dict[str, Any] = {}
+    if r.method != "GET":
+        extra["openapi_extra"] = {"requestBody": {"required": True, "content": {
+            "application/json": {"schema": model.model_json_schema(
+                ref_template="#/components/schemas/{model}")}}}}
+    app.add_api_route(
+        "/api/v1" + r.path, endpoint, methods=[r.method], operation_id=r.operation_id,
+        summary=r.summary or spec.summary.strip().split("\n")[0] or r.operation_id,
+        tags=list(r.tags), status_code=r.status,
+        responses={r.status: {"model": spec.reply}, **ERROR_RESPONSES}, **extra,
+    )
+
+
+async def request_bus(bus: NatsBroker, spec: Any, payload: dict[str, Any], principal: Principal,
+                      message_id: str | None, correlation_id: str, timeout: float
+                      ) -> dict[str, Any]:
+    return await request(bus, spec, payload, principal=principal, message_id=message_id,
+                         correlation_id=correlation_id, timeout=timeout)
+
+
+async def _input(request: Request, model: type[Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if request.method in ("POST", "PUT", "DELETE"):
+        raw = await request.body()
+        if raw:
+            try:
+                body = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise GovbusError(ErrorCode.validation_failed, f"body is not JSON: {exc}") from exc
+            if not isinstance(body, dict):
+                raise GovbusError(ErrorCode.validation_failed, "body must be a JSON object")
+            data.update(body)
+    else:
+        fields = getattr(model, "model_fields", {})
+        for key in request.query_params:
+            values = request.query_params.getlist(key)
+            annotation = str(fields[key].annotation) if key in fields else ""
+            data[key] = values if ("list" in annotation or "tuple" in annotation) else values[-1]
+    for key, value in request.path_params.items():
+        if key in data and data[key] != value:
+            raise GovbusError(ErrorCode.validation_failed,
+                              f"{key} in the path and in the body differ")
+        data[key] = value
+    return data
+
+
+__all__ = ["ErrorBody", "create_app", "error_response"]

@@ -1,0 +1,51 @@
+"""Routes as data: each forwards one command or query of a contract.
+
+    Route(REGISTER_INCOMING, "POST", "/documents/incoming", roles={"registrar"}, status=201)
+    Route(SIGN_OFF_OUTGOING, "POST", "/documents/outgoing/{id}/sign-off", roles={"signer"})
+
+Path parameters and the JSON body (POST) or the query string (GET) together make the
+command or query model; the operationId is the command's or query's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from govbus_contracts.registry import CommandSpec, QuerySpec
+
+
+@dataclass(frozen=True)
+class Route:
+    spec: CommandSpec | QuerySpec
+    method: Literal["GET", "POST", "PUT", "DELETE"]
+    path: str  # below /api/v1
+    roles: frozenset[str] = field(default_factory=frozenset)
+    public: bool = False  # citizens without an account may call it (rate-limited)
+    status: int = 200
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.public and not self.roles:
+            raise ValueError(f"route {self.method} {self.path} needs roles or public=True")
+        if not self.path.startswith(f"/{self.spec.service}/"):
+            raise ValueError(f"route {self.path} must live under /{self.spec.service}/")
+
+    @property
+    def operation_id(self) -> str:
+        return self.spec.name
+
+    @property
+    def is_command(self) -> bool:
+        return isinstance(self.spec, CommandSpec)
+
+
+def route(spec: CommandSpec | QuerySpec, method: Literal["GET", "POST", "PUT", "DELETE"],
+          path: str, *, roles: set[str] | frozenset[str] | None = None, public: bool = False,
+          status: int | None = None, summary: str = "", **extra: Any) -> Route:
+    return Route(
+        spec, method, path, frozenset(roles or ()), public,
+        status or (201 if method == "POST" and extra.get("creates") else 200),
+        summary, tuple(extra.get("tags", (spec.service,))),
+    )

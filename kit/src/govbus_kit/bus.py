@@ -1,0 +1,93 @@
+"""The broker: FastStream's NatsBroker, event publication with acknowledgement, requests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from faststream.nats import NatsBroker
+from nats.js.api import PubAck
+
+from govbus_contracts.envelope import H_PRINCIPAL, H_STATUS, Principal, new_id
+from govbus_contracts.errors import ErrorCode, ErrorReply, GovbusError
+from govbus_contracts.envelope import H_CORRELATION, H_ID
+from govbus_contracts.registry import CommandSpec, QuerySpec
+from govbus_kit.settings import Settings
+
+
+def make_broker(settings: Settings, url: str | None = None, **kwargs: Any) -> NatsBroker:
+    servers = (url or settings.nats_url or "nats://127.0.0.1:4222").split(",")
+    auth: dict[str, Any] = {}
+    if settings.nats_creds:
+        auth["user_credentials"] = str(settings.nats_creds)
+    elif settings.nats_user:
+        auth["user"] = settings.nats_user
+        auth["password"] = (
+            settings.nats_password.get_secret_value() if settings.nats_password else None
+        )
+    return NatsBroker(
+        servers,
+        max_reconnect_attempts=-1,  # keep trying: a broker restart must not end a service
+        reconnect_time_wait=0.5,
+        logger=None,
+        **auth,
+        **kwargs,
+    )
+
+
+async def publish_entry(broker: NatsBroker, entry: dict[str, Any], timeout: float = 5.0) -> PubAck:
+    """Publish one outbox entry to its stream; returns the stream's acknowledgement.
+
+    Raises when the stream does not acknowledge (server down, no stream, timeout): the
+    entry then stays in the outbox for the sweeper.
+    """
+    ack: PubAck = await broker.publish(
+        entry["data"].encode(),
+        entry["subject"],
+        headers=dict(entry["headers"]),
+        stream=entry["stream"],
+        timeout=timeout,
+    )
+    return ack
+
+
+async def request(
+    broker: NatsBroker,
+    spec: CommandSpec | QuerySpec,
+    payload: dict[str, Any] | bytes,
+    *,
+    principal: Principal | None = None,
+    message_id: str | None = None,
+    correlation_id: str | None = None,
+    timeout: float = 5.0,
+) -> dict[str, Any]:
+    """Ask a service and return its reply as JSON; an error reply raises ``GovbusError``."""
+    from faststream.exceptions import FastStreamException
+    from nats.errors import NoRespondersError, TimeoutError as NatsTimeout
+
+    message_id = message_id or new_id()
+    headers = {
+        H_ID: message_id,
+        H_CORRELATION: correlation_id or message_id,
+        "content-type": "application/json",
+    }
+    if principal is not None:
+        headers[H_PRINCIPAL] = principal.model_dump_json()
+    body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+    try:
+        msg = await broker.request(body, spec.subject, headers=headers, timeout=timeout)
+    except NoRespondersError as exc:
+        raise GovbusError(
+            ErrorCode.unavailable, f"service {spec.service} is not running", subject=spec.subject
+        ) from exc
+    except (TimeoutError, NatsTimeout) as exc:
+        raise GovbusError(
+            ErrorCode.timeout, f"service {spec.service} did not answer in {timeout}s",
+            subject=spec.subject,
+        ) from exc
+    except FastStreamException as exc:  # pragma: no cover - defensive
+        raise GovbusError(ErrorCode.unavailable, str(exc)) from exc
+    data: dict[str, Any] = json.loads(msg.body or b"{}")
+    if (msg.headers or {}).get(H_STATUS) == "error" or ("error" in data and len(data) == 1):
+        raise GovbusError.from_reply(ErrorReply.model_validate(data))
+    return data

@@ -1,0 +1,397 @@
+"""The ``govbus`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import signal
+import sys
+import time
+from contextlib import suppress
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from govbus_kit.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="govbus: the office's services on a NATS bus.")
+infra_app = typer.Typer(no_args_is_help=True, help="Local NATS and FerretDB under ./var.")
+streams_app = typer.Typer(no_args_is_help=True, help="JetStream streams.")
+contracts_app = typer.Typer(no_args_is_help=True, help="Message contracts.")
+events_app = typer.Typer(no_args_is_help=True, help="Events on the bus.")
+dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters (stream GOV_DLQ).")
+app.add_typer(infra_app, name="infra")
+app.add_typer(streams_app, name="streams")
+app.add_typer(contracts_app, name="contracts")
+app.add_typer(events_app, name="events")
+app.add_typer(dlq_app, name="dlq")
+
+
+def _settings() -> Settings:
+    from govbus_kit.logging import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _local(settings: Settings) -> Any:
+    from govbus_kit.infra import LocalServers
+
+    return LocalServers(root=settings.var_dir.resolve(), bin_dir=settings.bin_dir.resolve(),
+                        nats_port=settings.local_nats_port, mongo_port=settings.local_mongo_port)
+
+
+def _say(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def jwt_secret(settings: Settings) -> str:
+    """The HS256 secret: configured, or one made for this machine under var/ (local use)."""
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    path = settings.var_dir / "jwt-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _contracts(services: list[Any]) -> list[Any]:
+    from govbus_contracts.registry import all_contracts
+
+    found = {c.name: c for c in all_contracts()}
+    for service in services:
+        found.setdefault(service.name, service.contract)
+    return [found[name] for name in sorted(found)]
+
+
+async def _sync(settings: Settings, contracts: list[Any]) -> None:
+    import nats
+
+    from govbus_kit.streams import sync_streams
+
+    nc = await nats.connect(settings.nats_url or "nats://127.0.0.1:4222")
+    try:
+        for change in await sync_streams(nc.jetstream(), contracts, settings):
+            _say(f"stream {change.name}: {change.action}")
+    finally:
+        await nc.close()
+
+
+# --- run ---------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    services: Annotated[list[str] | None, typer.Argument(
+        help="service names (entry points in group govbus.services) or module:attribute; "
+             "none: every installed service")] = None,
+    gateway: Annotated[bool, typer.Option(help="also serve the HTTP gateway")] = True,
+) -> None:
+    """Run services (and the gateway) in this process; Ctrl-C stops everything cleanly."""
+    settings = _settings()
+    from govbus_kit import plugins
+
+    loaded = plugins.load_all(services or None)
+    local = None
+    if not settings.nats_url or not settings.mongo_url:
+        local = _local(settings)
+        _say(f"starting local NATS (JetStream) and FerretDB under {settings.var_dir}/ ...")
+        local.start()
+        settings = settings.model_copy(update={
+            "nats_url": settings.nats_url or local.nats_url,
+            "mongo_url": settings.mongo_url or local.mongo_url,
+        })
+        _say(f"  NATS    {settings.nats_url}\n  MongoDB {settings.mongo_url} (FerretDB)")
+    try:
+        asyncio.run(_run(settings, loaded, gateway))
+    finally:
+        if local is not None:
+            _say("stopping local servers ...")
+            local.stop()
+
+
+async def _run(settings: Settings, services: list[Any], with_gateway: bool) -> None:
+    from govbus_kit.runtime import Host
+
+    await _sync(settings, _contracts(services))
+    host = Host(services, settings)
+    await host.start()
+    _say("services: " + (", ".join(s.name for s in services) or "none installed"))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    server = None
+    serving: asyncio.Task[None] | None = None
+    if with_gateway:
+        import uvicorn
+
+        from govbus_gateway.app import create_app
+
+        api = create_app(settings, secret=jwt_secret(settings))
+        server = uvicorn.Server(uvicorn.Config(
+            api, host=settings.gateway_host, port=settings.gateway_port, log_level="warning",
+            lifespan="on"))
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        serving = asyncio.create_task(server.serve())
+        _say(f"gateway: http://{settings.gateway_host}:{settings.gateway_port} "
+             f"(docs at /docs; a token: govbus token --role admin)")
+    _say("running; Ctrl-C stops")
+    await stop.wait()
+    _say("stopping ...")
+    if server is not None and serving is not None:
+        server.should_exit = True
+        with suppress(Exception):
+            await serving
+    await host.stop()
+
+
+@app.command()
+def gateway() -> None:
+    """Serve only the HTTP gateway (services run elsewhere)."""
+    import uvicorn
+
+    from govbus_gateway.app import create_app
+
+    settings = _settings()
+    uvicorn.run(create_app(settings, secret=jwt_secret(settings) if not settings.jwt_jwks_url
+                           else None),
+                host=settings.gateway_host, port=settings.gateway_port, log_level="warning")
+
+
+@app.command()
+def health(service: str, timeout: float = 2.0) -> None:
+    """Ask a service whether it is healthy (exit 0 if it is): for exec probes."""
+    settings = _settings()
+
+    async def ask() -> dict[str, Any]:
+        from govbus_contracts.registry import ServiceContract
+        from govbus_kit.bus import make_broker, request
+
+        broker = make_broker(settings)
+        await broker.connect()
+        try:
+            return await request(broker, ServiceContract(service).health, {}, timeout=timeout)
+        finally:
+            await broker.stop()
+
+    try:
+        reply = asyncio.run(ask())
+    except Exception as exc:
+        typer.echo(f"{service}: {exc}")
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps(reply, ensure_ascii=False))
+    raise typer.Exit(0 if reply.get("status") == "ok" else 1)
+
+
+# --- infra -------------------------------------------------------------------------
+
+
+@infra_app.command("up")
+def infra_up() -> None:
+    """Start the local NATS and FerretDB (kept running)."""
+    settings = _settings()
+    local = _local(settings)
+    local.start()
+    asyncio.run(_sync(settings.model_copy(update={"nats_url": local.nats_url}), _contracts([])))
+    _infra_status(local)
+
+
+@infra_app.command("down")
+def infra_down() -> None:
+    """Stop the local servers (data stays under ./var)."""
+    local = _local(_settings())
+    local.stop()
+    _infra_status(local)
+
+
+@infra_app.command("status")
+def infra_status() -> None:
+    _infra_status(_local(_settings()))
+
+
+def _infra_status(local: Any) -> None:
+    for name, status in local.status().items():
+        state = f"running (pid {status.pid})" if status.running else "stopped"
+        typer.echo(f"{name:10} {state:24} {status.url}  log: {status.log}")
+
+
+# --- streams, contracts ------------------------------------------------------------
+
+
+@streams_app.command("sync")
+def streams_sync(services: Annotated[list[str] | None, typer.Argument()] = None) -> None:
+    """Create or update the streams of every contract (and of the named plugins)."""
+    from govbus_kit import plugins
+
+    settings = _settings()
+    asyncio.run(_sync(settings, _contracts(plugins.load_all(services) if services else [])))
+
+
+def _schemas_dir() -> Path:
+    here = Path.cwd()
+    for base in (here, *here.parents):
+        if (base / "contracts" / "schemas").is_dir():
+            return base / "contracts" / "schemas"
+    raise typer.BadParameter("run this in the govbus repository (contracts/schemas not found)")
+
+
+@contracts_app.command("export")
+def contracts_export(
+    check: Annotated[bool, typer.Option(help="only check that the export is up to date")] = False,
+) -> None:
+    """Write JSON Schema of every message and the AsyncAPI document to contracts/schemas/."""
+    from govbus_contracts.export import check_against_committed, stale_files, write_export
+    from govbus_contracts.registry import all_contracts
+
+    directory = _schemas_dir()
+    if check:
+        breaking = check_against_committed(all_contracts(), directory)
+        stale = stale_files(all_contracts(), directory)
+        for path, problems in breaking.items():
+            for problem in problems:
+                typer.echo(f"incompatible: {path}: {problem}")
+        for path in stale:
+            typer.echo(f"stale: {path}")
+        raise typer.Exit(1 if breaking or stale else 0)
+    try:
+        written = write_export(all_contracts(), directory)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"wrote {len(written)} files to {directory}")
+
+
+# --- events, dlq -------------------------------------------------------------------
+
+
+@events_app.command("tail")
+def events_tail(
+    subject: Annotated[str, typer.Argument(help="e.g. gov.documents.evt.> ")] = "gov.*.evt.>",
+    history: Annotated[int, typer.Option(help="also show the last N stored messages")] = 0,
+) -> None:
+    """Print events as they arrive (headers and body), until Ctrl-C."""
+    settings = _settings()
+
+    async def tail() -> None:
+        import nats
+        from nats.js.api import DeliverPolicy
+
+        nc = await nats.connect(settings.nats_url or "nats://127.0.0.1:4222")
+        js = nc.jetstream()
+
+        async def show(msg: Any) -> None:
+            headers = msg.headers or {}
+            typer.echo(json.dumps({
+                "subject": msg.subject, "id": headers.get("ce-id"),
+                "time": headers.get("ce-time"), "correlation": headers.get("ce-correlationid"),
+                "data": json.loads(msg.data or b"null"),
+            }, ensure_ascii=False))
+            with suppress(Exception):
+                await msg.ack()
+
+        policy = DeliverPolicy.LAST_PER_SUBJECT if history else DeliverPolicy.NEW
+        sub = await js.subscribe(subject, cb=show, ordered_consumer=True, deliver_policy=policy)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await sub.unsubscribe()
+        await nc.close()
+
+    asyncio.run(tail())
+
+
+@dlq_app.command("list")
+def dlq_list(limit: int = 100, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Dead letters: id, original subject, consumer, tries, error."""
+    settings = _settings()
+
+    async def go() -> None:
+        import nats
+
+        from govbus_kit.dlq import list_dead_letters
+
+        nc = await nats.connect(settings.nats_url or "nats://127.0.0.1:4222")
+        try:
+            letters = await list_dead_letters(nc.jetstream(), limit)
+        finally:
+            await nc.close()
+        for letter in letters:
+            if as_json:
+                typer.echo(json.dumps({
+                    "id": letter.id, "subject": letter.subject, "consumer": letter.consumer,
+                    "event_id": letter.event_id, "deliveries": letter.deliveries,
+                    "at": letter.at, "error": letter.error,
+                }, ensure_ascii=False))
+            else:
+                typer.echo(f"{letter.id:>6}  {letter.at[:19]}  {letter.consumer:24} "
+                           f"{letter.subject}  tries={letter.deliveries}  {letter.error[:120]}")
+        if not letters and not as_json:
+            typer.echo("no dead letters")
+
+    asyncio.run(go())
+
+
+@dlq_app.command("replay")
+def dlq_replay(dead_letter_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Publish a dead letter again on its original subject and remove it from GOV_DLQ."""
+    settings = _settings()
+
+    async def go() -> None:
+        import nats
+
+        from govbus_kit.dlq import replay
+
+        nc = await nats.connect(settings.nats_url or "nats://127.0.0.1:4222")
+        try:
+            letter = await replay(nc.jetstream(), dead_letter_id)
+        finally:
+            await nc.close()
+        typer.echo(f"replayed {letter.id} to {letter.subject}")
+
+    asyncio.run(go())
+
+
+# --- token -------------------------------------------------------------------------
+
+
+@app.command()
+def token(
+    role: Annotated[list[str], typer.Option("--role", "-r", help="role (repeatable)")],
+    department: Annotated[str | None, typer.Option("--department", "-d")] = None,
+    subject: Annotated[str, typer.Option("--sub")] = "local-user",
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    hours: float = 8.0,
+) -> None:
+    """Mint a local HS256 token for trying the API (Authorization: Bearer ...)."""
+    import jwt
+
+    settings = _settings()
+    now = int(time.time())
+    claims: dict[str, Any] = {"sub": subject, "roles": role, "iat": now,
+                              "exp": now + int(hours * 3600)}
+    if department:
+        claims["department"] = department
+    if name:
+        claims["name"] = name
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    typer.echo(jwt.encode(claims, jwt_secret(settings), algorithm="HS256"))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

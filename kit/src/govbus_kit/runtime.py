@@ -1,0 +1,342 @@
+"""The host: binds services to the broker and the store, and runs them.
+
+Commands and queries are core NATS request/reply in a queue group per service. Events are
+consumed with durable pull consumers and explicit acks; a handler that fails is retried
+with back-off, and after ``max_deliver`` tries the message and its error go to ``GOV_DLQ``
+and the original is acknowledged, so a poison message never blocks a stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from faststream.response import Response
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from pydantic import BaseModel, ValidationError
+from pymongo import AsyncMongoClient
+
+from govbus_contracts.envelope import (
+    H_CORRELATION,
+    H_ID,
+    H_MSG_ID,
+    H_PRINCIPAL,
+    H_STATUS,
+    Envelope,
+    Principal,
+    new_id,
+)
+from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.registry import HealthReply
+from govbus_contracts.subjects import DLQ_STREAM, dlq_subject, stream_name
+from govbus_kit.calendar import WorkingCalendar, default_calendar
+from govbus_kit.clock import Clock, SystemClock
+from govbus_kit.context import handling
+from govbus_kit.logging import get_logger
+from govbus_kit.outbox import OutboxRelay
+from govbus_kit.repository import request_hash
+from govbus_kit.service import (
+    CommandContext,
+    EventContext,
+    Periodic,
+    QueryContext,
+    Service,
+    ServiceContext,
+    Subscription,
+)
+from govbus_kit.settings import Settings
+from govbus_kit.store import make_client, service_database
+
+log = get_logger("govbus.runtime")
+
+#: headers a dead letter carries besides the original ones
+H_DLQ_ERROR = "govbus-dlq-error"
+H_DLQ_SUBJECT = "govbus-dlq-subject"
+H_DLQ_CONSUMER = "govbus-dlq-consumer"
+H_DLQ_STREAM = "govbus-dlq-stream"
+H_DLQ_SEQ = "govbus-dlq-seq"
+H_DLQ_DELIVERIES = "govbus-dlq-deliveries"
+H_DLQ_AT = "govbus-dlq-at"
+DLQ_RETRY_SECONDS = 5.0
+
+
+def _reply(body: BaseModel | dict[str, Any], correlation_id: str, status: str = "ok") -> Response:
+    data = body.model_dump_json() if isinstance(body, BaseModel) else json.dumps(
+        body, ensure_ascii=False, default=str)
+    return Response(
+        data.encode(), headers={H_STATUS: status, "content-type": "application/json"},
+        correlation_id=correlation_id,
+    )
+
+
+def _error(exc: GovbusError, correlation_id: str) -> Response:
+    return _reply(exc.to_reply(), correlation_id, status="error")
+
+
+def _validation_error(exc: ValidationError) -> GovbusError:
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"], "type": e["type"]}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+    return GovbusError(ErrorCode.validation_failed, "the request is not valid", problems=problems)
+
+
+def _principal(headers: dict[str, str]) -> Principal:
+    raw = headers.get(H_PRINCIPAL)
+    if not raw:
+        return Principal.anonymous()
+    return Principal.model_validate_json(raw)
+
+
+class Host:
+    """Runs a set of services in one process, sharing one broker and one Mongo client."""
+
+    def __init__(
+        self,
+        services: list[Service],
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        calendar: WorkingCalendar | None = None,
+        broker: NatsBroker | None = None,
+    ) -> None:
+        from govbus_kit.bus import make_broker
+
+        self.services = services
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.calendar = calendar or (
+            WorkingCalendar.from_directory(settings.calendar_dir) if settings.calendar_dir
+            else default_calendar())
+        self.broker = broker or make_broker(settings)
+        self.mongo: AsyncMongoClient[dict[str, Any]] = make_client(
+            settings.mongo_url or "mongodb://127.0.0.1:27017/"
+        )
+        self.relay = OutboxRelay(self.broker, self.clock, grace_seconds=settings.outbox_grace_seconds)
+        self.contexts: dict[str, ServiceContext] = {}
+        self.instance = f"{socket.gethostname()}:{os.getpid()}"
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        for service in self.services:
+            ctx = ServiceContext(
+                service=service, settings=self.settings,
+                db=service_database(self.mongo, self.settings, service.name),
+                broker=self.broker, relay=self.relay, clock=self.clock, calendar=self.calendar,
+            )
+            self.contexts[service.name] = ctx
+            for hook in service.startup:
+                await hook(ctx)
+            self._bind(service, ctx)
+        await self.broker.start()
+        self._tasks.append(asyncio.create_task(
+            self.relay.run_sweeper(self.settings.outbox_sweep_seconds, self._stop)))
+        for service in self.services:
+            for periodic in service.periodic_tasks:
+                self._tasks.append(asyncio.create_task(
+                    self._run_periodic(periodic, self.contexts[service.name])))
+        log.info("services_started", services=[s.name for s in self.services],
+                 instance=self.instance)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.broker.stop()
+        await self.mongo.close()
+        log.info("services_stopped", services=[s.name for s in self.services])
+
+    async def _run_periodic(self, periodic: Periodic, ctx: ServiceContext) -> None:
+        while not self._stop.is_set():
+            try:
+                with handling(new_id(), new_id(), ctx.service.name, task=periodic.name):
+                    await periodic.handler(ctx)
+            except Exception as exc:
+                log.warning("periodic_task_failed", task=periodic.name, error=repr(exc))
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=periodic.seconds)
+            except TimeoutError:
+                pass
+
+    # --- binding -------------------------------------------------------------------
+
+    def _bind(self, service: Service, ctx: ServiceContext) -> None:
+        for spec, handler in service.commands.values():
+            self.broker.subscriber(spec.subject, queue=service.name, title=spec.name)(
+                self._command_handler(spec.request, handler, ctx))
+        for qspec, qhandler in service.queries.values():
+            self.broker.subscriber(qspec.subject, queue=service.name, title=qspec.name)(
+                self._query_handler(qspec.request, qhandler, ctx))
+        if service.contract.health.subject not in service.queries:
+            self.broker.subscriber(service.contract.health.subject, queue=service.name)(
+                self._health_handler(ctx))
+        for sub in service.subscriptions:
+            self.broker.subscriber(
+                sub.spec.subject,
+                stream=JStream(stream_name(sub.spec.service), declare=False),
+                durable=sub.durable,
+                pull_sub=PullSub(batch_size=16, timeout=1.0),
+                ack_policy=AckPolicy.MANUAL,
+                config=ConsumerConfig(
+                    durable_name=sub.durable,
+                    deliver_policy=DeliverPolicy.ALL,
+                    ack_wait=self.settings.ack_wait_seconds,
+                    # The server redelivers without limit; the kit counts tries itself so that
+                    # a message that kills its handler's process still reaches the DLQ.
+                    max_deliver=-1,
+                    filter_subject=sub.spec.subject,
+                ),
+                title=sub.durable,
+            )(self._event_handler(sub, ctx))
+
+    def _command_handler(self, model: type[BaseModel], handler: Any, ctx: ServiceContext) -> Any:
+        name = ctx.service.name
+
+        async def handle(msg: NatsMessage) -> Response:
+            headers = dict(msg.headers or {})
+            command_id = headers.get(H_ID) or new_id()
+            correlation_id = headers.get(H_CORRELATION) or command_id
+            with handling(command_id, correlation_id, name, subject=msg.raw_message.subject):
+                try:
+                    principal = _principal(headers)
+                    command = model.model_validate_json(msg.body or b"{}")
+                    cctx = CommandContext(
+                        service=ctx, principal=principal, command_id=command_id,
+                        correlation_id=correlation_id,
+                        request_hash=request_hash(command.model_dump_json()),
+                    )
+                    reply = await handler(command, cctx)
+                    log.info("command_handled")
+                    return _reply(reply, correlation_id)
+                except ValidationError as exc:
+                    return _error(_validation_error(exc), correlation_id)
+                except GovbusError as exc:
+                    log.info("command_refused", code=exc.code.value, reason=exc.message)
+                    return _error(exc, correlation_id)
+                except Exception as exc:
+                    log.exception("command_failed")
+                    return _error(GovbusError(ErrorCode.internal, "internal error",
+                                              error=type(exc).__name__), correlation_id)
+
+        return handle
+
+    def _query_handler(self, model: type[BaseModel], handler: Any, ctx: ServiceContext) -> Any:
+        name = ctx.service.name
+
+        async def handle(msg: NatsMessage) -> Response:
+            headers = dict(msg.headers or {})
+            query_id = headers.get(H_ID) or new_id()
+            correlation_id = headers.get(H_CORRELATION) or query_id
+            with handling(query_id, correlation_id, name, subject=msg.raw_message.subject):
+                try:
+                    query = model.model_validate_json(msg.body or b"{}")
+                    qctx = QueryContext(service=ctx, principal=_principal(headers),
+                                        correlation_id=correlation_id)
+                    return _reply(await handler(query, qctx), correlation_id)
+                except ValidationError as exc:
+                    return _error(_validation_error(exc), correlation_id)
+                except GovbusError as exc:
+                    return _error(exc, correlation_id)
+                except Exception as exc:
+                    log.exception("query_failed")
+                    return _error(GovbusError(ErrorCode.internal, "internal error",
+                                              error=type(exc).__name__), correlation_id)
+
+        return handle
+
+    def _health_handler(self, ctx: ServiceContext) -> Any:
+        async def handle(msg: NatsMessage) -> Response:
+            checks = {"nats": "ok"}
+            try:
+                await asyncio.wait_for(ctx.db.command("ping"), timeout=2)
+                checks["mongo"] = "ok"
+            except Exception as exc:
+                checks["mongo"] = f"error: {type(exc).__name__}"
+            status = "ok" if all(v == "ok" for v in checks.values()) else "degraded"
+            reply = HealthReply(service=ctx.service.name, status=status, instance=self.instance,
+                                version=ctx.service.version, checks=checks)
+            return _reply(reply, (msg.headers or {}).get(H_CORRELATION, new_id()))
+
+        return handle
+
+    def _event_handler(self, sub: Subscription, ctx: ServiceContext) -> Any:
+        name = ctx.service.name
+        max_tries = self.settings.max_deliver
+        backoff = self.settings.retry_backoff_seconds or [1.0]
+
+        async def handle(msg: NatsMessage) -> None:
+            raw = msg.raw_message
+            tries = raw.metadata.num_delivered
+            headers = dict(msg.headers or {})
+            event_id = headers.get(H_ID, "")
+            with handling(event_id or new_id(), headers.get(H_CORRELATION) or event_id or new_id(),
+                          name, consumer=sub.durable, subject=raw.subject):
+                if tries > max_tries:
+                    # Tried to the limit without an answer: the handler took its process down.
+                    await self._dead_letter(msg, sub, tries, "no outcome after the last try "
+                                            "(the handler's process stopped while handling it)")
+                    return
+                try:
+                    envelope = Envelope.from_headers(headers)
+                    event = sub.spec.model.model_validate_json(msg.body or b"{}")
+                except (ValidationError, ValueError) as exc:
+                    # A malformed message cannot succeed on a retry: dead-letter it now.
+                    await self._dead_letter(msg, sub, tries, f"malformed: {exc}")
+                    return
+                try:
+                    ectx = EventContext(service=ctx, envelope=envelope, subject=raw.subject,
+                                        deliveries=tries)
+                    await sub.handler(event, ectx)
+                except Exception as exc:
+                    if tries >= max_tries:
+                        await self._dead_letter(msg, sub, tries, "".join(
+                            traceback.format_exception_only(type(exc), exc)).strip())
+                    else:
+                        delay = backoff[min(tries - 1, len(backoff) - 1)]
+                        log.warning("event_handler_failed", tries=tries, retry_in=delay,
+                                    error=repr(exc))
+                        await msg.nack(delay=delay)
+                    return
+                await msg.ack()
+
+        return handle
+
+    async def _dead_letter(self, msg: NatsMessage, sub: Subscription, tries: int, error: str) -> None:
+        raw = msg.raw_message
+        headers = {k: v for k, v in dict(msg.headers or {}).items() if k != H_MSG_ID}
+        seq = raw.metadata.sequence.stream
+        headers.update({
+            H_DLQ_ERROR: error[:4000],
+            H_DLQ_SUBJECT: raw.subject,
+            H_DLQ_CONSUMER: sub.durable,
+            H_DLQ_STREAM: raw.metadata.stream,
+            H_DLQ_SEQ: str(seq),
+            H_DLQ_DELIVERIES: str(tries),
+            H_DLQ_AT: datetime.now(UTC).isoformat(),
+            # One dead letter per consumer and message, however often this runs.
+            H_MSG_ID: f"dlq:{sub.durable}:{raw.metadata.stream}:{seq}",
+        })
+        try:
+            await self.broker.publish(
+                msg.body, dlq_subject(sub.owner, sub.durable, raw.subject),
+                headers=headers, stream=DLQ_STREAM, timeout=5.0,
+            )
+        except Exception as exc:
+            # The dead-letter stream did not take it: keep the message, try again later.
+            log.error("dead_letter_failed", error=repr(exc))
+            await msg.nack(delay=DLQ_RETRY_SECONDS)
+            return
+        log.error("event_dead_lettered", tries=tries, error=error[:500])
+        await msg.ack()

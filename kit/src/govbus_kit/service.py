@@ -1,0 +1,197 @@
+"""A service as a plugin: its contract and the handlers bound to it.
+
+    service = Service(CONTRACT)
+
+    @service.command(REGISTER_INCOMING)
+    async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> Registered: ...
+
+    @service.subscribe(DOCUMENT_INSTRUCTED, durable="supervision-instructions")
+    async def open_item(event: DocumentInstructed, ctx: EventContext) -> None: ...
+
+A package makes it installable with an entry point in group ``govbus.services``:
+``documents = "govbus_documents.plugin:service"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from govbus_contracts.base import Command, Event, Query, Reply
+from govbus_contracts.envelope import Envelope, Principal
+from govbus_contracts.registry import CommandSpec, EventSpec, QuerySpec, ServiceContract
+from govbus_kit.repository import Aggregate, AggregateRepository, Decide
+
+if TYPE_CHECKING:
+    from faststream.nats import NatsBroker
+    from pymongo.asynchronous.database import AsyncDatabase
+
+    from govbus_kit.calendar import WorkingCalendar
+    from govbus_kit.clock import Clock
+    from govbus_kit.outbox import OutboxRelay
+    from govbus_kit.settings import Settings
+
+A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
+
+
+@dataclass
+class ServiceContext:
+    """What a running service has: its database, clock, calendar, broker and repositories."""
+
+    service: Service
+    settings: Settings
+    db: AsyncDatabase[dict[str, Any]]
+    broker: NatsBroker
+    relay: OutboxRelay
+    clock: Clock
+    calendar: WorkingCalendar
+    state: dict[str, Any] = field(default_factory=dict)
+    _repositories: dict[str, AggregateRepository[Any]] = field(default_factory=dict)
+
+    def repository(self, collection: str, model: type[A]) -> AggregateRepository[A]:
+        repo = self._repositories.get(collection)
+        if repo is None:
+            repo = AggregateRepository(
+                self.db[collection], model, service=self.service.name, relay=self.relay,
+                clock=self.clock,
+            )
+            self._repositories[collection] = repo
+        return repo
+
+
+@dataclass
+class CommandContext:
+    """One command being handled: who asks, under which id, with which request hash."""
+
+    service: ServiceContext
+    principal: Principal
+    command_id: str
+    correlation_id: str
+    request_hash: str
+
+    async def execute(self, repo: AggregateRepository[A], aggregate_id: str,
+                      decide: Decide[A, R]) -> R | Any:
+        """Run a decision on one aggregate, once per command id."""
+        return await repo.execute(
+            aggregate_id, decide, command_id=self.command_id, command_hash=self.request_hash
+        )
+
+
+@dataclass
+class QueryContext:
+    service: ServiceContext
+    principal: Principal
+    correlation_id: str
+
+
+@dataclass
+class EventContext:
+    """One event being handled; ``execute`` applies its effect once per event id."""
+
+    service: ServiceContext
+    envelope: Envelope
+    subject: str
+    deliveries: int
+
+    async def execute(self, repo: AggregateRepository[A], aggregate_id: str,
+                      decide: Decide[A, R]) -> R | Any:
+        return await repo.execute(aggregate_id, decide, applied_event_id=self.envelope.id)
+
+
+CommandHandler = Callable[[Any, CommandContext], Awaitable[Reply]]
+QueryHandler = Callable[[Any, QueryContext], Awaitable[Reply]]
+EventHandler = Callable[[Any, EventContext], Awaitable[None]]
+Hook = Callable[[ServiceContext], Awaitable[None]]
+
+
+@dataclass
+class Subscription:
+    owner: str  # the consuming service
+    spec: EventSpec
+    durable: str
+    handler: EventHandler
+
+
+@dataclass
+class Periodic:
+    name: str
+    seconds: float
+    handler: Hook
+
+
+class Service:
+    def __init__(self, contract: ServiceContract, *, version: str = "0.1.0") -> None:
+        self.contract = contract
+        self.name = contract.name
+        self.version = version
+        self.commands: dict[str, tuple[CommandSpec, CommandHandler]] = {}
+        self.queries: dict[str, tuple[QuerySpec, QueryHandler]] = {}
+        self.subscriptions: list[Subscription] = []
+        self.startup: list[Hook] = []
+        self.periodic_tasks: list[Periodic] = []
+
+    def command(self, spec: CommandSpec) -> Callable[[CommandHandler], CommandHandler]:
+        self._own(spec.service)
+
+        def bind(fn: CommandHandler) -> CommandHandler:
+            self.commands[spec.subject] = (spec, fn)
+            return fn
+
+        return bind
+
+    def query(self, spec: QuerySpec) -> Callable[[QueryHandler], QueryHandler]:
+        self._own(spec.service)
+
+        def bind(fn: QueryHandler) -> QueryHandler:
+            self.queries[spec.subject] = (spec, fn)
+            return fn
+
+        return bind
+
+    def subscribe(self, spec: EventSpec, *, durable: str) -> Callable[[EventHandler], EventHandler]:
+        """Handle another (or this) service's event with a durable pull consumer.
+
+        The durable name must start with this service's name: it is how operators and NATS
+        permissions tell whose consumer it is.
+        """
+        if not durable.startswith(self.name + "-"):
+            raise ValueError(f"durable {durable!r} must start with '{self.name}-'")
+
+        def bind(fn: EventHandler) -> EventHandler:
+            self.subscriptions.append(Subscription(self.name, spec, durable, fn))
+            return fn
+
+        return bind
+
+    def on_startup(self, fn: Hook) -> Hook:
+        """Runs before the service takes messages (indexes, seed data)."""
+        self.startup.append(fn)
+        return fn
+
+    def every(self, seconds: float, name: str | None = None) -> Callable[[Hook], Hook]:
+        """A periodic task (deadline sweeps). Safe on many replicas only if its effects are
+        idempotent: give the facts it emits deterministic ids."""
+
+        def bind(fn: Hook) -> Hook:
+            self.periodic_tasks.append(Periodic(name or fn.__name__, seconds, fn))
+            return fn
+
+        return bind
+
+    def _own(self, service: str) -> None:
+        if service != self.name:
+            raise ValueError(f"service {self.name} cannot answer {service}'s messages")
+
+
+__all__ = [
+    "Command",
+    "CommandContext",
+    "Event",
+    "EventContext",
+    "Query",
+    "QueryContext",
+    "Service",
+    "ServiceContext",
+]

@@ -1,0 +1,64 @@
+"""Settings from ``GOVBUS_*`` environment variables (and a ``.env`` file if present)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVBUS_", env_file=".env", extra="ignore")
+
+    # Servers. Unset: `govbus run` starts the local ones under var_dir.
+    nats_url: str | None = Field(default=None, description="nats://host:4222[,nats://...]")
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    nats_creds: Path | None = None
+    mongo_url: str | None = Field(default=None, description="mongodb://... (replica set)")
+
+    # Local infrastructure (embedded default).
+    var_dir: Path = Path("var")
+    bin_dir: Path = Path(".bin")
+    local_nats_port: int = 4222
+    local_mongo_port: int = 27017
+
+    # JetStream.
+    stream_replicas: int = 1
+    stream_max_age_days: int = 3650  # long retention: consumers replay history
+    duplicate_window_seconds: float = 120.0
+    max_deliver: int = Field(default=5, ge=1, description="tries before a message is dead-lettered")
+    ack_wait_seconds: float = 30.0
+    retry_backoff_seconds: list[float] = [1.0, 5.0, 15.0, 60.0]
+
+    # Requests.
+    request_timeout_seconds: float = 5.0
+
+    # Outbox relay.
+    outbox_sweep_seconds: float = 5.0
+    outbox_grace_seconds: float = 2.0
+
+    # Gateway.
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    jwt_secret: SecretStr | None = None
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    max_body_bytes: int = 1_048_576
+    public_rate_limit_per_minute: int = 30
+
+    # Calendar and logging.
+    calendar_dir: Path | None = None
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", description="json | console")
+
+    def database_name(self, service: str) -> str:
+        return f"govbus_{service}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,76 @@
+"""Helpers of the cross-service tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from govbus_contracts.registry import all_contracts
+from govbus_kit.runtime import Host
+from govbus_kit.service import Service
+from govbus_kit.settings import Settings
+
+T = TypeVar("T")
+TESTS = Path(__file__).parent
+
+
+async def provision(settings: Settings, *services: Service) -> None:
+    import nats
+
+    from govbus_kit.streams import sync_streams
+
+    nc = await nats.connect(settings.nats_url or "")
+    try:
+        contracts = {c.name: c for c in all_contracts()}
+        contracts.update({s.name: s.contract for s in services})
+        await sync_streams(nc.jetstream(), list(contracts.values()), settings)
+    finally:
+        await nc.close()
+
+
+@asynccontextmanager
+async def running(settings: Settings, *services: Service, **kwargs: Any) -> AsyncIterator[Host]:
+    await provision(settings, *services)
+    host = Host(list(services), settings, **kwargs)
+    await host.start()
+    try:
+        yield host
+    finally:
+        await host.stop()
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], bool],
+                     timeout: float = 20.0, interval: float = 0.1) -> T:
+    """Poll until ``check(await probe())`` holds; return the last value or fail with it."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    value = await probe()
+    while not check(value):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not reached within {timeout}s; last value: {value!r}")
+        await asyncio.sleep(interval)
+        value = await probe()
+    return value
+
+
+def service_process(settings: Settings, *plugins: str, faults: str = "") -> subprocess.Popen[bytes]:
+    """``govbus run PLUGIN... --no-gateway`` in a process of its own, on the test servers."""
+    env = {
+        **os.environ,
+        "GOVBUS_NATS_URL": settings.nats_url or "",
+        "GOVBUS_MONGO_URL": settings.mongo_url or "",
+        "GOVBUS_OUTBOX_SWEEP_SECONDS": "0.5",
+        "GOVBUS_OUTBOX_GRACE_SECONDS": "0.5",
+        "GOVBUS_FAULTS": faults,
+        "GOVBUS_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "govbus_kit.cli", "run", *plugins, "--no-gateway"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
