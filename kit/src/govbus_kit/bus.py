@@ -8,9 +8,8 @@ from typing import Any
 from faststream.nats import NatsBroker
 from nats.js.api import PubAck
 
-from govbus_contracts.envelope import H_PRINCIPAL, H_STATUS, Principal, new_id
+from govbus_contracts.envelope import H_CORRELATION, H_ID, H_PRINCIPAL, H_STATUS, Principal, new_id
 from govbus_contracts.errors import ErrorCode, ErrorReply, GovbusError
-from govbus_contracts.envelope import H_CORRELATION, H_ID
 from govbus_contracts.registry import CommandSpec, QuerySpec
 from govbus_kit.settings import Settings
 
@@ -33,6 +32,18 @@ def make_broker(settings: Settings, url: str | None = None, **kwargs: Any) -> Na
         **auth,
         **kwargs,
     )
+
+
+async def stop_broker(broker: NatsBroker) -> None:
+    """Stop, even while the connection is away (a drain then refuses; closing is enough)."""
+    from nats.errors import Error as NatsError
+
+    try:
+        await broker.stop()
+    except NatsError:
+        connection = broker._connection
+        if connection is not None and not connection.is_closed:
+            await connection.close()
 
 
 async def publish_entry(broker: NatsBroker, entry: dict[str, Any], timeout: float = 5.0) -> PubAck:
@@ -63,7 +74,9 @@ async def request(
 ) -> dict[str, Any]:
     """Ask a service and return its reply as JSON; an error reply raises ``GovbusError``."""
     from faststream.exceptions import FastStreamException
-    from nats.errors import NoRespondersError, TimeoutError as NatsTimeout
+    from nats.errors import Error as NatsError
+    from nats.errors import NoRespondersError
+    from nats.errors import TimeoutError as NatsTimeout
 
     message_id = message_id or new_id()
     headers = {
@@ -85,8 +98,11 @@ async def request(
             ErrorCode.timeout, f"service {spec.service} did not answer in {timeout}s",
             subject=spec.subject,
         ) from exc
-    except FastStreamException as exc:  # pragma: no cover - defensive
-        raise GovbusError(ErrorCode.unavailable, str(exc)) from exc
+    except (NatsError, FastStreamException) as exc:  # reconnecting, closed, ...
+        raise GovbusError(
+            ErrorCode.unavailable, f"the bus is unavailable: {type(exc).__name__}",
+            subject=spec.subject,
+        ) from exc
     data: dict[str, Any] = json.loads(msg.body or b"{}")
     if (msg.headers or {}).get(H_STATUS) == "error" or ("error" in data and len(data) == 1):
         raise GovbusError.from_reply(ErrorReply.model_validate(data))

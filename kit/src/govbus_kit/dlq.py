@@ -41,7 +41,9 @@ class DeadLetter:
 async def list_dead_letters(js: JetStreamContext, limit: int = 100) -> list[DeadLetter]:
     info = await js.stream_info(DLQ_STREAM)
     out: list[DeadLetter] = []
-    seq = info.state.first_seq
+    if not info.state.messages:
+        return out
+    seq = max(info.state.first_seq, 1)
     while seq <= info.state.last_seq and len(out) < limit:
         try:
             msg = await js.get_msg(DLQ_STREAM, seq)
@@ -80,7 +82,10 @@ async def replay(js: JetStreamContext, dead_letter_id: int) -> DeadLetter:
     letter = _dead_letter(dead_letter_id, msg.headers or {}, msg.data or b"")
     if not letter.subject:
         raise GovbusError(ErrorCode.validation_failed, "dead letter has no original subject")
-    headers = {k: v for k, v in letter.headers.items() if k not in _DLQ_HEADERS}
+    # Server-interpreted headers (Nats-Expected-Stream of the dead-letter publish, ...) stay
+    # behind: they described the earlier publications, not this one.
+    headers = {k: v for k, v in letter.headers.items()
+               if k not in _DLQ_HEADERS and not k.lower().startswith("nats-")}
     headers[H_MSG_ID] = f"{letter.event_id or 'msg'}:replay:{dead_letter_id}"
     headers[H_REPLAY_OF] = str(dead_letter_id)
     await js.publish(letter.subject, letter.body, headers=headers)

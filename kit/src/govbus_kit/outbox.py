@@ -17,6 +17,7 @@ from typing import Any
 
 from faststream.nats import NatsBroker
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 
 from govbus_kit.bus import publish_entry
 from govbus_kit.clock import Clock
@@ -33,11 +34,16 @@ class OutboxRelay:
         self.broker = broker
         self.clock = clock
         self.grace = timedelta(seconds=grace_seconds)
-        self.collections: list[AsyncCollection[dict[str, Any]]] = []
+        self.databases: list[AsyncDatabase[dict[str, Any]]] = []
 
-    def watch(self, collection: AsyncCollection[dict[str, Any]]) -> None:
-        if all(c.full_name != collection.full_name for c in self.collections):
-            self.collections.append(collection)
+    def watch(self, database: AsyncDatabase[dict[str, Any]]) -> None:
+        """Sweep every collection of this (a service's own) database.
+
+        All of them, not only those a repository has opened since start-up: after a crash
+        the outbox that needs sweeping may belong to an aggregate nobody has touched yet.
+        """
+        if all(d.name != database.name for d in self.databases):
+            self.databases.append(database)
 
     async def publish(
         self, collection: AsyncCollection[dict[str, Any]], aggregate_id: Any, entries: list[Entry]
@@ -62,14 +68,23 @@ class OutboxRelay:
         """Publish what was left behind (after a crash, or while the broker was away)."""
         published = 0
         cutoff = self.clock.now() - self.grace
-        for collection in self.collections:
-            cursor = collection.find({f"{OUTBOX}.0": {"$exists": True}}, {OUTBOX: 1})
-            async for doc in cursor:
-                entries = [e for e in doc.get(OUTBOX, []) if _written_at(e) <= cutoff]
-                if entries:
-                    published += await self.publish(collection, doc["_id"], entries)
+        for database in self.databases:
+            for name in await database.list_collection_names():
+                if not name.startswith("system."):
+                    published += await self._sweep_collection(database[name], cutoff)
         if published:
             log.info("outbox_swept", published=published)
+        return published
+
+    async def _sweep_collection(
+        self, collection: AsyncCollection[dict[str, Any]], cutoff: datetime
+    ) -> int:
+        published = 0
+        cursor = collection.find({f"{OUTBOX}.0": {"$exists": True}}, {OUTBOX: 1})
+        async for doc in cursor:
+            entries = [e for e in doc.get(OUTBOX, []) if _written_at(e) <= cutoff]
+            if entries:
+                published += await self.publish(collection, doc["_id"], entries)
         return published
 
     async def run_sweeper(self, interval: float, stop: asyncio.Event) -> None:

@@ -101,7 +101,6 @@ class AggregateRepository(Generic[A]):
         self.relay = relay
         self.clock = clock
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        relay.watch(collection)
 
     # --- reading -------------------------------------------------------------------
 

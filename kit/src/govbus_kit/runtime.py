@@ -36,6 +36,7 @@ from govbus_contracts.envelope import (
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.registry import HealthReply
 from govbus_contracts.subjects import DLQ_STREAM, dlq_subject, stream_name
+from govbus_kit.bus import make_broker, stop_broker
 from govbus_kit.calendar import WorkingCalendar, default_calendar
 from govbus_kit.clock import Clock, SystemClock
 from govbus_kit.context import handling
@@ -107,7 +108,6 @@ class Host:
         calendar: WorkingCalendar | None = None,
         broker: NatsBroker | None = None,
     ) -> None:
-        from govbus_kit.bus import make_broker
 
         self.services = services
         self.settings = settings
@@ -135,6 +135,7 @@ class Host:
                 broker=self.broker, relay=self.relay, clock=self.clock, calendar=self.calendar,
             )
             self.contexts[service.name] = ctx
+            self.relay.watch(ctx.db)
             for hook in service.startup:
                 await hook(ctx)
             self._bind(service, ctx)
@@ -154,7 +155,7 @@ class Host:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        await self.broker.stop()
+        await stop_broker(self.broker)
         await self.mongo.close()
         log.info("services_stopped", services=[s.name for s in self.services])
 
@@ -315,7 +316,8 @@ class Host:
 
     async def _dead_letter(self, msg: NatsMessage, sub: Subscription, tries: int, error: str) -> None:
         raw = msg.raw_message
-        headers = {k: v for k, v in dict(msg.headers or {}).items() if k != H_MSG_ID}
+        headers = {k: v for k, v in dict(msg.headers or {}).items()
+                   if not k.lower().startswith("nats-")}
         seq = raw.metadata.sequence.stream
         headers.update({
             H_DLQ_ERROR: error[:4000],
