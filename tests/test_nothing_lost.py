@@ -18,7 +18,7 @@ import nats
 import pytest
 from pymongo import AsyncMongoClient
 
-from govbus_contracts.envelope import Envelope, H_MSG_ID
+from govbus_contracts.envelope import H_MSG_ID, Envelope
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.subjects import DLQ_STREAM
 from govbus_kit.bus import make_broker, request, stop_broker
@@ -145,8 +145,8 @@ async def test_broker_restart_mid_stream_loses_and_doubles_nothing(servers, sett
         await asyncio.gather(restart(), *(deposit(i) for i in range(30)))
         await stop_broker(client)
         for name in names:
-            t = await eventually(lambda: tally(host.broker, name),
-                                 lambda t: t["total"] == amounts[name], timeout=60)
+            t = await eventually(lambda name=name: tally(host.broker, name),
+                                 lambda t, name=name: t["total"] == amounts[name], timeout=60)
             balance = await request(host.broker, ledger.BALANCE, {"account": name})
             assert balance["balance"] == amounts[name] == t["total"]
             assert t["credits"] == balance["version"]

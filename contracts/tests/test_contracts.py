@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import pytest
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from govbus_contracts import Command, Event, ServiceContract, all_contracts
 from govbus_contracts.envelope import H_MSG_ID, Envelope, deterministic_id
@@ -82,7 +82,8 @@ def test_deterministic_ids_agree_across_replicas():
 
 
 def test_error_reply_carries_a_stable_code():
-    reply = GovbusError(ErrorCode.invalid_transition, "已签发的公文不能再审核", state="signed").to_reply()
+    error = GovbusError(ErrorCode.invalid_transition, "已签发的公文不能再审核", state="signed")
+    reply = error.to_reply()
     assert reply.model_dump(mode="json") == {"error": {
         "code": "invalid_transition", "message": "已签发的公文不能再审核",
         "details": {"state": "signed"}}}
@@ -191,7 +192,7 @@ def test_commands_refuse_unknown_fields_and_events_tolerate_them():
     class Register(Command):
         title: str
 
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         Register.model_validate({"title": "关于做好2026年度政务公开工作的通知", "titel": "x"})
     assert IssuedV1.model_validate({"doc_number": "宜府办发〔2008〕71号", "title": "t",
                                     "added_later": 1}).title == "t"

@@ -11,9 +11,10 @@ import json
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
+
 from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.deadlines import DeadlineClock, DeadlineError, Extension, Pause
-from pydantic import ValidationError
 
 CAL = WorkingCalendar()
 

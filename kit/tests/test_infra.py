@@ -9,8 +9,9 @@ from pathlib import Path
 
 import nats
 import pytest
-from govbus_kit.infra import InfraError, LocalServers, free_port, wait_for_port
 from pymongo import AsyncMongoClient
+
+from govbus_kit.infra import InfraError, LocalServers, free_port, wait_for_port
 
 BIN_DIR = Path(os.environ.get("GOVBUS_BIN_DIR", Path(__file__).resolve().parents[2] / ".bin"))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from govbus_contracts import Query, Reply, ServiceContract
 from govbus_kit.repository import Aggregate, Outcome
 from govbus_kit.service import EventContext, QueryContext, Service
-
 from govbus_testplugins.ledger import CREDITED, Credited
 
 CONTRACT = ServiceContract("audit", "test-only: tallies the ledger's credits")

@@ -53,7 +53,8 @@ class GovbusError(Exception):
         self.details = details
 
     def to_reply(self) -> ErrorReply:
-        return ErrorReply(error=ErrorBody(code=self.code, message=self.message, details=self.details))
+        body = ErrorBody(code=self.code, message=self.message, details=self.details)
+        return ErrorReply(error=body)
 
     @classmethod
     def from_reply(cls, reply: ErrorReply) -> GovbusError:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from govbus_contracts.errors import ErrorReply
-from govbus_contracts.registry import ServiceContract
+from govbus_contracts.registry import CommandSpec, QuerySpec, ServiceContract
 
 Schema = dict[str, Any]
 
@@ -53,7 +53,8 @@ def asyncapi_document(contracts: list[ServiceContract]) -> Schema:
         return {"$ref": f"#/components/messages/{name}"}
 
     for contract in contracts:
-        for spec in [*contract.commands, *contract.queries]:
+        specs: list[CommandSpec | QuerySpec] = [*contract.commands, *contract.queries]
+        for spec in specs:
             cid = spec.subject.replace(".", "_")
             req = message(cid, spec.subject, spec.request)
             rep = message(cid + "_reply", spec.subject + ".reply", spec.reply)

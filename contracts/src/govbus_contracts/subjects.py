@@ -1,4 +1,7 @@
-"""Subject names: ``gov.<service>.cmd|qry.<name>.v<N>`` and ``gov.<service>.evt.<entity>.<fact>.v<N>``."""
+"""Subject names.
+
+``gov.<service>.cmd|qry.<name>.v<N>`` and ``gov.<service>.evt.<entity>.<fact>.v<N>``.
+"""
 
 from __future__ import annotations
 

@@ -25,7 +25,8 @@ from govbus_gateway.auth import Authenticator
 from govbus_gateway.limits import BodySizeLimit, RateLimiter
 from govbus_gateway.routes import all_routes
 from govbus_gateway.routing import Route
-from govbus_kit.bus import make_broker, request
+from govbus_kit.bus import make_broker
+from govbus_kit.bus import request as bus_request
 from govbus_kit.logging import get_logger
 from govbus_kit.settings import Settings
 
@@ -123,11 +124,12 @@ def create_app(
     @app.get("/healthz", operation_id="healthz", tags=["operations"])
     async def healthz() -> JSONResponse:
         """Whether the gateway, the bus and each service answer."""
-        bus_ok = bus._connection is not None and bool(getattr(bus._connection, "is_connected", False))
+        connection = bus._connection
+        bus_ok = connection is not None and bool(getattr(connection, "is_connected", False))
 
         async def ask(contract: ServiceContract) -> tuple[str, dict[str, Any]]:
             try:
-                reply = await request(bus, contract.health, {}, timeout=2.0)
+                reply = await bus_request(bus, contract.health, {}, timeout=2.0)
                 return contract.name, reply
             except GovbusError as exc:
                 return contract.name, {"status": "down", "error": exc.code.value}
@@ -177,9 +179,9 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
         if message_id is not None and not 8 <= len(message_id) <= 200:
             raise GovbusError(ErrorCode.validation_failed,
                               "Idempotency-Key must have 8 to 200 characters")
-        reply = await request_bus(request.app.state.bus, spec, payload.model_dump(mode="json"),
-                                  principal, message_id, request_id,
-                                  settings.request_timeout_seconds)
+        reply = await bus_request(request.app.state.bus, spec, payload.model_dump(mode="json"),
+                              principal=principal, message_id=message_id,
+                              correlation_id=request_id, timeout=settings.request_timeout_seconds)
         return JSONResponse(reply, status_code=r.status)
 
     extra: dict[str, Any] = {}
@@ -193,13 +195,6 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
         tags=list(r.tags), status_code=r.status,
         responses={r.status: {"model": spec.reply}, **ERROR_RESPONSES}, **extra,
     )
-
-
-async def request_bus(bus: NatsBroker, spec: Any, payload: dict[str, Any], principal: Principal,
-                      message_id: str | None, correlation_id: str, timeout: float
-                      ) -> dict[str, Any]:
-    return await request(bus, spec, payload, principal=principal, message_id=message_id,
-                         correlation_id=correlation_id, timeout=timeout)
 
 
 async def _input(request: Request, model: type[Any]) -> dict[str, Any]:

@@ -61,7 +61,8 @@ class Authenticator:
             key = await anyio.to_thread.run_sync(lambda: jwks.get_signing_key_from_jwt(token).key)
             return jwt.decode(token, key, algorithms=["RS256", "ES256", "PS256"], **kwargs)
         if not self.secret:
-            raise jwt.InvalidAlgorithmError("this gateway accepts only tokens of its identity provider")
+            raise jwt.InvalidAlgorithmError(
+                "this gateway accepts only tokens of its identity provider")
         return jwt.decode(token, self.secret, algorithms=["HS256"], **kwargs)
 
 

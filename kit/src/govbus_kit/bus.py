@@ -27,7 +27,7 @@ def make_broker(settings: Settings, url: str | None = None, **kwargs: Any) -> Na
     return NatsBroker(
         servers,
         max_reconnect_attempts=-1,  # keep trying: a broker restart must not end a service
-        reconnect_time_wait=0.5,
+        reconnect_time_wait=1,
         logger=None,
         **auth,
         **kwargs,
@@ -86,7 +86,8 @@ async def request(
     }
     if principal is not None:
         headers[H_PRINCIPAL] = principal.model_dump_json()
-    body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+    body = (payload if isinstance(payload, bytes)
+            else json.dumps(payload, ensure_ascii=False).encode())
     try:
         msg = await broker.request(body, spec.subject, headers=headers, timeout=timeout)
     except NoRespondersError as exc:

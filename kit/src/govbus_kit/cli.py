@@ -6,7 +6,6 @@ import asyncio
 import json
 import secrets
 import signal
-import sys
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -138,8 +137,8 @@ async def _run(settings: Settings, services: list[Any], with_gateway: bool) -> N
         server = uvicorn.Server(uvicorn.Config(
             api, host=settings.gateway_host, port=settings.gateway_port, log_level="warning",
             lifespan="on"))
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        serving = asyncio.create_task(server.serve())
+        # The host owns SIGINT/SIGTERM (above); uvicorn's own capture would re-raise them.
+        serving = asyncio.create_task(server._serve())
         _say(f"gateway: http://{settings.gateway_host}:{settings.gateway_port} "
              f"(docs at /docs; a token: govbus token --role admin)")
     _say("running; Ctrl-C stops")
@@ -394,4 +393,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

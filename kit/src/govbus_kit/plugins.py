@@ -24,7 +24,8 @@ def load(name_or_path: str) -> Service:
         matches = [ep for ep in entry_points(group=GROUP) if ep.name == name_or_path]
         if not matches:
             known = ", ".join(sorted(installed())) or "none"
-            raise LookupError(f"no service plugin {name_or_path!r} is installed (installed: {known})")
+            raise LookupError(
+                f"no service plugin {name_or_path!r} is installed (installed: {known})")
         obj = matches[0].load()
     service = obj() if callable(obj) and not isinstance(obj, Service) else obj
     if not isinstance(service, Service):

@@ -119,7 +119,8 @@ class Host:
         self.mongo: AsyncMongoClient[dict[str, Any]] = make_client(
             settings.mongo_url or "mongodb://127.0.0.1:27017/"
         )
-        self.relay = OutboxRelay(self.broker, self.clock, grace_seconds=settings.outbox_grace_seconds)
+        self.relay = OutboxRelay(self.broker, self.clock,
+                                 grace_seconds=settings.outbox_grace_seconds)
         self.contexts: dict[str, ServiceContext] = {}
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self._stop = asyncio.Event()
@@ -314,7 +315,9 @@ class Host:
 
         return handle
 
-    async def _dead_letter(self, msg: NatsMessage, sub: Subscription, tries: int, error: str) -> None:
+    async def _dead_letter(
+        self, msg: NatsMessage, sub: Subscription, tries: int, error: str
+    ) -> None:
         raw = msg.raw_message
         headers = {k: v for k, v in dict(msg.headers or {}).items()
                    if not k.lower().startswith("nats-")}
