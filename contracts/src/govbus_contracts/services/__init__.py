@@ -1,3 +1,3 @@
 """Contracts of the office's services. Each module registers its ``ServiceContract``."""
 
-# Service contract modules are imported here as they are added (documents, disclosure, ...).
+from govbus_contracts.services import documents  # noqa: F401

@@ -1,0 +1,1 @@
+"""Contracts of the documents service: archive (being written)."""

@@ -1,0 +1,1 @@
+"""govbus documents service: 公文处理 (incoming, outgoing, numbering, circulation, archive)."""

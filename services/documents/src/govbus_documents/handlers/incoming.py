@@ -1,0 +1,1 @@
+"""Handlers of the documents service: incoming (being written)."""
