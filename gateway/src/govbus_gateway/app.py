@@ -121,6 +121,12 @@ def create_app(
     async def on_error(request: Request, exc: GovbusError) -> JSONResponse:
         return error_response(exc, getattr(request.state, "request_id", None))
 
+    @app.get("/livez", operation_id="livez", tags=["operations"])
+    async def livez() -> dict[str, str]:
+        """The gateway process answers (for liveness and readiness probes: it does not
+        depend on the services, so one service down does not take the API away)."""
+        return {"status": "ok"}
+
     @app.get("/healthz", operation_id="healthz", tags=["operations"])
     async def healthz() -> JSONResponse:
         """Whether the gateway, the bus and each service answer."""

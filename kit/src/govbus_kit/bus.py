@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from faststream.nats import NatsBroker
+from faststream.nats import NatsBroker, NatsUserPassword
+from nats.aio.client import Client as NATS
 from nats.js.api import PubAck
 
 from govbus_contracts.envelope import H_CORRELATION, H_ID, H_PRINCIPAL, H_STATUS, Principal, new_id
@@ -14,15 +15,53 @@ from govbus_contracts.registry import CommandSpec, QuerySpec
 from govbus_kit.settings import Settings
 
 
+def nats_servers(settings: Settings) -> list[str]:
+    """``GOVBUS_NATS_URL`` may list a cluster's servers, comma-separated."""
+    url = settings.nats_url or "nats://127.0.0.1:4222"
+    return [u.strip() for u in url.split(",") if u.strip()]
+
+
+def nats_options(settings: Settings) -> dict[str, Any]:
+    """Options of a plain nats-py connection (operator commands) with the credentials."""
+    options: dict[str, Any] = {"servers": nats_servers(settings)}
+    if settings.nats_creds:
+        options["user_credentials"] = str(settings.nats_creds)
+    elif settings.nats_user:
+        options["user"] = settings.nats_user
+        options["password"] = (
+            settings.nats_password.get_secret_value() if settings.nats_password else None)
+    return options
+
+
+async def connect_nats(settings: Settings) -> NATS:
+    """A connection for operator commands: fails within seconds instead of retrying for
+    minutes (a wrong password or an unreachable cluster should be said at once)."""
+    import nats
+
+    seen: list[Exception] = []
+
+    async def remember(exc: Exception) -> None:
+        seen.append(exc)
+
+    try:
+        return await nats.connect(**nats_options(settings), max_reconnect_attempts=2,
+                                  reconnect_time_wait=0.5, connect_timeout=5, error_cb=remember)
+    except Exception as exc:
+        # "no servers available" hides the reason (e.g. 'Authorization Violation'): say it.
+        if seen:
+            raise ConnectionError(f"cannot connect to NATS: {seen[-1]}") from exc
+        raise
+
+
 def make_broker(settings: Settings, url: str | None = None, **kwargs: Any) -> NatsBroker:
-    servers = (url or settings.nats_url or "nats://127.0.0.1:4222").split(",")
+    servers = url.split(",") if url else nats_servers(settings)
     auth: dict[str, Any] = {}
     if settings.nats_creds:
         auth["user_credentials"] = str(settings.nats_creds)
     elif settings.nats_user:
-        auth["user"] = settings.nats_user
-        auth["password"] = (
-            settings.nats_password.get_secret_value() if settings.nats_password else None
+        auth["security"] = NatsUserPassword(
+            username=settings.nats_user,
+            password=settings.nats_password.get_secret_value() if settings.nats_password else "",
         )
     return NatsBroker(
         servers,

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from govbus_kit.bus import connect_nats
 from govbus_kit.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -70,11 +71,9 @@ def _contracts(services: list[Any]) -> list[Any]:
 
 
 async def _sync(settings: Settings, contracts: list[Any]) -> None:
-    import nats
-
     from govbus_kit.streams import sync_streams
 
-    nc = await nats.connect(settings.nats_url or "nats://127.0.0.1:4222")
+    nc = await connect_nats(settings)
     try:
         for change in await sync_streams(nc.jetstream(), contracts, settings):
             _say(f"stream {change.name}: {change.action}")
@@ -279,10 +278,9 @@ def events_tail(
     settings = _settings()
 
     async def tail() -> None:
-        import nats
         from nats.js.api import DeliverPolicy
 
-        nc = await nats.connect(settings.nats_url or "nats://127.0.0.1:4222")
+        nc = await connect_nats(settings)
         js = nc.jetstream()
 
         async def show(msg: Any) -> None:
@@ -314,11 +312,9 @@ def dlq_list(limit: int = 100, as_json: Annotated[bool, typer.Option("--json")] 
     settings = _settings()
 
     async def go() -> None:
-        import nats
-
         from govbus_kit.dlq import list_dead_letters
 
-        nc = await nats.connect(settings.nats_url or "nats://127.0.0.1:4222")
+        nc = await connect_nats(settings)
         try:
             letters = await list_dead_letters(nc.jetstream(), limit)
         finally:
@@ -345,11 +341,9 @@ def dlq_replay(dead_letter_id: Annotated[int, typer.Argument(metavar="ID")]) -> 
     settings = _settings()
 
     async def go() -> None:
-        import nats
-
         from govbus_kit.dlq import replay
 
-        nc = await nats.connect(settings.nats_url or "nats://127.0.0.1:4222")
+        nc = await connect_nats(settings)
         try:
             letter = await replay(nc.jetstream(), dead_letter_id)
         finally:

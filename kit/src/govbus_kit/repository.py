@@ -40,6 +40,11 @@ COMMANDS = "_commands"
 APPLIED = "_applied"
 META = (OUTBOX, COMMANDS, APPLIED)
 MAX_CAS_RETRIES = 20
+#: How many recent command ids (with their replies) and applied event ids an aggregate
+#: remembers. Retries and redeliveries come within seconds or minutes; an unbounded list
+#: would make every write of a busy aggregate rewrite an ever larger document.
+REMEMBERED_COMMANDS = 200
+REMEMBERED_EVENTS = 1000
 
 
 class Aggregate(BaseModel):
@@ -207,30 +212,29 @@ class AggregateRepository(Generic[A]):
             state.model_dump(mode="json", exclude={"id", "version"}) if state is not None else {}
         )
         fields["version"] = version + 1
-        push: dict[str, Any] = {}
-        if entries:
-            push[OUTBOX] = {"$each": entries}
+        # The ledgers are trimmed here, from the state just read, and written with $set under
+        # the version check (FerretDB ignores $push's $slice). The outbox is $push-ed: the
+        # relay removes published entries concurrently, outside the version check.
         if command_id is not None:
             reply = outcome.reply
             stored = reply.model_dump(mode="json") if isinstance(reply, BaseModel) else reply
-            push[COMMANDS] = {"id": command_id, "hash": command_hash, "reply": stored,
-                              "at": self.clock.now()}
+            seen = [*(doc or {}).get(COMMANDS, []), {
+                "id": command_id, "hash": command_hash, "reply": stored, "at": self.clock.now()}]
+            fields[COMMANDS] = seen[-REMEMBERED_COMMANDS:]
         if applied_event_id is not None:
-            push[APPLIED] = applied_event_id
+            applied = [*(doc or {}).get(APPLIED, []), applied_event_id]
+            fields[APPLIED] = applied[-REMEMBERED_EVENTS:]
         if doc is None:
-            new_doc: dict[str, Any] = {"_id": aggregate_id, **fields}
-            for key in META:
-                value = push.get(key)
-                new_doc[key] = (value["$each"] if isinstance(value, dict) and "$each" in value
-                                else [value] if value is not None else [])
+            new_doc: dict[str, Any] = {
+                "_id": aggregate_id, COMMANDS: [], APPLIED: [], **fields, OUTBOX: entries}
             try:
                 await self.collection.insert_one(new_doc)
             except DuplicateKeyError:
                 return False  # created meanwhile by another process: decide again
             return True
         update: dict[str, Any] = {"$set": fields}
-        if push:
-            update["$push"] = push
+        if entries:
+            update["$push"] = {OUTBOX: {"$each": entries}}
         result = await self.collection.update_one({"_id": aggregate_id, "version": version}, update)
         return result.modified_count == 1
 
