@@ -175,11 +175,14 @@ class Host:
     # --- binding -------------------------------------------------------------------
 
     def _bind(self, service: Service, ctx: ServiceContext) -> None:
+        workers = self.settings.handler_concurrency
         for spec, handler in service.commands.values():
-            self.broker.subscriber(spec.subject, queue=service.name, title=spec.name)(
+            self.broker.subscriber(spec.subject, queue=service.name, title=spec.name,
+                                   max_workers=workers)(
                 self._command_handler(spec.request, handler, ctx))
         for qspec, qhandler in service.queries.values():
-            self.broker.subscriber(qspec.subject, queue=service.name, title=qspec.name)(
+            self.broker.subscriber(qspec.subject, queue=service.name, title=qspec.name,
+                                   max_workers=workers)(
                 self._query_handler(qspec.request, qhandler, ctx))
         if service.contract.health.subject not in service.queries:
             self.broker.subscriber(service.contract.health.subject, queue=service.name)(

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
 
     # Requests.
     request_timeout_seconds: float = 5.0
+    # Commands and queries handled at once per subscriber (per service instance). Writes to
+    # one aggregate are still serialised by the repository's lock.
+    handler_concurrency: int = Field(default=16, ge=1)
 
     # Outbox relay.
     outbox_sweep_seconds: float = 5.0

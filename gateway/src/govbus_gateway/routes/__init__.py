@@ -6,5 +6,6 @@ from govbus_gateway.routing import Route
 
 
 def all_routes() -> list[Route]:
-    # Service route modules are added here as the services arrive.
-    return []
+    from govbus_gateway.routes import documents
+
+    return [*documents.ROUTES]

@@ -1,7 +1,8 @@
 """Who may see a document (条例 Art. 26 ff.: 公文 are handled by those who need them).
 
 - The office's staff roles (registrar, leader, reviewer, signer, archivist) see the office's
-  documents; classified ones (密级 not 非密) only registrar, leader, signer and archivist.
+  documents; classified ones (密级 not 非密) only registrar, leader, reviewer (核稿), signer
+  and archivist.
 - A department (handler, drafter) sees only what was assigned, circulated or sent to it, or
   what it drafted itself.
 - admin administers the system; it reads no classified document.
@@ -17,7 +18,8 @@ from govbus_contracts.services.documents.common import Classification, Role
 
 OFFICE_ROLES = frozenset({Role.registrar, Role.leader, Role.reviewer, Role.signer,
                           Role.archivist, Role.admin})
-CLEARED_ROLES = frozenset({Role.registrar, Role.leader, Role.signer, Role.archivist})
+CLEARED_ROLES = frozenset({Role.registrar, Role.leader, Role.reviewer, Role.signer,
+                           Role.archivist})
 
 
 class Scoped(Protocol):

@@ -1,1 +1,300 @@
-"""Handlers of the documents service: incoming (being written)."""
+"""Handlers of the documents service: incoming documents (收文办理).
+
+Thin by design: who acts, load, let ``domain.incoming`` decide, write with the facts.
+The rules live in ``govbus_documents.domain.incoming``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from govbus_contracts.envelope import deterministic_id
+from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.services.documents.common import SERVICE, Role, Urgency
+from govbus_contracts.services.documents.incoming import (
+    ASSIGN_INCOMING,
+    CIRCULATE_INCOMING,
+    COMPLETE_INCOMING,
+    CONFIRM_READING,
+    GET_INCOMING,
+    INSTRUCT_INCOMING,
+    LIST_INCOMING,
+    PROPOSE_HANDLING,
+    REGISTER_INCOMING,
+    REMIND_INCOMING,
+    REVIEW_INCOMING,
+    WHO_HOLDS,
+    AssignIncoming,
+    CirculateIncoming,
+    CompleteIncoming,
+    ConfirmReading,
+    GetIncoming,
+    HeldCopy,
+    IncomingHolders,
+    IncomingList,
+    IncomingStatus,
+    IncomingStepReply,
+    IncomingSummary,
+    IncomingView,
+    InstructIncoming,
+    ListIncoming,
+    ProposeHandling,
+    RegisterIncoming,
+    RemindIncoming,
+    ReviewIncoming,
+    WhoHolds,
+)
+from govbus_documents.domain import incoming as rules
+from govbus_documents.domain.access import may_read, visibility_filter
+from govbus_documents.domain.incoming import Change, IncomingDocument, IncomingRegister
+from govbus_documents.service import service
+from govbus_documents.settings import DocumentsSettings
+from govbus_kit.clock import office_date
+from govbus_kit.logging import get_logger
+from govbus_kit.repository import AggregateRepository, Outcome
+from govbus_kit.service import CommandContext, QueryContext, ServiceContext
+
+COLLECTION = "incoming"
+REGISTER_COLLECTION = "incoming_register"
+SWEEP_BATCH = 200
+
+settings = DocumentsSettings()
+log = get_logger("govbus.documents.incoming")
+
+
+def documents(ctx: ServiceContext) -> AggregateRepository[IncomingDocument]:
+    return ctx.repository(COLLECTION, IncomingDocument)
+
+
+def days_by_urgency(s: DocumentsSettings) -> dict[Urgency, int]:
+    return {Urgency.very_urgent: s.handling_days_very_urgent,
+            Urgency.urgent: s.handling_days_urgent,
+            Urgency.normal: s.handling_days_normal}
+
+
+def _ack(doc: IncomingDocument, version: int) -> IncomingStepReply:
+    return IncomingStepReply(
+        id=doc.id, registration_number=doc.registration_number, status=doc.status,
+        version=version, due_on=doc.assignment.due_on if doc.assignment else None,
+        holders=list(doc.holders), archivable=doc.archivable,
+    )
+
+
+def _as_reply(result: Any) -> IncomingStepReply:
+    # A retried command gets its first reply back as stored JSON.
+    return result if isinstance(result, IncomingStepReply) else (
+        IncomingStepReply.model_validate(result))
+
+
+async def _step(ctx: CommandContext, document_id: str,
+                step: Callable[[IncomingDocument], Change]) -> IncomingStepReply:
+    def decide(current: IncomingDocument | None) -> Outcome[IncomingDocument, IncomingStepReply]:
+        if current is None:
+            raise GovbusError(ErrorCode.not_found, f"收文 {document_id} 不存在", id=document_id)
+        change = step(current)
+        return Outcome(change.state, _ack(change.state, current.version + 1), change.events)
+
+    return _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
+
+
+@service.on_startup
+async def incoming_indexes(ctx: ServiceContext) -> None:
+    collection = ctx.db[COLLECTION]
+    await collection.create_index([("status", 1), ("next_alert_on", 1)])
+    await collection.create_index([("departments", 1)])
+    await collection.create_index([("registered_at", -1)])
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+@service.command(REGISTER_INCOMING)
+async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> IncomingStepReply:
+    actor = rules.act_as(ctx.principal, Role.registrar, step="签收登记")
+    now = ctx.service.clock.now()
+    # Refuse bad input before a 收文编号 is taken, so that no number is spent on it.
+    rules.validate_registration(cmd, office_date(now))
+    year = office_date(now).year
+
+    def take_serial(register: IncomingRegister | None) -> Outcome[IncomingRegister, int]:
+        taken = rules.next_serial(register, year)
+        return Outcome(taken, taken.last_serial)
+
+    # Once per command id: a retried registration gets the same number back.
+    serial = int(await ctx.execute(ctx.service.repository(REGISTER_COLLECTION, IncomingRegister),
+                                   str(year), take_serial))
+    document_id = deterministic_id(SERVICE, "incoming", ctx.command_id)
+
+    def decide(current: IncomingDocument | None) -> Outcome[IncomingDocument, IncomingStepReply]:
+        if current is not None:
+            raise GovbusError(ErrorCode.conflict, f"收文 {document_id} 已登记", id=document_id)
+        change = rules.register(cmd, document_id=document_id, serial=serial, year=year,
+                                actor=actor, now=now)
+        return Outcome(change.state, _ack(change.state, 1), change.events)
+
+    return _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
+
+
+@service.command(REVIEW_INCOMING)
+async def review_incoming(cmd: ReviewIncoming, ctx: CommandContext) -> IncomingStepReply:
+    actor = rules.act_as(ctx.principal, Role.registrar, step="初审")
+    now = ctx.service.clock.now()
+    return await _step(ctx, cmd.id, lambda doc: rules.review(doc, cmd, actor, now))
+
+
+@service.command(PROPOSE_HANDLING)
+async def propose_handling(cmd: ProposeHandling, ctx: CommandContext) -> IncomingStepReply:
+    actor = rules.act_as(ctx.principal, Role.registrar, step="拟办")
+    now = ctx.service.clock.now()
+    return await _step(ctx, cmd.id, lambda doc: rules.propose(doc, cmd, actor, now))
+
+
+@service.command(INSTRUCT_INCOMING)
+async def instruct_incoming(cmd: InstructIncoming, ctx: CommandContext) -> IncomingStepReply:
+    actor = rules.act_as(ctx.principal, Role.leader, step="批示")
+    now = ctx.service.clock.now()
+    return await _step(ctx, cmd.id, lambda doc: rules.instruct(doc, cmd, actor, now))
+
+
+@service.command(ASSIGN_INCOMING)
+async def assign_incoming(cmd: AssignIncoming, ctx: CommandContext) -> IncomingStepReply:
+    actor = rules.act_as(ctx.principal, Role.registrar, Role.leader, step="承办交办")
+    now = ctx.service.clock.now()
+    calendar = ctx.service.calendar
+    return await _step(ctx, cmd.id, lambda doc: rules.assign(
+        doc, cmd, actor, now, days_by_urgency=days_by_urgency(settings),
+        remind_working_days_before=settings.remind_working_days_before, calendar=calendar))
+
+
+@service.command(CIRCULATE_INCOMING)
+async def circulate_incoming(cmd: CirculateIncoming, ctx: CommandContext) -> IncomingStepReply:
+    actor = rules.act_as(ctx.principal, Role.registrar, step="传阅")
+    now = ctx.service.clock.now()
+    return await _step(ctx, cmd.id, lambda doc: rules.circulate(doc, cmd, actor, now))
+
+
+@service.command(CONFIRM_READING)
+async def confirm_reading(cmd: ConfirmReading, ctx: CommandContext) -> IncomingStepReply:
+    now = ctx.service.clock.now()
+    return await _step(ctx, cmd.id, lambda doc: rules.confirm_reading(
+        doc, ctx.principal, cmd.comment, now))
+
+
+@service.command(REMIND_INCOMING)
+async def remind_incoming(cmd: RemindIncoming, ctx: CommandContext) -> IncomingStepReply:
+    actor = rules.act_as(ctx.principal, Role.registrar, step="催办")
+    now = ctx.service.clock.now()
+    calendar = ctx.service.calendar
+    return await _step(ctx, cmd.id, lambda doc: rules.remind(doc, actor, cmd.remarks, now,
+                                                             calendar))
+
+
+@service.command(COMPLETE_INCOMING)
+async def complete_incoming(cmd: CompleteIncoming, ctx: CommandContext) -> IncomingStepReply:
+    now = ctx.service.clock.now()
+    return await _step(ctx, cmd.id, lambda doc: rules.complete(doc, cmd, ctx.principal, now))
+
+
+# --- queries -----------------------------------------------------------------------------
+
+
+async def _readable(ctx: QueryContext, document_id: str) -> IncomingDocument:
+    doc = await documents(ctx.service).get(document_id)
+    # Whoever may not read it is not told that it exists.
+    if doc is None or not may_read(ctx.principal, doc.classification_level, doc.departments):
+        raise GovbusError(ErrorCode.not_found, f"收文 {document_id} 不存在", id=document_id)
+    return doc
+
+
+@service.query(GET_INCOMING)
+async def get_incoming(query: GetIncoming, ctx: QueryContext) -> IncomingView:
+    doc = await _readable(ctx, query.id)
+    return IncomingView.model_validate(doc.model_dump())
+
+
+@service.query(WHO_HOLDS)
+async def who_holds(query: WhoHolds, ctx: QueryContext) -> IncomingHolders:
+    doc = await _readable(ctx, query.id)
+    held = [HeldCopy(holder=e.holder, kind=e.kind, since=e.sent_at, sent_by=e.sent_by)
+            for e in doc.circulation if e.read_at is None]
+    return IncomingHolders(
+        id=doc.id, registration_number=doc.registration_number, status=doc.status,
+        custodian=doc.custodian,
+        lead_department=doc.assignment.lead_department if doc.assignment else None,
+        co_departments=list(doc.assignment.co_departments) if doc.assignment else [],
+        holders=held,
+    )
+
+
+@service.query(LIST_INCOMING)
+async def list_incoming(query: ListIncoming, ctx: QueryContext) -> IncomingList:
+    visible = visibility_filter(ctx.principal)
+    if visible is None:
+        return IncomingList(items=[], total=0, offset=query.offset, limit=query.limit)
+    criteria: dict[str, Any] = {}
+    if query.status is not None:
+        criteria["status"] = query.status.value
+    if query.department is not None:
+        criteria["departments"] = query.department
+    clauses = [c for c in (visible, criteria) if c]
+    where: dict[str, Any] = (clauses[0] if len(clauses) == 1 else {"$and": clauses}
+                             if clauses else {})
+    repo = documents(ctx.service)
+    found = await repo.find(where, sort=[("registered_at", -1), ("_id", 1)],
+                            skip=query.offset, limit=query.limit)
+    total = await repo.collection.count_documents(where)
+    items = [IncomingSummary(
+        id=d.id, registration_number=d.registration_number, status=d.status, title=d.title,
+        doc_type=d.doc_type, issuer=d.issuer, issuer_doc_number=d.issuer_doc_number,
+        classification_level=d.classification_level, urgency=d.urgency,
+        received_on=d.received_on,
+        lead_department=d.assignment.lead_department if d.assignment else None,
+        due_on=d.assignment.due_on if d.assignment else None, holders=list(d.holders),
+    ) for d in found]
+    return IncomingList(items=items, total=total, offset=query.offset, limit=query.limit)
+
+
+# --- 催办 sweep ---------------------------------------------------------------------------
+
+
+async def sweep_incoming_deadlines(ctx: ServiceContext,
+                                   s: DocumentsSettings | None = None) -> int:
+    """Send the reminders and overdue notices that are due; returns how many facts it wrote.
+
+    Safe on many replicas and when run twice: each fact is recorded on the document and has
+    an id derived from the document and its deadline.
+    """
+    s = s or settings
+    now = ctx.clock.now()
+    today = office_date(now)
+    repo = documents(ctx)
+    written = 0
+    last_id = ""
+    while True:
+        batch = await repo.find(
+            {"status": IncomingStatus.in_handling.value,
+             "next_alert_on": {"$lte": today.isoformat()}, "_id": {"$gt": last_id}},
+            sort=[("_id", 1)], limit=SWEEP_BATCH)
+        for doc in batch:
+            last_id = doc.id
+
+            def decide(current: IncomingDocument | None) -> Outcome[IncomingDocument, int]:
+                change = (rules.due_alerts(current, now, ctx.calendar,
+                                           s.remind_working_days_before)
+                          if current is not None else None)
+                if change is None:
+                    return Outcome(None, 0)
+                return Outcome(change.state, len(change.events), change.events)
+
+            try:
+                written += int(await repo.execute(doc.id, decide) or 0)
+            except Exception as exc:  # one bad document must not stop the others' reminders
+                log.warning("incoming_sweep_failed", id=doc.id, error=repr(exc))
+        if len(batch) < SWEEP_BATCH:
+            return written
+
+
+@service.every(settings.sweep_seconds, name="incoming_deadlines")
+async def incoming_deadlines(ctx: ServiceContext) -> None:
+    await sweep_incoming_deadlines(ctx)

@@ -1,1 +1,329 @@
-"""Handlers of the documents service: outgoing (being written)."""
+"""Handlers of outgoing documents (发文办理) and numbering (发文字号).
+
+Thin: load, ask the rules in ``domain.outgoing`` / ``domain.numbering``, write through
+``ctx.execute`` (compare-and-set, embedded outbox, command idempotency).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from govbus_contracts.base import Event
+from govbus_contracts.envelope import deterministic_id
+from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.registry import EventSpec
+from govbus_contracts.services.documents.common import Classification
+from govbus_contracts.services.documents.outgoing import (
+    DISPATCH_OUTGOING,
+    DRAFT_OUTGOING,
+    GET_NUMBER_REGISTER,
+    GET_OUTGOING,
+    LIST_OUTGOING,
+    NUMBER_RESERVED,
+    NUMBER_VOIDED,
+    OUTGOING_DISPATCHED,
+    OUTGOING_DRAFTED,
+    OUTGOING_NUMBERED,
+    OUTGOING_PRINTED,
+    OUTGOING_RECHECKED,
+    OUTGOING_RETURNED,
+    OUTGOING_REVIEWED,
+    OUTGOING_REVISED,
+    OUTGOING_SIGNED,
+    PRINT_OUTGOING,
+    RECHECK_OUTGOING,
+    REGISTER_OUTGOING,
+    RESERVE_NUMBER,
+    REVIEW_OUTGOING,
+    REVISE_OUTGOING,
+    SIGN_OFF_OUTGOING,
+    VOID_NUMBER,
+    AttachmentDigest,
+    DispatchOutgoing,
+    DraftOutgoing,
+    GetNumberRegister,
+    GetOutgoing,
+    ListOutgoing,
+    NumberEntry,
+    NumberRegisterView,
+    NumberReply,
+    NumberReserved,
+    NumberVoided,
+    OutgoingList,
+    OutgoingListItem,
+    OutgoingState,
+    OutgoingView,
+    PrintOutgoing,
+    RecheckOutgoing,
+    RegisterOutgoing,
+    ReserveNumber,
+    ReviewOutgoing,
+    ReviseOutgoing,
+    SignOffOutgoing,
+    VoidNumber,
+)
+from govbus_documents.domain import numbering, outgoing
+from govbus_documents.domain.access import may_read, visibility_filter
+from govbus_documents.domain.numbering import NumberRegister
+from govbus_documents.domain.outgoing import OutgoingDocument, Step
+from govbus_documents.service import service
+from govbus_kit.clock import office_date
+from govbus_kit.repository import AggregateRepository, Emit, Outcome
+from govbus_kit.service import CommandContext, QueryContext, ServiceContext
+
+FACTS: dict[type[Event], EventSpec] = {
+    spec.model: spec for spec in (
+        OUTGOING_DRAFTED, OUTGOING_REVISED, OUTGOING_REVIEWED, OUTGOING_RETURNED,
+        OUTGOING_SIGNED, OUTGOING_RECHECKED, OUTGOING_NUMBERED, OUTGOING_PRINTED,
+        OUTGOING_DISPATCHED)
+}
+
+
+def documents(ctx: ServiceContext) -> AggregateRepository[OutgoingDocument]:
+    return ctx.repository(outgoing.COLLECTION, OutgoingDocument)
+
+
+def registers(ctx: ServiceContext) -> AggregateRepository[NumberRegister]:
+    return ctx.repository(numbering.COLLECTION, NumberRegister)
+
+
+@service.on_startup
+async def outgoing_indexes(ctx: ServiceContext) -> None:
+    collection = ctx.db[outgoing.COLLECTION]
+    await collection.create_index([("status", 1), ("drafted_at", -1)])
+    await collection.create_index([("drafted_at", -1)])
+    await collection.create_index([("departments", 1)])
+    await collection.create_index([("issuer_code", 1)])
+
+
+def state_of(doc: OutgoingDocument) -> OutgoingState:
+    return OutgoingState(document_id=doc.id, status=doc.status, revision=doc.current_revision,
+                         signed_revision=doc.signed_revision, doc_number=doc.doc_number,
+                         signer=doc.signer, date_of_writing=doc.date_of_writing)
+
+
+def outcome_of(step: Step) -> Outcome[OutgoingDocument, OutgoingState]:
+    return Outcome(step.document, state_of(step.document),
+                   [Emit(FACTS[type(e)], e) for e in step.events])
+
+
+async def advance(ctx: CommandContext, document_id: str,
+                  step: Callable[[OutgoingDocument], Step]) -> OutgoingState:
+    """One step of the workflow on one document, once per command id."""
+
+    def decide(current: OutgoingDocument | None) -> Outcome[OutgoingDocument, OutgoingState]:
+        if current is None:
+            raise GovbusError(ErrorCode.not_found, f"发文 {document_id} 不存在", id=document_id)
+        return outcome_of(step(current))
+
+    reply: Any = await ctx.execute(documents(ctx.service), document_id, decide)
+    return OutgoingState.model_validate(reply) if isinstance(reply, dict) else reply
+
+
+# --- the workflow ---------------------------------------------------------------------------
+
+
+@service.command(DRAFT_OUTGOING)
+async def draft_outgoing(cmd: DraftOutgoing, ctx: CommandContext) -> OutgoingState:
+    # Derived from the command id: a retried draft lands on the same document.
+    document_id = deterministic_id("documents", "outgoing", ctx.command_id)
+    now = ctx.service.clock.now()
+
+    def decide(current: OutgoingDocument | None) -> Outcome[OutgoingDocument, OutgoingState]:
+        if current is not None:
+            raise GovbusError(ErrorCode.conflict, "该发文已存在", id=document_id)
+        return outcome_of(outgoing.draft(document_id, cmd, ctx.principal, now))
+
+    reply: Any = await ctx.execute(documents(ctx.service), document_id, decide)
+    return OutgoingState.model_validate(reply) if isinstance(reply, dict) else reply
+
+
+@service.command(REVISE_OUTGOING)
+async def revise_outgoing(cmd: ReviseOutgoing, ctx: CommandContext) -> OutgoingState:
+    now = ctx.service.clock.now()
+    return await advance(ctx, cmd.document_id,
+                         lambda doc: outgoing.revise(doc, cmd, ctx.principal, now))
+
+
+@service.command(REVIEW_OUTGOING)
+async def review_outgoing(cmd: ReviewOutgoing, ctx: CommandContext) -> OutgoingState:
+    now = ctx.service.clock.now()
+    return await advance(ctx, cmd.document_id,
+                         lambda doc: outgoing.review(doc, cmd, ctx.principal, now))
+
+
+@service.command(SIGN_OFF_OUTGOING)
+async def sign_off_outgoing(cmd: SignOffOutgoing, ctx: CommandContext) -> OutgoingState:
+    now = ctx.service.clock.now()
+    return await advance(ctx, cmd.document_id, lambda doc: outgoing.sign_off(
+        doc, cmd, ctx.principal, now, office_date(now)))
+
+
+@service.command(RECHECK_OUTGOING)
+async def recheck_outgoing(cmd: RecheckOutgoing, ctx: CommandContext) -> OutgoingState:
+    now = ctx.service.clock.now()
+    return await advance(ctx, cmd.document_id,
+                         lambda doc: outgoing.recheck(doc, cmd, ctx.principal, now))
+
+
+@service.command(REGISTER_OUTGOING)
+async def register_outgoing(cmd: RegisterOutgoing, ctx: CommandContext) -> OutgoingState:
+    """Two writes: the number is taken in the register with the document's id, then the
+    document records it. A crash between them is repaired by a retry, which finds the
+    number already taken for this document instead of taking another."""
+    now = ctx.service.clock.now()
+    doc = await documents(ctx.service).require(cmd.document_id, "发文")
+    if doc.doc_number is None:
+        # Refuse before a number is taken, so no serial is spent on a refusal.
+        outgoing.check_registrable(doc, ctx.principal)
+        outgoing.plan_distribution(doc, list(cmd.distribution), cmd.copies)
+    else:
+        numbering.require_registrar(ctx.principal)
+    year = outgoing.number_year(doc)
+
+    def take(current: NumberRegister | None) -> Outcome[NumberRegister, NumberEntry]:
+        register = current or numbering.new_register(doc.issuer_code, year)
+        changed, entry = numbering.take_number(register, doc.id, now, ctx.principal,
+                                               cmd.reserved_serial)
+        return Outcome(changed, entry)
+
+    taken: Any = await ctx.execute(registers(ctx.service),
+                                   numbering.register_id(doc.issuer_code, year), take)
+    entry = NumberEntry.model_validate(taken) if isinstance(taken, dict) else taken
+    return await advance(ctx, doc.id, lambda current: outgoing.register(
+        current, entry, cmd, ctx.principal, now))
+
+
+@service.command(PRINT_OUTGOING)
+async def print_outgoing(cmd: PrintOutgoing, ctx: CommandContext) -> OutgoingState:
+    now = ctx.service.clock.now()
+    return await advance(ctx, cmd.document_id, lambda doc: outgoing.print_document(
+        doc, cmd, ctx.principal, now, office_date(now)))
+
+
+@service.command(DISPATCH_OUTGOING)
+async def dispatch_outgoing(cmd: DispatchOutgoing, ctx: CommandContext) -> OutgoingState:
+    now = ctx.service.clock.now()
+    return await advance(ctx, cmd.document_id,
+                         lambda doc: outgoing.dispatch(doc, cmd, ctx.principal, now))
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+
+def number_reply(register: NumberRegister, entry: NumberEntry) -> NumberReply:
+    return NumberReply(register_id=register.id, issuer_code=register.issuer_code,
+                       year=register.year, entry=entry)
+
+
+@service.command(RESERVE_NUMBER)
+async def reserve_number(cmd: ReserveNumber, ctx: CommandContext) -> NumberReply:
+    now = ctx.service.clock.now()
+    numbering.require_registrar(ctx.principal)
+    numbering.validate_issuer_code(cmd.issuer_code)
+    year = cmd.year or office_date(now).year
+    if cmd.document_id is not None:
+        doc = await documents(ctx.service).require(cmd.document_id, "发文")
+        if doc.issuer_code != cmd.issuer_code:
+            raise GovbusError(ErrorCode.validation_failed,
+                              f"该公文的机关代字是 {doc.issuer_code}, 不是 {cmd.issuer_code}",
+                              issuer_code=doc.issuer_code)
+        if doc.doc_number is not None:
+            raise GovbusError(ErrorCode.conflict, f"该公文已编号 {doc.doc_number}",
+                              doc_number=doc.doc_number)
+
+    def decide(current: NumberRegister | None) -> Outcome[NumberRegister, NumberReply]:
+        register = current or numbering.new_register(cmd.issuer_code, year)
+        new, entry = numbering.reserve_number(register, now, ctx.principal,
+                                              document_id=cmd.document_id, purpose=cmd.purpose)
+        fact = NumberReserved(issuer_code=new.issuer_code, year=new.year, serial=entry.serial,
+                              doc_number=entry.doc_number, document_id=entry.document_id,
+                              purpose=entry.purpose, reserved_by=ctx.principal.subject,
+                              reserved_at=now)
+        return Outcome(new, number_reply(new, entry), [Emit(NUMBER_RESERVED, fact)])
+
+    reply: Any = await ctx.execute(registers(ctx.service),
+                                   numbering.register_id(cmd.issuer_code, year), decide)
+    return NumberReply.model_validate(reply) if isinstance(reply, dict) else reply
+
+
+@service.command(VOID_NUMBER)
+async def void_number(cmd: VoidNumber, ctx: CommandContext) -> NumberReply:
+    now = ctx.service.clock.now()
+    numbering.require_registrar(ctx.principal)
+    register_id = numbering.register_id(cmd.issuer_code, cmd.year)
+
+    def decide(current: NumberRegister | None) -> Outcome[NumberRegister, NumberReply]:
+        if current is None:
+            raise GovbusError(ErrorCode.not_found, f"{register_id} 没有编号登记",
+                              register_id=register_id)
+        new, entry = numbering.void_number(current, cmd.serial, cmd.reason, now, ctx.principal)
+        fact = NumberVoided(issuer_code=new.issuer_code, year=new.year, serial=entry.serial,
+                            doc_number=entry.doc_number, reason=cmd.reason,
+                            voided_by=ctx.principal.subject, voided_at=now)
+        return Outcome(new, number_reply(new, entry), [Emit(NUMBER_VOIDED, fact)])
+
+    reply: Any = await ctx.execute(registers(ctx.service), register_id, decide)
+    return NumberReply.model_validate(reply) if isinstance(reply, dict) else reply
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+
+def view_of(doc: OutgoingDocument) -> OutgoingView:
+    data = doc.model_dump(mode="json")
+    data["document_id"] = doc.id
+    # Content stays in the service; readers get the attachments by name and digest.
+    data["attachments"] = [AttachmentDigest(name=a.name, sha256=a.sha256,
+                                            media_type=a.media_type, size=a.size)
+                           for a in doc.attachments]
+    return OutgoingView.model_validate(data)
+
+
+@service.query(GET_OUTGOING)
+async def get_outgoing(query: GetOutgoing, ctx: QueryContext) -> OutgoingView:
+    doc = await documents(ctx.service).require(query.document_id, "发文")
+    if not may_read(ctx.principal, doc.classification_level, doc.departments):
+        raise GovbusError(ErrorCode.forbidden, "无权查阅该公文", id=doc.id)
+    return view_of(doc)
+
+
+@service.query(LIST_OUTGOING)
+async def list_outgoing(query: ListOutgoing, ctx: QueryContext) -> OutgoingList:
+    visible = visibility_filter(ctx.principal)
+    if visible is None:
+        return OutgoingList(items=[], total=0, offset=query.offset, limit=query.limit)
+    conditions: dict[str, Any] = {}
+    if query.status is not None:
+        conditions["status"] = query.status.value
+    if query.doc_type is not None:
+        conditions["doc_type"] = query.doc_type.value
+    if query.issuer_code is not None:
+        conditions["issuer_code"] = query.issuer_code
+    criteria = {**visible, **conditions}
+    repo = documents(ctx.service)
+    found = await repo.find(criteria, sort=[("drafted_at", -1), ("_id", 1)],
+                            skip=query.offset, limit=query.limit)
+    total = await repo.collection.count_documents(criteria)
+    items = [OutgoingListItem(
+        document_id=d.id, status=d.status, doc_type=d.doc_type, title=d.title,
+        doc_number=d.doc_number, issuer_code=d.issuer_code,
+        classification_level=d.classification_level, urgency=d.urgency,
+        disclosure=d.disclosure, drafting_department=d.drafting_department,
+        drafted_at=d.drafted_at, date_of_writing=d.date_of_writing) for d in found]
+    return OutgoingList(items=items, total=total, offset=query.offset, limit=query.limit)
+
+
+@service.query(GET_NUMBER_REGISTER)
+async def get_number_register(query: GetNumberRegister, ctx: QueryContext) -> NumberRegisterView:
+    if not may_read(ctx.principal, Classification.none, []):
+        raise GovbusError(ErrorCode.forbidden, "无权查阅发文字号登记簿")
+    register_id = numbering.register_id(query.issuer_code, query.year)
+    register = await registers(ctx.service).get(register_id)
+    if register is None:
+        # A register nobody has numbered from yet: empty, and its first serial is 1.
+        register = numbering.new_register(query.issuer_code, query.year)
+    return NumberRegisterView(register_id=register.id, issuer_code=register.issuer_code,
+                              year=register.year, next_serial=register.next_serial,
+                              entries=register.entries)

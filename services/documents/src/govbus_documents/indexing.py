@@ -1,0 +1,593 @@
+"""The search index of the documents service, kept in its own collections.
+
+API for the other handlers (call after a write to ``incoming`` or ``outgoing``)::
+
+    from govbus_documents.indexing import mark_for_indexing
+    await mark_for_indexing(ctx.service.db, DocumentKind.incoming, doc_id)   # never raises
+
+    from govbus_documents.indexing import reindex_document
+    await reindex_document(db, "发文", doc_id)   # raises on database errors
+
+Both read the document as stored and index it at once; a periodic sweep (``sweep``)
+compares every document's ``version`` with the version indexed and catches up after a crash
+or a write that did not call them. Nobody has to call anything for a document to become
+searchable eventually; calling makes it searchable at once.
+
+Layout. The local FerretDB (v1, SQLite) uses no index for any filter, not even ``_id``:
+every lookup, update and delete reads the whole collection (measured: about 45 ms per MB of
+stored documents). A posting list per term on disk therefore cannot answer quickly there.
+So the index is *stored* by inserts only and *served* from memory:
+
+- ``search_g<stamp>``: an immutable generation, one entry per document: key, version, kind,
+  year, 密级, departments, display fields, the beginning of the body (non-classified only,
+  for snippets), and its term weights (compressed binary).
+- ``search_recent``: entries written since that generation (``_id`` = key@version), by
+  ``reindex_document`` and the sweep; small by design.
+- ``search_meta``: which generation is current, and a lease so that one replica at a time
+  merges the recent entries into the next generation (when there are more than
+  ``recent_max_docs``), which it writes by inserts and switches to; the generation before
+  the previous one is dropped.
+
+Every replica loads the current generation into an inverted index in memory (term →
+document rows and weights) and applies recent entries as they appear (at most every
+``refresh_seconds``; its own writes at once). A query filters postings by visibility, kind
+and year, then ranks (AND, rarest term first; OR if nothing holds every term) and pages.
+On MongoDB the same layout works unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+import zlib
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bson import Binary
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from govbus_contracts.envelope import Principal
+from govbus_contracts.services.documents.archive import SearchHit, SearchResults
+from govbus_contracts.services.documents.common import Classification, DocumentKind
+from govbus_documents.domain.access import may_read
+from govbus_documents.domain.archive import classification_level, document_year
+from govbus_documents.domain.search import (
+    IndexedDocument,
+    document_key,
+    field_terms,
+    query_terms,
+    rank,
+    snippet,
+)
+from govbus_kit.logging import get_logger
+
+log = get_logger("govbus.documents.search")
+
+Db = AsyncDatabase[dict[str, Any]]
+
+META = "search_meta"
+RECENT = "search_recent"
+GENERATION_PREFIX = "search_g"
+STATE_ID = "state"
+SOURCES: Mapping[DocumentKind, str] = {
+    DocumentKind.incoming: "incoming",
+    DocumentKind.outgoing: "outgoing",
+}
+INSERT_BATCH = 500
+TERM_SEPARATOR = "\x1f"  # never inside a term: terms are word characters and 〔〕
+DELETED_VERSION = 2**53  # a withdrawal outranks every version of the document
+#: Entries of other replicas may carry a clock a little behind ours.
+CLOCK_MARGIN_NS = 10 * 10**9
+AGGREGATE_META = {"_outbox": 0, "_commands": 0, "_applied": 0}
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """How much the index keeps and when it merges (DocumentsSettings may override)."""
+
+    body_chars: int = 3000  # the indexed beginning of a body
+    excerpt_chars: int = 600  # the beginning kept for snippets
+    snippet_chars: int = 80
+    recent_max_docs: int = 200
+    max_results: int = 200
+    refresh_seconds: float = 1.0
+    lease_seconds: float = 600.0
+
+
+def config_from(settings: object | None) -> SearchConfig:
+    """Read ``search_*`` settings where DocumentsSettings has them; defaults otherwise."""
+    base = SearchConfig()
+    if settings is None:
+        return base
+    values = {name: type(getattr(base, name))(getattr(settings, f"search_{name}"))
+              for name in base.__dataclass_fields__ if hasattr(settings, f"search_{name}")}
+    return SearchConfig(**values)
+
+
+_config = SearchConfig()
+
+
+def configure(config: SearchConfig) -> None:
+    """Set the configuration the module-level API uses (the service does so at import)."""
+    global _config
+    _config = config
+
+
+def current_config() -> SearchConfig:
+    return _config
+
+
+# --- what a document gives the index ------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _level(doc: Mapping[str, Any]) -> Classification:
+    raw = classification_level(doc)
+    try:
+        return Classification(raw) if raw is not None else Classification.none
+    except ValueError:
+        # An unknown 密级 is treated as the highest, not as 非密.
+        return Classification.top_secret
+
+
+def indexed_document(kind: DocumentKind, doc: Mapping[str, Any], body_chars: int
+                     ) -> IndexedDocument:
+    """The index entry of a stored 收文/发文 document."""
+    level = _level(doc)
+    numbers = [n for n in (_text(doc.get(k)) for k in
+                           ("doc_number", "issuer_doc_number", "registration_number",
+                            "archival_code")) if n]
+    issuer = next((v for v in (_text(doc.get(k)) for k in
+                               ("issuer", "issuing_organ", "issuer_signature",
+                                "issuer_mark")) if v), None)
+    body = (_text(doc.get("body")) or "")[:body_chars]
+    title = _text(doc.get("title"))
+    return IndexedDocument(
+        key=document_key(kind, str(doc["_id"])), kind=kind, id=str(doc["_id"]),
+        version=int(doc.get("version") or 0), year=document_year(doc),
+        classification_level=level,
+        departments=tuple(str(d) for d in doc.get("departments") or [] if d),
+        doc_number=numbers[0] if numbers else None, title=title, issuer=issuer,
+        status=_text(doc.get("status")),
+        body=body or None if level is Classification.none else None,
+        terms=field_terms(numbers, title, issuer, body),
+    )
+
+
+def _entry(doc: IndexedDocument, excerpt_chars: int) -> dict[str, Any]:
+    """The stored form of an index entry (both in a generation and among the recent)."""
+    names = TERM_SEPARATOR.join(doc.terms).encode()
+    weights = array("f", doc.terms.values()).tobytes()
+    excerpt = doc.body[:excerpt_chars].encode() if doc.body else None
+    return {
+        "key": doc.key, "kind": doc.kind.value, "id": doc.id, "v": doc.version,
+        "y": doc.year, "c": doc.classification_level.value, "p": list(doc.departments),
+        "d": {"doc_number": doc.doc_number, "title": doc.title, "issuer": doc.issuer,
+              "status": doc.status},
+        "x": Binary(zlib.compress(excerpt)) if excerpt else None,
+        "t": Binary(zlib.compress(names)), "w": Binary(zlib.compress(weights)),
+        "deleted": False, "at": time.time_ns(),
+    }
+
+
+def _withdrawal(kind: DocumentKind, doc_id: str) -> dict[str, Any]:
+    return {"key": document_key(kind, doc_id), "kind": kind.value, "id": doc_id,
+            "v": DELETED_VERSION, "y": None, "c": Classification.top_secret.value, "p": [],
+            "d": {}, "x": None, "t": None, "w": None, "deleted": True, "at": time.time_ns()}
+
+
+def _terms_of(entry: Mapping[str, Any]) -> tuple[list[str], array[float]]:
+    if not entry.get("t"):
+        return [], array("f")
+    names = zlib.decompress(entry["t"]).decode()
+    weights = array("f")
+    weights.frombytes(zlib.decompress(entry["w"]))
+    return (names.split(TERM_SEPARATOR) if names else []), weights
+
+
+# --- the index in memory -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Row:
+    key: str
+    kind: str
+    id: str
+    version: int
+    year: int | None
+    level: str
+    departments: tuple[str, ...]
+    display: dict[str, Any]
+    excerpt: bytes | None
+    alive: bool = True
+
+
+@dataclass
+class MemoryIndex:
+    """One generation and the recent entries applied to it, inverted."""
+
+    generation: str | None = None
+    rows: list[Row] = field(default_factory=list)
+    by_key: dict[str, int] = field(default_factory=dict)
+    postings: dict[str, tuple[array[int], array[float]]] = field(default_factory=dict)
+    applied: set[str] = field(default_factory=set)
+    last_at: int = 0
+    refreshed: float = 0.0
+    live: int = 0
+
+    def version_of(self, key: str) -> int | None:
+        idx = self.by_key.get(key)
+        return None if idx is None else self.rows[idx].version
+
+    def apply(self, entry: Mapping[str, Any]) -> bool:
+        """Take an entry unless the index holds this or a later version already."""
+        key, version = str(entry["key"]), int(entry["v"])
+        self.last_at = max(self.last_at, int(entry.get("at") or 0))
+        current = self.by_key.get(key)
+        if current is not None:
+            if self.rows[current].version >= version:
+                return False
+            if self.rows[current].alive:
+                self.rows[current].alive = False
+                self.live -= 1
+        deleted = bool(entry.get("deleted"))
+        idx = len(self.rows)
+        self.rows.append(Row(
+            key=key, kind=str(entry["kind"]), id=str(entry["id"]), version=version,
+            year=entry.get("y"), level=str(entry.get("c") or Classification.top_secret.value),
+            departments=tuple(entry.get("p") or ()), display=dict(entry.get("d") or {}),
+            excerpt=bytes(entry["x"]) if entry.get("x") else None, alive=not deleted))
+        self.by_key[key] = idx
+        if deleted:
+            return True
+        self.live += 1
+        names, weights = _terms_of(entry)
+        for name, weight in zip(names, weights, strict=True):
+            slot = self.postings.get(name)
+            if slot is None:
+                slot = self.postings[name] = (array("i"), array("f"))
+            slot[0].append(idx)
+            slot[1].append(weight)
+        return True
+
+
+_indexes: dict[str, MemoryIndex] = {}
+_locks: dict[str, asyncio.Lock] = {}
+_loading: dict[str, asyncio.Task[None]] = {}
+
+
+def _lock(db: Db) -> asyncio.Lock:
+    lock = _locks.get(db.name)
+    if lock is None:
+        lock = _locks[db.name] = asyncio.Lock()
+    return lock
+
+
+async def _state(db: Db) -> dict[str, Any]:
+    return await db[META].find_one({"_id": STATE_ID}) or {"_id": STATE_ID, "generation": None}
+
+
+async def _load(db: Db, generation: str | None) -> MemoryIndex:
+    started = time.perf_counter()
+    index = MemoryIndex(generation=generation)
+    if generation is not None:
+        async for entry in db[generation].find({}):
+            index.apply(entry)
+    index.last_at = 0  # recent entries are read from the start
+    await _refresh(db, index)
+    log.info("search_index_loaded", generation=generation, documents=index.live,
+             terms=len(index.postings), seconds=round(time.perf_counter() - started, 2))
+    return index
+
+
+async def _refresh(db: Db, index: MemoryIndex) -> None:
+    since = index.last_at - CLOCK_MARGIN_NS
+    entries = await db[RECENT].find({"at": {"$gte": since}}).to_list(None)
+    for entry in sorted(entries, key=lambda e: int(e.get("at") or 0)):
+        if entry["_id"] not in index.applied:
+            index.applied.add(entry["_id"])
+            index.apply(entry)
+    index.refreshed = time.monotonic()
+
+
+async def _switch(db: Db, generation: str | None) -> None:
+    loaded = await _load(db, generation)
+    async with _lock(db):
+        _indexes[db.name] = loaded
+
+
+async def memory_index(db: Db, *, fresh: bool = False) -> MemoryIndex:
+    """This replica's index of ``db``: loaded on first use; a new generation is loaded in
+    the background while the one in memory keeps answering; recent entries are applied
+    at most every ``refresh_seconds`` (or now, with ``fresh``)."""
+    index = _indexes.get(db.name)
+    if index is None:
+        async with _lock(db):
+            index = _indexes.get(db.name)
+            if index is None:
+                index = _indexes[db.name] = await _load(db, (await _state(db)).get("generation"))
+                return index
+    if fresh or time.monotonic() - index.refreshed >= _config.refresh_seconds:
+        generation = (await _state(db)).get("generation")
+        if generation != index.generation:
+            task = _loading.get(db.name)
+            if fresh:
+                await _switch(db, generation)
+            elif task is None or task.done():
+                _loading[db.name] = asyncio.create_task(_switch(db, generation))
+        async with _lock(db):
+            index = _indexes[db.name]
+            await _refresh(db, index)
+    return _indexes[db.name]
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+async def _put_recent(db: Db, entry: dict[str, Any]) -> None:
+    ident = f"{entry['key']}@{entry['v']}"
+    try:
+        await db[RECENT].insert_one({"_id": ident, **entry})
+    except DuplicateKeyError:
+        return  # this version is recorded already
+    index = _indexes.get(db.name)
+    if index is not None:  # this replica's own write is searchable at once
+        index.applied.add(ident)
+        index.apply(entry)
+
+
+async def reindex_document(db: Db, kind: DocumentKind | str, doc_id: str) -> bool:
+    """Read the document as stored and index it at once. False: it does not exist (any
+    earlier entry of it is withdrawn)."""
+    kind = DocumentKind(kind)
+    doc = await db[SOURCES[kind]].find_one({"_id": doc_id}, AGGREGATE_META)
+    if doc is None:
+        await _put_recent(db, _withdrawal(kind, doc_id))
+        return False
+    entry = indexed_document(kind, doc, _config.body_chars)
+    index = _indexes.get(db.name)
+    if index is not None and (index.version_of(entry.key) or -1) >= entry.version:
+        return True  # indexed already
+    await _put_recent(db, _entry(entry, _config.excerpt_chars))
+    return True
+
+
+async def mark_for_indexing(db: Db, kind: DocumentKind | str, doc_id: str) -> None:
+    """``reindex_document`` for callers that must not fail because of the index: a failure
+    is logged, and the sweep indexes the document later."""
+    try:
+        await reindex_document(db, kind, doc_id)
+    except Exception as exc:  # the caller's write has succeeded; the sweep catches up
+        log.warning("search_reindex_deferred", kind=str(kind), id=doc_id, error=repr(exc))
+
+
+# --- searching ----------------------------------------------------------------------------------
+
+
+async def search(
+    db: Db, principal: Principal, q: str, *, kind: DocumentKind | None = None,
+    year: int | None = None, offset: int = 0, limit: int = 20,
+) -> SearchResults:
+    """Ranked hits the principal may read; visibility and filters apply before ranking."""
+    terms = query_terms(q)
+    if not terms:
+        return SearchResults(total=0, matched_all_terms=True, hits=[])
+    index = await memory_index(db)
+    rows = index.rows
+    readable: dict[tuple[str, tuple[str, ...]], bool] = {}
+
+    def visible(row: Row) -> bool:
+        if kind is not None and row.kind != kind.value:
+            return False
+        if year is not None and row.year != year:
+            return False
+        memo = (row.level, row.departments)
+        allowed = readable.get(memo)
+        if allowed is None:
+            allowed = readable[memo] = may_read(principal, Classification(row.level),
+                                                row.departments)
+        return allowed
+
+    postings: dict[str, dict[str, float]] = {}
+    frequency: dict[str, int] = {}
+    years: dict[str, int] = {}
+    for term in terms:
+        hits: dict[str, float] = {}
+        df = 0
+        slot = index.postings.get(term)
+        for i, weight in zip(*(slot or ((), ())), strict=True):
+            row = rows[i]
+            if not row.alive:
+                continue
+            df += 1
+            if visible(row):
+                hits[row.key] = weight
+                years[row.key] = row.year or 0
+        postings[term] = hits
+        frequency[term] = df
+    ranking = rank(terms, postings, frequency, max(index.live, 1), tie_break=years)
+    ranked = ranking.ranked[:_config.max_results]
+    hits_out: list[SearchHit] = []
+    for key, score in ranked[offset:offset + limit]:
+        row = rows[index.by_key[key]]
+        level = Classification(row.level)
+        excerpt = (zlib.decompress(row.excerpt).decode()
+                   if row.excerpt and level is Classification.none else None)
+        hits_out.append(SearchHit(
+            id=row.id, kind=DocumentKind(row.kind), doc_number=row.display.get("doc_number"),
+            title=row.display.get("title"), issuer=row.display.get("issuer"),
+            status=row.display.get("status"), year=row.year, classification_level=level,
+            score=round(score, 4),
+            snippet=snippet(excerpt, terms, _config.snippet_chars) if excerpt else None))
+    return SearchResults(total=len(ranked), matched_all_terms=ranking.matched_all_terms,
+                         hits=hits_out)
+
+
+# --- merging into a new generation -------------------------------------------------------------
+
+_OWNER = f"{os.uname().nodename}:{os.getpid()}:{os.urandom(4).hex()}"
+_STAMP = re.compile(rf"^{GENERATION_PREFIX}(\d{{13}})_[0-9a-f]+$")
+
+
+async def _take_lease(db: Db, seconds: float) -> bool:
+    now = time.time()
+    await db[META].update_one({"_id": STATE_ID}, {"$setOnInsert": {"generation": None}},
+                              upsert=True)
+    taken = await db[META].update_one(
+        {"_id": STATE_ID, "$or": [{"lease_until": {"$lt": now}},
+                                  {"lease_until": {"$exists": False}},
+                                  {"lease_owner": _OWNER}]},
+        {"$set": {"lease_owner": _OWNER, "lease_until": now + seconds}})
+    if taken.modified_count != 1:
+        return False
+    # FerretDB's update is a read then a write: read back who holds the lease.
+    return bool((await _state(db)).get("lease_owner") == _OWNER)
+
+
+async def _release_lease(db: Db) -> None:
+    await db[META].update_one({"_id": STATE_ID, "lease_owner": _OWNER},
+                              {"$set": {"lease_until": 0.0, "lease_owner": None}})
+
+
+async def compact(db: Db, fresh: Sequence[Mapping[str, Any]] = (),
+                  withdrawn: Iterable[tuple[DocumentKind, str]] = ()) -> bool:
+    """Write a new generation: the current one, the recent entries, ``fresh`` entries (as
+    ``entry_of`` makes them) and withdrawals; switch to it. False if another replica holds
+    the lease or switched first."""
+    if not await _take_lease(db, _config.lease_seconds):
+        return False
+    try:
+        generation = await _compact(db, fresh, withdrawn)
+    finally:
+        await _release_lease(db)
+    if generation is None:
+        return False
+    await _switch(db, generation)
+    return True
+
+
+async def _compact(db: Db, fresh: Sequence[Mapping[str, Any]],
+                   withdrawn: Iterable[tuple[DocumentKind, str]]) -> str | None:
+    started = time.perf_counter()
+    old = (await _state(db)).get("generation")
+    recent = await db[RECENT].find({}).to_list(None)
+    latest: dict[str, Mapping[str, Any]] = {}
+    for entry in [*recent, *fresh, *(_withdrawal(k, i) for k, i in withdrawn)]:
+        held = latest.get(entry["key"])
+        if held is None or int(entry["v"]) >= int(held["v"]):
+            latest[entry["key"]] = entry
+
+    name = f"{GENERATION_PREFIX}{int(time.time() * 1000):013d}_{os.urandom(3).hex()}"
+    batch: list[dict[str, Any]] = []
+    written = 0
+
+    async def put(entry: Mapping[str, Any]) -> None:
+        nonlocal written
+        batch.append({**{k: v for k, v in entry.items() if k != "_id"}, "_id": entry["key"]})
+        written += 1
+        if len(batch) >= INSERT_BATCH:
+            await db[name].insert_many(batch, ordered=False)
+            batch.clear()
+
+    if old is not None:
+        async for entry in db[old].find({}):
+            newer = latest.get(entry["key"])
+            if newer is not None and int(newer["v"]) >= int(entry["v"]):
+                continue
+            latest.pop(entry["key"], None)  # an older recent entry than the generation's
+            await put(entry)
+    for entry in latest.values():
+        if not entry.get("deleted"):
+            await put(entry)
+    if batch:
+        await db[name].insert_many(batch, ordered=False)
+    switched = await db[META].update_one(
+        {"_id": STATE_ID, "generation": old, "lease_owner": _OWNER},
+        {"$set": {"generation": name, "previous": old, "switched_at": time.time()}})
+    if switched.modified_count != 1:
+        await db[name].drop()
+        return None
+    merged = [e["_id"] for e in recent]
+    for start in range(0, len(merged), 500):
+        await db[RECENT].delete_many({"_id": {"$in": merged[start:start + 500]}})
+    await _drop_old_generations(db, name, old)
+    log.info("search_generation_written", generation=name, documents=written,
+             merged_recent=len(recent), fresh=len(fresh),
+             seconds=round(time.perf_counter() - started, 2))
+    return name
+
+
+async def _drop_old_generations(db: Db, current: str, previous: str | None) -> None:
+    """Generations older than the previous one go; the previous one stays for replicas
+    still loading or reading it."""
+    m = _STAMP.match(previous or "")
+    if m is None:
+        return
+    for coll in await db.list_collection_names():
+        other = _STAMP.match(coll)
+        if other and coll not in (current, previous) and other.group(1) < m.group(1):
+            await db[coll].drop()
+
+
+# --- the sweep ------------------------------------------------------------------------------
+
+
+async def sweep(db: Db) -> dict[str, int]:
+    """Index every document whose version differs from the one indexed, withdraw those
+    that are gone, and merge into a new generation when the recent entries grow too many."""
+    index = await memory_index(db, fresh=True)
+    stale: list[tuple[DocumentKind, str]] = []
+    present: set[str] = set()
+    for kind, collection in SOURCES.items():
+        async for doc in db[collection].find({}, {"_id": 1, "version": 1}):
+            key = document_key(kind, str(doc["_id"]))
+            present.add(key)
+            if index.version_of(key) != int(doc.get("version") or 0):
+                stale.append((kind, str(doc["_id"])))
+    withdrawn = [(DocumentKind(r.kind), r.id) for r in index.rows
+                 if r.alive and r.key not in present]
+    recent = await db[RECENT].count_documents({})
+    built = 0
+    if len(stale) + len(withdrawn) + recent > _config.recent_max_docs:
+        built += int(await compact(db, await _read_sources(db, stale), withdrawn))
+    else:
+        for kind, doc_id in stale:
+            await reindex_document(db, kind, doc_id)
+        for kind, doc_id in withdrawn:
+            await _put_recent(db, _withdrawal(kind, doc_id))
+    return {"stale": len(stale), "withdrawn": len(withdrawn), "generations_built": built}
+
+
+async def _read_sources(db: Db, wanted: Sequence[tuple[DocumentKind, str]]
+                        ) -> list[dict[str, Any]]:
+    """Index entries of the wanted documents, compact (terms compressed) so that tens of
+    thousands fit in memory for one merge."""
+    out: list[dict[str, Any]] = []
+    by_kind: dict[DocumentKind, set[str]] = {}
+    for kind, doc_id in wanted:
+        by_kind.setdefault(kind, set()).add(doc_id)
+    for kind, ids in by_kind.items():
+        source = db[SOURCES[kind]]
+        if len(ids) <= 20:
+            docs = [await source.find_one({"_id": i}, AGGREGATE_META) for i in ids]
+            out.extend(entry_of(kind, d) for d in docs if d)
+            continue
+        # One pass over the collection, filtered here: FerretDB scans for any filter, and
+        # evaluates a long $in against every document.
+        async for doc in source.find({}, AGGREGATE_META):
+            if str(doc["_id"]) in ids:
+                out.append(entry_of(kind, doc))
+    return out
+
+
+def entry_of(kind: DocumentKind, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored index entry of a stored document."""
+    return _entry(indexed_document(kind, doc, _config.body_chars), _config.excerpt_chars)

@@ -1,0 +1,462 @@
+"""发文办理: the rules of each step, without servers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from govbus_documents.domain import outgoing as rules
+from govbus_documents.domain.outgoing import OutgoingDocument
+
+from govbus_contracts.envelope import Principal
+from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.services.documents.common import (
+    Classification,
+    ClassificationMark,
+    DisclosureAttribute,
+    DocType,
+)
+from govbus_contracts.services.documents.outgoing import (
+    DispatchOutgoing,
+    DraftOutgoing,
+    NumberEntry,
+    NumberStatus,
+    OutgoingDispatched,
+    OutgoingDrafted,
+    OutgoingReturned,
+    OutgoingSigned,
+    OutgoingStatus,
+    PrintOutgoing,
+    RecheckOutgoing,
+    RegisterOutgoing,
+    ReviewDecision,
+    ReviewOutgoing,
+    ReviseOutgoing,
+    SignOffOutgoing,
+)
+
+AT = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+TODAY = date(2026, 3, 2)
+DRAFTER = Principal(subject="u-drafter", name="李明", roles=frozenset({"drafter"}),
+                    department="秘书科")
+OTHER_DRAFTER = Principal(subject="u-drafter-2", name="陈静", roles=frozenset({"drafter"}),
+                          department="综合科")
+REVIEWER = Principal(subject="u-reviewer", name="王芳", roles=frozenset({"reviewer"}))
+SIGNER = Principal(subject="u-signer", name="张伟", roles=frozenset({"signer"}))
+REGISTRAR = Principal(subject="u-registrar", name="刘洋", roles=frozenset({"registrar"}))
+
+TITLE = "关于印发《宜春市政府办公室关于贯彻宜发〔2008〕13号文件的实施意见》的通知"
+BODY = ("经研究,现将《宜春市政府办公室关于贯彻宜发〔2008〕13号文件的实施意见》印发给你们,"
+        "请认真贯彻执行。")
+RECIPIENTS = ["秘书科", "综合科", "督查科"]
+
+
+def draft_command(**changes: Any) -> DraftOutgoing:
+    fields: dict[str, Any] = dict(
+        doc_type=DocType.notice, title=TITLE, body=BODY, main_recipients=RECIPIENTS,
+        cc_recipients=["市政府领导"], recipient_departments=["综合科", "督查科"],
+        disclosure=DisclosureAttribute.proactive, issuer_code="宜府办发",
+        issuing_organ="宜春市人民政府办公室")
+    fields.update(changes)
+    return DraftOutgoing(**fields)
+
+
+def drafted(**changes: Any) -> OutgoingDocument:
+    return rules.draft("doc-1", draft_command(**changes), DRAFTER, AT).document
+
+
+def approved(**changes: Any) -> OutgoingDocument:
+    return rules.review(drafted(**changes), ReviewOutgoing(
+        document_id="doc-1", decision=ReviewDecision.approved), REVIEWER, AT).document
+
+
+def signed(**changes: Any) -> OutgoingDocument:
+    return rules.sign_off(approved(**changes), SignOffOutgoing(document_id="doc-1"), SIGNER,
+                          AT, TODAY).document
+
+
+def rechecked(**changes: Any) -> OutgoingDocument:
+    return rules.recheck(signed(**changes), RecheckOutgoing(document_id="doc-1"), REGISTRAR,
+                         AT).document
+
+
+def entry(doc_number: str = "宜府办发〔2026〕71号", document_id: str = "doc-1") -> NumberEntry:
+    return NumberEntry(serial=71, doc_number=doc_number, status=NumberStatus.used,
+                       document_id=document_id, taken_at=AT, taken_by="u-registrar")
+
+
+def registered(**changes: Any) -> OutgoingDocument:
+    return rules.register(rechecked(**changes), entry(), RegisterOutgoing(document_id="doc-1"),
+                          REGISTRAR, AT).document
+
+
+def printed(**changes: Any) -> OutgoingDocument:
+    return rules.print_document(registered(**changes), PrintOutgoing(
+        document_id="doc-1", printing_office="宜春市人民政府办公室秘书科"), REGISTRAR, AT,
+        TODAY).document
+
+
+def everyone(doc: OutgoingDocument) -> DispatchOutgoing:
+    return DispatchOutgoing(document_id=doc.id, dispatches=[
+        {"recipient": r, "means": "电子公文传输"} for r, _ in doc.recipients])
+
+
+def refused(code: ErrorCode, fn: Any, *args: Any) -> GovbusError:
+    with pytest.raises(GovbusError) as caught:
+        fn(*args)
+    assert caught.value.code is code, caught.value.message
+    return caught.value
+
+
+# --- 起草 ------------------------------------------------------------------------------------
+
+
+def test_a_draft_is_kept_as_its_first_revision_for_its_drafting_department():
+    step = rules.draft("doc-1", draft_command(), DRAFTER, AT)
+    doc = step.document
+    assert doc.status is OutgoingStatus.drafted
+    assert doc.drafting_department == "秘书科" and doc.drafter == "u-drafter"
+    assert [(r.number, r.body, r.author, r.summary) for r in doc.revisions] == [
+        (1, BODY, "u-drafter", "初稿")]
+    assert doc.departments == ["秘书科", "综合科", "督查科"]
+    assert doc.history[0].action == "起草" and doc.history[0].role == "drafter"
+    assert isinstance(step.events[0], OutgoingDrafted) and step.events[0].title == TITLE
+
+
+def test_only_a_drafter_with_a_department_drafts():
+    refused(ErrorCode.forbidden, rules.draft, "doc-1", draft_command(), REVIEWER, AT)
+    homeless = Principal(subject="u-x", roles=frozenset({"drafter"}))
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(), homeless, AT)
+
+
+def test_request_for_instruction_has_exactly_one_main_recipient():
+    request = dict(doc_type=DocType.request_for_instruction,
+                   title="关于召开全市政府系统办公室工作会议的请示", recipient_departments=[])
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        **request, main_recipients=["市人民政府", "市委办公室"]), DRAFTER, AT)
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        **request, main_recipients=[]), DRAFTER, AT)
+    doc = drafted(**request, main_recipients=["市人民政府"])
+    assert doc.main_recipients == ["市人民政府"]
+
+
+def test_a_recipient_is_named_once_either_main_or_cc():
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        cc_recipients=["秘书科"]), DRAFTER, AT)
+
+
+def test_departments_that_may_read_are_among_the_recipients():
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        recipient_departments=["财务科"]), DRAFTER, AT)
+
+
+def test_a_classified_document_states_its_classification_period():
+    secret = dict(disclosure=DisclosureAttribute.not_public, disclosure_reason="涉及国家秘密")
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        classification=ClassificationMark(level=Classification.secret), **secret), DRAFTER, AT)
+    doc = drafted(classification=ClassificationMark(level=Classification.secret, period="10年"),
+                  **secret)
+    assert doc.classification_level is Classification.secret
+    assert doc.classification.period == "10年"
+
+
+def test_a_document_that_is_not_classified_has_no_classification_period():
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        classification=ClassificationMark(period="10年")), DRAFTER, AT)
+
+
+def test_not_public_needs_a_reason():
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        disclosure=DisclosureAttribute.not_public), DRAFTER, AT)
+    doc = drafted(disclosure=DisclosureAttribute.not_public, disclosure_reason="内部事务信息")
+    assert doc.disclosure_reason == "内部事务信息"
+
+
+def test_a_classified_document_cannot_be_proactively_disclosed():
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        classification=ClassificationMark(level=Classification.confidential, period="20年"),
+        disclosure=DisclosureAttribute.proactive), DRAFTER, AT)
+
+
+def test_attachments_are_kept_with_their_sha256_computed_from_the_content():
+    content = "宜春市政府办公室关于贯彻宜发〔2008〕13号文件的实施意见".encode()
+    encoded = base64.b64encode(content).decode()
+    doc = drafted(attachments=[{"name": "实施意见.pdf", "content_base64": encoded}],
+                  attachment_notes=["宜春市政府办公室关于贯彻宜发〔2008〕13号文件的实施意见"])
+    assert doc.attachments[0].sha256 == hashlib.sha256(content).hexdigest()
+    assert doc.attachments[0].size == len(content)
+    assert doc.revisions[0].attachments[0].content_base64 is None  # the text is kept once
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        attachments=[{"name": "a.pdf", "content_base64": "不是base64"}]), DRAFTER, AT)
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        attachments=[{"name": "a.pdf", "content_base64": encoded, "sha256": "0" * 64}]),
+        DRAFTER, AT)
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        attachments=[{"name": "a.pdf"}]), DRAFTER, AT)
+
+
+# --- 审核 and 修改 -----------------------------------------------------------------------------
+
+
+def test_a_returned_draft_is_revised_by_its_drafter_and_every_revision_is_kept():
+    step = rules.review(drafted(), ReviewOutgoing(
+        document_id="doc-1", decision=ReviewDecision.returned, comments="请补充落实责任分工"),
+        REVIEWER, AT)
+    assert step.document.status is OutgoingStatus.returned
+    assert isinstance(step.events[0], OutgoingReturned)
+    assert step.events[0].comments == "请补充落实责任分工"
+    later = AT + timedelta(hours=2)
+    revised = rules.revise(step.document, ReviseOutgoing(
+        document_id="doc-1", summary="补充责任分工", body=BODY + "各科室按职责分工落实。"),
+        DRAFTER, later).document
+    assert revised.status is OutgoingStatus.drafted
+    assert revised.current_revision == 2
+    assert [(r.number, r.author, r.at, r.summary) for r in revised.revisions] == [
+        (1, "u-drafter", AT, "初稿"), (2, "u-drafter", later, "补充责任分工")]
+    assert revised.revisions[0].body == BODY
+    assert revised.body == revised.revisions[1].body == BODY + "各科室按职责分工落实。"
+
+
+def test_returning_a_draft_needs_comments():
+    refused(ErrorCode.validation_failed, rules.review, drafted(), ReviewOutgoing(
+        document_id="doc-1", decision=ReviewDecision.returned), REVIEWER, AT)
+
+
+def test_only_a_reviewer_reviews():
+    refused(ErrorCode.forbidden, rules.review, drafted(), ReviewOutgoing(
+        document_id="doc-1", decision=ReviewDecision.approved), SIGNER, AT)
+
+
+def test_a_reviewer_approves_only_the_revision_they_read():
+    refused(ErrorCode.conflict, rules.review, drafted(), ReviewOutgoing(
+        document_id="doc-1", decision=ReviewDecision.approved, revision=2), REVIEWER, AT)
+
+
+def test_a_drafter_revises_only_their_own_draft():
+    revision = ReviseOutgoing(document_id="doc-1", summary="改", body="新正文")
+    refused(ErrorCode.forbidden, rules.revise, drafted(), revision, OTHER_DRAFTER, AT)
+
+
+def test_a_draft_cannot_be_revised_once_approved():
+    revision = ReviseOutgoing(document_id="doc-1", summary="改", body="新正文")
+    refused(ErrorCode.invalid_transition, rules.revise, approved(), revision, DRAFTER, AT)
+    refused(ErrorCode.invalid_transition, rules.revise, signed(), revision, DRAFTER, AT)
+
+
+# --- 签发 --------------------------------------------------------------------------------------
+
+
+def test_only_a_signer_signs_off():
+    for someone in (REVIEWER, REGISTRAR, DRAFTER):
+        refused(ErrorCode.forbidden, rules.sign_off, approved(),
+                SignOffOutgoing(document_id="doc-1"), someone, AT, TODAY)
+
+
+def test_signing_records_the_signer_and_the_date_of_writing():
+    step = rules.sign_off(approved(), SignOffOutgoing(document_id="doc-1", opinion="同意印发"),
+                          SIGNER, AT, TODAY)
+    doc = step.document
+    assert (doc.status, doc.signer, doc.date_of_writing, doc.signed_revision) == (
+        OutgoingStatus.signed, "张伟", TODAY, 1)
+    assert doc.header_signer is None  # a 通知 goes down: no 签发人 in its header
+    assert isinstance(step.events[0], OutgoingSigned) and not step.events[0].re_signed
+
+
+@pytest.mark.parametrize("doc_type", [DocType.request_for_instruction, DocType.report])
+def test_upward_documents_record_the_signer_in_their_header(doc_type):
+    doc = signed(doc_type=doc_type, title="关于2026年政务公开工作情况的" + doc_type.value,
+                 main_recipients=["市人民政府"], cc_recipients=[], recipient_departments=[])
+    assert doc.header_signer == "张伟"
+
+
+def test_an_upward_document_without_its_signer_element_cannot_be_registered():
+    doc = rechecked(doc_type=DocType.request_for_instruction, title="关于增加办公用房的请示",
+                    main_recipients=["市人民政府"], cc_recipients=[], recipient_departments=[])
+    stripped = doc.model_copy(update={"header_signer": None})
+    refused(ErrorCode.invalid_transition, rules.check_registrable, stripped, REGISTRAR)
+
+
+def test_an_unsigned_document_cannot_be_registered():
+    unsigned = drafted().model_copy(update={"status": OutgoingStatus.rechecked})
+    refused(ErrorCode.invalid_transition, rules.check_registrable, unsigned, REGISTRAR)
+
+
+# --- steps out of order --------------------------------------------------------------------
+
+
+def test_a_step_out_of_order_is_refused_as_an_invalid_transition():
+    refused(ErrorCode.invalid_transition, rules.sign_off, drafted(),
+            SignOffOutgoing(document_id="doc-1"), SIGNER, AT, TODAY)
+    refused(ErrorCode.invalid_transition, rules.review, approved(), ReviewOutgoing(
+        document_id="doc-1", decision=ReviewDecision.approved), REVIEWER, AT)
+    refused(ErrorCode.invalid_transition, rules.register, signed(), entry(),
+            RegisterOutgoing(document_id="doc-1"), REGISTRAR, AT)
+    refused(ErrorCode.invalid_transition, rules.print_document, rechecked(), PrintOutgoing(
+        document_id="doc-1", printing_office="秘书科"), REGISTRAR, AT, TODAY)
+    doc = registered()
+    refused(ErrorCode.invalid_transition, rules.dispatch, doc, everyone(doc), REGISTRAR, AT)
+
+
+# --- 复核 --------------------------------------------------------------------------------------
+
+
+def test_a_substantive_change_at_recheck_goes_back_to_the_signer_who_signs_again():
+    changed = BODY + "本意见自印发之日起施行。"
+    back = rules.recheck(signed(), RecheckOutgoing(
+        document_id="doc-1", substantive_change=True, changed_body=changed,
+        change_summary="增加施行日期"), REGISTRAR, AT).document
+    assert back.status is OutgoingStatus.awaiting_re_signature
+    assert back.current_revision == 2 and back.signed_revision == 1
+    assert back.revisions[-1].author == "u-registrar" and back.revisions[-1].body == changed
+    refused(ErrorCode.invalid_transition, rules.check_registrable, back, REGISTRAR)
+
+    later = TODAY + timedelta(days=1)
+    step = rules.sign_off(back, SignOffOutgoing(document_id="doc-1"), SIGNER, AT, later)
+    again = step.document
+    assert (again.status, again.signed_revision, again.date_of_writing) == (
+        OutgoingStatus.signed, 2, later)
+    assert [s.re_signed for s in again.sign_offs] == [False, True]
+    assert step.events[0].re_signed is True
+    final = rules.recheck(again, RecheckOutgoing(document_id="doc-1"), REGISTRAR, AT).document
+    assert final.status is OutgoingStatus.rechecked and final.body == changed
+
+
+def test_a_change_after_sign_off_must_be_reported_as_substantive():
+    refused(ErrorCode.validation_failed, rules.recheck, signed(), RecheckOutgoing(
+        document_id="doc-1", changed_body="改动后的正文"), REGISTRAR, AT)
+
+
+def test_a_substantive_change_brings_the_changed_text_and_says_what_changed():
+    refused(ErrorCode.validation_failed, rules.recheck, signed(), RecheckOutgoing(
+        document_id="doc-1", substantive_change=True, change_summary="改"), REGISTRAR, AT)
+    refused(ErrorCode.validation_failed, rules.recheck, signed(), RecheckOutgoing(
+        document_id="doc-1", substantive_change=True, changed_body="新正文"), REGISTRAR, AT)
+    refused(ErrorCode.validation_failed, rules.recheck, signed(), RecheckOutgoing(
+        document_id="doc-1", substantive_change=True, changed_body=BODY, change_summary="无"),
+        REGISTRAR, AT)
+
+
+def test_a_registrar_or_reviewer_rechecks():
+    assert rules.recheck(signed(), RecheckOutgoing(document_id="doc-1"), REVIEWER,
+                         AT).document.status is OutgoingStatus.rechecked
+    refused(ErrorCode.forbidden, rules.recheck, signed(), RecheckOutgoing(document_id="doc-1"),
+            DRAFTER, AT)
+
+
+# --- 登记, 印制, 核发 ----------------------------------------------------------------------------
+
+
+def test_registration_records_the_number_the_distribution_and_the_copies():
+    step = rules.register(rechecked(), entry(), RegisterOutgoing(document_id="doc-1"),
+                          REGISTRAR, AT)
+    doc = step.document
+    assert (doc.status, doc.doc_number, doc.number_year, doc.number_serial) == (
+        OutgoingStatus.registered, "宜府办发〔2026〕71号", 2026, 71)
+    assert [d.recipient for d in doc.distribution] == [*RECIPIENTS, "市政府领导"]
+    assert doc.copies == 4
+    assert step.events[0].doc_number == "宜府办发〔2026〕71号"
+
+
+def test_only_the_registrar_registers():
+    refused(ErrorCode.forbidden, rules.register, rechecked(), entry(),
+            RegisterOutgoing(document_id="doc-1"), SIGNER, AT)
+
+
+def test_a_number_taken_for_another_document_is_refused_at_registration():
+    refused(ErrorCode.conflict, rules.register, rechecked(), entry(document_id="doc-2"),
+            RegisterOutgoing(document_id="doc-1"), REGISTRAR, AT)
+    refused(ErrorCode.conflict, rules.register, rechecked(), entry("宜府发〔2026〕71号"),
+            RegisterOutgoing(document_id="doc-1"), REGISTRAR, AT)
+
+
+def test_the_distribution_serves_every_recipient_and_the_copies_suffice():
+    short = RegisterOutgoing(document_id="doc-1", distribution=[
+        {"recipient": "秘书科", "copies": 2}])
+    refused(ErrorCode.validation_failed, rules.register, rechecked(), entry(), short,
+            REGISTRAR, AT)
+    few = RegisterOutgoing(document_id="doc-1", distribution=[
+        *[{"recipient": r} for r in [*RECIPIENTS, "市政府领导"]],
+        {"recipient": "存档", "copies": 2}],
+        copies=5)
+    refused(ErrorCode.validation_failed, rules.register, rechecked(), entry(), few,
+            REGISTRAR, AT)
+    few_enough = few.model_copy(update={"copies": 6})
+    assert rules.register(rechecked(), entry(), few_enough, REGISTRAR, AT).document.copies == 6
+
+
+def test_printing_records_office_date_and_copies_and_not_before_the_date_of_writing():
+    doc = printed()
+    assert (doc.status, doc.printing_office, doc.printing_date, doc.copies) == (
+        OutgoingStatus.printed, "宜春市人民政府办公室秘书科", TODAY, 4)
+    refused(ErrorCode.validation_failed, rules.print_document, registered(), PrintOutgoing(
+        document_id="doc-1", printing_office="秘书科", printing_date=TODAY - timedelta(days=1)),
+        REGISTRAR, AT, TODAY)
+    refused(ErrorCode.validation_failed, rules.print_document, registered(), PrintOutgoing(
+        document_id="doc-1", printing_office="秘书科", copies=2), REGISTRAR, AT, TODAY)
+
+
+def test_dispatch_is_recorded_for_every_main_and_cc_recipient():
+    doc = rules.dispatch(printed(), everyone(printed()), REGISTRAR, AT).document
+    assert doc.status is OutgoingStatus.dispatched
+    assert [(d.recipient, d.kind, d.at) for d in doc.dispatches] == [
+        ("秘书科", "主送", AT), ("综合科", "主送", AT), ("督查科", "主送", AT),
+        ("市政府领导", "抄送", AT)]
+
+
+def test_a_dispatch_that_leaves_out_a_recipient_is_refused():
+    doc = printed()
+    partial = DispatchOutgoing(document_id="doc-1", dispatches=[
+        {"recipient": r} for r in RECIPIENTS])
+    error = refused(ErrorCode.validation_failed, rules.dispatch, doc, partial, REGISTRAR, AT)
+    assert error.details["missing"] == ["市政府领导"]
+    stranger = DispatchOutgoing(document_id="doc-1", dispatches=[
+        *everyone(doc).dispatches, {"recipient": "市财政局"}])
+    refused(ErrorCode.validation_failed, rules.dispatch, doc, stranger, REGISTRAR, AT)
+    twice = DispatchOutgoing(document_id="doc-1", dispatches=[
+        *everyone(doc).dispatches, {"recipient": "秘书科"}])
+    refused(ErrorCode.validation_failed, rules.dispatch, doc, twice, REGISTRAR, AT)
+
+
+def test_the_dispatched_fact_of_a_proactive_document_carries_what_disclosure_publishes():
+    content = b"%PDF-1.4 implementation opinion"
+    doc = printed(attachments=[{"name": "实施意见.pdf",
+                                "content_base64": base64.b64encode(content).decode()}])
+    fact = rules.dispatch(doc, everyone(doc), REGISTRAR, AT).events[0]
+    assert isinstance(fact, OutgoingDispatched)
+    assert (fact.doc_number, fact.title, fact.body, fact.issuing_organ, fact.date_of_writing,
+            fact.disclosure, fact.classification_level, fact.dispatched_at) == (
+        "宜府办发〔2026〕71号", TITLE, BODY, "宜春市人民政府办公室", TODAY,
+        DisclosureAttribute.proactive, Classification.none, AT)
+    assert [(a.name, a.sha256) for a in fact.attachments] == [
+        ("实施意见.pdf", hashlib.sha256(content).hexdigest())]
+
+
+def test_the_dispatched_fact_of_other_documents_carries_only_references():
+    doc = printed(disclosure=DisclosureAttribute.on_request)
+    fact = rules.dispatch(doc, everyone(doc), REGISTRAR, AT).events[0]
+    assert fact.doc_number == "宜府办发〔2026〕71号" and fact.document_id == "doc-1"
+    assert (fact.title, fact.body, fact.issuing_organ, fact.attachments) == (None, None, None, [])
+
+
+def test_no_fact_about_a_classified_document_carries_its_title_body_or_comments():
+    secret = dict(classification=ClassificationMark(level=Classification.secret, period="10年"),
+                  disclosure=DisclosureAttribute.not_public, disclosure_reason="涉密")
+    facts = rules.draft("doc-1", draft_command(**secret), DRAFTER, AT).events
+    doc = drafted(**secret)
+    step = rules.review(doc, ReviewOutgoing(document_id="doc-1", decision=ReviewDecision.returned,
+                                            comments="第三段涉及部署细节"), REVIEWER, AT)
+    facts += step.events
+    step = rules.revise(step.document, ReviseOutgoing(document_id="doc-1",
+                                                      summary="删去部署细节", body="修改稿"),
+                        DRAFTER, AT)
+    facts += step.events
+    doc = printed(**secret)
+    facts += rules.dispatch(doc, everyone(doc), REGISTRAR, AT).events
+    assert len(facts) == 4
+    for fact in facts:
+        text = fact.model_dump_json()
+        for secret_text in (TITLE, BODY, "第三段涉及部署细节", "删去部署细节", "修改稿"):
+            assert secret_text not in text, (type(fact).__name__, secret_text)
