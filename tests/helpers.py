@@ -45,6 +45,54 @@ async def running(settings: Settings, *services: Service, **kwargs: Any) -> Asyn
         await host.stop()
 
 
+async def stream_messages(nats_url: str, subject: str, stream: str) -> list[dict[str, Any]]:
+    """Every message ``stream`` holds on ``subject`` (wildcards allowed), in stream order, as
+    ``{"subject", "headers", "data"}``; read with a fresh ephemeral consumer each time."""
+    import json
+
+    import nats
+    import nats.errors
+
+    nc = await nats.connect(nats_url)
+    out: list[dict[str, Any]] = []
+    try:
+        sub = await nc.jetstream().pull_subscribe(subject, stream=stream)
+        try:
+            while True:
+                for m in await sub.fetch(200, timeout=1):
+                    out.append({"subject": m.subject, "headers": m.headers or {},
+                                "data": json.loads(m.data)})
+                    await m.ack()
+        except (TimeoutError, nats.errors.TimeoutError):
+            pass
+        await sub.unsubscribe()
+    finally:
+        await nc.close()
+    return out
+
+
+class IsolatedSettings(Settings):
+    """Settings whose service database is one of the test's own (a fresh archive chain,
+    number register or search index)."""
+
+    database: str = ""
+
+    def database_name(self, service: str) -> str:
+        return self.database or super().database_name(service)
+
+
+@asynccontextmanager
+async def isolated(settings: Settings, service: Service, label: str
+                   ) -> AsyncIterator[tuple[Host, Any]]:
+    """``running(service)`` on a database of its own; yields the host and that database."""
+    import uuid
+
+    own = IsolatedSettings(**settings.model_dump(),
+                           database=f"govbus_{service.name}_{label}_{uuid.uuid4().hex[:8]}")
+    async with running(own, service) as host:
+        yield host, host.contexts[service.name].db
+
+
 async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], bool],
                      timeout: float = 20.0, interval: float = 0.1) -> T:
     """Poll until ``check(await probe())`` holds; return the last value or fail with it."""

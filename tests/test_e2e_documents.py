@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import time
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -18,7 +19,7 @@ import pytest
 
 from govbus_documents.plugin import service
 from govbus_gateway.app import create_app
-from helpers import running
+from helpers import IsolatedSettings, running
 
 SECRET = "e2e-secret-" + "d" * 40
 
@@ -52,7 +53,10 @@ ARCHIVIST = staff("archivist", "u-qian", "钱档案")
 
 @pytest.fixture
 async def api(settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(settings, service, clock=OfficeClock()):
+    # A database of its own: an office's first documents, first archive record, own index.
+    own = IsolatedSettings(**settings.model_dump(),
+                           database=f"govbus_documents_e2e_{uuid.uuid4().hex[:8]}")
+    async with running(own, service, clock=OfficeClock()):
         app = create_app(settings, secret=SECRET)
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
@@ -154,4 +158,33 @@ async def test_outgoing_document_from_draft_to_archive(api):
 
 
 async def archive_and_verify(api: httpx.AsyncClient, kind: str, doc_id: str) -> None:
-    """Archive steps are added with the archive routes (see the archive slice)."""
+    """归档 with retention and 档号, the four checks over the chain, lookup and search."""
+    r = await api.post("/api/v1/documents/archive", headers=REGISTRAR, json={
+        "kind": kind, "document_id": doc_id, "retention": "永久", "organisation_code": "BGS"})
+    assert r.status_code == 403, r.text  # only the archivist files
+    filed = await step(api, "/archive", {
+        "kind": kind, "document_id": doc_id, "retention": "定期30年",
+        "organisation_code": "BGS"}, ARCHIVIST, status=201)
+    assert filed["archival_code"] == "Z001-WS·2026-D30-BGS-0001", filed
+    # Archived is final: a second filing is refused and changes nothing.
+    r = await api.post("/api/v1/documents/archive", headers=ARCHIVIST, json={
+        "kind": kind, "document_id": doc_id, "retention": "永久", "organisation_code": "BGS"})
+    assert r.status_code in (409, 422), r.text
+    assert r.json()["error"]["code"] in ("invalid_transition", "conflict")
+
+    record = (await api.get("/api/v1/documents/archive/records", headers=ARCHIVIST,
+                            params={"archival_code": filed["archival_code"]})).json()
+    assert (record["document_id"], record["record_hash"]) == (doc_id, filed["record_hash"])
+    report = await step(api, "/archive/verify", {"remarks": "归档后检测"}, ARCHIVIST)
+    assert report["ok"], report
+    assert {c["check"] for c in report["checks"]} == {"真实性", "完整性", "可用性", "安全性"}
+    assert report["records_checked"] == filed["record_seq"] == 1
+
+    # The archived document is found by its title's words, by the office's staff.
+    title = (await api.get(
+        f"/api/v1/documents/{'incoming' if kind == '收文' else 'outgoing'}/{doc_id}",
+        headers=ARCHIVIST)).json()["title"]
+    found = (await api.get("/api/v1/documents/search", headers=LEADER,
+                           params={"q": title[2:10], "kind": kind})).json()
+    hit = next(h for h in found["hits"] if h["id"] == doc_id)
+    assert hit["status"] == "已归档" and hit["title"] == title

@@ -24,7 +24,7 @@ from govbus_contracts.subjects import DLQ_STREAM
 from govbus_kit.bus import make_broker, request, stop_broker
 from govbus_kit.dlq import list_dead_letters
 from govbus_testplugins import audit, ledger
-from helpers import TESTS, eventually, provision, running, service_process
+from helpers import TESTS, eventually, provision, running, service_process, stream_messages
 
 
 def account(prefix: str = "acct") -> str:
@@ -35,29 +35,13 @@ async def tally(broker, name: str) -> dict:
     return await request(broker, audit.TALLY, {"account": name})
 
 
-async def stream_messages(servers, subject: str) -> list[dict]:
+async def ledger_messages(servers, subject: str) -> list[dict]:
     """Every message stored on ``subject``, read straight from the stream."""
-    nc = await nats.connect(servers.nats_url)
-    js = nc.jetstream()
-    out = []
-    try:
-        sub = await js.pull_subscribe(subject, stream="GOV_LEDGER")
-        try:
-            while True:
-                batch = await sub.fetch(100, timeout=1)
-                for m in batch:
-                    out.append({"headers": m.headers, "data": json.loads(m.data)})
-                    await m.ack()
-        except (TimeoutError, nats.errors.TimeoutError):
-            pass
-        await sub.unsubscribe()
-    finally:
-        await nc.close()
-    return out
+    return await stream_messages(servers.nats_url, subject, "GOV_LEDGER")
 
 
 async def credited_for(servers, name: str) -> list[dict]:
-    messages = await stream_messages(servers, ledger.CREDITED.subject)
+    messages = await ledger_messages(servers, ledger.CREDITED.subject)
     return [m for m in messages if m["data"]["account"] == name]
 
 

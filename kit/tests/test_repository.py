@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 from govbus_contracts import Event, ServiceContract
 from govbus_kit import repository
+from govbus_kit.bus import make_broker, stop_broker
 from govbus_kit.clock import SystemClock
 from govbus_kit.outbox import OutboxRelay
 from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome
 from govbus_kit.store import make_client
+from govbus_kit.streams import sync_streams
 
 CONTRACT = ServiceContract("repotest")
 
@@ -74,3 +77,35 @@ async def test_one_process_serialises_writes_to_one_aggregate(settings):
     await client.close()
     assert sorted(results) == list(range(1, 26))
     assert got is not None and (got.n, got.version) == (25, 25)
+
+
+
+async def test_the_sweeper_reads_only_collections_that_hold_outboxes(settings, nats_js):
+    await sync_streams(nats_js, [CONTRACT], settings)
+    client = make_client(settings.mongo_url)
+    db = client[f"govbus_sweeptest_{uuid.uuid4().hex[:6]}"]
+    down = OutboxRelay(BrokerDown(), SystemClock(), grace_seconds=0)  # type: ignore[arg-type]
+    r = AggregateRepository(db["counters"], Counter, service="repotest", relay=down,
+                            clock=SystemClock())
+    name = f"swept-{uuid.uuid4().hex[:6]}"
+    await r.execute(name, lambda a: bump(a, name))
+    # A collection that is not an aggregate's (a search index, say) is never read, even if
+    # something in it looks like an outbox.
+    await db["search_index"].insert_one({"_id": "x", "_outbox": [{"id": "not-an-event"}]})
+    assert [d["_id"] async for d in db["_outbox_collections"].find()] == ["counters"]
+
+    # A new process (nothing registered in memory) finds the collection in the registry and
+    # publishes the straggler to the real stream.
+    broker = make_broker(settings)
+    await broker.start()
+    relay = OutboxRelay(broker, SystemClock(), grace_seconds=0)
+    relay.watch(db)
+    try:
+        assert await relay.sweep_once() == 1
+        assert (await db["counters"].find_one({"_id": name}))["_outbox"] == []
+        last = await nats_js.get_last_msg("GOV_REPOTEST", COUNTED.subject)
+        assert json.loads(last.data) == {"n": 1}
+    finally:
+        await stop_broker(broker)
+        await client.drop_database(db.name)
+        await client.close()

@@ -18,6 +18,7 @@ from typing import Any
 from faststream.nats import NatsBroker
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from govbus_kit.bus import publish_entry
 from govbus_kit.clock import Clock
@@ -27,6 +28,9 @@ log = get_logger("govbus.outbox")
 
 Entry = dict[str, Any]
 OUTBOX = "_outbox"
+#: Which collections of a service's database hold aggregates with an outbox. Written before
+#: the first event of a collection is, so that it survives the crash the sweeper is for.
+REGISTRY = "_outbox_collections"
 
 
 class OutboxRelay:
@@ -35,15 +39,38 @@ class OutboxRelay:
         self.clock = clock
         self.grace = timedelta(seconds=grace_seconds)
         self.databases: list[AsyncDatabase[dict[str, Any]]] = []
+        self._registered: set[tuple[str, str]] = set()
 
     def watch(self, database: AsyncDatabase[dict[str, Any]]) -> None:
-        """Sweep every collection of this (a service's own) database.
+        """Sweep the outbox collections of this (a service's own) database.
 
-        All of them, not only those a repository has opened since start-up: after a crash
-        the outbox that needs sweeping may belong to an aggregate nobody has touched yet.
+        Those named in its registry, not only those a repository has opened since start-up:
+        after a crash the outbox that needs sweeping may belong to an aggregate nobody has
+        touched yet. Collections without aggregates (search indexes, attachments) are not
+        read: on a server without indexes every sweep would read them whole.
         """
         if all(d.name != database.name for d in self.databases):
             self.databases.append(database)
+
+    async def register(self, collection: AsyncCollection[dict[str, Any]]) -> None:
+        """Record that ``collection`` holds outboxes; once per process and collection."""
+        key = (collection.database.name, collection.name)
+        if key in self._registered:
+            return
+        try:
+            await collection.database[REGISTRY].update_one(
+                {"_id": collection.name}, {"$set": {"_id": collection.name}}, upsert=True)
+        except DuplicateKeyError:  # two writers upserted at once: it is registered
+            pass
+        self._registered.add(key)
+
+    async def _outbox_collections(self, database: AsyncDatabase[dict[str, Any]]) -> list[str]:
+        names = {doc["_id"] async for doc in database[REGISTRY].find({}, {"_id": 1})}
+        names |= {name for db, name in self._registered if db == database.name}
+        if not names:  # a database written before the registry existed: look everywhere
+            names = {n for n in await database.list_collection_names()
+                     if not n.startswith("system.") and n != REGISTRY}
+        return sorted(names)
 
     async def publish(
         self, collection: AsyncCollection[dict[str, Any]], aggregate_id: Any, entries: list[Entry]
@@ -69,9 +96,8 @@ class OutboxRelay:
         published = 0
         cutoff = self.clock.now() - self.grace
         for database in self.databases:
-            for name in await database.list_collection_names():
-                if not name.startswith("system."):
-                    published += await self._sweep_collection(database[name], cutoff)
+            for name in await self._outbox_collections(database):
+                published += await self._sweep_collection(database[name], cutoff)
         if published:
             log.info("outbox_swept", published=published)
         return published

@@ -99,13 +99,17 @@ class AggregateRepository(Generic[A]):
         service: str,
         relay: OutboxRelay,
         clock: Clock,
+        locks: weakref.WeakValueDictionary[str, asyncio.Lock] | None = None,
     ) -> None:
         self.collection = collection
         self.model = model
         self.service = service
         self.relay = relay
         self.clock = clock
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Repositories reading one collection as different models pass the same locks, so
+        # that writes to one aggregate stay serialised within the process whatever the model.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary() if locks is None else locks)
 
     # --- reading -------------------------------------------------------------------
 
@@ -183,6 +187,8 @@ class AggregateRepository(Generic[A]):
                 if outcome.state is None and not outcome.events:
                     return outcome.reply
                 entries = [self._entry(aggregate_id, e) for e in outcome.events]
+                if entries:  # before the write: the sweeper must know where to look
+                    await self.relay.register(self.collection)
                 written = await self._write(doc, aggregate_id, outcome, entries, command_id,
                                             command_hash, applied_event_id)
                 if written:

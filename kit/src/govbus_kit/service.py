@@ -14,6 +14,8 @@ A package makes it installable with an entry point in group ``govbus.services``:
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -48,16 +50,23 @@ class ServiceContext:
     clock: Clock
     calendar: WorkingCalendar
     state: dict[str, Any] = field(default_factory=dict)
-    _repositories: dict[str, AggregateRepository[Any]] = field(default_factory=dict)
+    _repositories: dict[tuple[str, type[Any]], AggregateRepository[Any]] = field(
+        default_factory=dict)
+    _locks: dict[str, weakref.WeakValueDictionary[str, asyncio.Lock]] = field(
+        default_factory=dict)
 
     def repository(self, collection: str, model: type[A]) -> AggregateRepository[A]:
-        repo = self._repositories.get(collection)
+        # One per collection and model: two slices may read one collection as different
+        # models (the archive reads 收文 and 发文 as archivable documents). They share the
+        # collection and its per-aggregate locks.
+        repo = self._repositories.get((collection, model))
         if repo is None:
             repo = AggregateRepository(
                 self.db[collection], model, service=self.service.name, relay=self.relay,
                 clock=self.clock,
+                locks=self._locks.setdefault(collection, weakref.WeakValueDictionary()),
             )
-            self._repositories[collection] = repo
+            self._repositories[(collection, model)] = repo
         return repo
 
 

@@ -9,15 +9,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import json
 import sys
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 
 from govbus_contracts.envelope import Principal
@@ -37,7 +34,7 @@ from govbus_kit.runtime import Host
 from govbus_kit.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-from helpers import eventually, running  # noqa: E402
+from helpers import eventually, isolated, stream_messages  # noqa: E402
 
 ARCHIVIST = Principal(subject="u-archivist", name="档案员甲", roles=frozenset({"archivist"}),
                       department="办公室")
@@ -47,19 +44,9 @@ PDF = "%PDF-1.7 宜昌市人民政府办公室 实施方案".encode()
 PDF_SHA = hashlib.sha256(PDF).hexdigest()
 
 
-class IsolatedSettings(Settings):
-    database: str = "govbus_documents"
-
-    def database_name(self, service: str) -> str:
-        return self.database
-
-
-@asynccontextmanager
-async def documents_service(settings: Settings, label: str) -> AsyncIterator[tuple[Host, Any]]:
-    isolated = IsolatedSettings(**settings.model_dump(),
-                                database=f"govbus_documents_{label}_{uuid.uuid4().hex[:8]}")
-    async with running(isolated, service) as host:
-        yield host, host.contexts["documents"].db
+def documents_service(settings: Settings, label: str
+                      ) -> AbstractAsyncContextManager[tuple[Host, Any]]:
+    return isolated(settings, service, label)
 
 
 def outgoing(doc_id: str, **extra: Any) -> dict[str, Any]:
@@ -118,24 +105,8 @@ def findings(report: dict[str, Any], check: str) -> list[dict[str, Any]]:
 
 async def published(nats_url: str, subject: str, match: dict[str, Any]) -> list[dict]:
     """Messages on ``subject`` in the documents stream whose body has ``match``'s values."""
-    nc = await nats.connect(nats_url)
-    out: list[dict] = []
-    try:
-        js = nc.jetstream()
-        sub = await js.pull_subscribe(subject, stream="GOV_DOCUMENTS")
-        try:
-            while True:
-                for m in await sub.fetch(100, timeout=1):
-                    data = json.loads(m.data)
-                    if all(data.get(k) == v for k, v in match.items()):
-                        out.append(data)
-                    await m.ack()
-        except (TimeoutError, nats.errors.TimeoutError):
-            pass
-        await sub.unsubscribe()
-    finally:
-        await nc.close()
-    return out
+    return [m["data"] for m in await stream_messages(nats_url, subject, "GOV_DOCUMENTS")
+            if all(m["data"].get(k) == v for k, v in match.items())]
 
 
 # --- archiving -------------------------------------------------------------------------------

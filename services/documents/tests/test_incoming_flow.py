@@ -4,21 +4,15 @@ who may see a document, and the 催办 sweep."""
 
 from __future__ import annotations
 
-import json
 import sys
 import uuid
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-
-from govbus_documents.domain.incoming import overdue_event_id, reminder_event_id  # noqa: E402
-from govbus_documents.handlers.incoming import sweep_incoming_deadlines  # noqa: E402
-from govbus_documents.service import service  # noqa: E402
 
 from govbus_contracts.envelope import Principal  # noqa: E402
 from govbus_contracts.errors import ErrorCode, GovbusError  # noqa: E402
@@ -38,9 +32,12 @@ from govbus_contracts.services.documents.incoming import (  # noqa: E402
     REVIEW_INCOMING,
     WHO_HOLDS,
 )
+from govbus_documents.domain.incoming import overdue_event_id, reminder_event_id  # noqa: E402
+from govbus_documents.handlers.incoming import sweep_incoming_deadlines  # noqa: E402
+from govbus_documents.service import service  # noqa: E402
 from govbus_kit.bus import request  # noqa: E402
 from govbus_kit.clock import OFFICE_TZ, ManualClock  # noqa: E402
-from helpers import eventually, running  # noqa: E402
+from helpers import eventually, running, stream_messages  # noqa: E402
 
 pytestmark = pytest.mark.servers
 
@@ -88,23 +85,9 @@ async def register(host: Any, **overrides: Any) -> dict[str, Any]:
 
 async def events_of(servers: Any, spec: Any, document_id: str) -> list[dict[str, Any]]:
     """Every message of ``spec`` about one document, read straight from the stream."""
-    nc = await nats.connect(servers.nats_url)
-    out: list[dict[str, Any]] = []
-    try:
-        sub = await nc.jetstream().pull_subscribe(spec.subject, stream=STREAM)
-        try:
-            while True:
-                for m in await sub.fetch(100, timeout=1):
-                    data = json.loads(m.data)
-                    if data.get("id") == document_id:
-                        out.append({"id": m.headers["ce-id"], "data": data})
-                    await m.ack()
-        except (TimeoutError, nats.errors.TimeoutError):
-            pass
-        await sub.unsubscribe()
-    finally:
-        await nc.close()
-    return out
+    return [{"id": m["headers"]["ce-id"], "data": m["data"]}
+            for m in await stream_messages(servers.nats_url, spec.subject, STREAM)
+            if m["data"].get("id") == document_id]
 
 
 async def test_incoming_document_walks_from_registration_to_completion(servers, settings):

@@ -8,9 +8,6 @@ import hashlib
 from datetime import date, datetime, timedelta
 
 import pytest
-from govbus_documents.domain import incoming as rules
-from govbus_documents.domain.access import may_read
-from govbus_documents.domain.incoming import Actor, IncomingDocument
 
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
@@ -38,6 +35,9 @@ from govbus_contracts.services.documents.incoming import (
     ReviewDecision,
     ReviewIncoming,
 )
+from govbus_documents.domain import incoming as rules
+from govbus_documents.domain.access import may_read
+from govbus_documents.domain.incoming import Actor, IncomingDocument
 from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.clock import OFFICE_TZ
 

@@ -15,9 +15,6 @@ from typing import Any
 
 import nats
 import pytest
-from govbus_documents.domain.numbering import parse_doc_number
-from govbus_documents.handlers.outgoing import register_outgoing
-from govbus_documents.plugin import service
 
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
@@ -35,6 +32,9 @@ from govbus_contracts.services.documents.outgoing import (
     VOID_NUMBER,
     RegisterOutgoing,
 )
+from govbus_documents.domain.numbering import parse_doc_number
+from govbus_documents.handlers.outgoing import register_outgoing
+from govbus_documents.plugin import service
 from govbus_kit.bus import request
 from govbus_kit.service import CommandContext
 

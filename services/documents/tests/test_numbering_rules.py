@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
+from govbus_contracts.envelope import Principal
+from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.services.documents.outgoing import NumberStatus
 from govbus_documents.domain.numbering import (
     MalformedDocNumber,
     NumberRegister,
@@ -18,10 +22,6 @@ from govbus_documents.domain.numbering import (
     validate_issuer_code,
     void_number,
 )
-
-from govbus_contracts.envelope import Principal
-from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.services.documents.outgoing import NumberStatus
 
 AT = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 REGISTRAR = Principal(subject="u-registrar", name="刘洋", roles=frozenset({"registrar"}),

@@ -16,10 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
-from govbus_documents.domain.numbering import parse_doc_number
-from govbus_documents.plugin import service
 
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
@@ -38,10 +35,12 @@ from govbus_contracts.services.documents.outgoing import (
     REVISE_OUTGOING,
     SIGN_OFF_OUTGOING,
 )
+from govbus_documents.domain.numbering import parse_doc_number
+from govbus_documents.plugin import service
 from govbus_kit.bus import request
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-from helpers import eventually, running  # noqa: E402
+from helpers import eventually, running, stream_messages  # noqa: E402
 
 pytestmark = pytest.mark.servers
 
@@ -80,23 +79,9 @@ async def ask(host: Any, spec: CommandSpec | QuerySpec, payload: dict[str, Any],
 
 async def facts_about(servers: Any, document_id: str) -> list[dict[str, Any]]:
     """Every fact GOV_DOCUMENTS holds about one document, in stream order."""
-    nc = await nats.connect(servers.nats_url)
-    out: list[dict[str, Any]] = []
-    try:
-        sub = await nc.jetstream().pull_subscribe("gov.documents.evt.>", stream="GOV_DOCUMENTS")
-        try:
-            while True:
-                for m in await sub.fetch(200, timeout=1):
-                    if (m.headers or {}).get("ce-subject") == document_id:
-                        out.append({"subject": m.subject, "headers": m.headers,
-                                    "data": json.loads(m.data)})
-                    await m.ack()
-        except (TimeoutError, nats.errors.TimeoutError):
-            pass
-        await sub.unsubscribe()
-    finally:
-        await nc.close()
-    return out
+    return [m for m in await stream_messages(servers.nats_url, "gov.documents.evt.>",
+                                             "GOV_DOCUMENTS")
+            if m["headers"].get("ce-subject") == document_id]
 
 
 def notice(**changes: Any) -> dict[str, Any]:

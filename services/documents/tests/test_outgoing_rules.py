@@ -8,8 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from govbus_documents.domain import outgoing as rules
-from govbus_documents.domain.outgoing import OutgoingDocument
 
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
@@ -37,6 +35,8 @@ from govbus_contracts.services.documents.outgoing import (
     ReviseOutgoing,
     SignOffOutgoing,
 )
+from govbus_documents.domain import outgoing as rules
+from govbus_documents.domain.outgoing import OutgoingDocument
 
 AT = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 TODAY = date(2026, 3, 2)

@@ -11,9 +11,7 @@ import random
 import re
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +28,7 @@ from govbus_kit.runtime import Host
 from govbus_kit.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-from helpers import running  # noqa: E402
+from helpers import isolated  # noqa: E402
 
 SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
 LEADER = Principal(subject="u-leader", roles=frozenset({"leader"}))
@@ -43,19 +41,9 @@ PHRASE = "数字档案馆建设"
 NUMBER = "宜府办发〔2026〕71号"
 
 
-class IsolatedSettings(Settings):
-    database: str = "govbus_documents"
-
-    def database_name(self, service: str) -> str:
-        return self.database
-
-
-@asynccontextmanager
-async def documents_service(settings: Settings, label: str) -> AsyncIterator[tuple[Host, Any]]:
-    isolated = IsolatedSettings(**settings.model_dump(),
-                                database=f"govbus_documents_{label}_{uuid.uuid4().hex[:8]}")
-    async with running(isolated, service) as host:
-        yield host, host.contexts["documents"].db
+def documents_service(settings: Settings, label: str
+                      ) -> AbstractAsyncContextManager[tuple[Host, Any]]:
+    return isolated(settings, service, label)
 
 
 def seed_sentences() -> list[str]:

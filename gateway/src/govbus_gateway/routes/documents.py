@@ -63,5 +63,18 @@ ROUTES: list[Route] = [
     route(o.GET_NUMBER_REGISTER, "GET", f"{P}/numbers/{{issuer_code}}/{{year}}",
           roles=OFFICE),
 ]
-# Archive and search routes are added when the archive contracts are complete.
-_ = a
+ROUTES += [
+    # 归档 and the archive chain
+    route(a.ARCHIVE_DOCUMENT, "POST", f"{P}/archive", roles={"archivist"}, status=201,
+          summary="归档 file a completed document with retention and 档号"),
+    route(a.VERIFY_ARCHIVE, "POST", f"{P}/archive/verify",
+          roles={"archivist", "leader", "admin"},
+          summary="检测 run the four checks over the archive chain and record the result"),
+    route(a.CHECK_ARCHIVE, "GET", f"{P}/archive/check", roles={"archivist", "leader", "admin"},
+          summary="the four checks, without recording anything"),
+    route(a.GET_ARCHIVE_RECORD, "GET", f"{P}/archive/records", roles=READERS,
+          summary="one archived item, by 档号 or by the document it holds"),
+    # 全文检索
+    route(a.SEARCH_DOCUMENTS, "GET", f"{P}/search", roles=READERS,
+          summary="全文检索 over 文号, 标题, 发文机关 and 正文, ranked"),
+]

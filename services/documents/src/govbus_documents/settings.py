@@ -20,5 +20,15 @@ class DocumentsSettings(BaseSettings):
     # Archive (DA/T 22-2015): 全宗号 and 门类代码 of this office.
     fonds_code: str = "Z001"
     category_code: str = "WS"
-    # Search.
+    # The archive chain's hash: sha256, or sm3 (GB/T 32905-2016) where the platform's
+    # OpenSSL offers it. Each record names its algorithm, so a change needs no re-hashing.
+    archive_hash_algorithm: str = "sha256"
+    # Search (see indexing.py): how much of a body is indexed and kept for snippets, how
+    # many matches a query ranks at most, and how the in-memory index is refreshed.
     search_max_results: int = 200
+    search_body_chars: int = 3000
+    search_excerpt_chars: int = 600
+    search_snippet_chars: int = 80
+    search_recent_max_docs: int = 200
+    search_refresh_seconds: float = 1.0
+    search_lease_seconds: float = 600.0

@@ -104,7 +104,7 @@ HEAD_FIELDS = {"seq": 1, "record_hash": 1, "group": 1, "item_no": 1}
 SETTINGS = DocumentsSettings()
 #: The chain's hash: SHA-256 by default; SM3 (GB/T 32905-2016) where the platform has it.
 #: Each record names its own algorithm, so the setting may change without re-hashing.
-ALGORITHM: str = str(getattr(SETTINGS, "archive_hash_algorithm", DEFAULT_ALGORITHM))
+ALGORITHM: str = SETTINGS.archive_hash_algorithm or DEFAULT_ALGORITHM
 indexing.configure(indexing.config_from(SETTINGS))
 
 
@@ -140,16 +140,8 @@ def _require_role(principal: Principal, *roles: Role) -> None:
 
 def _source_repo(ctx: ServiceContext, kind: DocumentKind
                  ) -> AggregateRepository[ArchivableDocument]:
-    # Not ctx.repository(): it keeps one repository per collection whatever the model, and
-    # the incoming/outgoing handlers use theirs with their own models.
-    repos: dict[DocumentKind, AggregateRepository[ArchivableDocument]] = \
-        ctx.state.setdefault("archive.source_repositories", {})
-    repo = repos.get(kind)
-    if repo is None:
-        repo = repos[kind] = AggregateRepository(
-            ctx.db[indexing.SOURCES[kind]], ArchivableDocument, service=ctx.service.name,
-            relay=ctx.relay, clock=ctx.clock)
-    return repo
+    # Its own model over the incoming/outgoing collections, sharing their per-aggregate locks.
+    return ctx.repository(indexing.SOURCES[kind], ArchivableDocument)
 
 
 def _append_lock(ctx: ServiceContext) -> asyncio.Lock:

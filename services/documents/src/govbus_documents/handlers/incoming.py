@@ -11,7 +11,7 @@ from typing import Any
 
 from govbus_contracts.envelope import deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.services.documents.common import SERVICE, Role, Urgency
+from govbus_contracts.services.documents.common import SERVICE, DocumentKind, Role, Urgency
 from govbus_contracts.services.documents.incoming import (
     ASSIGN_INCOMING,
     CIRCULATE_INCOMING,
@@ -48,6 +48,7 @@ from govbus_contracts.services.documents.incoming import (
 from govbus_documents.domain import incoming as rules
 from govbus_documents.domain.access import may_read, visibility_filter
 from govbus_documents.domain.incoming import Change, IncomingDocument, IncomingRegister
+from govbus_documents.indexing import mark_for_indexing
 from govbus_documents.service import service
 from govbus_documents.settings import DocumentsSettings
 from govbus_kit.clock import office_date
@@ -95,7 +96,9 @@ async def _step(ctx: CommandContext, document_id: str,
         change = step(current)
         return Outcome(change.state, _ack(change.state, current.version + 1), change.events)
 
-    return _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
+    reply = _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
+    await mark_for_indexing(ctx.service.db, DocumentKind.incoming, document_id)
+    return reply
 
 
 @service.on_startup
@@ -133,7 +136,10 @@ async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> Incom
                                 actor=actor, now=now)
         return Outcome(change.state, _ack(change.state, 1), change.events)
 
-    return _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
+    reply = _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
+    # Searchable at once; the index sweep catches up if this process dies before.
+    await mark_for_indexing(ctx.service.db, DocumentKind.incoming, document_id)
+    return reply
 
 
 @service.command(REVIEW_INCOMING)
