@@ -6,6 +6,6 @@ from govbus_gateway.routing import Route
 
 
 def all_routes() -> list[Route]:
-    from govbus_gateway.routes import documents
+    from govbus_gateway.routes import disclosure, documents
 
-    return [*documents.ROUTES]
+    return [*documents.ROUTES, *disclosure.ROUTES]

@@ -1,0 +1,1 @@
+"""Contracts of the disclosure service: the annual report (年度报告). Filled by its slice."""

@@ -1,0 +1,7 @@
+"""Routes of the disclosure service: requests. Filled by its slice."""
+
+from __future__ import annotations
+
+from govbus_gateway.routing import Route
+
+ROUTES: list[Route] = []

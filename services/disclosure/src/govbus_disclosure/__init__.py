@@ -1,0 +1,1 @@
+"""govbus disclosure service (政府信息公开)."""

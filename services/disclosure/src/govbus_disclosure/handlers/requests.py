@@ -1,0 +1,1 @@
+"""Handlers of requests (依申请公开). Filled by its slice."""

@@ -1,0 +1,8 @@
+"""The disclosure service object; handler modules register on it."""
+
+from __future__ import annotations
+
+from govbus_contracts.services.disclosure.common import CONTRACT
+from govbus_kit.service import Service
+
+service = Service(CONTRACT, version="0.1.0")
