@@ -45,7 +45,7 @@ class ReplyType(StrEnum):
     not_held = "非本机关掌握"  # 能够确定负责公开的机关的, 告知其名称、联系方式
     repeat = "重复申请"  # 已就申请人提出的政府信息公开申请作出答复、申请人重复申请
     special_procedure = "按其他法律法规办理"  # 法律法规对信息的获取有特别规定的
-    not_processed = "不予处理"  # 第三十九条: 信访、投诉、举报等, 公开出版物 (第三十九条, 第三十五条)
+    not_processed = "不予处理"  # 第三十九条 (信访、投诉、举报), 第三十五条 (大量反复申请)
 
 
 class Outcome(StrEnum):
