@@ -24,6 +24,13 @@ class Role(StrEnum):
     admin = "admin"
 
 
+#: Catalogue categories the annual report counts on their own (第二部分, 第二十条第(一)项):
+#: issued, repealed, and in force at the year's end. Other categories are the office's own
+#: (configuration); these two names are fixed.
+REGULATION = "规章"
+NORMATIVE_DOCUMENT = "行政规范性文件"
+
+
 class ApplicantType(StrEnum):
     """申请人类型, as the annual report's columns (第三部分)."""
 
@@ -134,6 +141,8 @@ class ReviewResult(StrEnum):
 
 __all__ = [
     "CONTRACT",
+    "NORMATIVE_DOCUMENT",
+    "REGULATION",
     "OUTCOME_REASONS",
     "SERVICE",
     "ApplicantType",
