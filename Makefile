@@ -15,7 +15,7 @@ PY    := $(CURDIR)/.venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 
-.PHONY: install run test lint contracts bench infra-up infra-down clean help
+.PHONY: install run test lint contracts bench bench-search infra-up infra-down clean help
 
 help:
 	@echo "make run    install what is missing, start NATS + FerretDB under ./var, every service and the gateway on 127.0.0.1:8080"
@@ -23,6 +23,7 @@ help:
 	@echo "make lint   ruff, mypy --strict on contracts and kit, import contracts"
 	@echo "make contracts   regenerate contracts/schemas (JSON Schema + AsyncAPI)"
 	@echo "make bench  benchmarks (ratios against the raw servers)"
+	@echo "make bench-search  documents search on 2000 and 20000 documents (ratios)"
 
 install: $(BIN)/nats-server $(BIN)/ferretdb .venv/.synced
 
@@ -71,6 +72,9 @@ contracts: install
 
 bench: install
 	@$(PY) bench/run.py
+
+bench-search: install
+	@$(PY) bench/search.py
 
 infra-up: install
 	@$(CURDIR)/.venv/bin/govbus infra up

@@ -1,0 +1,216 @@
+"""govbus benchmark: Chinese full-text search of 公文, as RATIOS against the raw servers.
+
+Run: ``make bench-search`` or ``.venv/bin/python bench/search.py [--docs 2000 20000] [--n 200]``.
+
+For each corpus size it fills a database of its own with generated 收文/发文 (sentences from
+``shared/seeds``, one in twenty 秘密), lets the documents service build its index, and measures:
+
+  1. raw request/reply: ``nc.request`` to a trivial nats-py responder (one bus round trip);
+  2. raw Mongo lookup: ``find_one({_id})`` in the same 发文 collection (one stored read, which
+     on FerretDB scans the collection: it uses no index);
+  3. govbus search: ``search_documents`` over the bus to the documents service in a ``Host``,
+     with queries of one to three words drawn from the seeds, as a leader (sees all) and as a
+     department's handler (sees its own): the full path a gateway request takes.
+
+The ratio is govbus search / (raw request/reply + raw lookup): below 1.0 the whole ranked search
+costs less than one round trip plus one stored read of a document. Nothing here asserts a timing.
+Also reported: the time to build the index from nothing (the sweep), per 1000 documents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import nats  # noqa: E402
+from pymongo import AsyncMongoClient  # noqa: E402
+from run import Servers, Stats, measure  # noqa: E402
+
+from govbus_contracts.envelope import Principal  # noqa: E402
+from govbus_contracts.services.documents.archive import SEARCH_DOCUMENTS  # noqa: E402
+from govbus_documents import indexing  # noqa: E402
+from govbus_documents.plugin import service  # noqa: E402
+from govbus_kit.bus import make_broker, request, stop_broker  # noqa: E402
+from govbus_kit.logging import configure_logging  # noqa: E402
+from govbus_kit.runtime import Host  # noqa: E402
+from govbus_kit.settings import Settings  # noqa: E402
+from govbus_kit.streams import sync_streams  # noqa: E402
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+RESULTS = ROOT / "bench" / "results" / "search.json"
+DEPARTMENTS = ["教育局", "财政局", "审计局", "民政局", "卫健委", "自然资源局", "生态环境局"]
+AGENCIES = ["宜府办发", "宜府发", "宜府办函", "宜府函"]
+LEADER = Principal(subject="u-leader", roles=frozenset({"leader"}))
+HANDLER = Principal(subject="u-edu", roles=frozenset({"handler"}), department="教育局")
+
+
+class BenchSettings(Settings):
+    database: str = ""
+
+    def database_name(self, service: str) -> str:
+        return self.database
+
+
+def sentences() -> list[str]:
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
+    parts = [s.strip() for s in re.split(r"[。！？；\n]", text)]
+    return [s for s in parts if 8 <= len(s) <= 120]
+
+
+def corpus(n: int, rng: random.Random, pool: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for i in range(n):
+        year = 2024 + i % 3
+        doc: dict[str, Any] = {
+            "_id": f"b-{i:06d}", "version": 3,
+            "title": "关于" + rng.choice(pool)[:rng.randint(8, 20)] + rng.choice(
+                ["的通知", "的意见", "的报告", "的请示", "的函"]),
+            "body": "。".join(rng.sample(pool, rng.randint(6, 16))) + "。",
+            "classification_level": "秘密" if i % 20 == 0 else "非密",
+            "departments": rng.sample(DEPARTMENTS, 2),
+            "date_of_writing": f"{year}-0{1 + i % 9}-1{i % 10}",
+            "attachments": [], "history": [], "_outbox": [], "_commands": [], "_applied": []}
+        number = f"{rng.choice(AGENCIES)}〔{year}〕{i + 1}号"
+        if i % 2:
+            out.append(("outgoing", {**doc, "status": "已核发", "doc_number": number,
+                                     "issuer": "宜昌市人民政府办公室"}))
+        else:
+            out.append(("incoming", {**doc, "status": "办理中", "issuer_doc_number": number,
+                                     "issuer": rng.choice(["中共宜昌市委办公室", "宜昌市财政局"])}))
+    return out
+
+
+def queries(rng: random.Random, pool: list[str], k: int) -> list[str]:
+    out = []
+    for _ in range(k):
+        words = []
+        for _ in range(rng.randint(1, 3)):
+            s = rng.choice(pool)
+            start = rng.randrange(max(1, len(s) - 4))
+            words.append(s[start:start + rng.randint(2, 4)])
+        out.append(" ".join(words))
+    return out
+
+
+async def one_size(servers: Servers, docs: int, n: int, warmup: int) -> dict[str, Any]:
+    rng = random.Random(docs)
+    pool = sentences()
+    db_name = f"govbus_bench_search_{docs}_{int(time.time())}"
+    settings = BenchSettings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
+                             database=db_name)
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(servers.mongo_url)
+    db = mongo[db_name]
+    nc = await nats.connect(servers.nats_url)
+    responder = await nats.connect(servers.nats_url)
+    try:
+        generated = corpus(docs, rng, pool)
+        for collection in ("incoming", "outgoing"):
+            batch = [d for c, d in generated if c == collection]
+            for k in range(0, len(batch), 1000):
+                await db[collection].insert_many(batch[k:k + 1000])
+        t0 = time.perf_counter()
+        await indexing.sweep(db)
+        build_s = time.perf_counter() - t0
+
+        await sync_streams(nc.jetstream(), [service.contract], settings)
+        host = Host([service], settings)
+        await host.start()
+        broker = make_broker(settings)
+        await broker.start()
+
+        async def echo(msg: Any) -> None:
+            await msg.respond(b'{"ok":true}')
+
+        await responder.subscribe("govbus.bench.search.echo", cb=echo)
+        await responder.flush()
+        ids = [d["_id"] for c, d in generated if c == "outgoing"]
+        qs = queries(rng, pool, 200)
+        try:
+            results: dict[str, Stats] = {}
+            results["raw request/reply"] = await measure(
+                lambda i, c: nc.request("govbus.bench.search.echo", b"{}", timeout=5),
+                n, warmup)
+            results["raw Mongo find_one in the collection"] = await measure(
+                lambda i, c: db["outgoing"].find_one({"_id": ids[i % len(ids)]}), n, warmup)
+            hits: list[int] = []
+
+            async def search_as(who: Principal, i: int) -> None:
+                reply = await request(broker, SEARCH_DOCUMENTS, {"q": qs[i % len(qs)]},
+                                      principal=who, timeout=30)
+                hits.append(int(reply["total"]))
+
+            results["govbus search, leader"] = await measure(
+                lambda i, c: search_as(LEADER, i), n, warmup)
+            results["govbus search, department handler"] = await measure(
+                lambda i, c: search_as(HANDLER, i), n, warmup)
+        finally:
+            await stop_broker(broker)
+            await host.stop()
+        floor = (results["raw request/reply"].median_ms
+                 + results["raw Mongo find_one in the collection"].median_ms)
+        return {
+            "documents": docs,
+            "index_build_seconds_per_1000": round(build_s / docs * 1000, 3),
+            "mean_matches_per_query": round(sum(hits) / max(1, len(hits)), 1),
+            "results": {k: v.__dict__ for k, v in results.items()},
+            "ratios": {
+                "search_leader_vs_rr_plus_lookup":
+                    round(results["govbus search, leader"].median_ms / floor, 3),
+                "search_handler_vs_rr_plus_lookup":
+                    round(results["govbus search, department handler"].median_ms / floor, 3),
+                "search_leader_p95_vs_rr_plus_lookup_p95": round(
+                    results["govbus search, leader"].p95_ms
+                    / (results["raw request/reply"].p95_ms
+                       + results["raw Mongo find_one in the collection"].p95_ms), 3),
+            },
+        }
+    finally:
+        await mongo.drop_database(db_name)
+        await mongo.close()
+        await nc.close()
+        await responder.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, nargs="+", default=[2000, 20000])
+    parser.add_argument("--n", type=int, default=200, help="timed calls per case (200)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    configure_logging("WARNING", "console")
+    warmup = max(10, args.n // 10)
+    sizes = []
+    with Servers() as servers:
+        print(f"servers: {servers.kind}  nats {servers.nats_url}  mongo {servers.mongo_url}")
+        for docs in args.docs:
+            r = asyncio.run(one_size(servers, docs, args.n, warmup))
+            sizes.append(r)
+            res = r["results"]
+            print(f"\n{docs} documents (index built in {r['index_build_seconds_per_1000']} s "
+                  f"per 1000; {r['mean_matches_per_query']} matches per query on average)")
+            for name, s in res.items():
+                print(f"  {name:40s} median {s['median_ms']:8.2f} ms   p95 {s['p95_ms']:8.2f} ms")
+            for name, v in r["ratios"].items():
+                print(f"  {name:40s} {v:8.3f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"generated_at": datetime.now(UTC).isoformat(),
+                                    "servers": servers.kind, "sizes": sizes},
+                                   ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
