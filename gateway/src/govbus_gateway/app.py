@@ -7,10 +7,13 @@ the request and forwards it; the service decides on whose data the caller may ac
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 import structlog
 from fastapi import FastAPI, Request, Response
@@ -24,7 +27,7 @@ from govbus_contracts.registry import CommandSpec, ServiceContract, all_contract
 from govbus_gateway.auth import Authenticator
 from govbus_gateway.limits import BodySizeLimit, RateLimiter
 from govbus_gateway.routes import all_routes
-from govbus_gateway.routing import Route
+from govbus_gateway.routing import DownloadSpec, Route
 from govbus_kit.bus import make_broker
 from govbus_kit.bus import request as bus_request
 from govbus_kit.logging import get_logger
@@ -158,7 +161,7 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
     model = spec.request
     is_command = isinstance(spec, CommandSpec)
 
-    async def endpoint(request: Request) -> JSONResponse:
+    async def endpoint(request: Request) -> Response:
         request_id = request.state.request_id
         principal = await authenticator.principal(request.headers.get("authorization"))
         if r.public:
@@ -187,7 +190,10 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
                               "Idempotency-Key must have 8 to 200 characters")
         reply = await bus_request(request.app.state.bus, spec, payload.model_dump(mode="json"),
                               principal=principal, message_id=message_id,
-                              correlation_id=request_id, timeout=settings.request_timeout_seconds)
+                              correlation_id=request_id,
+                              timeout=r.timeout or settings.request_timeout_seconds)
+        if r.download is not None:
+            return download_response(reply, r.download, r.status)
         return JSONResponse(reply, status_code=r.status)
 
     extra: dict[str, Any] = {}
@@ -195,12 +201,39 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
         extra["openapi_extra"] = {"requestBody": {"required": True, "content": {
             "application/json": {"schema": model.model_json_schema(
                 ref_template="#/components/schemas/{model}")}}}}
+    success: dict[str, Any] = {"model": spec.reply}
+    if r.download is not None:
+        success = {"description": "the file", "content": {
+            r.download.media_type: {"schema": {"type": "string", "format": "binary"}}}}
     app.add_api_route(
         "/api/v1" + r.path, endpoint, methods=[r.method], operation_id=r.operation_id,
         summary=r.summary or spec.summary.strip().split("\n")[0] or r.operation_id,
         tags=list(r.tags), status_code=r.status,
-        responses={r.status: {"model": spec.reply}, **ERROR_RESPONSES}, **extra,
+        responses={r.status: success, **ERROR_RESPONSES}, **extra,
     )
+
+
+def download_response(reply: dict[str, Any], download: DownloadSpec, status: int) -> Response:
+    """A reply carrying a file in a base64 field, answered as the file itself."""
+    encoded = reply.get(download.field)
+    if not isinstance(encoded, str):
+        raise GovbusError(ErrorCode.internal, "the service's reply holds no file",
+                          field=download.field)
+    try:
+        content = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise GovbusError(ErrorCode.internal, "the service's file is not valid base64",
+                          field=download.field) from exc
+    name = reply.get(download.filename_field) if download.filename_field else None
+    filename = name if isinstance(name, str) and name else download.filename
+    kind = reply.get(download.media_type_field) if download.media_type_field else None
+    media_type = kind if isinstance(kind, str) and kind else download.media_type
+    # RFC 6266 / 5987: an ASCII fallback, and the real (Chinese) name percent-encoded.
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_"
+                       for c in filename)
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(content, status_code=status, media_type=media_type,
+                    headers={"Content-Disposition": disposition})
 
 
 async def _input(request: Request, model: type[Any]) -> dict[str, Any]:
@@ -229,4 +262,4 @@ async def _input(request: Request, model: type[Any]) -> dict[str, Any]:
     return data
 
 
-__all__ = ["ErrorBody", "create_app", "error_response"]
+__all__ = ["ErrorBody", "create_app", "download_response", "error_response"]

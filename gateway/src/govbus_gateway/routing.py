@@ -5,6 +5,12 @@
 
 Path parameters and the JSON body (POST) or the query string (GET) together make the
 command or query model; the operationId is the command's or query's name.
+
+A route whose reply carries a file (base64 in one field) answers with the file itself:
+
+    route(EXPORT_ANNUAL_REPORT, "GET", "/disclosure/reports/{year}/xlsx", roles=...,
+          download=DownloadSpec(field="content_base64", media_type=XLSX,
+                                filename_field="filename"))
 """
 
 from __future__ import annotations
@@ -13,6 +19,19 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from govbus_contracts.registry import CommandSpec, QuerySpec
+
+
+@dataclass(frozen=True)
+class DownloadSpec:
+    """The reply's ``field`` (base64) becomes the response body, sent as ``media_type`` (or
+    the reply's ``media_type_field``) with ``Content-Disposition: attachment`` named by the
+    reply's ``filename_field`` (or ``filename``)."""
+
+    field: str
+    media_type: str = "application/octet-stream"
+    filename_field: str | None = None
+    filename: str = "download"
+    media_type_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -25,6 +44,10 @@ class Route:
     status: int = 200
     summary: str = ""
     tags: tuple[str, ...] = ()
+    download: DownloadSpec | None = None  # answer with a file from the reply, not its JSON
+    # Seconds to wait for the service; None: GOVBUS_REQUEST_TIMEOUT_SECONDS. For the few
+    # queries that read a whole year's records (the annual report).
+    timeout: float | None = None
 
     def __post_init__(self) -> None:
         if not self.public and not self.roles:
@@ -47,5 +70,6 @@ def route(spec: CommandSpec | QuerySpec, method: Literal["GET", "POST", "PUT", "
     return Route(
         spec, method, path, frozenset(roles or ()), public,
         status or (201 if method == "POST" and extra.get("creates") else 200),
-        summary, tuple(extra.get("tags", (spec.service,))),
+        summary, tuple(extra.get("tags", (spec.service,))), extra.get("download"),
+        extra.get("timeout"),
     )

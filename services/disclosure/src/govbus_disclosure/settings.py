@@ -3,6 +3,7 @@ the 政府信息公开条例 (2019)'s."""
 
 from __future__ import annotations
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,3 +23,43 @@ class DisclosureSettings(BaseSettings):
     # Reminders this many working days before a deadline.
     remind_working_days_before: int = 3
     sweep_seconds: float = 60.0
+
+    # catalogue (主动公开, 公开目录) -------------------------------------------------------
+    # The office's categories of its 公开目录; 规章 and 行政规范性文件 are counted by name in
+    # the annual report and are the only ones that can be 废止.
+    catalogue_categories: list[str] = [
+        "政府文件", "规章", "行政规范性文件", "通知公告", "政策解读", "预决算", "规划计划",
+        "统计信息", "人事信息", "其他"]
+    # 文种 of a dispatched 主动公开 公文 → its category; others go to the default. 规章 are
+    # promulgated by 政府令 (命令(令)), so 命令 defaults to 规章.
+    catalogue_default_category: str = "政府文件"
+    catalogue_doc_type_categories: dict[str, str] = {
+        "命令": "规章", "公告": "通知公告", "通告": "通知公告"}
+    # Search: the indexed beginning of a body, the snippet width, and how often a replica
+    # looks at the change counter (catalogue_meta) and, regardless, at every entry's version.
+    catalogue_body_chars: int = 20000
+    catalogue_snippet_chars: int = 80
+    catalogue_refresh_seconds: float = 1.0
+    catalogue_full_check_seconds: float = 60.0
+
+    # report (年度报告) ------------------------------------------------------------------------
+    # The office's name heads the workbook and its file name (e.g. 某市人民政府办公室); empty:
+    # the file is named 2026年政府信息公开工作年度报告.xlsx.
+    report_office_name: str = ""
+
+    # requests (依申请公开) ---------------------------------------------------------------
+    # 补正期限 given in the notice (第三十条: 合理的补正期限), in working days.
+    request_correction_answer_working_days: int = 15
+    # 缴费期限 after a 收费通知 (国办函〔2020〕109号 第八条), in working days.
+    request_fee_payment_working_days: int = 20
+    # 按件计收 (109号 第四条): free up to N a calendar month; then a price per request up to
+    # the top of the first tier; beyond it, per band of requests, the price rises (超额累进).
+    request_fee_free_per_month: int = 10
+    request_fee_per_request: int = 100
+    request_fee_first_tier_top: int = 30
+    request_fee_band_size: int = 10
+    request_fee_band_increase: int = 100
+    # Key of the tracking codes (查询码 = HMAC of the request id, so that a retried submission
+    # shows the same code while the store keeps only its SHA-256). Set it in production and
+    # on every replica alike; without it each process draws its own at start.
+    request_tracking_key: SecretStr | None = None

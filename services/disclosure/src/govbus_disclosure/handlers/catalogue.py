@@ -1,1 +1,389 @@
-"""Handlers of the catalogue (主动公开). Filled by its slice."""
+"""Handlers of the catalogue (主动公开, 公开目录).
+
+Thin by design: who acts, load, let ``domain.catalogue`` decide, write with the facts, tell
+the search index. The rules live in ``govbus_disclosure.domain.catalogue``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from govbus_contracts.envelope import deterministic_id
+from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.services.disclosure.catalogue import (
+    CATALOGUE_REFUSED,
+    CORRECT_CATALOGUE_ENTRY,
+    GET_CATALOGUE_ENTRY,
+    LIST_CATALOGUE,
+    PUBLISH_CATALOGUE_ENTRY,
+    REGISTER_CATALOGUE_ENTRY,
+    REPEAL_CATALOGUE_ENTRY,
+    SEARCH_CATALOGUE,
+    WITHDRAW_CATALOGUE_ENTRY,
+    CatalogueEntryView,
+    CatalogueList,
+    CatalogueRefused,
+    CatalogueSearchResults,
+    CatalogueStatus,
+    CatalogueStepReply,
+    CatalogueSummary,
+    CorrectCatalogueEntry,
+    GetCatalogueEntry,
+    ListCatalogue,
+    PublishCatalogueEntry,
+    RegisterCatalogueEntry,
+    RepealCatalogueEntry,
+    SearchCatalogue,
+    WithdrawCatalogueEntry,
+)
+from govbus_contracts.services.disclosure.common import SERVICE
+from govbus_contracts.services.documents.common import DisclosureAttribute
+from govbus_contracts.services.documents.outgoing import OUTGOING_DISPATCHED, OutgoingDispatched
+from govbus_disclosure.catalogue_index import CatalogueIndex, bump
+from govbus_disclosure.domain import catalogue as rules
+from govbus_disclosure.domain.catalogue import CatalogueEntry, Change, Refusal
+from govbus_disclosure.service import service
+from govbus_disclosure.settings import DisclosureSettings
+from govbus_kit.calendar import CalendarError
+from govbus_kit.clock import office_date
+from govbus_kit.logging import get_logger
+from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome
+from govbus_kit.service import CommandContext, EventContext, QueryContext, ServiceContext
+
+COLLECTION = "catalogue"
+REFUSALS = "catalogue_refusals"
+INDEX_STATE = "catalogue_index"
+SWEEP_BATCH = 200
+
+settings = DisclosureSettings()
+log = get_logger("govbus.disclosure.catalogue")
+
+
+class CatalogueRefusal(Aggregate):
+    """A 主动公开 公文 that was refused: a reference and the reason, never its title or body."""
+
+    document_id: str
+    classification_level: str
+    disclosure: DisclosureAttribute
+    reason: str
+    refused_on: str
+    event_id: str
+
+
+def entries(ctx: ServiceContext) -> AggregateRepository[CatalogueEntry]:
+    return ctx.repository(COLLECTION, CatalogueEntry)
+
+
+def index(ctx: ServiceContext) -> CatalogueIndex:
+    found = ctx.state.get(INDEX_STATE)
+    if found is None:
+        found = CatalogueIndex(
+            ctx.db, body_chars=settings.catalogue_body_chars,
+            snippet_chars=settings.catalogue_snippet_chars,
+            refresh_seconds=settings.catalogue_refresh_seconds,
+            full_check_seconds=settings.catalogue_full_check_seconds)
+        ctx.state[INDEX_STATE] = found
+    assert isinstance(found, CatalogueIndex)
+    return found
+
+
+async def changed(ctx: ServiceContext) -> None:
+    """After a write: this replica's index looks again at once, the others within a second."""
+    index(ctx).mark_stale()
+    await bump(ctx.db)
+
+
+def category_of(event: OutgoingDispatched, s: DisclosureSettings) -> str:
+    return s.catalogue_doc_type_categories.get(event.doc_type.value,
+                                               s.catalogue_default_category)
+
+
+def _ack(entry: CatalogueEntry, version: int) -> CatalogueStepReply:
+    return CatalogueStepReply(
+        entry_id=entry.id, status=entry.status, version=version, due_on=entry.due_on,
+        published_on=entry.published_on, late=entry.late,
+        working_days_late=entry.working_days_late)
+
+
+def _as_reply(result: Any) -> CatalogueStepReply:
+    # A retried command gets its first reply back as stored JSON.
+    return result if isinstance(result, CatalogueStepReply) else (
+        CatalogueStepReply.model_validate(result))
+
+
+def _calendar_error(exc: CalendarError) -> GovbusError:
+    return GovbusError(ErrorCode.validation_failed, f"无法计算公开期限: {exc}")
+
+
+async def _step(ctx: CommandContext, entry_id: str,
+                step: Callable[[CatalogueEntry], Change]) -> CatalogueStepReply:
+    def decide(current: CatalogueEntry | None) -> Outcome[CatalogueEntry, CatalogueStepReply]:
+        if current is None:
+            raise GovbusError(ErrorCode.not_found, f"公开目录条目 {entry_id} 不存在",
+                              id=entry_id)
+        try:
+            change = step(current)
+        except CalendarError as exc:
+            raise _calendar_error(exc) from exc
+        return Outcome(change.state, _ack(change.state, current.version + 1), change.events)
+
+    reply = _as_reply(await ctx.execute(entries(ctx.service), entry_id, decide))
+    await changed(ctx.service)
+    return reply
+
+
+@service.on_startup
+async def catalogue_indexes(ctx: ServiceContext) -> None:
+    collection = ctx.db[COLLECTION]
+    await collection.create_index([("status", 1), ("next_alert_on", 1)])
+    await collection.create_index([("department", 1)])
+    await collection.create_index([("document_id", 1)])
+    # Build this replica's search index in the background: the first public search should
+    # not pay for it (a few seconds for thousands of entries).
+    ctx.state["catalogue_index_warmup"] = asyncio.get_running_loop().create_task(
+        _warm_up(index(ctx)))
+
+
+async def _warm_up(built: CatalogueIndex) -> None:
+    try:
+        await built.ensure_fresh()
+    except Exception as exc:  # the first search tries again
+        log.warning("catalogue_index_warmup_failed", error=repr(exc))
+
+
+# --- fed by the documents service ---------------------------------------------------------
+
+
+@service.subscribe(OUTGOING_DISPATCHED, durable="disclosure-catalogue")
+async def catalogue_dispatched(event: OutgoingDispatched, ctx: EventContext) -> None:
+    """A dispatched 主动公开 非密 公文 becomes a published entry; a classified one is refused."""
+    now = ctx.service.clock.now()
+    entry_id = rules.entry_id_for_document(event.document_id)
+    calendar = ctx.service.calendar
+    try:
+        if event.date_of_writing is not None:
+            calendar.is_working_day(event.date_of_writing)
+        usable: Any = calendar
+    except CalendarError as exc:
+        log.warning("catalogue_calendar_unknown", document_id=event.document_id, error=str(exc))
+        usable = None
+    decision = rules.from_dispatched(
+        event, entry_id=entry_id, now=now, calendar=usable,
+        working_days=settings.publication_working_days, category=category_of(event, settings))
+    if decision is None:
+        return  # 依申请公开 / 不予公开: not catalogued
+    if isinstance(decision, Refusal):
+        await _refuse(ctx, decision, now)
+        return
+    change = decision
+
+    def decide(current: CatalogueEntry | None) -> Outcome[CatalogueEntry, bool]:
+        if current is not None:
+            return Outcome(None, False)  # catalogued already (a second dispatch notice)
+        return Outcome(change.state, True, change.events)
+
+    created = await ctx.execute(entries(ctx.service), entry_id, decide)
+    if created:
+        await changed(ctx.service)
+        log.info("catalogue_entry_from_document", entry_id=entry_id,
+                 document_id=event.document_id, late=change.state.late)
+
+
+async def _refuse(ctx: EventContext, refusal: Refusal, now: datetime) -> None:
+    # Nothing of the content is kept or said: the record is a reference and a reason.
+    log.warning("catalogue_refused", document_id=refusal.document_id,
+                classification_level=refusal.classification_level, reason=refusal.reason)
+    refusal_id = deterministic_id(SERVICE, "catalogue", "refusal", refusal.document_id)
+    today = office_date(now)
+
+    def decide(current: CatalogueRefusal | None) -> Outcome[CatalogueRefusal, None]:
+        if current is not None:
+            return Outcome(None, None)
+        record = CatalogueRefusal(
+            id=refusal_id, document_id=refusal.document_id,
+            classification_level=refusal.classification_level,
+            disclosure=refusal.disclosure, reason=refusal.reason,
+            refused_on=today.isoformat(), event_id=ctx.envelope.id)
+        fact = CatalogueRefused(
+            document_id=refusal.document_id, classification_level=refusal.classification_level,
+            disclosure=refusal.disclosure, reason=refusal.reason, refused_on=today)
+        return Outcome(record, None, [Emit(CATALOGUE_REFUSED, fact, refusal_id)])
+
+    await ctx.execute(ctx.service.repository(REFUSALS, CatalogueRefusal), refusal_id, decide)
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+@service.command(REGISTER_CATALOGUE_ENTRY)
+async def register_catalogue_entry(cmd: RegisterCatalogueEntry,
+                                   ctx: CommandContext) -> CatalogueStepReply:
+    actor = rules.act_as_officer(ctx.principal, "登记公开目录条目")
+    now = ctx.service.clock.now()
+    entry_id = rules.entry_id_for_command(ctx.command_id)
+    calendar = ctx.service.calendar
+
+    def decide(current: CatalogueEntry | None) -> Outcome[CatalogueEntry, CatalogueStepReply]:
+        if current is not None:
+            raise GovbusError(ErrorCode.conflict, f"公开目录条目 {entry_id} 已登记", id=entry_id)
+        try:
+            change = rules.register(
+                cmd, entry_id=entry_id, actor=actor, now=now, calendar=calendar,
+                working_days=settings.publication_working_days,
+                categories=settings.catalogue_categories,
+                remind_working_days_before=settings.remind_working_days_before)
+        except CalendarError as exc:
+            raise _calendar_error(exc) from exc
+        return Outcome(change.state, _ack(change.state, 1), change.events)
+
+    reply = _as_reply(await ctx.execute(entries(ctx.service), entry_id, decide))
+    await changed(ctx.service)
+    return reply
+
+
+@service.command(PUBLISH_CATALOGUE_ENTRY)
+async def publish_catalogue_entry(cmd: PublishCatalogueEntry,
+                                  ctx: CommandContext) -> CatalogueStepReply:
+    actor = rules.act_as_officer(ctx.principal, "公开")
+    now = ctx.service.clock.now()
+    calendar = ctx.service.calendar
+    return await _step(ctx, cmd.entry_id, lambda e: rules.publish(e, actor, now, calendar))
+
+
+@service.command(WITHDRAW_CATALOGUE_ENTRY)
+async def withdraw_catalogue_entry(cmd: WithdrawCatalogueEntry,
+                                   ctx: CommandContext) -> CatalogueStepReply:
+    actor = rules.act_as_officer(ctx.principal, "撤回")
+    now = ctx.service.clock.now()
+    return await _step(ctx, cmd.entry_id, lambda e: rules.withdraw(e, actor, cmd.reason, now))
+
+
+@service.command(REPEAL_CATALOGUE_ENTRY)
+async def repeal_catalogue_entry(cmd: RepealCatalogueEntry,
+                                 ctx: CommandContext) -> CatalogueStepReply:
+    actor = rules.act_as_officer(ctx.principal, "废止")
+    now = ctx.service.clock.now()
+    return await _step(ctx, cmd.entry_id,
+                       lambda e: rules.repeal(e, actor, cmd.reason, now, cmd.repealed_on))
+
+
+@service.command(CORRECT_CATALOGUE_ENTRY)
+async def correct_catalogue_entry(cmd: CorrectCatalogueEntry,
+                                  ctx: CommandContext) -> CatalogueStepReply:
+    actor = rules.act_as_officer(ctx.principal, "更正")
+    now = ctx.service.clock.now()
+    calendar = ctx.service.calendar
+    return await _step(ctx, cmd.entry_id, lambda e: rules.correct(
+        e, cmd, actor, now, calendar=calendar, working_days=settings.publication_working_days,
+        categories=settings.catalogue_categories,
+        remind_working_days_before=settings.remind_working_days_before))
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+@service.query(SEARCH_CATALOGUE)
+async def search_catalogue(query: SearchCatalogue, ctx: QueryContext) -> CatalogueSearchResults:
+    """Public: anyone, no account; only 已公开 and 已废止 entries exist for it."""
+    if (query.information_from and query.information_to
+            and query.information_from > query.information_to) or (
+            query.published_from and query.published_to
+            and query.published_from > query.published_to):
+        raise GovbusError(ErrorCode.validation_failed, "日期范围的起始日期晚于截止日期")
+    return await index(ctx.service).answer(query)
+
+
+def _view(entry: CatalogueEntry, staff: bool) -> CatalogueEntryView:
+    data = entry.model_dump(exclude={"id", "versions", "audit"})
+    view = CatalogueEntryView(entry_id=entry.id, **data)
+    if staff:
+        view = view.model_copy(update={"versions": list(entry.versions),
+                                       "audit": list(entry.audit)})
+    return view
+
+
+@service.query(GET_CATALOGUE_ENTRY)
+async def get_catalogue_entry(query: GetCatalogueEntry, ctx: QueryContext) -> CatalogueEntryView:
+    entry = await entries(ctx.service).get(query.entry_id)
+    # Whoever may not see it is not told that it exists.
+    if entry is None or not rules.visible_to(ctx.principal, entry):
+        raise GovbusError(ErrorCode.not_found, f"公开目录条目 {query.entry_id} 不存在",
+                          id=query.entry_id)
+    staff = rules.is_staff(ctx.principal) and rules.in_scope(
+        rules.act_as_officer(ctx.principal, "查看"), entry.department)
+    return _view(entry, staff)
+
+
+@service.query(LIST_CATALOGUE)
+async def list_catalogue(query: ListCatalogue, ctx: QueryContext) -> CatalogueList:
+    actor = rules.act_as_officer(ctx.principal, "查看公开目录")
+    where: dict[str, Any] = {}
+    if actor.department is not None:
+        where["department"] = actor.department
+    if query.status is not None:
+        where["status"] = query.status.value
+    if query.late is not None:
+        where["late"] = query.late
+    if query.category is not None:
+        where["category"] = query.category
+    if query.source is not None:
+        where["source"] = query.source.value
+    repo = entries(ctx.service)
+    found = await repo.find(where, sort=[("information_date", -1), ("_id", 1)],
+                            skip=query.offset, limit=query.limit)
+    total = await repo.collection.count_documents(where)
+    items = [CatalogueSummary(
+        entry_id=e.id, status=e.status, source=e.source, category=e.category, title=e.title,
+        doc_number=e.doc_number, department=e.department, information_date=e.information_date,
+        due_on=e.due_on, published_on=e.published_on, late=e.late,
+        working_days_late=e.working_days_late) for e in found]
+    return CatalogueList(items=items, total=total, offset=query.offset, limit=query.limit)
+
+
+# --- 公开期限 sweep -------------------------------------------------------------------------
+
+
+async def sweep_catalogue_deadlines(ctx: ServiceContext,
+                                    s: DisclosureSettings | None = None) -> int:
+    """Send the reminders and overdue notices of 待公开 entries that are due; returns how
+    many facts it wrote. Safe on many replicas and when run twice: each fact is recorded on
+    the entry and has an id derived from the entry and its period."""
+    s = s or settings
+    now = ctx.clock.now()
+    today = office_date(now)
+    repo = entries(ctx)
+    written = 0
+    last_id = ""
+    while True:
+        batch = await repo.find(
+            {"status": CatalogueStatus.pending.value,
+             "next_alert_on": {"$lte": today.isoformat()}, "_id": {"$gt": last_id}},
+            sort=[("_id", 1)], limit=SWEEP_BATCH)
+        for entry in batch:
+            last_id = entry.id
+
+            def decide(current: CatalogueEntry | None) -> Outcome[CatalogueEntry, int]:
+                change = (rules.due_alerts(current, now, ctx.calendar,
+                                           s.remind_working_days_before)
+                          if current is not None else None)
+                if change is None:
+                    return Outcome(None, 0)
+                return Outcome(change.state, len(change.events), change.events)
+
+            try:
+                written += int(await repo.execute(entry.id, decide) or 0)
+            except Exception as exc:  # one bad entry must not stop the others' notices
+                log.warning("catalogue_sweep_failed", id=entry.id, error=repr(exc))
+        if len(batch) < SWEEP_BATCH:
+            break
+    if written:
+        await changed(ctx)
+    return written
+
+
+@service.every(settings.sweep_seconds, name="catalogue_deadlines")
+async def catalogue_deadlines(ctx: ServiceContext) -> None:
+    await sweep_catalogue_deadlines(ctx)

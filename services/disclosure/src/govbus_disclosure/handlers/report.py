@@ -1,1 +1,323 @@
-"""Handlers of the annual report (年度报告). Filled by its slice."""
+"""Handlers of the annual report (年度报告) and of 行政复议/行政诉讼 cases.
+
+Collections (this service's own database):
+- ``requests`` and ``catalogue``: read only, through the record contract the slices share
+  (only the fields the report counts are projected: no applicant's personal data is read);
+- ``report_figures``: one aggregate per year (``figures-<year>``), every version kept;
+- ``review_cases``: one aggregate per case, id derived from its kind and 案号 (a case is
+  recorded once).
+The rules of counting are in ``govbus_disclosure.domain.report``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+from datetime import date
+from typing import Any
+
+from govbus_contracts.envelope import Principal, deterministic_id
+from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.services.disclosure.common import ReviewKind, ReviewResult, Role
+from govbus_contracts.services.disclosure.report import (
+    ANNUAL_REPORT,
+    EXPORT_ANNUAL_REPORT,
+    LIST_REVIEW_CASES,
+    RECORD_REPORT_FIGURES,
+    RECORD_REVIEW_CASE,
+    REPORT_FIGURES_RECORDED,
+    REVIEW_CASE_RECORDED,
+    REVIEW_CASE_UPDATED,
+    UPDATE_REVIEW_CASE,
+    XLSX_MEDIA_TYPE,
+    AnnualReport,
+    AnnualReportFile,
+    AnnualReportQuery,
+    ExportAnnualReport,
+    FiguresVersion,
+    ListReviewCases,
+    RecordProblem,
+    RecordReportFigures,
+    RecordReviewCase,
+    ReportFiguresRecorded,
+    ReportFiguresReply,
+    ReviewCaseChange,
+    ReviewCaseList,
+    ReviewCaseRecorded,
+    ReviewCaseReply,
+    ReviewCaseUpdated,
+    UpdateReviewCase,
+    check_conclusion,
+)
+from govbus_disclosure.domain.report import (
+    CATALOGUE,
+    REQUESTS,
+    REVIEW_CASES,
+    EnteredFigures,
+    annual_report,
+    catalogue_record,
+    read_records,
+    report_filename,
+    request_record,
+    review_case_record,
+)
+from govbus_disclosure.service import service
+from govbus_disclosure.settings import DisclosureSettings
+from govbus_disclosure.spreadsheet import workbook_bytes
+from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome
+from govbus_kit.service import CommandContext, QueryContext, ServiceContext
+
+REPORT_FIGURES = "report_figures"
+SETTINGS = DisclosureSettings()
+STAFF = (Role.officer, Role.approver, Role.admin)
+REQUEST_FIELDS = {"applicant_type": 1, "received_on": 1, "closed_on": 1, "outcome": 1,
+                  "outcome_reason": 1}
+CATALOGUE_FIELDS = {"category": 1, "published_on": 1, "late": 1, "due_on": 1,
+                    "withdrawn_on": 1, "repealed_on": 1}
+CASE_FIELDS = {"kind": 1, "filed_on": 1, "result": 1, "concluded_on": 1}
+
+
+class ReportFigures(Aggregate):
+    """第二十条第(五)(六)(八)项 of one year, as staff entered them, every version kept."""
+
+    year: int
+    versions: list[FiguresVersion] = []
+
+
+class ReviewCase(Aggregate):
+    """A 行政复议 or 行政诉讼 case about the office's disclosure work."""
+
+    kind: ReviewKind
+    case_number: str
+    filed_on: date
+    request_id: str | None = None
+    result: ReviewResult = ReviewResult.pending
+    concluded_on: date | None = None
+    remarks: str | None = None
+    department: str | None = None
+    history: list[ReviewCaseChange] = []
+
+
+def _require_role(principal: Principal, *roles: Role) -> None:
+    if not principal.has_any(*roles):
+        raise GovbusError(ErrorCode.forbidden, "无权执行此操作",
+                          required=[r.value for r in roles])
+
+
+def _figures_repo(ctx: ServiceContext) -> AggregateRepository[ReportFigures]:
+    return ctx.repository(REPORT_FIGURES, ReportFigures)
+
+
+def _cases_repo(ctx: ServiceContext) -> AggregateRepository[ReviewCase]:
+    return ctx.repository(REVIEW_CASES, ReviewCase)
+
+
+def figures_id(year: int) -> str:
+    return f"figures-{year}"
+
+
+def case_id(kind: ReviewKind, case_number: str) -> str:
+    return deterministic_id("disclosure", "review-case", kind.name, case_number.strip())
+
+
+# --- 第二部分 figures -------------------------------------------------------------------------
+
+
+@service.command(RECORD_REPORT_FIGURES)
+async def record_report_figures(cmd: RecordReportFigures, ctx: CommandContext) -> Any:
+    _require_role(ctx.principal, Role.officer)
+    if all(v is None for v in (cmd.licensing_decisions, cmd.punishment_decisions,
+                               cmd.enforcement_decisions, cmd.fees_amount)):
+        raise GovbusError(ErrorCode.validation_failed, "请至少填报一项数字")
+    now = ctx.service.clock.now()
+
+    def decide(current: ReportFigures | None) -> Outcome[ReportFigures, ReportFiguresReply]:
+        state = current or ReportFigures(id=figures_id(cmd.year), year=cmd.year)
+        previous = state.versions[-1] if state.versions else None
+        if previous is not None and not (cmd.reason or "").strip():
+            raise GovbusError(ErrorCode.validation_failed, "修改已填报的数字须说明理由",
+                              year=cmd.year, version=previous.number)
+        # A field left out keeps what the previous version said: staff may fill in the
+        # figures as they arrive from the departments.
+        def keep(name: str) -> Any:
+            value = getattr(cmd, name)
+            return value if value is not None or previous is None else getattr(previous, name)
+
+        version = FiguresVersion(
+            number=len(state.versions) + 1,
+            licensing_decisions=keep("licensing_decisions"),
+            punishment_decisions=keep("punishment_decisions"),
+            enforcement_decisions=keep("enforcement_decisions"),
+            fees_amount=keep("fees_amount"),
+            recorded_by=ctx.principal.subject, recorded_by_name=ctx.principal.name,
+            recorded_at=now, reason=cmd.reason)
+        new = state.model_copy(update={"versions": [*state.versions, version]})
+        reply = ReportFiguresReply(year=cmd.year, version=state.version + 1, current=version,
+                                   versions=new.versions)
+        event = ReportFiguresRecorded(
+            year=cmd.year, version_number=version.number,
+            licensing_decisions=version.licensing_decisions,
+            punishment_decisions=version.punishment_decisions,
+            enforcement_decisions=version.enforcement_decisions,
+            fees_amount=version.fees_amount, recorded_by=ctx.principal.subject,
+            reason=cmd.reason)
+        return Outcome(new, reply, [Emit(REPORT_FIGURES_RECORDED, event)])
+
+    return await ctx.execute(_figures_repo(ctx.service), figures_id(cmd.year), decide)
+
+
+async def entered_figures(ctx: ServiceContext, year: int) -> EnteredFigures:
+    stored = await _figures_repo(ctx).get(figures_id(year))
+    if stored is None or not stored.versions:
+        return EnteredFigures()
+    v = stored.versions[-1]
+    return EnteredFigures(
+        version=v.number, licensing_decisions=v.licensing_decisions,
+        punishment_decisions=v.punishment_decisions,
+        enforcement_decisions=v.enforcement_decisions, fees_amount=v.fees_amount)
+
+
+# --- 第四部分 review cases --------------------------------------------------------------------
+
+
+def _case_reply(case: ReviewCase) -> ReviewCaseReply:
+    return ReviewCaseReply(
+        id=case.id, version=case.version, kind=case.kind, case_number=case.case_number,
+        filed_on=case.filed_on, request_id=case.request_id, result=case.result,
+        concluded_on=case.concluded_on, remarks=case.remarks, history=case.history)
+
+
+@service.command(RECORD_REVIEW_CASE)
+async def record_review_case(cmd: RecordReviewCase, ctx: CommandContext) -> Any:
+    _require_role(ctx.principal, Role.officer)
+    new_id = case_id(cmd.kind, cmd.case_number)
+    now = ctx.service.clock.now()
+
+    def decide(current: ReviewCase | None) -> Outcome[ReviewCase, ReviewCaseReply]:
+        if current is not None:
+            raise GovbusError(ErrorCode.conflict, f"案号 {cmd.case_number} 已登记",
+                              case_id=new_id)
+        change = ReviewCaseChange(
+            action="登记", by=ctx.principal.subject, by_name=ctx.principal.name, at=now,
+            result=cmd.result, concluded_on=cmd.concluded_on)
+        case = ReviewCase(
+            id=new_id, kind=cmd.kind, case_number=cmd.case_number.strip(),
+            filed_on=cmd.filed_on, request_id=cmd.request_id, result=cmd.result,
+            concluded_on=cmd.concluded_on, remarks=cmd.remarks,
+            department=ctx.principal.department, history=[change])
+        event = ReviewCaseRecorded(
+            case_id=new_id, kind=cmd.kind, case_number=case.case_number,
+            filed_on=cmd.filed_on, request_id=cmd.request_id, result=cmd.result,
+            concluded_on=cmd.concluded_on)
+        return Outcome(case, _case_reply(case.model_copy(update={"version": 1})),
+                       [Emit(REVIEW_CASE_RECORDED, event)])
+
+    return await ctx.execute(_cases_repo(ctx.service), new_id, decide)
+
+
+@service.command(UPDATE_REVIEW_CASE)
+async def update_review_case(cmd: UpdateReviewCase, ctx: CommandContext) -> Any:
+    _require_role(ctx.principal, Role.officer)
+    now = ctx.service.clock.now()
+
+    def decide(current: ReviewCase | None) -> Outcome[ReviewCase, ReviewCaseReply]:
+        if current is None:
+            raise GovbusError(ErrorCode.not_found, f"复议诉讼案件 {cmd.case_id} 不存在",
+                              id=cmd.case_id)
+        concluded = current.result is not ReviewResult.pending
+        if concluded and cmd.result is ReviewResult.pending:
+            raise GovbusError(ErrorCode.invalid_transition, "已审结的案件不能改回尚未审结",
+                              result=current.result.value)
+        if concluded and not (cmd.reason or "").strip():
+            raise GovbusError(ErrorCode.validation_failed, "更正已审结案件的结果须说明理由")
+        try:
+            check_conclusion(current.filed_on, cmd.result, cmd.concluded_on)
+        except ValueError as exc:
+            raise GovbusError(ErrorCode.validation_failed, str(exc)) from None
+        unchanged = (cmd.result is current.result and cmd.concluded_on == current.concluded_on
+                     and cmd.remarks in (None, current.remarks))
+        if unchanged:
+            return Outcome(None, _case_reply(current))
+        action = "更正" if concluded else (
+            "审结" if cmd.result is not ReviewResult.pending else "更新")
+        change = ReviewCaseChange(
+            action=action, by=ctx.principal.subject, by_name=ctx.principal.name, at=now,
+            result=cmd.result, concluded_on=cmd.concluded_on, reason=cmd.reason)
+        case = current.model_copy(update={
+            "result": cmd.result, "concluded_on": cmd.concluded_on,
+            "remarks": cmd.remarks if cmd.remarks is not None else current.remarks,
+            "history": [*current.history, change]})
+        event = ReviewCaseUpdated(
+            case_id=current.id, kind=current.kind, case_number=current.case_number,
+            request_id=current.request_id, previous_result=current.result, result=cmd.result,
+            concluded_on=cmd.concluded_on, reason=cmd.reason)
+        return Outcome(case, _case_reply(case.model_copy(update={"version": current.version + 1})),
+                       [Emit(REVIEW_CASE_UPDATED, event)])
+
+    return await ctx.execute(_cases_repo(ctx.service), cmd.case_id, decide)
+
+
+@service.query(LIST_REVIEW_CASES)
+async def list_review_cases(query: ListReviewCases, ctx: QueryContext) -> ReviewCaseList:
+    _require_role(ctx.principal, *STAFF)
+    clauses: list[dict[str, Any]] = []
+    if query.kind is not None:
+        clauses.append({"kind": query.kind.value})
+    if query.result is not None:
+        clauses.append({"result": query.result.value})
+    if query.year is not None:
+        span = {"$gte": f"{query.year}-01-01", "$lte": f"{query.year}-12-31"}
+        clauses.append({"$or": [{"filed_on": span}, {"concluded_on": span}]})
+    where: dict[str, Any] = {"$and": clauses} if len(clauses) > 1 else (
+        clauses[0] if clauses else {})
+    repo = _cases_repo(ctx.service)
+    found = await repo.find(where, sort=[("filed_on", -1), ("_id", 1)], skip=query.offset,
+                            limit=query.limit)
+    total = await repo.collection.count_documents(where)
+    return ReviewCaseList(items=[_case_reply(c) for c in found], total=total,
+                          offset=query.offset, limit=query.limit)
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+async def compute_report(ctx: ServiceContext, year: int) -> AnnualReport:
+    """Read the records the report counts (their counted fields only) and compute it."""
+    db = ctx.db
+    problems: list[RecordProblem] = []
+    # Every record, not only the year's: a record whose dates cannot be read must show up as
+    # a problem rather than silently fall out of a filter. (The local server scans anyway.)
+    stored_requests, stored_catalogue, stored_cases = await asyncio.gather(
+        db[REQUESTS].find({}, REQUEST_FIELDS).to_list(None),
+        db[CATALOGUE].find({}, CATALOGUE_FIELDS).to_list(None),
+        db[REVIEW_CASES].find({}, CASE_FIELDS).to_list(None))
+    requests = read_records(REQUESTS, stored_requests, request_record, problems)
+    catalogue = read_records(CATALOGUE, stored_catalogue, catalogue_record, problems)
+    cases = read_records(REVIEW_CASES, stored_cases, review_case_record, problems)
+    return annual_report(
+        year, requests=requests, catalogue=catalogue, review_cases=cases,
+        figures=await entered_figures(ctx, year), generated_at=ctx.clock.now(),
+        category_order=SETTINGS.catalogue_categories, problems=problems)
+
+
+@service.query(ANNUAL_REPORT)
+async def get_annual_report(query: AnnualReportQuery, ctx: QueryContext) -> AnnualReport:
+    _require_role(ctx.principal, *STAFF)
+    return await compute_report(ctx.service, query.year)
+
+
+@service.query(EXPORT_ANNUAL_REPORT)
+async def export_annual_report(query: ExportAnnualReport, ctx: QueryContext
+                               ) -> AnnualReportFile:
+    _require_role(ctx.principal, *STAFF)
+    report = await compute_report(ctx.service, query.year)
+    content = workbook_bytes(report, SETTINGS.report_office_name)
+    return AnnualReportFile(
+        year=query.year, filename=report_filename(query.year, SETTINGS.report_office_name),
+        media_type=XLSX_MEDIA_TYPE, content_base64=base64.b64encode(content).decode(),
+        size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+        consistent=report.consistent)
+
+
+__all__ = ["ReportFigures", "ReviewCase", "case_id", "compute_report", "figures_id"]

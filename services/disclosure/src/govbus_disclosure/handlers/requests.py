@@ -1,1 +1,465 @@
-"""Handlers of requests (依申请公开). Filled by its slice."""
+"""Handlers of requests for government information (依申请公开).
+
+Thin: who acts, find the request (by id within the caller's scope, or by the hash of the
+applicant's tracking code), let ``domain.requests`` decide, write with the facts. The rules
+live in ``govbus_disclosure.domain.requests``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from govbus_contracts.envelope import deterministic_id
+from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.services.disclosure.common import SERVICE, Role
+from govbus_contracts.services.disclosure.requests import (
+    ASSIGN_REQUEST,
+    END_CONSULTATION,
+    EXTEND_REQUEST,
+    GET_REFERRAL,
+    GET_REQUEST,
+    ISSUE_FEE_NOTICE,
+    LIST_REQUESTS,
+    RECORD_CORRECTION,
+    RECORD_FEE_PAYMENT,
+    REPLY_REQUEST,
+    REQUEST_CORRECTION,
+    START_CONSULTATION,
+    SUBMIT_CORRECTION,
+    SUBMIT_REQUEST,
+    TRACK_REQUEST,
+    WITHDRAW_REQUEST,
+    AssignRequest,
+    EndConsultation,
+    ExtendRequest,
+    GetReferral,
+    GetRequest,
+    IssueFeeNotice,
+    ListRequests,
+    RecordCorrection,
+    RecordFeePayment,
+    ReferralView,
+    ReplyToRequest,
+    RequestCorrection,
+    RequestList,
+    RequestStepReply,
+    RequestSubmitted,
+    RequestSummary,
+    RequestTracking,
+    RequestView,
+    StartConsultation,
+    SubmitCorrection,
+    SubmitRequest,
+    TrackRequest,
+    WithdrawRequest,
+)
+from govbus_disclosure.domain import requests as rules
+from govbus_disclosure.domain.fees import FeeSchedule, applicant_key
+from govbus_disclosure.domain.requests import (
+    APPLICANT,
+    OPEN_STATUSES,
+    Change,
+    InformationRequest,
+    Periods,
+    RequestRegister,
+)
+from govbus_disclosure.service import service
+from govbus_disclosure.settings import DisclosureSettings
+from govbus_kit.clock import office_date
+from govbus_kit.logging import get_logger
+from govbus_kit.repository import AggregateRepository, Outcome
+from govbus_kit.service import CommandContext, QueryContext, ServiceContext
+
+COLLECTION = "requests"
+REGISTER_COLLECTION = "request_register"
+SWEEP_BATCH = 200
+COMPLAINTS_OFFICER = "complaints_officer"
+STAFF = (Role.officer, Role.admin)
+
+settings = DisclosureSettings()
+log = get_logger("govbus.disclosure.requests")
+_KEY = (settings.request_tracking_key.get_secret_value().encode()
+        if settings.request_tracking_key else secrets.token_bytes(32))
+if settings.request_tracking_key is None:
+    log.warning("request_tracking_key_unset",
+                hint="GOVBUS_DISCLOSURE_REQUEST_TRACKING_KEY: without it tracking codes of "
+                     "retried submissions differ between processes")
+
+
+def requests(ctx: ServiceContext) -> AggregateRepository[InformationRequest]:
+    return ctx.repository(COLLECTION, InformationRequest)
+
+
+def periods(ctx: ServiceContext, s: DisclosureSettings | None = None) -> Periods:
+    s = s or settings
+    return Periods(
+        calendar=ctx.calendar, reply_working_days=s.reply_working_days,
+        max_extension_working_days=s.max_extension_working_days,
+        correction_notice_working_days=s.correction_notice_working_days,
+        correction_answer_working_days=s.request_correction_answer_working_days,
+        consultation_working_days=s.consultation_working_days,
+        fee_payment_working_days=s.request_fee_payment_working_days,
+        remind_working_days_before=s.remind_working_days_before,
+        fees=FeeSchedule(free_per_month=s.request_fee_free_per_month,
+                         per_request=s.request_fee_per_request,
+                         first_tier_top=s.request_fee_first_tier_top,
+                         band_size=s.request_fee_band_size,
+                         band_increase=s.request_fee_band_increase))
+
+
+def _ack(req: InformationRequest, version: int) -> RequestStepReply:
+    return RequestStepReply(id=req.id, request_number=req.request_number, status=req.status,
+                            version=version, due_on=req.due_on, closed_on=req.closed_on)
+
+
+def _as_step_reply(result: Any) -> RequestStepReply:
+    return result if isinstance(result, RequestStepReply) else (
+        RequestStepReply.model_validate(result))
+
+
+def _not_found(request_id: str) -> GovbusError:
+    return GovbusError(ErrorCode.not_found, f"申请 {request_id} 不存在", id=request_id)
+
+
+async def _execute(ctx: CommandContext, request_id: str,
+                   step: Callable[[InformationRequest], Change],
+                   visible: Callable[[InformationRequest], bool]) -> RequestStepReply:
+    def decide(current: InformationRequest | None
+               ) -> Outcome[InformationRequest, RequestStepReply]:
+        if current is None or not visible(current):
+            raise _not_found(request_id)
+        change = step(current)
+        return Outcome(change.state, _ack(change.state, current.version + 1), change.events)
+
+    return _as_step_reply(await ctx.execute(requests(ctx.service), request_id, decide))
+
+
+async def _staff_step(ctx: CommandContext, request_id: str,
+                      step: Callable[[InformationRequest], Change]) -> RequestStepReply:
+    # Whoever may not handle it is not told that it exists.
+    return await _execute(ctx, request_id, step,
+                          lambda req: rules.in_scope(ctx.principal, req))
+
+
+_NO_SUCH_CODE = "查询码无效"
+
+
+async def _by_code(ctx: ServiceContext, code: str) -> InformationRequest:
+    """The request whose code hashes alike; the same answer for every wrong code."""
+    found = await requests(ctx).find({"tracking_hash": rules.tracking_hash(code)}, limit=1)
+    if not found:
+        raise GovbusError(ErrorCode.not_found, _NO_SUCH_CODE)
+    return found[0]
+
+
+async def _applicant_step(ctx: CommandContext, code: str,
+                          step: Callable[[InformationRequest], Change]) -> RequestStepReply:
+    req = await _by_code(ctx.service, code)
+    wanted = req.tracking_hash
+    return await _execute(ctx, req.id, step, lambda current: current.tracking_hash == wanted)
+
+
+async def _monthly_position(ctx: ServiceContext, key: str, received_on: date,
+                            before: tuple[int, int] | None = None) -> int:
+    """Which request of this applicant in the calendar month of ``received_on`` this is."""
+    first = received_on.replace(day=1)
+    after = (first.replace(year=first.year + 1, month=1) if first.month == 12
+             else first.replace(month=first.month + 1))
+    where: dict[str, Any] = {"applicant_key": key,
+                             "received_on": {"$gte": first.isoformat(),
+                                             "$lt": after.isoformat()}}
+    if before is not None:
+        year, serial = before
+        where["$or"] = [{"year": {"$lt": year}}, {"year": year, "serial": {"$lt": serial}}]
+    return int(await requests(ctx).collection.count_documents(where)) + 1
+
+
+@service.on_startup
+async def request_indexes(ctx: ServiceContext) -> None:
+    collection = ctx.db[COLLECTION]
+    await collection.create_index([("tracking_hash", 1)])
+    await collection.create_index([("status", 1), ("next_alert_on", 1)])
+    await collection.create_index([("applicant_key", 1), ("received_on", 1)])
+    await collection.create_index([("department", 1), ("received_on", -1)])
+
+
+# --- public: the applicant ----------------------------------------------------------------------
+
+
+@service.command(SUBMIT_REQUEST)
+async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubmitted:
+    now = ctx.service.clock.now()
+    today = office_date(now)
+    rules.validate_submission(cmd, ctx.principal, today)
+    p = periods(ctx.service)
+    # Derived from the command id: a retried submission lands on the same request and is
+    # shown the same code (derived from the id under the service's key, never stored).
+    request_id = deterministic_id(SERVICE, "request", ctx.command_id)
+    code = rules.tracking_code(_KEY, request_id)
+    repo = requests(ctx.service)
+    existing = await repo.get(request_id)
+    serial = existing.serial if existing is not None else 0
+    received_on = rules.receipt_date(cmd.submitted_on or today, p.calendar)
+    year = received_on.year
+    key = applicant_key(cmd.applicant_type.value, id_number=cmd.applicant.id_document_number,
+                        credit_code=cmd.applicant.credit_code, email=cmd.contact.email,
+                        phone=cmd.contact.phone, name=cmd.applicant.name)
+    if existing is None:
+        def take_serial(register: RequestRegister | None) -> Outcome[RequestRegister, int]:
+            taken = rules.next_serial(register, year)
+            return Outcome(taken, taken.last_serial)
+
+        # Once per command id: a retried submission gets the same number back.
+        serial = int(await ctx.execute(
+            ctx.service.repository(REGISTER_COLLECTION, RequestRegister), str(year),
+            take_serial))
+    position = await _monthly_position(ctx.service, key, received_on)
+
+    def decide(current: InformationRequest | None
+               ) -> Outcome[InformationRequest, RequestSubmitted]:
+        if current is not None:  # the ledger forgot this command id: answer as first
+            return Outcome(None, _submitted(current))
+        change = rules.submit(cmd, request_id=request_id, year=year, serial=serial,
+                              code_hash=rules.tracking_hash(code), applicant_key=key,
+                              monthly_position=position, principal=ctx.principal, now=now,
+                              periods=p)
+        return Outcome(change.state, _submitted(change.state), change.events)
+
+    result = await ctx.execute(repo, request_id, decide)
+    reply = result if isinstance(result, RequestSubmitted) else (
+        RequestSubmitted.model_validate(result))
+    if existing is not None and existing.tracking_hash != rules.tracking_hash(code):
+        # The key changed since the first submission: the first code cannot be shown again.
+        raise GovbusError(ErrorCode.conflict, "该申请已提交, 查询码仅在首次提交时显示",
+                          request_number=existing.request_number)
+    return reply.model_copy(update={"tracking_code": code})
+
+
+def _submitted(req: InformationRequest) -> RequestSubmitted:
+    # Stored in the command ledger without the code: the code is never written down.
+    return RequestSubmitted(id=req.id, request_number=req.request_number, status=req.status,
+                            received_on=req.received_on, due_on=req.due_on)
+
+
+@service.query(TRACK_REQUEST)
+async def track_request(query: TrackRequest, ctx: QueryContext) -> RequestTracking:
+    return rules.tracking(await _by_code(ctx.service, query.tracking_code))
+
+
+@service.command(SUBMIT_CORRECTION)
+async def submit_correction(cmd: SubmitCorrection, ctx: CommandContext) -> RequestStepReply:
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    return await _applicant_step(ctx, cmd.tracking_code, lambda req: rules.correct(
+        req, cmd.supplement, office_date(now), APPLICANT, now, p))
+
+
+@service.command(WITHDRAW_REQUEST)
+async def withdraw_request(cmd: WithdrawRequest, ctx: CommandContext) -> RequestStepReply:
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    return await _applicant_step(ctx, cmd.tracking_code,
+                                 lambda req: rules.withdraw(req, cmd.reason, now, p))
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+@service.command(ASSIGN_REQUEST)
+async def assign_request(cmd: AssignRequest, ctx: CommandContext) -> RequestStepReply:
+    actor = rules.act_as(ctx.principal, *STAFF, step="分办")
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    return await _staff_step(ctx, cmd.request_id, lambda req: rules.assign(
+        req, cmd.department, actor, ctx.principal, now, p))
+
+
+@service.command(REQUEST_CORRECTION)
+async def request_correction(cmd: RequestCorrection, ctx: CommandContext) -> RequestStepReply:
+    actor = rules.act_as(ctx.principal, *STAFF, step="补正告知")
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    return await _staff_step(ctx, cmd.request_id,
+                             lambda req: rules.request_correction(req, cmd, actor, now, p))
+
+
+@service.command(RECORD_CORRECTION)
+async def record_correction(cmd: RecordCorrection, ctx: CommandContext) -> RequestStepReply:
+    actor = rules.act_as(ctx.principal, *STAFF, step="登记补正材料")
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    received = cmd.received_on or office_date(now)
+    return await _staff_step(ctx, cmd.request_id, lambda req: rules.correct(
+        req, cmd.supplement, received, actor, now, p))
+
+
+@service.command(START_CONSULTATION)
+async def start_consultation(cmd: StartConsultation, ctx: CommandContext) -> RequestStepReply:
+    actor = rules.act_as(ctx.principal, *STAFF, step="征求第三方意见")
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    return await _staff_step(ctx, cmd.request_id,
+                             lambda req: rules.start_consultation(req, cmd, actor, now, p))
+
+
+@service.command(END_CONSULTATION)
+async def end_consultation(cmd: EndConsultation, ctx: CommandContext) -> RequestStepReply:
+    actor = rules.act_as(ctx.principal, *STAFF, step="登记第三方意见")
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    return await _staff_step(ctx, cmd.request_id,
+                             lambda req: rules.end_consultation(req, cmd, actor, now, p))
+
+
+@service.command(EXTEND_REQUEST)
+async def extend_request(cmd: ExtendRequest, ctx: CommandContext) -> RequestStepReply:
+    # 第三十三条: 经政府信息公开工作机构负责人同意 — the approver, nobody else.
+    actor = rules.act_as(ctx.principal, Role.approver, step="延长答复期限")
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    return await _staff_step(ctx, cmd.request_id,
+                             lambda req: rules.extend(req, cmd, actor, now, p))
+
+
+@service.command(ISSUE_FEE_NOTICE)
+async def issue_fee_notice(cmd: IssueFeeNotice, ctx: CommandContext) -> RequestStepReply:
+    actor = rules.act_as(ctx.principal, *STAFF, step="收费通知")
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    req = await requests(ctx.service).get(cmd.request_id)
+    if req is None or not rules.in_scope(ctx.principal, req):
+        raise _not_found(cmd.request_id)
+    position = await _monthly_position(ctx.service, req.applicant_key, req.received_on,
+                                       before=(req.year, req.serial))
+    return await _staff_step(ctx, cmd.request_id, lambda current: rules.issue_fee(
+        current, position, cmd.payment_working_days, actor, now, p))
+
+
+@service.command(RECORD_FEE_PAYMENT)
+async def record_fee_payment(cmd: RecordFeePayment, ctx: CommandContext) -> RequestStepReply:
+    actor = rules.act_as(ctx.principal, *STAFF, step="登记缴费")
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    paid_on = cmd.paid_on or office_date(now)
+    return await _staff_step(ctx, cmd.request_id,
+                             lambda req: rules.pay_fee(req, paid_on, actor, now, p))
+
+
+@service.command(REPLY_REQUEST)
+async def reply_request(cmd: ReplyToRequest, ctx: CommandContext) -> RequestStepReply:
+    actor = rules.act_as(ctx.principal, Role.officer, Role.approver, Role.admin, step="答复")
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    return await _staff_step(ctx, cmd.request_id,
+                             lambda req: rules.reply(req, cmd, actor, now, p))
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+async def _readable(ctx: QueryContext, request_id: str) -> InformationRequest:
+    rules.act_as(ctx.principal, Role.officer, Role.approver, Role.admin, step="查看申请")
+    req = await requests(ctx.service).get(request_id)
+    if req is None or not rules.in_scope(ctx.principal, req):
+        raise _not_found(request_id)
+    return req
+
+
+@service.query(GET_REQUEST)
+async def get_request(query: GetRequest, ctx: QueryContext) -> RequestView:
+    req = await _readable(ctx, query.request_id)
+    data = req.model_dump(exclude={"clock", "tracking_hash", "applicant_key"})
+    return RequestView.model_validate({**data, "clock": rules.clock_record(req)})
+
+
+@service.query(LIST_REQUESTS)
+async def list_requests(query: ListRequests, ctx: QueryContext) -> RequestList:
+    rules.act_as(ctx.principal, Role.officer, Role.approver, Role.admin, step="查看申请")
+    limit = max(1, min(query.limit, 200))
+    clauses: list[dict[str, Any]] = []
+    scope = rules.scope_filter(ctx.principal)
+    if scope:
+        clauses.append(scope)
+    if query.status is not None:
+        clauses.append({"status": query.status.value})
+    if query.overdue is not None:
+        clauses.append({"overdue_since": {"$ne": None}} if query.overdue
+                       else {"overdue_since": None})
+    if query.year is not None:
+        clauses.append({"received_on": {"$gte": f"{query.year:04d}-01-01",
+                                        "$lte": f"{query.year:04d}-12-31"}})
+    if query.department is not None:
+        clauses.append({"department": query.department})
+    where: dict[str, Any] = ({} if not clauses else clauses[0] if len(clauses) == 1
+                             else {"$and": clauses})
+    repo = requests(ctx.service)
+    found = await repo.find(where, sort=[("received_on", -1), ("_id", 1)],
+                            skip=max(0, query.offset), limit=limit)
+    total = await repo.collection.count_documents(where)
+    items = [RequestSummary(
+        id=r.id, request_number=r.request_number, status=r.status,
+        applicant_type=r.applicant_type, description=r.information.description[:100],
+        received_on=r.received_on, due_on=r.due_on, overdue_since=r.overdue_since,
+        department=r.department, closed_on=r.closed_on, outcome=r.outcome) for r in found]
+    return RequestList(items=items, total=total, offset=query.offset, limit=limit)
+
+
+@service.query(GET_REFERRAL)
+async def get_referral(query: GetReferral, ctx: QueryContext) -> ReferralView:
+    # The applicant's identity goes to the complaints office alone (第三十九条 hand-over).
+    if COMPLAINTS_OFFICER not in ctx.principal.roles:
+        raise GovbusError(ErrorCode.forbidden, "转办事项的申请人信息仅限投诉受理人员查看",
+                          required_roles=[COMPLAINTS_OFFICER])
+    req = await requests(ctx.service).get(query.request_id)
+    if req is None or req.referral is None:
+        raise GovbusError(ErrorCode.not_found, f"转办事项 {query.request_id} 不存在",
+                          id=query.request_id)
+    return ReferralView(
+        request_id=req.id, request_number=req.request_number,
+        matter_kind=req.referral.matter_kind, matter=req.information.description,
+        applicant_type=req.applicant_type, applicant=req.applicant, contact=req.contact,
+        received_on=req.received_on, referred_on=req.referral.referred_on)
+
+
+# --- the deadline sweep ---------------------------------------------------------------------------
+
+
+async def sweep_request_deadlines(ctx: ServiceContext,
+                                  s: DisclosureSettings | None = None) -> int:
+    """Reminders, overdue notices, and closing requests whose 补正 or fee period ran out;
+    returns how many facts it wrote. Safe on many replicas and when run twice."""
+    p = periods(ctx, s)
+    now = ctx.clock.now()
+    today = office_date(now)
+    repo = requests(ctx)
+    written = 0
+    last_id = ""
+    while True:
+        batch = await repo.find(
+            {"status": {"$in": [st.value for st in OPEN_STATUSES]},
+             "next_alert_on": {"$lte": today.isoformat()}, "_id": {"$gt": last_id}},
+            sort=[("_id", 1)], limit=SWEEP_BATCH)
+        for req in batch:
+            last_id = req.id
+
+            def decide(current: InformationRequest | None
+                       ) -> Outcome[InformationRequest, int]:
+                change = rules.due_alerts(current, now, p) if current is not None else None
+                if change is None:
+                    return Outcome(None, 0)
+                return Outcome(change.state, len(change.events), change.events)
+
+            try:
+                written += int(await repo.execute(req.id, decide) or 0)
+            except Exception as exc:  # one bad request must not stop the others' reminders
+                log.warning("request_sweep_failed", id=req.id, error=repr(exc))
+        if len(batch) < SWEEP_BATCH:
+            return written
+
+
+@service.every(settings.sweep_seconds, name="request_deadlines")
+async def request_deadlines(ctx: ServiceContext) -> None:
+    await sweep_request_deadlines(ctx)

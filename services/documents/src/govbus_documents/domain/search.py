@@ -1,121 +1,36 @@
-"""Full-text search of 公文 in Chinese: how text becomes terms, and how matches are ranked.
+"""Full-text search of 公文: what the index keeps of one document, and under which key.
 
-Chinese has no spaces, so text is cut into overlapping character bigrams (a lone character
-stays a unigram); Latin and digit runs are words. 发文字号 such as 宜府办发〔2026〕71号 are
-also kept whole, because an office looks a document up by its number first, and by year
-and serial (2026, 71). Fields weigh number > title > issuer > body, so that a document
-whose number or title holds the words outranks one that merely mentions them.
+How text becomes terms and how matches are ranked (character bigrams, 文号 kept whole,
+field weights number > title > issuer > body, AND-then-OR ranking, snippets) is
+office-neutral and lives in ``govbus_kit.textsearch``; it is re-exported here so that the
+documents' own modules and tests read it from their domain. Who may see a document is the
+documents' rule (``domain.access``), applied by ``govbus_documents.indexing``.
 
 Pure rules: no I/O. The index layout lives in ``govbus_documents.indexing``.
 """
 
 from __future__ import annotations
 
-import math
-import re
-import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from govbus_contracts.services.documents.common import Classification, DocumentKind
-
-# --- tokens -------------------------------------------------------------------------------
-
-_CJK = (
-    "\u3007"  # 〇
-    "\u3400-\u4dbf"  # Extension A
-    "\u4e00-\u9fff"  # Unified Ideographs
-    "\uf900-\ufaff"  # Compatibility Ideographs
-    "\U00020000-\U0003134f"  # Extensions B-G
+from govbus_kit.textsearch import (
+    FIELD_WEIGHTS,
+    MAX_QUERY_TERMS,
+    MAX_TF_FACTOR,
+    Ranking,
+    canonical_doc_number,
+    doc_numbers_in,
+    field_terms,
+    idf,
+    normalize,
+    query_terms,
+    rank,
+    snippet,
+    tf_factor,
+    tokenize,
 )
-_RUNS = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>[^\W_{_CJK}]+)")
-#: 机关代字〔年份〕序号号: brackets as offices write them, after NFKC ([] and () are half width).
-_DOC_NUMBER = re.compile(
-    rf"(?P<agency>[{_CJK}a-z]{{1,8}})\s*[〔\[【(]\s*(?P<year>(?:19|20)\d{{2}})\s*[〕\]】)]"
-    r"\s*(?P<serial>\d{1,6})\s*号")
-
-MAX_QUERY_TERMS = 32
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width digits and letters become half width) and lower case."""
-    return unicodedata.normalize("NFKC", text).lower()
-
-
-def _run_terms(text: str) -> list[str]:
-    out: list[str] = []
-    for match in _RUNS.finditer(text):
-        run = match.group(0)
-        if match.group("cjk") is not None:
-            if len(run) == 1:
-                out.append(run)
-            else:
-                out.extend(run[i:i + 2] for i in range(len(run) - 1))
-        else:
-            out.append(run)
-    return out
-
-
-def canonical_doc_number(agency: str, year: str, serial: str) -> str:
-    """The number as one term: 宜府办发〔2026〕71号 (serial without leading zeros)."""
-    return f"{agency}〔{year}〕{int(serial)}号"
-
-
-def doc_numbers_in(text: str) -> list[str]:
-    """Every 发文字号 written in ``text``, each as its canonical whole term."""
-    norm = normalize(text)
-    return [canonical_doc_number(m.group("agency"), m.group("year"), m.group("serial"))
-            for m in _DOC_NUMBER.finditer(norm)]
-
-
-def _number_terms(match: re.Match[str], *, suffixes: bool) -> list[str]:
-    agency, year, serial = match.group("agency"), match.group("year"), match.group("serial")
-    # Running text does not say where the 机关代字 starts (根据宜府办发〔2026〕71号): a
-    # document keeps every ending of at least two characters, so a query naming the
-    # number as the office writes it (宜府办发〔2026〕71号) finds it.
-    agencies = ([agency[i:] for i in range(len(agency) - 1)] if suffixes and len(agency) > 2
-                else [agency])
-    terms = [canonical_doc_number(a, year, serial) for a in agencies]
-    if str(int(serial)) != serial:
-        terms.append(str(int(serial)))  # the serial as the office says it: 71 for 071
-    return terms
-
-
-def tokenize(text: str, *, query: bool = False) -> list[str]:
-    """The terms of ``text`` in order, with repeats; whole document numbers come last.
-
-    For a query a number is kept as written; for a document also by the endings of its
-    机关代字, see ``_number_terms``.
-    """
-    norm = normalize(text)
-    terms = _run_terms(norm)
-    for m in _DOC_NUMBER.finditer(norm):
-        terms.extend(_number_terms(m, suffixes=not query))
-    return terms
-
-
-def query_terms(q: str) -> list[str]:
-    """Distinct terms of a query, in the order written (at most MAX_QUERY_TERMS)."""
-    seen: dict[str, None] = {}
-    for term in tokenize(q, query=True):
-        seen.setdefault(term, None)
-    return list(seen)[:MAX_QUERY_TERMS]
-
-
-# --- weights ------------------------------------------------------------------------------
-
-#: Field weights: a number names one document; a title says what it is about; the issuer
-#: narrows; the body only mentions.
-FIELD_WEIGHTS: Mapping[str, float] = {"number": 10.0, "title": 5.0, "issuer": 3.0, "body": 1.0}
-#: Repeats count less and less and never more than this factor, so that a body repeating a
-#: word cannot outweigh a title that holds it once (5.0 > 1.0 * 3.0).
-MAX_TF_FACTOR = 3.0
-
-
-def tf_factor(count: int) -> float:
-    return min(1.0 + math.log(count), MAX_TF_FACTOR) if count > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -141,93 +56,21 @@ def document_key(kind: DocumentKind | str, doc_id: str) -> str:
     return f"{DocumentKind(kind).value}:{doc_id}"
 
 
-def field_terms(numbers: Iterable[str], title: str | None, issuer: str | None,
-                body: str | None) -> dict[str, float]:
-    """Weight of every distinct term of a document over its fields."""
-    weights: dict[str, float] = {}
-    fields = [("number", " ".join(n for n in numbers if n)), ("title", title or ""),
-              ("issuer", issuer or ""), ("body", body or "")]
-    for name, text in fields:
-        if not text:
-            continue
-        for term, count in Counter(tokenize(text)).items():
-            weights[term] = weights.get(term, 0.0) + FIELD_WEIGHTS[name] * tf_factor(count)
-    return {t: round(w, 4) for t, w in weights.items()}
-
-
-# --- ranking ------------------------------------------------------------------------------
-
-
-def idf(document_frequency: int, total_documents: int) -> float:
-    """Rare terms decide more than common ones."""
-    return math.log(1.0 + total_documents / max(document_frequency, 1))
-
-
-@dataclass(frozen=True)
-class Ranking:
-    ranked: list[tuple[str, float]]  # (document key, score), best first
-    matched_all_terms: bool
-
-
-def rank(
-    terms: Sequence[str],
-    postings: Mapping[str, Mapping[str, float]],
-    document_frequency: Mapping[str, int],
-    total_documents: int,
-    *,
-    tie_break: Mapping[str, Any] | None = None,
-) -> Ranking:
-    """Rank the documents of ``postings`` (term → {document: weight}, visible ones only).
-
-    Every term must match (AND), rarest first so the candidate set shrinks fastest; if no
-    document holds every term, documents holding any are ranked instead (OR). Score: sum of
-    term weight × idf. Ties go to the ``tie_break`` value (e.g. the year), higher first.
-    """
-    present = [t for t in terms if postings.get(t)]
-    if not terms:
-        return Ranking([], True)
-    candidates: set[str] | None = None
-    if len(present) == len(terms):
-        for term in sorted(terms, key=lambda t: len(postings[t])):
-            docs = postings[term].keys()
-            candidates = set(docs) if candidates is None else candidates & docs
-            if not candidates:
-                break
-    matched_all = bool(candidates)
-    if not matched_all:
-        candidates = set().union(*(postings[t].keys() for t in present)) if present else set()
-    weights = {t: idf(document_frequency.get(t, len(postings[t])), total_documents)
-               for t in present}
-    scores: dict[str, float] = {}
-    for doc in candidates or ():
-        scores[doc] = round(sum(postings[t].get(doc, 0.0) * weights[t] for t in present), 6)
-    tb = tie_break or {}
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], -(tb.get(kv[0]) or 0), kv[0]))
-    return Ranking(ranked, matched_all)
-
-
-# --- snippets -----------------------------------------------------------------------------
-
-
-def snippet(body: str, terms: Sequence[str], width: int = 80) -> str | None:
-    """About ``width`` characters of the body around the first match of any term."""
-    if not body:
-        return None
-    # Normalise per character so positions map back to the text as written.
-    norm_chars: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(body):
-        n = normalize(ch)
-        norm_chars.append(n)
-        origin.extend([i] * len(n))
-    norm = "".join(norm_chars)
-    first: int | None = None
-    for term in terms:
-        at = norm.find(term)
-        if at >= 0 and (first is None or at < first):
-            first = at
-    center = origin[first] if first is not None else 0
-    start = max(0, center - width // 4)
-    end = min(len(body), start + width)
-    text = " ".join(body[start:end].split())
-    return ("…" if start > 0 else "") + text + ("…" if end < len(body) else "")
+__all__ = [
+    "FIELD_WEIGHTS",
+    "MAX_QUERY_TERMS",
+    "MAX_TF_FACTOR",
+    "IndexedDocument",
+    "Ranking",
+    "canonical_doc_number",
+    "doc_numbers_in",
+    "document_key",
+    "field_terms",
+    "idf",
+    "normalize",
+    "query_terms",
+    "rank",
+    "snippet",
+    "tf_factor",
+    "tokenize",
+]
