@@ -175,6 +175,19 @@ class RequestRegister(Aggregate):
     last_serial: int = 0
 
 
+class ApplicantMonth(Aggregate):
+    """How many requests one applicant made in one calendar month (collection
+    ``request_months``, id ``<applicant_key>:<YYYY-MM>``): the count the fee rests on,
+    taken once per submission, without scanning the requests."""
+
+    count: int = 0
+
+
+def next_in_month(month: ApplicantMonth | None, month_id: str) -> ApplicantMonth:
+    current = month or ApplicantMonth(id=month_id)
+    return current.model_copy(update={"count": current.count + 1})
+
+
 @dataclass(frozen=True)
 class Periods:
     """The office's periods (settings) and the working-day calendar."""

@@ -61,6 +61,7 @@ from govbus_disclosure.domain.fees import FeeSchedule, applicant_key
 from govbus_disclosure.domain.requests import (
     APPLICANT,
     OPEN_STATUSES,
+    ApplicantMonth,
     Change,
     InformationRequest,
     Periods,
@@ -75,6 +76,10 @@ from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 
 COLLECTION = "requests"
 REGISTER_COLLECTION = "request_register"
+#: tracking-code hash → request id: the code is found by ``_id``, not by scanning requests
+#: (FerretDB uses no secondary indexes).
+CODES_COLLECTION = "request_codes"
+MONTHS_COLLECTION = "request_months"
 SWEEP_BATCH = 200
 COMPLAINTS_OFFICER = "complaints_officer"
 STAFF = (Role.officer, Role.admin)
@@ -149,10 +154,12 @@ _NO_SUCH_CODE = "查询码无效"
 
 async def _by_code(ctx: ServiceContext, code: str) -> InformationRequest:
     """The request whose code hashes alike; the same answer for every wrong code."""
-    found = await requests(ctx).find({"tracking_hash": rules.tracking_hash(code)}, limit=1)
-    if not found:
+    wanted = rules.tracking_hash(code)
+    entry = await ctx.db[CODES_COLLECTION].find_one({"_id": wanted})
+    req = await requests(ctx).get(str(entry["request_id"])) if entry else None
+    if req is None or req.tracking_hash != wanted:
         raise GovbusError(ErrorCode.not_found, _NO_SUCH_CODE)
-    return found[0]
+    return req
 
 
 async def _applicant_step(ctx: CommandContext, code: str,
@@ -162,25 +169,22 @@ async def _applicant_step(ctx: CommandContext, code: str,
     return await _execute(ctx, req.id, step, lambda current: current.tracking_hash == wanted)
 
 
-async def _monthly_position(ctx: ServiceContext, key: str, received_on: date,
-                            before: tuple[int, int] | None = None) -> int:
-    """Which request of this applicant in the calendar month of ``received_on`` this is."""
-    first = received_on.replace(day=1)
-    after = (first.replace(year=first.year + 1, month=1) if first.month == 12
-             else first.replace(month=first.month + 1))
-    where: dict[str, Any] = {"applicant_key": key,
-                             "received_on": {"$gte": first.isoformat(),
-                                             "$lt": after.isoformat()}}
-    if before is not None:
-        year, serial = before
-        where["$or"] = [{"year": {"$lt": year}}, {"year": year, "serial": {"$lt": serial}}]
-    return int(await requests(ctx).collection.count_documents(where)) + 1
+async def _take_monthly_position(ctx: CommandContext, key: str, received_on: date) -> int:
+    """This submission's place among the applicant's requests of the calendar month of
+    ``received_on`` (fees, 109号): counted once per command id."""
+    month_id = f"{key}:{received_on:%Y-%m}"
+
+    def take(month: ApplicantMonth | None) -> Outcome[ApplicantMonth, int]:
+        taken = rules.next_in_month(month, month_id)
+        return Outcome(taken, taken.count)
+
+    return int(await ctx.execute(ctx.service.repository(MONTHS_COLLECTION, ApplicantMonth),
+                                 month_id, take))
 
 
 @service.on_startup
 async def request_indexes(ctx: ServiceContext) -> None:
     collection = ctx.db[COLLECTION]
-    await collection.create_index([("tracking_hash", 1)])
     await collection.create_index([("status", 1), ("next_alert_on", 1)])
     await collection.create_index([("applicant_key", 1), ("received_on", 1)])
     await collection.create_index([("department", 1), ("received_on", -1)])
@@ -208,6 +212,8 @@ async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubm
                         credit_code=cmd.applicant.credit_code, email=cmd.contact.email,
                         phone=cmd.contact.phone, name=cmd.applicant.name)
     if existing is None:
+        position = await _take_monthly_position(ctx, key, received_on)
+
         def take_serial(register: RequestRegister | None) -> Outcome[RequestRegister, int]:
             taken = rules.next_serial(register, year)
             return Outcome(taken, taken.last_serial)
@@ -216,7 +222,8 @@ async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubm
         serial = int(await ctx.execute(
             ctx.service.repository(REGISTER_COLLECTION, RequestRegister), str(year),
             take_serial))
-    position = await _monthly_position(ctx.service, key, received_on)
+    else:
+        position = existing.monthly_position
 
     def decide(current: InformationRequest | None
                ) -> Outcome[InformationRequest, RequestSubmitted]:
@@ -231,6 +238,9 @@ async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubm
     result = await ctx.execute(repo, request_id, decide)
     reply = result if isinstance(result, RequestSubmitted) else (
         RequestSubmitted.model_validate(result))
+    # After the request is written (a retry writes it again if this process died between).
+    await ctx.service.db[CODES_COLLECTION].update_one(
+        {"_id": rules.tracking_hash(code)}, {"$set": {"request_id": request_id}}, upsert=True)
     if existing is not None and existing.tracking_hash != rules.tracking_hash(code):
         # The key changed since the first submission: the first code cannot be shown again.
         raise GovbusError(ErrorCode.conflict, "该申请已提交, 查询码仅在首次提交时显示",
@@ -329,13 +339,8 @@ async def issue_fee_notice(cmd: IssueFeeNotice, ctx: CommandContext) -> RequestS
     actor = rules.act_as(ctx.principal, *STAFF, step="收费通知")
     now = ctx.service.clock.now()
     p = periods(ctx.service)
-    req = await requests(ctx.service).get(cmd.request_id)
-    if req is None or not rules.in_scope(ctx.principal, req):
-        raise _not_found(cmd.request_id)
-    position = await _monthly_position(ctx.service, req.applicant_key, req.received_on,
-                                       before=(req.year, req.serial))
-    return await _staff_step(ctx, cmd.request_id, lambda current: rules.issue_fee(
-        current, position, cmd.payment_working_days, actor, now, p))
+    return await _staff_step(ctx, cmd.request_id, lambda req: rules.issue_fee(
+        req, req.monthly_position, cmd.payment_working_days, actor, now, p))
 
 
 @service.command(RECORD_FEE_PAYMENT)
