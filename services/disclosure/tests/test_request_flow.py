@@ -186,6 +186,22 @@ async def test_a_retried_submission_returns_the_first_reply_and_code(settings):
         assert third["request_number"] == "2026-0003"
 
 
+async def test_a_retry_reaching_a_restarted_service_shows_the_same_code(settings):
+    # Two lives of the service on one database (a restart, or another replica): the key of
+    # the tracking codes is kept in the service's database, so both derive the same code.
+    own = IsolatedSettings(**settings.model_dump(),
+                           database=f"govbus_disclosure_key_{uuid.uuid4().hex[:8]}")
+    key = "submit-" + uuid.uuid4().hex
+    async with running(own, service, clock=ManualClock(at(date(2026, 3, 9)))) as host:
+        first = await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN, message_id=key)
+    async with running(own, service, clock=ManualClock(at(date(2026, 3, 9)))) as host:
+        again = await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN, message_id=key)
+        assert again["tracking_code"] == first["tracking_code"]
+        tracked = await ask(host, q.TRACK_REQUEST, {"tracking_code": first["tracking_code"]},
+                            CITIZEN)
+        assert tracked["request_number"] == first["request_number"]
+
+
 async def test_the_overdue_sweep_publishes_one_overdue_fact_even_when_run_twice(
         servers, settings):
     async with office(settings, date(2026, 3, 9)) as (host, clock):

@@ -60,6 +60,6 @@ class DisclosureSettings(BaseSettings):
     request_fee_band_size: int = 10
     request_fee_band_increase: int = 100
     # Key of the tracking codes (查询码 = HMAC of the request id, so that a retried submission
-    # shows the same code while the store keeps only its SHA-256). Set it in production and
-    # on every replica alike; without it each process draws its own at start.
+    # shows the same code while the store keeps only its SHA-256). Unset: a key made once and
+    # kept in the service's database (collection service_keys), shared by every replica.
     request_tracking_key: SecretStr | None = None

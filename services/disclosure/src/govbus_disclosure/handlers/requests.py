@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from pymongo.errors import DuplicateKeyError
+
 from govbus_contracts.envelope import deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.disclosure.common import SERVICE, Role
@@ -86,12 +88,31 @@ STAFF = (Role.officer, Role.admin)
 
 settings = DisclosureSettings()
 log = get_logger("govbus.disclosure.requests")
-_KEY = (settings.request_tracking_key.get_secret_value().encode()
-        if settings.request_tracking_key else secrets.token_bytes(32))
-if settings.request_tracking_key is None:
-    log.warning("request_tracking_key_unset",
-                hint="GOVBUS_DISCLOSURE_REQUEST_TRACKING_KEY: without it tracking codes of "
-                     "retried submissions differ between processes")
+#: Where the tracking-code key lives when the operator sets none: in the service's own
+#: database, made once by whichever replica starts first, so that every replica and every
+#: restart derive the same code for a retried submission.
+KEYS_COLLECTION = "service_keys"
+TRACKING_KEY_ID = "tracking_code"
+
+
+async def load_tracking_key(ctx: ServiceContext) -> bytes:
+    if settings.request_tracking_key is not None:
+        return settings.request_tracking_key.get_secret_value().encode()
+    keys = ctx.db[KEYS_COLLECTION]
+    found = await keys.find_one({"_id": TRACKING_KEY_ID})
+    if found is None:
+        try:
+            await keys.insert_one({"_id": TRACKING_KEY_ID, "key": secrets.token_hex(32)})
+        except DuplicateKeyError:  # another replica made it first: use theirs
+            pass
+        found = await keys.find_one({"_id": TRACKING_KEY_ID})
+    assert found is not None
+    return bytes.fromhex(str(found["key"]))
+
+
+def tracking_key(ctx: ServiceContext) -> bytes:
+    key: bytes = ctx.state["disclosure.tracking_key"]
+    return key
 
 
 def requests(ctx: ServiceContext) -> AggregateRepository[InformationRequest]:
@@ -184,6 +205,7 @@ async def _take_monthly_position(ctx: CommandContext, key: str, received_on: dat
 
 @service.on_startup
 async def request_indexes(ctx: ServiceContext) -> None:
+    ctx.state["disclosure.tracking_key"] = await load_tracking_key(ctx)
     collection = ctx.db[COLLECTION]
     await collection.create_index([("status", 1), ("next_alert_on", 1)])
     await collection.create_index([("applicant_key", 1), ("received_on", 1)])
@@ -202,7 +224,7 @@ async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubm
     # Derived from the command id: a retried submission lands on the same request and is
     # shown the same code (derived from the id under the service's key, never stored).
     request_id = deterministic_id(SERVICE, "request", ctx.command_id)
-    code = rules.tracking_code(_KEY, request_id)
+    code = rules.tracking_code(tracking_key(ctx.service), request_id)
     repo = requests(ctx.service)
     existing = await repo.get(request_id)
     serial = existing.serial if existing is not None else 0
