@@ -50,7 +50,7 @@ from govbus_disclosure.settings import DisclosureSettings
 from govbus_kit.calendar import CalendarError
 from govbus_kit.clock import office_date
 from govbus_kit.logging import get_logger
-from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome
+from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome, sweep_due
 from govbus_kit.service import CommandContext, EventContext, QueryContext, ServiceContext
 
 COLLECTION = "catalogue"
@@ -353,36 +353,15 @@ async def sweep_catalogue_deadlines(ctx: ServiceContext,
     the entry and has an id derived from the entry and its period."""
     s = s or settings
     now = ctx.clock.now()
-    today = office_date(now)
-    repo = entries(ctx)
-    written = 0
-    last_id = ""
-    while True:
-        batch = await repo.find(
-            {"status": CatalogueStatus.pending.value,
-             "next_alert_on": {"$lte": today.isoformat()}, "_id": {"$gt": last_id}},
-            sort=[("_id", 1)], limit=SWEEP_BATCH)
-        for entry in batch:
-            last_id = entry.id
-
-            def decide(current: CatalogueEntry | None) -> Outcome[CatalogueEntry, int]:
-                change = (rules.due_alerts(current, now, ctx.calendar,
-                                           s.remind_working_days_before)
-                          if current is not None else None)
-                if change is None:
-                    return Outcome(None, 0)
-                return Outcome(change.state, len(change.events), change.events)
-
-            try:
-                written += int(await repo.execute(entry.id, decide) or 0)
-            except Exception as exc:  # one bad entry must not stop the others' notices
-                log.warning("catalogue_sweep_failed", id=entry.id, error=repr(exc))
-        if len(batch) < SWEEP_BATCH:
-            break
+    written = await sweep_due(
+        entries(ctx),
+        {"status": CatalogueStatus.pending.value,
+         "next_alert_on": {"$lte": office_date(now).isoformat()}},
+        lambda entry: rules.due_alerts(entry, now, ctx.calendar, s.remind_working_days_before),
+        batch=SWEEP_BATCH, what="公开目录")
     if written:
         await changed(ctx)
     return written
-
 
 @service.every(settings.sweep_seconds, name="catalogue_deadlines")
 async def catalogue_deadlines(ctx: ServiceContext) -> None:

@@ -73,7 +73,7 @@ from govbus_disclosure.service import service
 from govbus_disclosure.settings import DisclosureSettings
 from govbus_kit.clock import office_date
 from govbus_kit.logging import get_logger
-from govbus_kit.repository import AggregateRepository, Outcome
+from govbus_kit.repository import AggregateRepository, Outcome, sweep_due
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 
 COLLECTION = "requests"
@@ -460,32 +460,11 @@ async def sweep_request_deadlines(ctx: ServiceContext,
     returns how many facts it wrote. Safe on many replicas and when run twice."""
     p = periods(ctx, s)
     now = ctx.clock.now()
-    today = office_date(now)
-    repo = requests(ctx)
-    written = 0
-    last_id = ""
-    while True:
-        batch = await repo.find(
-            {"status": {"$in": [st.value for st in OPEN_STATUSES]},
-             "next_alert_on": {"$lte": today.isoformat()}, "_id": {"$gt": last_id}},
-            sort=[("_id", 1)], limit=SWEEP_BATCH)
-        for req in batch:
-            last_id = req.id
-
-            def decide(current: InformationRequest | None
-                       ) -> Outcome[InformationRequest, int]:
-                change = rules.due_alerts(current, now, p) if current is not None else None
-                if change is None:
-                    return Outcome(None, 0)
-                return Outcome(change.state, len(change.events), change.events)
-
-            try:
-                written += int(await repo.execute(req.id, decide) or 0)
-            except Exception as exc:  # one bad request must not stop the others' reminders
-                log.warning("request_sweep_failed", id=req.id, error=repr(exc))
-        if len(batch) < SWEEP_BATCH:
-            return written
-
+    return await sweep_due(
+        requests(ctx),
+        {"status": {"$in": [st.value for st in OPEN_STATUSES]},
+         "next_alert_on": {"$lte": office_date(now).isoformat()}},
+        lambda req: rules.due_alerts(req, now, p), batch=SWEEP_BATCH, what="依申请公开")
 
 @service.every(settings.sweep_seconds, name="request_deadlines")
 async def request_deadlines(ctx: ServiceContext) -> None:

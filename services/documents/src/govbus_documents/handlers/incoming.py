@@ -53,7 +53,7 @@ from govbus_documents.service import service
 from govbus_documents.settings import DocumentsSettings
 from govbus_kit.clock import office_date
 from govbus_kit.logging import get_logger
-from govbus_kit.repository import AggregateRepository, Outcome
+from govbus_kit.repository import AggregateRepository, Outcome, sweep_due
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 
 COLLECTION = "incoming"
@@ -273,33 +273,12 @@ async def sweep_incoming_deadlines(ctx: ServiceContext,
     """
     s = s or settings
     now = ctx.clock.now()
-    today = office_date(now)
-    repo = documents(ctx)
-    written = 0
-    last_id = ""
-    while True:
-        batch = await repo.find(
-            {"status": IncomingStatus.in_handling.value,
-             "next_alert_on": {"$lte": today.isoformat()}, "_id": {"$gt": last_id}},
-            sort=[("_id", 1)], limit=SWEEP_BATCH)
-        for doc in batch:
-            last_id = doc.id
-
-            def decide(current: IncomingDocument | None) -> Outcome[IncomingDocument, int]:
-                change = (rules.due_alerts(current, now, ctx.calendar,
-                                           s.remind_working_days_before)
-                          if current is not None else None)
-                if change is None:
-                    return Outcome(None, 0)
-                return Outcome(change.state, len(change.events), change.events)
-
-            try:
-                written += int(await repo.execute(doc.id, decide) or 0)
-            except Exception as exc:  # one bad document must not stop the others' reminders
-                log.warning("incoming_sweep_failed", id=doc.id, error=repr(exc))
-        if len(batch) < SWEEP_BATCH:
-            return written
-
+    return await sweep_due(
+        documents(ctx),
+        {"status": IncomingStatus.in_handling.value,
+         "next_alert_on": {"$lte": office_date(now).isoformat()}},
+        lambda doc: rules.due_alerts(doc, now, ctx.calendar, s.remind_working_days_before),
+        batch=SWEEP_BATCH, what="收文")
 
 @service.every(settings.sweep_seconds, name="incoming_deadlines")
 async def incoming_deadlines(ctx: ServiceContext) -> None:
