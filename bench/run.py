@@ -198,7 +198,7 @@ class Servers:
         if self.kind == "local":
             self.root = Path(tempfile.mkdtemp(prefix="govbus-bench-"))
             bin_dir = Path(os.environ.get("GOVBUS_BIN_DIR", ROOT / ".bin"))
-            self.local = LocalServers(root=self.root, bin_dir=bin_dir,
+            self.local = LocalServers(root=self.root, bin_dir=bin_dir, tied_to_parent=True,
                                       nats_port=free_port(), mongo_port=free_port())
             try:
                 self.local.start()

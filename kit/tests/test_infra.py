@@ -239,3 +239,42 @@ def test_wait_for_port_and_free_port(servers: LocalServers) -> None:
     port = free_port()
     with pytest.raises(InfraError):
         wait_for_port("127.0.0.1", port, timeout=0.3)
+
+
+def test_servers_tied_to_their_parent_die_with_it(tmp_path: Path) -> None:
+    """A test run killed without its clean-up (a CI timeout) leaves no servers behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if sys.platform != "linux":
+        pytest.skip("PR_SET_PDEATHSIG is Linux's")
+    bin_dir = BIN_DIR
+    nats_port, mongo_port = free_port(), free_port()
+    script = (
+        "from govbus_kit.infra import LocalServers; import time, pathlib;"
+        f"s = LocalServers(root=pathlib.Path({str(tmp_path)!r}), bin_dir=pathlib.Path("
+        f"{str(bin_dir)!r}), nats_port={nats_port}, mongo_port={mongo_port}, "
+        "tied_to_parent=True); s.start(); print('up', flush=True); time.sleep(600)")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == b"up"
+        wait_for_port("127.0.0.1", nats_port, 5)
+        wait_for_port("127.0.0.1", mongo_port, 5)
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(
+            _port_open(p) for p in (nats_port, mongo_port)):
+        time.sleep(0.1)
+    assert not _port_open(nats_port) and not _port_open(mongo_port)
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -157,6 +157,18 @@ def _cmdline(pid: int) -> list[str] | None:
     return out.split() if out else None
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to send SIGTERM when the parent dies
+    (prctl PR_SET_PDEATHSIG). Elsewhere nothing: the clean-up paths still stop the servers."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+
+
 @dataclass
 class LocalServers:
     """The local nats-server and FerretDB, started as detached processes."""
@@ -166,6 +178,9 @@ class LocalServers:
     nats_port: int = 4222
     mongo_port: int = 27017
     host: str = "127.0.0.1"
+    # Tests and benchmarks: the servers die with the process that started them, even when it
+    # is killed without its clean-up (a CI timeout). `govbus infra up` leaves them detached.
+    tied_to_parent: bool = False
     # processes started by this instance, so that they are reaped through Popen
     _procs: dict[str, subprocess.Popen[bytes]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -331,6 +346,7 @@ class LocalServers:
                 cwd=self.root,
                 start_new_session=True,
                 close_fds=True,
+                preexec_fn=_die_with_parent if self.tied_to_parent else None,
             )
         self._procs[name] = proc
         self.pid_path(name).write_text(f"{proc.pid}\n", encoding="ascii")

@@ -88,7 +88,7 @@ def start_servers() -> TestServers:
         return servers
     root = Path(tempfile.mkdtemp(prefix="govbus-test-"))
     bin_dir = Path(os.environ.get("GOVBUS_BIN_DIR", repo_root() / ".bin"))
-    local = LocalServers(root=root, bin_dir=bin_dir, nats_port=free_port(),
+    local = LocalServers(root=root, bin_dir=bin_dir, tied_to_parent=True, nats_port=free_port(),
                          mongo_port=free_port())
     local.start()
     servers = TestServers("local", local.nats_url, local.mongo_url, local)
