@@ -49,7 +49,9 @@ async def connect_nats(settings: Settings) -> NATS:
     except Exception as exc:
         # "no servers available" hides the reason (e.g. 'Authorization Violation'): say it.
         if seen:
-            raise ConnectionError(f"cannot connect to NATS: {seen[-1]}") from exc
+            # A refusal says more than the reset that may follow it on a busy machine.
+            reason = next((e for e in seen if "authoriz" in str(e).lower()), seen[-1])
+            raise ConnectionError(f"cannot connect to NATS: {reason}") from exc
         raise
 
 
