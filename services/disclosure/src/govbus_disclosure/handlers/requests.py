@@ -226,7 +226,10 @@ async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubm
     request_id = deterministic_id(SERVICE, "request", ctx.command_id)
     code = rules.tracking_code(tracking_key(ctx.service), request_id)
     repo = requests(ctx.service)
-    existing = await repo.get(request_id)
+    # A retry is recognised by its code's entry (a small collection), so that a first
+    # submission does not read the requests collection once more.
+    seen = await ctx.service.db[CODES_COLLECTION].find_one({"_id": rules.tracking_hash(code)})
+    existing = await repo.get(request_id) if seen is not None else None
     serial = existing.serial if existing is not None else 0
     received_on = rules.receipt_date(cmd.submitted_on or today, p.calendar)
     year = received_on.year
