@@ -8,37 +8,21 @@ over ASGI. Titles and wording from the seeds (shared/seeds).
 from __future__ import annotations
 
 import base64
-import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import httpx
-import jwt
 import pytest
 
 from govbus_documents.plugin import service
 from govbus_gateway.app import create_app
-from helpers import IsolatedSettings, running
+from helpers import IsolatedSettings, OfficeClock, bearer, running
 
 SECRET = "e2e-secret-" + "d" * 40
 
 
-class OfficeClock:
-    """Real time moved to a working morning of 2026 (Monday 9 March, 09:00 Beijing)."""
-
-    def __init__(self) -> None:
-        self._offset = datetime(2026, 3, 9, 1, 0, tzinfo=UTC) - datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
-
-
 def staff(role: str, sub: str, name: str, department: str | None = None) -> dict[str, str]:
-    claims = {"sub": sub, "name": name, "roles": [role], "exp": int(time.time()) + 900}
-    if department:
-        claims["department"] = department
-    return {"Authorization": "Bearer " + jwt.encode(claims, SECRET, algorithm="HS256")}
+    return bearer(SECRET, role, sub, name, department)
 
 
 REGISTRAR = staff("registrar", "u-liu", "刘文书", "办公室")
