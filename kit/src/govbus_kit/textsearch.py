@@ -13,6 +13,7 @@ disclosure catalogue alike.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
@@ -153,6 +154,7 @@ def rank(
     total_documents: int,
     *,
     tie_break: Mapping[str, Any] | None = None,
+    limit: int | None = None,
 ) -> Ranking:
     """Rank the documents of ``postings`` (term → {document: weight}, visible ones only).
 
@@ -175,11 +177,30 @@ def rank(
         candidates = set().union(*(postings[t].keys() for t in present)) if present else set()
     weights = {t: idf(document_frequency.get(t, len(postings[t])), total_documents)
                for t in present}
-    scores: dict[str, float] = {}
-    for doc in candidates or ():
-        scores[doc] = round(sum(postings[t].get(doc, 0.0) * weights[t] for t in present), 6)
+    # Term by term (in the order of ``present``, as a per-document sum would add them),
+    # walking whichever is shorter: the term's postings or the candidates.
+    sums: dict[str, float] = dict.fromkeys(candidates or (), 0.0)
+    for t in present:
+        w, post = weights[t], postings[t]
+        if len(post) <= len(sums):
+            for doc, tw in post.items():
+                if doc in sums:
+                    sums[doc] += tw * w
+        else:
+            for doc in sums:
+                found = post.get(doc)
+                if found is not None:
+                    sums[doc] += found * w
+    scores = {doc: round(total, 6) for doc, total in sums.items()}
     tb = tie_break or {}
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], -(tb.get(kv[0]) or 0), kv[0]))
+
+    def order(kv: tuple[str, float]) -> tuple[float, float, str]:
+        return (-kv[1], -(tb.get(kv[0]) or 0), kv[0])
+
+    # Only the best ``limit`` are wanted: a partial selection instead of sorting them all.
+    ranked = (heapq.nsmallest(limit, scores.items(), key=order)
+              if limit is not None and limit < len(scores)
+              else sorted(scores.items(), key=order))
     return Ranking(ranked, matched_all)
 
 
@@ -190,20 +211,25 @@ def snippet(body: str, terms: Sequence[str], width: int = 80) -> str | None:
     """About ``width`` characters of the body around the first match of any term."""
     if not body:
         return None
-    # Normalise per character so positions map back to the text as written.
-    norm_chars: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(body):
-        n = normalize(ch)
-        norm_chars.append(n)
-        origin.extend([i] * len(n))
-    norm = "".join(norm_chars)
+    norm = normalize(body)
+    origin: list[int] | None = None
+    if len(norm) != len(body):
+        # Some character normalised to more or fewer (ligatures, combining marks): map
+        # positions back per character. Same length (nearly all office text): one to one,
+        # and the per-character pass, the dearest part of a search, is skipped.
+        norm_chars: list[str] = []
+        origin = []
+        for i, ch in enumerate(body):
+            n = normalize(ch)
+            norm_chars.append(n)
+            origin.extend([i] * len(n))
+        norm = "".join(norm_chars)
     first: int | None = None
     for term in terms:
         at = norm.find(term)
         if at >= 0 and (first is None or at < first):
             first = at
-    center = origin[first] if first is not None else 0
+    center = 0 if first is None else (origin[first] if origin is not None else first)
     start = max(0, center - width // 4)
     end = min(len(body), start + width)
     text = " ".join(body[start:end].split())

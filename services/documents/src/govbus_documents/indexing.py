@@ -54,7 +54,7 @@ from pymongo.errors import DuplicateKeyError
 from govbus_contracts.envelope import Principal
 from govbus_contracts.services.documents.archive import SearchHit, SearchResults
 from govbus_contracts.services.documents.common import Classification, DocumentKind
-from govbus_documents.domain.access import may_read
+from govbus_documents.domain.access import CLEARED_ROLES, may_read
 from govbus_documents.domain.archive import classification_level, document_year
 from govbus_documents.domain.search import (
     IndexedDocument,
@@ -384,7 +384,13 @@ async def search(
     rows = index.rows
     readable: dict[tuple[str, tuple[str, ...]], bool] = {}
 
+    # Who sees every document and filters on nothing (a leader's plain query): no per-row
+    # check at all. On 20 000 documents that check was a fifth of a query's time.
+    sees_all = kind is None and year is None and bool(principal.roles & CLEARED_ROLES)
+
     def visible(row: Row) -> bool:
+        if sees_all:
+            return True
         if kind is not None and row.kind != kind.value:
             return False
         if year is not None and row.year != year:
@@ -413,7 +419,8 @@ async def search(
                 years[row.key] = row.year or 0
         postings[term] = hits
         frequency[term] = df
-    ranking = rank(terms, postings, frequency, max(index.live, 1), tie_break=years)
+    ranking = rank(terms, postings, frequency, max(index.live, 1), tie_break=years,
+                   limit=_config.max_results)
     ranked = ranking.ranked[:_config.max_results]
     hits_out: list[SearchHit] = []
     for key, score in ranked[offset:offset + limit]:
