@@ -44,8 +44,8 @@ from govbus_documents.plugin import service  # noqa: E402
 from govbus_kit.bus import make_broker, request, stop_broker  # noqa: E402
 from govbus_kit.logging import configure_logging  # noqa: E402
 from govbus_kit.runtime import Host  # noqa: E402
-from govbus_kit.settings import Settings  # noqa: E402
 from govbus_kit.streams import sync_streams  # noqa: E402
+from helpers import IsolatedSettings  # noqa: E402
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 RESULTS = ROOT / "bench" / "results" / "search.json"
@@ -53,13 +53,6 @@ DEPARTMENTS = ["教育局", "财政局", "审计局", "民政局", "卫健委", 
 AGENCIES = ["宜府办发", "宜府发", "宜府办函", "宜府函"]
 LEADER = Principal(subject="u-leader", roles=frozenset({"leader"}))
 HANDLER = Principal(subject="u-edu", roles=frozenset({"handler"}), department="教育局")
-
-
-class BenchSettings(Settings):
-    database: str = ""
-
-    def database_name(self, service: str) -> str:
-        return self.database
 
 
 def sentences() -> list[str]:
@@ -107,7 +100,7 @@ async def one_size(servers: Servers, docs: int, n: int, warmup: int) -> dict[str
     rng = random.Random(docs)
     pool = sentences()
     db_name = f"govbus_bench_search_{docs}_{int(time.time())}"
-    settings = BenchSettings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
+    settings = IsolatedSettings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
                              database=db_name)
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(servers.mongo_url)
     db = mongo[db_name]

@@ -204,7 +204,7 @@ async def _take_monthly_position(ctx: CommandContext, key: str, received_on: dat
 
 
 @service.on_startup
-async def request_indexes(ctx: ServiceContext) -> None:
+async def prepare_requests(ctx: ServiceContext) -> None:
     ctx.state["disclosure.tracking_key"] = await load_tracking_key(ctx)
     collection = ctx.db[COLLECTION]
     await collection.create_index([("status", 1), ("next_alert_on", 1)])
