@@ -66,7 +66,10 @@ async def test_routes_are_named_after_their_commands(client):
     ops = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
     assert {"deposit", "balance", "tally", "healthz"} <= ops
     body = spec["paths"]["/api/v1/ledger/accounts/{account}/deposit"]["post"]["requestBody"]
-    assert "amount" in body["content"]["application/json"]["schema"]["properties"]
+    ref = body["content"]["application/json"]["schema"]["$ref"]
+    schema = spec["components"]["schemas"][ref.removeprefix("#/components/schemas/")]
+    assert "amount" in schema["properties"]
+    assert "account" not in schema["properties"]  # it travels in the path
 
 
 async def test_a_command_goes_through_with_a_request_id(client):

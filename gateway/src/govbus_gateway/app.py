@@ -17,15 +17,17 @@ from urllib.parse import quote
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from faststream.nats import NatsBroker
 from pydantic import ValidationError
 
 from govbus_contracts.envelope import Principal, new_id
-from govbus_contracts.errors import ErrorBody, ErrorCode, ErrorReply, GovbusError
+from govbus_contracts.errors import ErrorBody, ErrorCode, GovbusError
 from govbus_contracts.registry import CommandSpec, ServiceContract, all_contracts
 from govbus_gateway.auth import Authenticator
 from govbus_gateway.limits import BodySizeLimit, RateLimiter
+from govbus_gateway.openapi import complete_openapi
 from govbus_gateway.routes import all_routes
 from govbus_gateway.routing import DownloadSpec, Route
 from govbus_kit.bus import make_broker
@@ -34,6 +36,7 @@ from govbus_kit.logging import get_logger
 from govbus_kit.settings import Settings
 
 log = get_logger("govbus.gateway")
+API_PREFIX = "/api/v1"
 
 STATUS = {
     ErrorCode.validation_failed: 422,
@@ -49,10 +52,6 @@ STATUS = {
     ErrorCode.unavailable: 503,
     ErrorCode.timeout: 504,
     ErrorCode.internal: 500,
-}
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorReply, "description": "error with a stable code"}
-    for status in (401, 403, 404, 409, 422, 429, 504)
 }
 
 
@@ -152,6 +151,16 @@ def create_app(
 
     for r in table:
         _mount(app, r, authenticator, limiter, settings)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = complete_openapi(
+                get_openapi(title=app.title, version=app.version,
+                            description=app.description, routes=app.routes),
+                table, API_PREFIX)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 
@@ -196,20 +205,16 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
             return download_response(reply, r.download, r.status)
         return JSONResponse(reply, status_code=r.status)
 
-    extra: dict[str, Any] = {}
-    if r.method != "GET":
-        extra["openapi_extra"] = {"requestBody": {"required": True, "content": {
-            "application/json": {"schema": model.model_json_schema(
-                ref_template="#/components/schemas/{model}")}}}}
-    success: dict[str, Any] = {"model": spec.reply}
+    # Parameters, bodies, replies and security are described by complete_openapi.
+    success: dict[str, Any] = {"description": "done"}
     if r.download is not None:
         success = {"description": "the file", "content": {
             r.download.media_type: {"schema": {"type": "string", "format": "binary"}}}}
     app.add_api_route(
-        "/api/v1" + r.path, endpoint, methods=[r.method], operation_id=r.operation_id,
+        API_PREFIX + r.path, endpoint, methods=[r.method], operation_id=r.operation_id,
         summary=r.summary or spec.summary.strip().split("\n")[0] or r.operation_id,
         tags=list(r.tags), status_code=r.status,
-        responses={r.status: success, **ERROR_RESPONSES}, **extra,
+        responses={r.status: success},
     )
 
 
