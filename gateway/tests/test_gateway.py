@@ -140,6 +140,25 @@ async def test_bad_input_answers_422_with_the_field(client, body, field):
             ).status_code == 404
 
 
+@pytest.mark.parametrize(("method", "path", "body", "said"), [
+    ("POST", "/ledger/accounts/gw-5/deposit", {}, "body.amount: Field required"),
+    ("POST", "/ledger/accounts/gw-5/deposit", {"amount": -1},
+     "body.amount: Input should be greater than 0"),
+    ("POST", "/ledger/accounts/gw-5/deposit", {"amount": 1, "unexpected": True},
+     "body.unexpected: Extra inputs are not permitted"),
+    ("POST", "/ledger/accounts/" + "a" * 65 + "/deposit", {"amount": 1},
+     "path.account: String should have at most 64 characters"),
+    ("GET", "/ledger/accounts/gw-5?bogus=1", None, "query.bogus: Extra inputs are not permitted"),
+])
+async def test_a_refusal_says_which_field_and_why(client, method, path, body, said):
+    r = await client.request(method, "/api/v1" + path, json=body, headers=bearer("clerk"))
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert said in error["message"]
+    assert error["details"]["problems"], "the details stay"
+
+
 async def test_body_that_is_not_json_answers_422(client):
     r = await client.post("/api/v1/ledger/accounts/gw-6/deposit", content=b"{amount: 1",
                           headers={**bearer("clerk"), "content-type": "application/json"})

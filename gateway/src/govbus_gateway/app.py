@@ -190,9 +190,7 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
         try:
             payload = model.model_validate(data)
         except ValidationError as exc:
-            raise GovbusError(ErrorCode.validation_failed, "the request is not valid", problems=[
-                {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
-                for e in exc.errors(include_url=False, include_input=False)]) from exc
+            raise _invalid(exc, request) from exc
         message_id = request.headers.get("idempotency-key") if is_command else None
         if message_id is not None and not 8 <= len(message_id) <= 200:
             raise GovbusError(ErrorCode.validation_failed,
@@ -216,6 +214,28 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
         tags=list(r.tags), status_code=r.status,
         responses={r.status: success},
     )
+
+
+#: problems named in an error's message; all of them are in its details
+MESSAGE_PROBLEMS = 5
+
+
+def _invalid(exc: ValidationError, request: Request) -> GovbusError:
+    """``validation_failed`` naming each field (``body.applicant.name``, ``query.limit``,
+    ``path.id``) and why, in the message and in ``details.problems``."""
+    problems = []
+    for e in exc.errors(include_url=False, include_input=False):
+        field = ".".join(str(p) for p in e["loc"])
+        top = str(e["loc"][0]) if e["loc"] else ""
+        where = ("path" if top in request.path_params
+                 else "query" if request.method == "GET" else "body")
+        problems.append({"field": field, "in": where, "problem": e["msg"]})
+    said = "; ".join(f"{p['in']}.{p['field']}: {p['problem']}" if p["field"]
+                     else f"{p['in']}: {p['problem']}" for p in problems[:MESSAGE_PROBLEMS])
+    if len(problems) > MESSAGE_PROBLEMS:
+        said += f"; and {len(problems) - MESSAGE_PROBLEMS} more (see details.problems)"
+    return GovbusError(ErrorCode.validation_failed, f"the request is not valid: {said}",
+                       problems=problems)
 
 
 def download_response(reply: dict[str, Any], download: DownloadSpec, status: int) -> Response:
