@@ -93,12 +93,16 @@ async def publish_entry(broker: NatsBroker, entry: dict[str, Any], timeout: floa
     Raises when the stream does not acknowledge (server down, no stream, timeout): the
     entry then stays in the outbox for the sweeper.
     """
+    headers = dict(entry["headers"])
     ack: PubAck = await broker.publish(
         entry["data"].encode(),
         entry["subject"],
-        headers=dict(entry["headers"]),
+        headers=headers,
         stream=entry["stream"],
         timeout=timeout,
+        # FastStream adds a ``correlation_id`` header of its own (a fresh uuid unless told):
+        # one correlation id per piece of work, the CloudEvents one.
+        correlation_id=headers.get(H_CORRELATION),
     )
     return ack
 
@@ -130,7 +134,8 @@ async def request(
     body = (payload if isinstance(payload, bytes)
             else json.dumps(payload, ensure_ascii=False).encode())
     try:
-        msg = await broker.request(body, spec.subject, headers=headers, timeout=timeout)
+        msg = await broker.request(body, spec.subject, headers=headers, timeout=timeout,
+                                   correlation_id=headers[H_CORRELATION])
     except NoRespondersError as exc:
         raise GovbusError(
             ErrorCode.unavailable, f"service {spec.service} is not running", subject=spec.subject
