@@ -10,6 +10,7 @@ import asyncio
 import base64
 import binascii
 import json
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,7 +28,12 @@ from govbus_contracts.errors import ErrorBody, ErrorCode, GovbusError
 from govbus_contracts.registry import CommandSpec, ServiceContract, all_contracts
 from govbus_gateway.auth import Authenticator
 from govbus_gateway.limits import BodySizeLimit, RateLimiter
-from govbus_gateway.openapi import complete_openapi
+from govbus_gateway.openapi import (
+    IDEMPOTENCY_KEY,
+    IDEMPOTENCY_MAX,
+    IDEMPOTENCY_MIN,
+    complete_openapi,
+)
 from govbus_gateway.routes import all_routes
 from govbus_gateway.routing import DownloadSpec, Route
 from govbus_kit.bus import make_broker
@@ -37,6 +43,8 @@ from govbus_kit.settings import Settings
 
 log = get_logger("govbus.gateway")
 API_PREFIX = "/api/v1"
+#: seconds a client is asked to wait before repeating a command that timed out, at most
+RETRY_AFTER_MAX = 10
 
 STATUS = {
     ErrorCode.validation_failed: 422,
@@ -57,8 +65,10 @@ STATUS = {
 
 def error_response(exc: GovbusError, request_id: str | None = None) -> JSONResponse:
     headers = {"X-Request-Id": request_id} if request_id else {}
-    if exc.code is ErrorCode.rate_limited and "retry_after" in exc.details:
+    if exc.code in (ErrorCode.rate_limited, ErrorCode.timeout) and "retry_after" in exc.details:
         headers["Retry-After"] = str(exc.details["retry_after"])
+    if exc.code is ErrorCode.timeout and "idempotency_key" in exc.details:
+        headers[IDEMPOTENCY_KEY] = str(exc.details["idempotency_key"])
     return JSONResponse(exc.to_reply().model_dump(mode="json"),
                         status_code=STATUS.get(exc.code, 500), headers=headers)
 
@@ -192,13 +202,27 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
         except ValidationError as exc:
             raise _invalid(exc, request) from exc
         message_id = request.headers.get("idempotency-key") if is_command else None
-        if message_id is not None and not 8 <= len(message_id) <= 200:
-            raise GovbusError(ErrorCode.validation_failed,
-                              "Idempotency-Key must have 8 to 200 characters")
-        reply = await bus_request(request.app.state.bus, spec, payload.model_dump(mode="json"),
-                              principal=principal, message_id=message_id,
-                              correlation_id=request_id,
-                              timeout=r.timeout or settings.request_timeout_seconds)
+        if message_id is not None and not (
+                IDEMPOTENCY_MIN <= len(message_id) <= IDEMPOTENCY_MAX):
+            raise GovbusError(
+                ErrorCode.validation_failed,
+                f"the request is not valid: header.Idempotency-Key: must have "
+                f"{IDEMPOTENCY_MIN} to {IDEMPOTENCY_MAX} characters",
+                problems=[{"field": "Idempotency-Key", "in": "header",
+                           "problem": "length out of range"}])
+        if is_command and message_id is None:
+            # The command's id all the same: a 504 can then name the key to repeat it with.
+            message_id = new_id()
+        timeout = r.timeout or settings.request_timeout_seconds
+        try:
+            reply = await bus_request(request.app.state.bus, spec,
+                                      payload.model_dump(mode="json"), principal=principal,
+                                      message_id=message_id, correlation_id=request_id,
+                                      timeout=timeout)
+        except GovbusError as exc:
+            if is_command and exc.code is ErrorCode.timeout and message_id is not None:
+                raise _command_timeout(exc, message_id, timeout) from exc
+            raise
         if r.download is not None:
             return download_response(reply, r.download, r.status)
         return JSONResponse(reply, status_code=r.status)
@@ -214,6 +238,17 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
         tags=list(r.tags), status_code=r.status,
         responses={r.status: success},
     )
+
+
+def _command_timeout(exc: GovbusError, key: str, timeout: float) -> GovbusError:
+    """A command the service did not answer in time may still complete (it was only slow):
+    the client must hear that, and how to learn its result without acting twice."""
+    wait = min(RETRY_AFTER_MAX, max(1, math.ceil(timeout)))
+    return GovbusError(
+        ErrorCode.timeout,
+        f"{exc.message}; the command may have completed: repeat it with the same "
+        f"Idempotency-Key ({key}) to get its result, it does not act twice",
+        **exc.details, idempotency_key=key, retry_after=wait)
 
 
 #: problems named in an error's message; all of them are in its details
