@@ -108,9 +108,11 @@ def create_app(
         description=(
             "HTTP edge of govbus, the message bus of a government general office (政府办公室). "
             "Staff authenticate with a bearer JWT (roles and department in its claims); the "
-            "public reaches only the routes marked public. Every route's operationId is the "
-            "command or query it forwards. Idempotency-Key on a POST makes a retry return the "
-            "first result. Errors: {error: {code, message, details}}."
+            "public reaches only the routes marked public (x-govbus-public; a token there is "
+            "optional). Every route's operationId is the command or query it forwards. "
+            "Idempotency-Key on a command makes a retry return the first result; a command "
+            "that timed out (504) may have completed: repeat it with the same key after "
+            "Retry-After seconds. Errors: {error: {code, message, details}}."
         ),
         lifespan=lifespan,
     )
