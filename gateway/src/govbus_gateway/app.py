@@ -250,7 +250,7 @@ def _command_timeout(exc: GovbusError, key: str, timeout: float) -> GovbusError:
         ErrorCode.timeout,
         f"{exc.message}; the command may have completed: repeat it with the same "
         f"Idempotency-Key ({key}) to get its result, it does not act twice",
-        **exc.details, idempotency_key=key, retry_after=wait)
+        **{**exc.details, "idempotency_key": key, "retry_after": wait})
 
 
 #: problems named in an error's message; all of them are in its details
