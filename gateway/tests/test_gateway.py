@@ -82,6 +82,16 @@ async def test_a_command_goes_through_with_a_request_id(client):
             ).json()["balance"] == 5
 
 
+@pytest.mark.parametrize("given", ["x" * 129, "两个字", "has space"])
+async def test_a_request_id_that_is_not_a_short_token_is_replaced(client, given):
+    r = await client.get("/api/v1/ledger/accounts/gw-1",
+                         headers={**bearer("clerk"), "X-Request-Id": given.encode()})
+    assert r.status_code in (200, 404)
+    answered = dict(r.headers.raw)[b"x-request-id"]
+    assert answered != given.encode()
+    assert 1 <= len(answered) <= 128
+
+
 async def test_idempotency_key_makes_a_retry_return_the_first_result(client):
     headers = {**bearer("clerk"), "Idempotency-Key": "gw-key-00000001"}
     first = await client.post("/api/v1/ledger/accounts/gw-2/deposit", json={"amount": 3},

@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -43,6 +44,8 @@ from govbus_kit.settings import Settings
 
 log = get_logger("govbus.gateway")
 API_PREFIX = "/api/v1"
+#: an X-Request-Id the gateway passes on: printable ASCII without spaces, at most 128
+REQUEST_ID = re.compile(r"[!-~]{1,128}")
 #: seconds a client is asked to wait before repeating a command that timed out, at most
 RETRY_AFTER_MAX = 10
 
@@ -121,7 +124,10 @@ def create_app(
     @app.middleware("http")
     async def request_ids(request: Request, call_next: Callable[[Request], Awaitable[Response]]
                           ) -> Response:
-        request_id = request.headers.get("x-request-id") or new_id()
+        given = request.headers.get("x-request-id", "")
+        # It becomes the work's correlation id on the bus (headers of commands and events):
+        # a client's own id is kept when it is a short token, else the gateway makes one.
+        request_id = given if REQUEST_ID.fullmatch(given) else new_id()
         request.state.request_id = request_id
         with structlog.contextvars.bound_contextvars(request_id=request_id,
                                                      path=request.url.path):
