@@ -449,6 +449,7 @@ class RequestSubmitted(Reply):
     status: RequestStatus
     received_on: date = Field(description="收到申请之日 (第三十一条)")
     due_on: date | None = Field(description="答复期限")
+    due_on_provisional: bool = Field(default=False, description="答复期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算, 变动时另行告知")
 
 
 class RequestStepReply(Reply):
@@ -457,6 +458,7 @@ class RequestStepReply(Reply):
     status: RequestStatus
     version: int
     due_on: date | None = Field(default=None, description="答复期限 (None while paused)")
+    due_on_provisional: bool = Field(default=False, description="答复期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算, 变动时另行告知")
     closed_on: date | None = None
 
 
@@ -481,6 +483,7 @@ class RequestTracking(Reply):
     status: RequestStatus
     received_on: date
     due_on: date | None = Field(default=None, description="答复期限 (None while paused)")
+    due_on_provisional: bool = Field(default=False, description="答复期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算, 变动时另行告知")
     paused: bool = Field(default=False, description="时限中止中")
     pause_kind: str | None = Field(default=None, description="中止类型")
     closed_on: date | None = None
@@ -507,6 +510,7 @@ class RequestView(Reply):
     department: Department | None = None
     clock: ReplyClock
     due_on: date | None = None
+    due_on_provisional: bool = Field(default=False, description="答复期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算, 变动时另行告知")
     overdue_since: date | None = None
     correction: CorrectionRecord | None = None
     consultations: list[ConsultationRecord] = Field(default_factory=list)
@@ -572,6 +576,7 @@ class RequestFact(Event):
     received_on: date = Field(description="收到申请之日")
     due_on: date | None = Field(default=None, description="答复期限 (None while paused)")
     department: Department | None = Field(default=None, description="承办部门")
+    due_on_provisional: bool = Field(default=False, description="答复期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算, 变动时另行告知")
 
 
 class RequestReceived(RequestFact):
@@ -651,6 +656,14 @@ class RequestOverdue(RequestFact):
     overdue_since: date = Field(description="the first working day after the deadline")
 
 
+class RequestDeadlineChanged(RequestFact):
+    """答复期限调整: the deadline was computed on a provisional calendar and the official
+    one (the State Council's 调休 arrangement) moved it; ``due_on`` is the new date."""
+
+    previous_due_on: date = Field(description="原答复期限 (按临时工作日历)")
+    reason: str = Field(max_length=500, description="调整原因")
+
+
 class RequestReferred(Event):
     """第三十九条: a complaint, report or 信访 matter the complaints service can take over.
 
@@ -707,4 +720,6 @@ REQUEST_WITHDRAWN = CONTRACT.event("request", "withdrawn", RequestWithdrawn)
 REQUEST_LAPSED = CONTRACT.event("request", "lapsed", RequestLapsed)
 REQUEST_REMINDED = CONTRACT.event("request", "reminded", RequestReminded)
 REQUEST_OVERDUE = CONTRACT.event("request", "overdue", RequestOverdue)
+REQUEST_DEADLINE_CHANGED = CONTRACT.event("request", "deadline_changed",
+                                          RequestDeadlineChanged)
 REQUEST_REFERRED = CONTRACT.event("request", "referred", RequestReferred)

@@ -56,6 +56,7 @@ from govbus_contracts.services.disclosure.requests import (
     REQUEST_FEE_PAID,
     REQUEST_FEE_REQUESTED,
     REQUEST_LAPSED,
+    REQUEST_DEADLINE_CHANGED,
     REQUEST_OVERDUE,
     REQUEST_RECEIVED,
     REQUEST_REFERRED,
@@ -97,6 +98,7 @@ from govbus_contracts.services.disclosure.requests import (
     RequestFeePaid,
     RequestFeeRequested,
     RequestLapsed,
+    RequestDeadlineChanged,
     RequestOverdue,
     RequestReceived,
     RequestReferred,
@@ -150,6 +152,8 @@ class InformationRequest(Aggregate):
     department: str | None = None
     clock: DeadlineClock
     due_on: date | None = None
+    # The due date counts days of a year whose official calendar (调休) is not out yet.
+    due_on_provisional: bool = False
     overdue_since: date | None = None
     next_alert_on: date | None = None
     correction: CorrectionRecord | None = None
@@ -328,6 +332,16 @@ def overdue_event_id(request_id: str, due_on: date) -> str:
     return deterministic_id(SERVICE, "request", request_id, "overdue", due_on.isoformat())
 
 
+#: Said wherever a provisional due date is shown to the applicant.
+PROVISIONAL_NOTE = ("该期限按法定节假日推算 (次年放假安排尚未公布); 放假安排公布后如有调整, "
+                    "以调整后的期限为准, 可凭查询码查看。")
+
+
+def deadline_changed_event_id(request_id: str, old: date, new: date) -> str:
+    return deterministic_id(SERVICE, "request", request_id, "deadline_changed",
+                            old.isoformat(), new.isoformat())
+
+
 def lapsed_event_id(request_id: str, kind: str) -> str:
     return deterministic_id(SERVICE, "request", request_id, "lapsed", kind)
 
@@ -392,7 +406,8 @@ def submit(cmd: SubmitRequest, *, request_id: str, year: int, serial: int, code_
     receipt = ApplicantNotice(
         kind=NoticeKind.receipt, sent_on=today,
         text=(f"您的政府信息公开申请已收到, 申请编号{number}, 收到申请之日为{received_on}。"
-              f"本机关将于{due_on}前答复 (政府信息公开条例第三十三条)。"))
+              f"本机关将于{due_on}前答复 (政府信息公开条例第三十三条)。"
+              + (PROVISIONAL_NOTE if clock.due_is_provisional(periods.calendar) else "")))
     req = InformationRequest(
         id=request_id, request_number=number, year=year, serial=serial,
         applicant_type=cmd.applicant_type, applicant=cmd.applicant, contact=cmd.contact,
@@ -780,7 +795,9 @@ def settle(req: InformationRequest, periods: Periods) -> InformationRequest:
         reminded = any(r.due_on == due for r in req.reminders)
         alert = (overdue_date(due, periods.calendar) if reminded else
                  periods.calendar.add_working_days(due, -periods.remind_working_days_before))
-    return req.model_copy(update={"due_on": due, "next_alert_on": alert})
+    return req.model_copy(update={
+        "due_on": due, "next_alert_on": alert,
+        "due_on_provisional": req.clock.due_is_provisional(periods.calendar)})
 
 
 def due_alerts(req: InformationRequest, now: datetime, periods: Periods) -> Change | None:
@@ -824,10 +841,26 @@ def due_alerts(req: InformationRequest, now: datetime, periods: Periods) -> Chan
                 return Change(new, [Emit(REQUEST_REMINDED, RequestReminded(
                     **_fact(new), reminded_on=today, working_days_left=left),
                     reminder_event_id(req.id, due))])
+    return revise_deadline(req, now, periods)
+
+
+def revise_deadline(req: InformationRequest, now: datetime, periods: Periods) -> Change | None:
+    """The deadline again on the calendar in force: when the official year replaced the
+    provisional one and moved a provisional due date, say so (once per move: the fact's id
+    is derived from the two dates); a due date that stays only loses its provisional mark."""
     settled = settle(req, periods)
-    if settled.next_alert_on == req.next_alert_on and settled.due_on == req.due_on:
+    if (settled.next_alert_on == req.next_alert_on and settled.due_on == req.due_on
+            and settled.due_on_provisional == req.due_on_provisional):
         return None
-    return Change(settled)
+    old, new = req.due_on, settled.due_on
+    if not (req.due_on_provisional and old is not None and new is not None and old != new):
+        return Change(settled)
+    reason = (f"{old.year}年工作日历正式公布 (国务院放假安排), 答复期限由{old}调整为{new}")
+    settled = settled.model_copy(update={
+        "history": [*settled.history, _history(SYSTEM, now, "答复期限调整", reason)]})
+    event = RequestDeadlineChanged(**_fact(settled), previous_due_on=old, reason=reason)
+    return Change(settled, [Emit(REQUEST_DEADLINE_CHANGED, event,
+                                 deadline_changed_event_id(req.id, old, new))])
 
 
 def _lapse(req: InformationRequest, status: RequestStatus, reason: OtherReason,
@@ -857,7 +890,8 @@ def tracking(req: InformationRequest) -> RequestTracking:
             holder_contact=r.holder_contact, other_law=r.other_law, replied_on=r.replied_on)
     return RequestTracking(
         request_number=req.request_number, status=req.status, received_on=req.received_on,
-        due_on=req.due_on, paused=pause is not None, pause_kind=pause.kind if pause else None,
+        due_on=req.due_on, due_on_provisional=req.due_on_provisional,
+        paused=pause is not None, pause_kind=pause.kind if pause else None,
         closed_on=req.closed_on, notices=req.notices, reply=public_reply)
 
 
@@ -884,7 +918,7 @@ def _fact(req: InformationRequest) -> dict[str, Any]:
     return {"id": req.id, "request_number": req.request_number,
             "applicant_type": req.applicant_type, "status": req.status,
             "received_on": req.received_on, "due_on": req.due_on,
-            "department": req.department}
+            "due_on_provisional": req.due_on_provisional, "department": req.department}
 
 
 def _history(actor: Actor, now: datetime, action: str, remarks: str | None) -> HistoryEntry:

@@ -138,7 +138,8 @@ def periods(ctx: ServiceContext, s: DisclosureSettings | None = None) -> Periods
 
 def _ack(req: InformationRequest, version: int) -> RequestStepReply:
     return RequestStepReply(id=req.id, request_number=req.request_number, status=req.status,
-                            version=version, due_on=req.due_on, closed_on=req.closed_on)
+                            version=version, due_on=req.due_on,
+                            due_on_provisional=req.due_on_provisional, closed_on=req.closed_on)
 
 
 def _as_step_reply(result: Any) -> RequestStepReply:
@@ -276,7 +277,8 @@ async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubm
 def _submitted(req: InformationRequest) -> RequestSubmitted:
     # Stored in the command ledger without the code: the code is never written down.
     return RequestSubmitted(id=req.id, request_number=req.request_number, status=req.status,
-                            received_on=req.received_on, due_on=req.due_on)
+                            received_on=req.received_on, due_on=req.due_on,
+                            due_on_provisional=req.due_on_provisional)
 
 
 @service.query(TRACK_REQUEST)
@@ -468,6 +470,24 @@ async def sweep_request_deadlines(ctx: ServiceContext,
         {"status": {"$in": [st.value for st in OPEN_STATUSES]},
          "next_alert_on": {"$lte": office_date(now).isoformat()}},
         lambda req: rules.due_alerts(req, now, p), batch=SWEEP_BATCH, what="依申请公开")
+
+async def revise_request_deadlines(ctx: ServiceContext,
+                                   s: DisclosureSettings | None = None) -> int:
+    """The official calendar arrived: recompute every provisional reply deadline, with a
+    deadline-changed fact for each one that moved."""
+    p = periods(ctx, s)
+    now = ctx.clock.now()
+    return await sweep_due(
+        requests(ctx),
+        {"status": {"$in": [st.value for st in OPEN_STATUSES]}, "due_on_provisional": True},
+        lambda req: rules.revise_deadline(req, now, p), batch=SWEEP_BATCH,
+        what="依申请公开 期限重算")
+
+
+@service.on_calendar_revision
+async def request_calendar_revision(ctx: ServiceContext) -> None:
+    await revise_request_deadlines(ctx)
+
 
 @service.every(settings.sweep_seconds, name="request_deadlines")
 async def request_deadlines(ctx: ServiceContext) -> None:
