@@ -18,6 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 
 from govbus_contracts.envelope import Principal  # noqa: E402
 from govbus_contracts.services.disclosure import requests as q  # noqa: E402
+from govbus_contracts.services.disclosure.catalogue import (  # noqa: E402
+    RegisterCatalogueEntry,
+)
+from govbus_disclosure.domain import catalogue  # noqa: E402
 from govbus_disclosure.domain import requests as rules  # noqa: E402
 from govbus_disclosure.plugin import service  # noqa: E402
 from govbus_kit.bus import request  # noqa: E402
@@ -59,6 +63,32 @@ def test_a_request_received_in_december_gets_a_provisional_deadline_in_january()
     # Received 1 Dec, due 29 Dec 2026: the official 2026 alone, nothing provisional.
     assert not rules.reply_clock(date(2026, 12, 1), periods).due_is_provisional(
         periods.calendar)
+
+
+def test_a_catalogue_period_into_next_year_is_provisional_and_moves_with_the_official_year(
+        tmp_path: Path) -> None:
+    provisional_cal = WorkingCalendar()
+    cmd = RegisterCatalogueEntry.model_validate({
+        "category": "规划计划", "title": "2027年市本级重点项目投资计划",
+        "summary": "重点项目投资计划", "information_date": "2026-12-14",
+        "issuing_organ": "市发展和改革委员会", "department": "发改委", "publish": False})
+    actor = catalogue.act_as_officer(
+        Principal(subject="u-gk", name="赵敏", roles=frozenset({"disclosure_officer"})), "登记")
+    entry = catalogue.register(cmd, entry_id="e-prov", actor=actor, now=at(date(2026, 12, 14)),
+                               calendar=provisional_cal, working_days=20,
+                               categories=["规划计划"], remind_working_days_before=3).state
+    # 20 working days from 14 Dec 2026, as for a request: Tue 12 Jan 2027, provisionally.
+    assert (entry.due_on, entry.due_on_provisional) == (date(2027, 1, 12), True)
+    (tmp_path / "2027.json").write_text(json.dumps(OFFICIAL_2027), encoding="utf-8")
+    official = WorkingCalendar.from_directory(tmp_path)
+    change = catalogue.revise_deadline(entry, at(date(2026, 12, 16)), official, 20, 3)
+    assert change is not None
+    assert (change.state.due_on, change.state.due_on_provisional) == (date(2027, 1, 11), False)
+    [fact] = change.events
+    assert fact.body.previous_due_on == date(2027, 1, 12)  # type: ignore[attr-defined]
+    # Applied again (a second replica): nothing more to do.
+    assert catalogue.revise_deadline(change.state, at(date(2026, 12, 16)), official, 20, 3) \
+        is None
 
 
 # -- through the bus ---------------------------------------------------------------------

@@ -152,6 +152,7 @@ class CatalogueStepReply(Reply):
     status: CatalogueStatus
     version: int
     due_on: date | None = Field(default=None, description="公开期限 (第二十六条)")
+    due_on_provisional: bool = Field(default=False, description="公开期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算")
     published_on: date | None = None
     late: bool = False
     working_days_late: int = 0
@@ -220,6 +221,7 @@ class CatalogueEntryView(Reply):
     attachments: list[AttachmentRef] = Field(default_factory=list)
     information_date: date
     due_on: date | None = None
+    due_on_provisional: bool = Field(default=False, description="公开期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算")
     published_on: date | None = None
     late: bool = False
     working_days_late: int = 0
@@ -287,6 +289,19 @@ class CataloguePublished(_EntryFact):
     published_on: date
     late: bool
     working_days_late: int = 0
+
+
+class CatalogueDeadlineChanged(_EntryFact):
+    """公开期限调整: a period counted on a provisional calendar moved when the official year
+    (the State Council's 调休 arrangement) arrived; a published entry's lateness is counted
+    again on it."""
+
+    title: str
+    previous_due_on: date = Field(description="原公开期限 (按临时工作日历)")
+    due_on: date = Field(description="调整后的公开期限")
+    late: bool = Field(description="逾期公开 on the official calendar (published entries)")
+    working_days_late: int = 0
+    reason: str = Field(max_length=500, description="调整原因")
 
 
 class CatalogueReminded(_EntryFact):
@@ -367,6 +382,8 @@ CATALOGUE_WITHDRAWN = CONTRACT.event("catalogue", "withdrawn", CatalogueWithdraw
 CATALOGUE_REPEALED = CONTRACT.event("catalogue", "repealed", CatalogueRepealed)
 CATALOGUE_CORRECTED = CONTRACT.event("catalogue", "corrected", CatalogueCorrected)
 CATALOGUE_REFUSED = CONTRACT.event("catalogue", "refused", CatalogueRefused)
+CATALOGUE_DEADLINE_CHANGED = CONTRACT.event("catalogue", "deadline_changed",
+                                            CatalogueDeadlineChanged)
 
 __all__ = [
     "CATALOGUE_CORRECTED",

@@ -26,6 +26,7 @@ from govbus_contracts.envelope import Principal, deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.disclosure.catalogue import (
     CATALOGUE_CORRECTED,
+    CATALOGUE_DEADLINE_CHANGED,
     CATALOGUE_OVERDUE,
     CATALOGUE_PUBLISHED,
     CATALOGUE_REMINDED,
@@ -34,6 +35,7 @@ from govbus_contracts.services.disclosure.catalogue import (
     AttachmentRef,
     AuditRecord,
     CatalogueCorrected,
+    CatalogueDeadlineChanged,
     CatalogueOverdue,
     CataloguePublished,
     CatalogueReminded,
@@ -76,6 +78,8 @@ class WorkingDays(Protocol):
 
     def working_days_between(self, a: date, b: date) -> int: ...
 
+    def is_provisional_between(self, start: date, end: date) -> bool: ...
+
 
 class CatalogueEntry(Aggregate):
     """One entry of the 公开目录. Field names the annual report reads are a contract between
@@ -95,6 +99,8 @@ class CatalogueEntry(Aggregate):
     classification: Classification = Classification.none
     information_date: date
     due_on: date | None = None
+    # The period counts days of a year whose official calendar (调休) is not out yet.
+    due_on_provisional: bool = False
     status: CatalogueStatus = S.pending
     published_on: date | None = None
     late: bool = False
@@ -171,6 +177,10 @@ def publication_due(information_date: date, calendar: WorkingDays, working_days:
     """第二十六条: the last day of the period, counted from the day after the information was
     made or changed, in working days (holidays off, 调休 Saturdays on)."""
     return calendar.add_working_days(information_date, working_days)
+
+
+def provisional(information_date: date, due_on: date | None, calendar: WorkingDays) -> bool:
+    return due_on is not None and calendar.is_provisional_between(information_date, due_on)
 
 
 def lateness(published_on: date, due_on: date | None, calendar: WorkingDays) -> tuple[bool, int]:
@@ -315,6 +325,8 @@ def from_dispatched(event: OutgoingDispatched, *, entry_id: str, now: datetime,
         attachments=[AttachmentRef(name=a.name, sha256=a.sha256, media_type=a.media_type,
                                    size=a.size) for a in event.attachments],
         classification=Classification.none, information_date=information_date, due_on=due_on,
+        due_on_provisional=(calendar is not None
+                            and provisional(information_date, due_on, calendar)),
         registered_at=now, registered_by=actor.subject)
     entry = entry.model_copy(update={"versions": [_version(entry, 1, actor, now, None)]})
     audit = [_audit(actor, now, "登记", f"公文{event.doc_number}核发, 主动公开")]
@@ -332,6 +344,9 @@ class _NoCalendar:
 
     def working_days_between(self, a: date, b: date) -> int:
         return 0
+
+    def is_provisional_between(self, start: date, end: date) -> bool:
+        return False
 
 
 # --- entered by staff -------------------------------------------------------------------
@@ -359,8 +374,9 @@ def register(cmd: RegisterCatalogueEntry, *, entry_id: str, actor: Actor, now: d
         summary=cmd.summary, body=cmd.body, doc_number=cmd.doc_number,
         issuing_organ=cmd.issuing_organ, department=department,
         attachments=list(cmd.attachments), classification=Classification.none,
-        information_date=cmd.information_date, due_on=due_on, registered_at=now,
-        registered_by=actor.subject)
+        information_date=cmd.information_date, due_on=due_on,
+        due_on_provisional=provisional(cmd.information_date, due_on, calendar),
+        registered_at=now, registered_by=actor.subject)
     entry = entry.model_copy(update={"versions": [_version(entry, 1, actor, now, None)]})
     audit = [_audit(actor, now, "登记", None)]
     if cmd.publish:
@@ -465,6 +481,7 @@ def correct(entry: CatalogueEntry, cmd: CorrectCatalogueEntry, actor: Actor, now
             raise GovbusError(ErrorCode.validation_failed, "信息形成日期不能晚于今天",
                               information_date=info.isoformat())
         updates["due_on"] = publication_due(info, calendar, working_days)
+        updates["due_on_provisional"] = provisional(info, updates["due_on"], calendar)
         updates["overdue_since"] = None
         updates["late"] = False
         updates["reminded_for"] = None
@@ -533,6 +550,43 @@ def due_alerts(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
     if entry.next_alert_on == wanted:
         return None
     return Change(entry.model_copy(update={"next_alert_on": wanted}))
+
+
+def deadline_changed_event_id(entry_id: str, old: date, new: date) -> str:
+    return deterministic_id(SERVICE, "catalogue", entry_id, "deadline_changed",
+                            old.isoformat(), new.isoformat())
+
+
+def revise_deadline(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
+                    working_days: int, remind_working_days_before: int) -> Change | None:
+    """The official calendar arrived: the 公开期限 counted again from the information date;
+    a published entry's lateness too (the annual report counts it). A period that moved is
+    announced once (the fact's id is derived from both dates)."""
+    if not entry.due_on_provisional or entry.due_on is None:
+        return None
+    old = entry.due_on
+    due_on = publication_due(entry.information_date, calendar, working_days)
+    updates: dict[str, object] = {
+        "due_on": due_on,
+        "due_on_provisional": provisional(entry.information_date, due_on, calendar)}
+    if entry.status is not S.pending and entry.published_on is not None:
+        late, days_late = lateness(entry.published_on, due_on, calendar)
+        updates.update(late=late, working_days_late=days_late)
+    if due_on == old:
+        return Change(entry.model_copy(update=updates))
+    reason = f"{old.year}年工作日历正式公布 (国务院放假安排), 公开期限由{old}调整为{due_on}"
+    new = entry.model_copy(update={
+        **updates, "audit": [*entry.audit, _audit(SYSTEM, now, "公开期限调整", reason)]})
+    if new.status is S.pending:
+        if new.overdue_since is not None and new.overdue_since <= due_on:
+            # Noticed overdue on the provisional count, within the period on the official one.
+            new = new.model_copy(update={"overdue_since": None, "late": False})
+        new = new.model_copy(update={
+            "next_alert_on": next_alert(new, calendar, remind_working_days_before)})
+    return Change(new, [Emit(CATALOGUE_DEADLINE_CHANGED, CatalogueDeadlineChanged(
+        **_fact(new), title=new.title, previous_due_on=old, due_on=due_on, late=new.late,
+        working_days_late=new.working_days_late, reason=reason),
+        deadline_changed_event_id(entry.id, old, due_on))])
 
 
 # --- what the public sees ---------------------------------------------------------------
