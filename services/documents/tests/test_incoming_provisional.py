@@ -61,7 +61,8 @@ async def test_assignment_in_december_gets_a_provisional_deadline_that_the_offic
             "issuer": "市人民政府办公室", "issuer_doc_number": "市府办字〔2026〕88号",
             "doc_type": "通知", "urgency": "平件", "received_on": "2026-12-21", "copies": 1,
             "title": "关于做好2027年元旦春节期间有关工作的通知",
-            "body": "各县(市、区)人民政府, 市政府各部门: 元旦、春节将至, 为做好有关工作, 现通知如下。"})
+            "body": ("各县(市、区)人民政府, 市政府各部门: 元旦、春节将至, "
+                     "为做好有关工作, 现通知如下。")})
         doc_id = doc["id"]
         await ask(REVIEW_INCOMING, {"id": doc_id, "decision": "受理"})
         await ask(PROPOSE_HANDLING, {"id": doc_id, "opinion": "拟由综合科办理",

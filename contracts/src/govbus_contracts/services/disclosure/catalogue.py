@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from govbus_contracts.base import Command, Event, Query, Reply
+from govbus_contracts.base import Command, DueProvisional, Event, Query, Reply
 from govbus_contracts.services.disclosure.common import CONTRACT
 from govbus_contracts.services.documents.common import Classification, DisclosureAttribute
 
@@ -152,7 +152,7 @@ class CatalogueStepReply(Reply):
     status: CatalogueStatus
     version: int
     due_on: date | None = Field(default=None, description="公开期限 (第二十六条)")
-    due_on_provisional: bool = Field(default=False, description="公开期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算")
+    due_on_provisional: DueProvisional = False
     published_on: date | None = None
     late: bool = False
     working_days_late: int = 0
@@ -221,7 +221,7 @@ class CatalogueEntryView(Reply):
     attachments: list[AttachmentRef] = Field(default_factory=list)
     information_date: date
     due_on: date | None = None
-    due_on_provisional: bool = Field(default=False, description="公开期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算")
+    due_on_provisional: DueProvisional = False
     published_on: date | None = None
     late: bool = False
     working_days_late: int = 0

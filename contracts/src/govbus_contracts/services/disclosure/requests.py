@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from govbus_contracts.base import Command, Event, Page, Query, Reply
+from govbus_contracts.base import Command, DueProvisional, Event, Page, Query, Reply
 from govbus_contracts.services.disclosure.common import (
     CONTRACT,
     ApplicantType,
@@ -449,7 +449,7 @@ class RequestSubmitted(Reply):
     status: RequestStatus
     received_on: date = Field(description="收到申请之日 (第三十一条)")
     due_on: date | None = Field(description="答复期限")
-    due_on_provisional: bool = Field(default=False, description="答复期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算, 变动时另行告知")
+    due_on_provisional: DueProvisional = False
 
 
 class RequestStepReply(Reply):
@@ -458,7 +458,7 @@ class RequestStepReply(Reply):
     status: RequestStatus
     version: int
     due_on: date | None = Field(default=None, description="答复期限 (None while paused)")
-    due_on_provisional: bool = Field(default=False, description="答复期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算, 变动时另行告知")
+    due_on_provisional: DueProvisional = False
     closed_on: date | None = None
 
 
@@ -483,7 +483,7 @@ class RequestTracking(Reply):
     status: RequestStatus
     received_on: date
     due_on: date | None = Field(default=None, description="答复期限 (None while paused)")
-    due_on_provisional: bool = Field(default=False, description="答复期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算, 变动时另行告知")
+    due_on_provisional: DueProvisional = False
     paused: bool = Field(default=False, description="时限中止中")
     pause_kind: str | None = Field(default=None, description="中止类型")
     closed_on: date | None = None
@@ -510,7 +510,7 @@ class RequestView(Reply):
     department: Department | None = None
     clock: ReplyClock
     due_on: date | None = None
-    due_on_provisional: bool = Field(default=False, description="答复期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算, 变动时另行告知")
+    due_on_provisional: DueProvisional = False
     overdue_since: date | None = None
     correction: CorrectionRecord | None = None
     consultations: list[ConsultationRecord] = Field(default_factory=list)
@@ -576,7 +576,7 @@ class RequestFact(Event):
     received_on: date = Field(description="收到申请之日")
     due_on: date | None = Field(default=None, description="答复期限 (None while paused)")
     department: Department | None = Field(default=None, description="承办部门")
-    due_on_provisional: bool = Field(default=False, description="答复期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算, 变动时另行告知")
+    due_on_provisional: DueProvisional = False
 
 
 class RequestReceived(RequestFact):

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from govbus_contracts.base import Command, Event, Query, Reply
+from govbus_contracts.base import Command, DueProvisional, Event, Query, Reply
 from govbus_contracts.services.documents.common import (
     CONTRACT,
     Attachment,
@@ -142,7 +142,7 @@ class HandlingAssignment(Record):
     due_on: date = Field(description="办理期限")
     working_days: int | None = Field(
         default=None, description="期限工作日数 (None when the date was given explicitly)")
-    due_on_provisional: bool = Field(default=False, description="办理期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算")
+    due_on_provisional: DueProvisional = False
     remarks: str | None = Field(default=None, description="交办意见")
 
 
@@ -277,7 +277,7 @@ class IncomingStepReply(Reply):
     status: IncomingStatus = Field(description="状态")
     version: int
     due_on: date | None = Field(default=None, description="办理期限")
-    due_on_provisional: bool = Field(default=False, description="办理期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算")
+    due_on_provisional: DueProvisional = False
     holders: list[str] = Field(default_factory=list, description="当前持有人 (传阅中)")
     archivable: bool = Field(default=False, description="可归档")
 
@@ -351,7 +351,7 @@ class IncomingSummary(Reply):
     received_on: date = Field(description="收文日期")
     lead_department: Department | None = Field(default=None, description="主办部门")
     due_on: date | None = Field(default=None, description="办理期限")
-    due_on_provisional: bool = Field(default=False, description="办理期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算")
+    due_on_provisional: DueProvisional = False
     holders: list[str] = Field(default_factory=list, description="当前持有人")
 
 
@@ -455,7 +455,7 @@ class IncomingAssigned(IncomingFact):
     assigned_on: date = Field(description="交办日期")
     due_on: date = Field(description="办理期限")
     working_days: int | None = Field(default=None, description="期限工作日数")
-    due_on_provisional: bool = Field(default=False, description="办理期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算")
+    due_on_provisional: DueProvisional = False
 
 
 class IncomingCirculated(IncomingFact):
