@@ -3,7 +3,8 @@
 [DA/T 22-2015 归档文件整理规则]: the unit of archiving is the 件 (body with its attachments; for
 an outgoing document the final text with its signed draft). Every archived item gets a 档号
 (全宗号-门类代码·年度-保管期限代码-机构(问题)代码-件号) and a record in a hash chain, so that
-the four checks (真实性/完整性/可用性/安全性) can be run at archiving and at any time later.
+the four checks of DA/T 70-2018 (四性: 真实性/完整性/可用性/安全性) can be run at archiving
+and at any time later.
 
 Events carry references and hashes, never a body or a title: archived items may be classified.
 """
@@ -70,7 +71,7 @@ class DocumentArchived(Event):
 
 
 class ArchiveCheck(StrEnum):
-    """The four checks of electronic records at archiving and afterwards."""
+    """四性检测 (DA/T 70-2018) of electronic records at archiving and afterwards."""
 
     authenticity = "真实性"
     integrity = "完整性"
