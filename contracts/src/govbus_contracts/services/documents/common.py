@@ -143,15 +143,16 @@ class ClassificationMark(BaseModel):
     """密级和保密期限 (GB/T 9704 §7.2.2).
 
     保密期限 is stated in 年 (or 个月 below a year) within the statutory limits of its level
-    (保守国家秘密法 2010 Art. 15: 绝密 30年, 机密 20年, 秘密 10年); a classified document that
-    states none is held for the limit of its level.
+    (保守国家秘密法 2010 Art. 15: 绝密 30年, 机密 20年, 秘密 10年); an outgoing draft that
+    states none is held for the limit of its level. An incoming document is registered with
+    the period its sender marked.
     """
 
     model_config = ConfigDict(frozen=True)
 
     level: Classification = Classification.none
     period: str | None = Field(default=None, max_length=20,
-                               description="保密期限, e.g. 10年 or 6个月 (absent: the limit)")
+                               description="保密期限, e.g. 10年 or 6个月 (a draft stating none takes the limit)")
 
 
 class DeadlineInfo(BaseModel):
