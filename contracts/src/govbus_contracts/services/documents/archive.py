@@ -37,7 +37,8 @@ class ArchiveDocument(Command):
         pattern=r"^[A-Z0-9]{1,10}$", description="机构(问题)代码, e.g. BGS")
     year: int | None = Field(
         default=None, ge=1949, le=2999,
-        description="年度; default: the year the document was formed (成文日期)")
+        description="年度; default: the year the office formed or finished the document "
+                    "(发文: 成文日期; 收文: 办结日期), never the sender's year (DA/T 22-2015)")
     classification_period: str | None = Field(
         default=None, max_length=20,
         description="保密期限, for a classified document that does not record one yet")

@@ -151,8 +151,9 @@ class ClassificationMark(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     level: Classification = Classification.none
-    period: str | None = Field(default=None, max_length=20,
-                               description="保密期限, e.g. 10年 or 6个月 (a draft stating none takes the limit)")
+    period: str | None = Field(
+        default=None, max_length=20,
+        description="保密期限, e.g. 10年 or 6个月 (a draft stating none takes the limit)")
 
 
 class DeadlineInfo(BaseModel):
