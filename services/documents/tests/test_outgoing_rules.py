@@ -336,6 +336,13 @@ def test_a_reply_names_the_request_it_answers():
         replies_to="in-1"), DRAFTER, AT, REQUEST)
 
 
+def test_a_reply_is_addressed_to_the_organ_that_asked():
+    error = refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        **{**REPLY, "main_recipients": ["分宜县人民政府"]}, replies_to="in-1"), DRAFTER, AT,
+        REQUEST)
+    assert error.details["requested_by"] == "袁州区人民政府"
+
+
 def test_minutes_have_no_main_recipient():
     minutes = dict(doc_type=DocType.minutes, title="市政府第12次常务会议纪要",
                    recipient_departments=[])

@@ -373,9 +373,9 @@ class AnsweredRequest:
 
 
 def check_reply_link(doc_type: DocType, replies_to: str | None,
-                     request: AnsweredRequest | None) -> None:
-    """A 批复 answers a 请示 (条例 Art. 8(十二): 批复适用于答复下级机关请示事项) and names
-    it; no other 文种 does."""
+                     request: AnsweredRequest | None, main: list[str] | None = None) -> None:
+    """A 批复 answers a 请示 (条例 Art. 8(十二): 批复适用于答复下级机关请示事项), names it and
+    is addressed to the organ that asked; no other 文种 names a 请示."""
     if doc_type is not DocType.reply_to_request:
         if replies_to is not None:
             raise _refuse("只有批复须注明所批复的请示", replies_to=replies_to)
@@ -387,6 +387,9 @@ def check_reply_link(doc_type: DocType, replies_to: str | None,
     if request.doc_type is not DocType.request_for_instruction:
         raise _refuse(f"批复只能答复请示, {replies_to} 是{request.doc_type.value}",
                       replies_to=replies_to, doc_type=request.doc_type.value)
+    if main is not None and request.issuer not in main:
+        raise _refuse(f"批复应主送请示机关 {request.issuer}", replies_to=replies_to,
+                      main_recipients=main, requested_by=request.issuer)
 
 
 def check_disclosure(level: Classification, attribute: DisclosureAttribute,
@@ -446,7 +449,7 @@ def draft(document_id: str, cmd: DraftOutgoing, actor: Principal, at: datetime,
     outside = sorted(set(cmd.recipient_departments) - {*cmd.main_recipients, *cmd.cc_recipients})
     if outside:
         raise _refuse(f"{'、'.join(outside)} 不在主送或抄送机关之列", departments=outside)
-    check_reply_link(cmd.doc_type, cmd.replies_to, request)
+    check_reply_link(cmd.doc_type, cmd.replies_to, request, list(cmd.main_recipients))
     classification = check_classification(cmd.classification)
     check_disclosure(classification.level, cmd.disclosure, cmd.disclosure_reason)
     attachments = normalise_attachments(cmd.attachments)
