@@ -54,7 +54,7 @@ class ReviewDecision(StrEnum):
 
 
 class ReturnReason(StrEnum):
-    """退文理由: what 初审 checks (条例 Art. 24(二))."""
+    """退文理由: what 初审 checks (条例 Art. 24(三))."""
 
     jurisdiction = "不属于本机关职权范围"  # 是否应当由本机关办理
     routing_rules = "不符合行文规则"  # e.g. 越级行文, 多头主送

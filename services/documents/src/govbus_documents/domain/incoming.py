@@ -192,7 +192,7 @@ def act_as(principal: Principal, *roles: Role, step: str) -> Actor:
 
 def registration_number(year: int, serial: int) -> str:
     """收文编号: 收 + year in full inside 〔〕 + serial without leading zeros + 号,
-    after the pattern of 发文字号 (GB/T 9704-2012 §7.2.4)."""
+    after the pattern of 发文字号 (GB/T 9704-2012 §7.2.5)."""
     return f"收〔{year}〕{serial}号"
 
 
