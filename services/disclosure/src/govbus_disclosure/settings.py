@@ -18,6 +18,12 @@ class DisclosureSettings(BaseSettings):
     max_extension_working_days: int = 20
     # 补正: the notice within 7 working days of receipt (第三十条).
     correction_notice_working_days: int = 7
+    # 第三十一条: an online platform confirms a submission at once (the day both sides confirm
+    # is the day submitted); False: staff confirm each online request (confirm_receipt).
+    request_online_confirmed_at_once: bool = True
+    # Local rules only (not the national text): a request received on a non-working day is
+    # taken as received on the next working day.
+    request_receipt_next_working_day: bool = False
     # 征求第三方意见: the third party has 15 working days; not counted (第三十二条).
     consultation_working_days: int = 15
     # Reminders this many working days before a deadline.
