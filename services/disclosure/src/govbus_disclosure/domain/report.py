@@ -5,9 +5,13 @@ and their checks out; the handler reads the collections and passes the clock's t
 
 Which year a record counts in (``Y``; "by the year's end" = on or before 31 December of ``Y``):
 
-第二部分 (catalogue, categories ``REGULATION`` / ``NORMATIVE_DOCUMENT`` for 第二十条第(一)项)
-- 本年制发: ``published_on`` in ``Y``. 本年废止: ``repealed_on`` in ``Y``.
-- 现行有效: published by the year's end, and neither withdrawn (撤回) nor repealed (废止) by then.
+第二部分 (catalogue: 规章 by category ``REGULATION``; 行政规范性文件 by category
+``NORMATIVE_DOCUMENT`` or the 规范性文件 flag a 公文 carries, 第二十条第(一)项)
+- 本年制发: made in ``Y`` — the 公文's 成文日期 (``date_of_writing``), else the date the
+  information was made (``information_date``), not the day the catalogue published it — of an
+  entry that has been published. 本年废止: ``repealed_on`` in ``Y``.
+- 现行有效: made by the year's end, published, and neither withdrawn (撤回) nor repealed (废止)
+  by then.
 - the catalogue summary by category: published in ``Y``, of which ``late``; withdrawn in ``Y``;
   still unpublished at the year's end after its ``due_on`` (and not withdrawn by then).
 - 第(五)(六)(八)项: the figures staff entered for ``Y`` (no record here holds them).
@@ -95,6 +99,14 @@ class CatalogueRecord:
     due_on: date | None
     withdrawn_on: date | None
     repealed_on: date | None
+    issued_on: date | None = None  # 成文日期, else the information's date (本年制发)
+    normative: bool = False  # a 公文 flagged 行政规范性文件
+
+    @property
+    def made_on(self) -> date | None:
+        """The day the 规章/规范性文件 was made (制发); the publication day for an old record
+        that has neither 成文日期 nor information date."""
+        return self.issued_on or self.published_on
 
 
 @dataclass(frozen=True)
@@ -164,7 +176,9 @@ def catalogue_record(doc: Mapping[str, Any]) -> CatalogueRecord:
     return CatalogueRecord(
         id=str(doc.get("_id", doc.get("id", ""))), category=category, published_on=published,
         late=late, due_on=due, withdrawn_on=as_date(doc.get("withdrawn_on")),
-        repealed_on=as_date(doc.get("repealed_on")))
+        repealed_on=as_date(doc.get("repealed_on")),
+        issued_on=as_date(doc.get("date_of_writing")) or as_date(doc.get("information_date")),
+        normative=doc.get("normative_document") is True)
 
 
 def review_case_record(doc: Mapping[str, Any]) -> ReviewCaseRecord:
@@ -349,24 +363,39 @@ REGULATION_ITEM = "第二十条第（一）项"
 CATALOGUE_TOTAL = "合计"
 
 
+def regulation_kind(e: CatalogueRecord) -> str | None:
+    """规章, 行政规范性文件 (by category, or a 公文 flagged 规范性文件), or neither."""
+    if e.category == REGULATION:
+        return REGULATION
+    if e.category == NORMATIVE_DOCUMENT or e.normative:
+        return NORMATIVE_DOCUMENT
+    return None
+
+
+def _issued_in(e: CatalogueRecord, year: int) -> bool:
+    """第五十条 本年制发: made (成文) in the year, and published (not a mere draft entry)."""
+    return e.published_on is not None and _in(e.made_on, year)
+
+
 def _in_force(e: CatalogueRecord, year: int) -> bool:
-    return (_by(e.published_on, year) and not _by(e.withdrawn_on, year)
-            and not _by(e.repealed_on, year))
+    return (e.published_on is not None and _by(e.made_on, year)
+            and not _by(e.withdrawn_on, year) and not _by(e.repealed_on, year))
 
 
 def _ended_in(e: CatalogueRecord, year: int) -> bool:
-    """Published by the year's end and out of force (撤回 or 废止, whichever first) in it."""
+    """Made by the year's end and out of force (撤回 or 废止, whichever first) in it."""
     ends = [d for d in (e.withdrawn_on, e.repealed_on) if d is not None]
-    return _by(e.published_on, year) and bool(ends) and min(ends).year == year
+    return (e.published_on is not None and _by(e.made_on, year) and bool(ends)
+            and min(ends).year == year)
 
 
 def regulation_rows(entries: Sequence[CatalogueRecord], year: int) -> list[RegulationRow]:
     rows = []
-    for category in (REGULATION, NORMATIVE_DOCUMENT):
-        mine = [e for e in entries if e.category == category]
+    for kind in (REGULATION, NORMATIVE_DOCUMENT):
+        mine = [e for e in entries if regulation_kind(e) == kind]
         rows.append(RegulationRow(
-            content=category,
-            issued=sum(_in(e.published_on, year) for e in mine),
+            content=kind,
+            issued=sum(_issued_in(e, year) for e in mine),
             repealed=sum(_in(e.repealed_on, year) for e in mine),
             in_force=sum(_in_force(e, year) for e in mine)))
     return rows
@@ -506,7 +535,7 @@ def request_checks(table: RequestTable, previous: RequestTable) -> list[Consiste
 def proactive_checks(entries: Sequence[CatalogueRecord], year: int,
                      part: ProactiveDisclosure) -> list[ConsistencyCheck]:
     previous = regulation_rows(entries, year - 1)
-    ended = {c: sum(_ended_in(e, year) for e in entries if e.category == c)
+    ended = {c: sum(_ended_in(e, year) for e in entries if regulation_kind(e) == c)
              for c in (REGULATION, NORMATIVE_DOCUMENT)}
     categories = [r for r in part.catalogue if r.category != CATALOGUE_TOTAL]
     total = next(r for r in part.catalogue if r.category == CATALOGUE_TOTAL)

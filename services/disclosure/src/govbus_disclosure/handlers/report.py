@@ -74,7 +74,8 @@ STAFF = (Role.officer, Role.approver, Role.admin)
 REQUEST_FIELDS = {"applicant_type": 1, "received_on": 1, "closed_on": 1, "outcome": 1,
                   "outcome_reason": 1}
 CATALOGUE_FIELDS = {"category": 1, "published_on": 1, "late": 1, "due_on": 1,
-                    "withdrawn_on": 1, "repealed_on": 1}
+                    "withdrawn_on": 1, "repealed_on": 1, "information_date": 1,
+                    "date_of_writing": 1, "normative_document": 1}
 CASE_FIELDS = {"kind": 1, "filed_on": 1, "result": 1, "concluded_on": 1}
 
 
