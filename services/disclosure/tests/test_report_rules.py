@@ -403,7 +403,7 @@ def test_workbook_holds_the_reports_numbers_under_the_templates_labels():
                      ReviewResult.corrected, "2026-08-01")],
                EnteredFigures(version=1, licensing_decisions=3, fees_amount=Decimal("1.25")))
     wb = load_workbook(BytesIO(workbook_bytes(r)))
-    assert wb.sheetnames[:3] == [SHEET_PROACTIVE, SHEET_REQUESTS, SHEET_REVIEWS]
+    assert wb.sheetnames[:4] == ["一、总体情况", SHEET_PROACTIVE, SHEET_REQUESTS, SHEET_REVIEWS]
     ws = wb[SHEET_REQUESTS]
     by_label = {}
     for values in ws.iter_rows(min_row=5, values_only=True):

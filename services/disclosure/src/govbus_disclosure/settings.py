@@ -6,6 +6,8 @@ from __future__ import annotations
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from govbus_contracts.services.disclosure.report import ReportLevel
+
 
 class DisclosureSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GOVBUS_DISCLOSURE_", env_file=".env",
@@ -52,6 +54,10 @@ class DisclosureSettings(BaseSettings):
     # The office's name heads the workbook and its file name (e.g. 某市人民政府办公室); empty:
     # the file is named 2026年政府信息公开工作年度报告.xlsx.
     report_office_name: str = ""
+    # 第四十九条: whose report this service keeps, which fixes its deadline: 政府部门 (by
+    # 31 January of the next year) or 本级人民政府 (by 31 March, published by the office as the
+    # 政府信息公开工作主管部门).
+    report_level: ReportLevel = ReportLevel.department
 
     # requests (依申请公开) ---------------------------------------------------------------
     # 补正期限 given in the notice (第三十条: 合理的补正期限), in working days.
