@@ -470,6 +470,10 @@ def correct(entry: CatalogueEntry, cmd: CorrectCatalogueEntry, actor: Actor, now
         if entry.status is S.repealed and updates["category"] not in REPEALABLE_CATEGORIES:
             raise GovbusError(ErrorCode.invalid_transition,
                               "已废止条目的类别只能是规章或行政规范性文件", entry_id=entry.id)
+        # The category is the office's word on whether it is a 行政规范性文件 (第五十条 counts it).
+        updates["normative_document"] = updates["category"] == NORMATIVE_DOCUMENT
+    if "information_date" in updates and entry.date_of_writing is not None:
+        updates["date_of_writing"] = updates["information_date"]  # a 公文's 成文日期 corrected
     if "information_date" in updates and entry.status is S.pending:
         info = updates["information_date"]
         assert isinstance(info, date)
