@@ -378,3 +378,21 @@ async def test_an_unanswered_consultation_resumes_by_itself_and_the_request_goes
         assert overdue[0]["data"]["overdue_since"] == "2026-04-29"
         listed = await ask(host, q.LIST_REQUESTS, {"overdue": True}, OFFICER)
         assert [i["id"] for i in listed["items"]] == [request_id]
+
+
+async def test_a_consultation_stored_without_an_alert_day_is_picked_up_by_the_sweep(settings):
+    # A request that went into consultation before the sweep watched consultations.
+    async with office(settings, date(2026, 3, 9)) as (host, clock):
+        request_id = (await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN))["id"]
+        clock.set(at(date(2026, 3, 13)))
+        await ask(host, q.START_CONSULTATION, {
+            "request_id": request_id, "third_party": "宜春某建设工程有限公司",
+            "matter": "项目合同价款是否涉及商业秘密"}, OFFICER)
+        ctx = host.contexts["disclosure"]
+        await ctx.db["requests"].update_one({"_id": request_id},
+                                            {"$set": {"next_alert_on": None}})
+        clock.set(at(date(2026, 5, 6)))
+        await sweep_request_deadlines(ctx)
+        view = await ask(host, q.GET_REQUEST, {"request_id": request_id}, OFFICER)
+        assert (view["status"], view["due_on"], view["overdue_since"]) == (
+            "办理中", "2026-04-28", "2026-04-29")

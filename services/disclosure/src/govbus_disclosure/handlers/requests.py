@@ -49,6 +49,7 @@ from govbus_contracts.services.disclosure.requests import (
     ReplyToRequest,
     RequestCorrection,
     RequestList,
+    RequestStatus,
     RequestStepReply,
     RequestSubmitted,
     RequestSummary,
@@ -481,7 +482,10 @@ async def sweep_request_deadlines(ctx: ServiceContext,
     return await sweep_due(
         requests(ctx),
         {"status": {"$in": [st.value for st in OPEN_STATUSES]},
-         "next_alert_on": {"$lte": office_date(now).isoformat()}},
+         "$or": [{"next_alert_on": {"$lte": office_date(now).isoformat()}},
+                 # Consultations recorded before the sweep looked at them had no alert day
+                 # (第三十二条): pick them up so that their clock runs again too.
+                 {"status": RequestStatus.consulting.value, "next_alert_on": None}]},
         lambda req: rules.due_alerts(req, now, p), batch=SWEEP_BATCH, what="依申请公开")
 
 @service.every(settings.sweep_seconds, name="request_deadlines")
