@@ -7,13 +7,13 @@ tracking code (查询码), shown once: with the code they follow it (``track_req
 the completed request after a 补正 notice (``submit_correction``) or withdraw it. Nobody
 else reads it through the code; staff read it through ``get_request`` within their scope.
 
-The date of receipt depends on the channel (第三十一条): a request by 平常信函 or 传真 (or online,
-where the platform does not confirm by itself) is 待确认 until the office records the
+The date of receipt depends on the channel (第三十一条): a request by 平常信函 or 传真 (or
+online, where the platform does not confirm by itself) is 待确认 until the office records the
 confirmation (``confirm_receipt``), and no clock runs until then. The reply period is a
 working-day clock (第三十三条: 20 working days from the day after receipt, 次日起算) that
-stops during 补正 (and restarts from zero when the completed request arrives, 第三十条), during third-party consultation (第三十二条) and while a fee notice waits
-for payment (109号 第八条), and may be extended once by at most 20 working days with the
-approval of the 负责人.
+stops during 补正 (and restarts from zero when the completed request arrives, 第三十条),
+during third-party consultation (第三十二条) and while a fee notice waits for payment (109号
+第八条), and may be extended once by at most 20 working days with the approval of the 负责人.
 
 Events carry request ids, numbers, applicant *types*, dates and deadlines — never the
 applicant's name, contact, ID numbers or address, and never the tracking code.
