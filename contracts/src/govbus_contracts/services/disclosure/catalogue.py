@@ -220,6 +220,10 @@ class CatalogueEntryView(Reply):
     document_id: str | None = Field(default=None, description="the 公文 it came from")
     attachments: list[AttachmentRef] = Field(default_factory=list)
     information_date: date
+    date_of_writing: date | None = Field(default=None, description="成文日期 (a 公文)")
+    normative_document: bool = Field(default=False, description="行政规范性文件")
+    normative_registration_number: str | None = Field(default=None,
+                                                      description="规范性文件统一登记号")
     due_on: date | None = None
     due_on_provisional: DueProvisional = False
     published_on: date | None = None
@@ -289,6 +293,10 @@ class CataloguePublished(_EntryFact):
     published_on: date
     late: bool
     working_days_late: int = 0
+    date_of_writing: date | None = Field(default=None, description="成文日期 (a 公文)")
+    normative_document: bool = Field(default=False, description="行政规范性文件")
+    normative_registration_number: str | None = Field(default=None,
+                                                      description="规范性文件统一登记号")
 
 
 class CatalogueDeadlineChanged(_EntryFact):

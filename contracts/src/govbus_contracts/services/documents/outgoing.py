@@ -240,6 +240,12 @@ class DraftOutgoing(Command):
     attachment_notes: list[str] = Field(default_factory=list, max_length=50,
                                         description="附件说明")
     remarks: str | None = Field(default=None, max_length=500, description="附注")
+    normative_document: bool = Field(
+        default=False, description="行政规范性文件 (政府信息公开条例第二十条第(一)项; 主动公开)")
+    normative_registration_number: str | None = Field(
+        default=None, min_length=1, max_length=50,
+        description="规范性文件统一登记号 (assigned by the 司法行政部门's registration; only "
+                    "with normative_document; may be unknown at drafting)")
 
 
 class ReviseOutgoing(Command):
@@ -609,6 +615,10 @@ class OutgoingDispatched(Event):
     date_of_writing: date | None = Field(default=None, description="成文日期 (主动公开 only)")
     attachments: list[AttachmentDigest] = Field(default_factory=list,
                                                 description="附件 (主动公开 only)")
+    normative_document: bool = Field(default=False,
+                                     description="行政规范性文件 (主动公开 only)")
+    normative_registration_number: str | None = Field(
+        default=None, max_length=50, description="规范性文件统一登记号 (主动公开 only)")
 
 
 class NumberReserved(Event):

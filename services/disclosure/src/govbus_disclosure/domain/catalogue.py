@@ -98,6 +98,11 @@ class CatalogueEntry(Aggregate):
     attachments: list[AttachmentRef] = []
     classification: Classification = Classification.none
     information_date: date
+    # 成文日期 of a 公文 (the annual report counts 本年制发 by it, 第五十条), and whether it is a
+    # 行政规范性文件 with its 统一登记号 (第二十条第(一)项).
+    date_of_writing: date | None = None
+    normative_document: bool = False
+    normative_registration_number: str | None = None
     due_on: date | None = None
     # The period counts days of a year whose official calendar (调休) is not out yet.
     due_on_provisional: bool = False
@@ -264,6 +269,8 @@ def _published_fact(entry: CatalogueEntry) -> Emit:
     return Emit(CATALOGUE_PUBLISHED, CataloguePublished(
         **_fact(entry), title=entry.title, doc_number=entry.doc_number,
         issuing_organ=entry.issuing_organ, information_date=entry.information_date,
+        date_of_writing=entry.date_of_writing, normative_document=entry.normative_document,
+        normative_registration_number=entry.normative_registration_number,
         due_on=entry.due_on, published_on=entry.published_on, late=entry.late,
         working_days_late=entry.working_days_late))
 
@@ -317,9 +324,14 @@ def from_dispatched(event: OutgoingDispatched, *, entry_id: str, now: datetime,
     information_date = event.date_of_writing or office_date(event.dispatched_at)
     due_on = (publication_due(information_date, calendar, working_days)
               if calendar is not None else None)
+    if event.normative_document and category != REGULATION:
+        # 第二十条第(一)项: a 行政规范性文件 is listed (and counted) as one, whatever its 文种.
+        category = NORMATIVE_DOCUMENT
     actor = SYSTEM
     entry = CatalogueEntry(
         id=entry_id, source=EntrySource.document, category=category, title=event.title,
+        date_of_writing=event.date_of_writing, normative_document=event.normative_document,
+        normative_registration_number=event.normative_registration_number,
         body=event.body, doc_number=event.doc_number, issuing_organ=event.issuing_organ,
         document_id=event.document_id,
         attachments=[AttachmentRef(name=a.name, sha256=a.sha256, media_type=a.media_type,
@@ -474,6 +486,10 @@ def correct(entry: CatalogueEntry, cmd: CorrectCatalogueEntry, actor: Actor, now
         if entry.status is S.repealed and updates["category"] not in REPEALABLE_CATEGORIES:
             raise GovbusError(ErrorCode.invalid_transition,
                               "已废止条目的类别只能是规章或行政规范性文件", entry_id=entry.id)
+        # The category is the office's word on whether it is a 行政规范性文件 (第五十条 counts it).
+        updates["normative_document"] = updates["category"] == NORMATIVE_DOCUMENT
+    if "information_date" in updates and entry.date_of_writing is not None:
+        updates["date_of_writing"] = updates["information_date"]  # a 公文's 成文日期 corrected
     if "information_date" in updates and entry.status is S.pending:
         info = updates["information_date"]
         assert isinstance(info, date)

@@ -145,6 +145,9 @@ class OutgoingDocument(Aggregate):
     attachments: list[Attachment] = Field(default_factory=list, description="附件")
     attachment_notes: list[str] = Field(default_factory=list, description="附件说明")
     remarks: str | None = Field(default=None, description="附注")
+    normative_document: bool = Field(default=False, description="行政规范性文件")
+    normative_registration_number: str | None = Field(default=None,
+                                                      description="规范性文件统一登记号")
     departments: list[str] = Field(default_factory=list)
     reviews: list[ReviewRecord] = Field(default_factory=list)
     sign_offs: list[SignOffRecord] = Field(default_factory=list)
@@ -436,6 +439,18 @@ def _open_text(doc: OutgoingDocument, text: str | None) -> str | None:
     return None if is_classified(doc.classification_level) else text
 
 
+def check_normative(normative: bool, registration_number: str | None,
+                    disclosure: DisclosureAttribute) -> None:
+    """行政规范性文件 are disclosed proactively (政府信息公开条例第二十条第(一)项); the 统一登记号
+    is given by the 司法行政部门's registration, often after drafting, so it may be missing,
+    but only a 规范性文件 has one."""
+    if registration_number is not None and not normative:
+        raise _refuse("只有行政规范性文件才有统一登记号", field="normative_registration_number")
+    if normative and disclosure is not DisclosureAttribute.proactive:
+        raise _refuse("行政规范性文件应当主动公开 (政府信息公开条例第二十条)",
+                      field="disclosure")
+
+
 def draft(document_id: str, cmd: DraftOutgoing, actor: Principal, at: datetime,
           request: AnsweredRequest | None = None) -> Step:
     """起草; ``request`` is the 请示 a 批复 answers, as the office received it."""
@@ -452,6 +467,7 @@ def draft(document_id: str, cmd: DraftOutgoing, actor: Principal, at: datetime,
     check_reply_link(cmd.doc_type, cmd.replies_to, request, list(cmd.main_recipients))
     classification = check_classification(cmd.classification)
     check_disclosure(classification.level, cmd.disclosure, cmd.disclosure_reason)
+    check_normative(cmd.normative_document, cmd.normative_registration_number, cmd.disclosure)
     attachments = normalise_attachments(cmd.attachments)
     notes = check_attachment_notes(attachments, list(cmd.attachment_notes))
     first = Revision(number=1, title=cmd.title, body=cmd.body,
@@ -473,6 +489,8 @@ def draft(document_id: str, cmd: DraftOutgoing, actor: Principal, at: datetime,
         issuing_organ=cmd.issuing_organ, drafting_department=actor.department,
         drafter=actor.subject, drafter_name=actor.name, drafted_at=at, attachments=attachments,
         attachment_notes=notes, remarks=cmd.remarks,
+        normative_document=cmd.normative_document,
+        normative_registration_number=cmd.normative_registration_number,
         departments=departments, history=[_history(actor, role, at, "起草")],
     )
     return Step(doc, [OutgoingDrafted(
@@ -819,6 +837,8 @@ def dispatched_fact(doc: OutgoingDocument) -> OutgoingDispatched:
     return fact.model_copy(update={
         "title": doc.title, "body": doc.body, "issuing_organ": doc.issuing_organ,
         "date_of_writing": doc.date_of_writing,
+        "normative_document": doc.normative_document,
+        "normative_registration_number": doc.normative_registration_number,
         "attachments": [AttachmentDigest(name=a.name, sha256=a.sha256, media_type=a.media_type,
                                          size=a.size) for a in doc.attachments],
     })
