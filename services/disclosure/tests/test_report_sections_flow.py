@@ -128,3 +128,16 @@ async def test_the_reports_deadline_is_reminded_and_overdue_once_until_published
         published = await ask(host, r.PUBLISH_ANNUAL_REPORT, {
             "year": 2026, "where": "市政府门户网站政府信息公开专栏"}, OFFICER)
         assert (published["published_on"], published["on_time"]) == ("2027-02-01", False)
+
+
+async def test_a_database_first_started_after_the_deadline_announces_nothing_overdue(
+        servers, settings):
+    # Installed in June 2031: whether the 2030 report was published (before govbus) is not
+    # known here, so it is not announced overdue on a guess.
+    async with office(settings, date(2031, 6, 2)) as (host, clock):
+        ctx = host.contexts["disclosure"]
+        await sweep_report_deadlines(ctx)
+        await sweep_report_deadlines(ctx)
+        report = await ask(host, r.ANNUAL_REPORT, {"year": 2030}, OFFICER)
+        assert report["overdue_since"] is None
+    assert await report_events(servers, "overdue", 2030) == []

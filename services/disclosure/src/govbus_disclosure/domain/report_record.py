@@ -34,7 +34,6 @@ from govbus_contracts.services.disclosure.report import (
     ReportSectionEdited,
     SectionEdit,
 )
-from govbus_kit.calendar import CalendarError
 from govbus_kit.clock import office_date
 from govbus_kit.repository import Aggregate, Emit
 
@@ -72,25 +71,13 @@ class Change:
 
 
 def _remind_on(due: date, n: int, calendar: WorkingDays) -> date:
-    """N working days before the deadline. The deadline lies in the next year, whose calendar
-    may not be supplied yet: then weekdays stand in (the reminder is a courtesy, the deadline
-    itself a calendar date and never guessed)."""
-    try:
-        return calendar.add_working_days(due, -n)
-    except CalendarError:
-        d = due
-        while n > 0:
-            d -= timedelta(days=1)
-            n -= d.weekday() < 5
-        return d
+    """N working days before the deadline (a calendar date, 第四十九条). The deadline lies in
+    the next year: before its 调休 are published the calendar counts on the provisional year."""
+    return calendar.add_working_days(due, -n)
 
 
 def _working_days_left(today: date, due: date, calendar: WorkingDays) -> int:
-    try:
-        return calendar.working_days_between(today, due)
-    except CalendarError:
-        return sum((today + timedelta(days=i)).weekday() < 5
-                   for i in range(1, (due - today).days + 1))
+    return calendar.working_days_between(today, due)
 
 
 def record_id(year: int) -> str:

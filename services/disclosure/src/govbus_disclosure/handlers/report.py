@@ -353,7 +353,11 @@ async def sweep_report_deadlines(ctx: ServiceContext) -> int:
             return Outcome(None, 0)
         return Outcome(_new_record(ctx, last_year), 0)
 
-    await repo.execute(report_record.record_id(last_year), ensure)
+    # Put on record while its period runs. A database first started after the deadline does
+    # not know whether the report was published (before govbus, say): it is not announced
+    # overdue on a guess; staff put it on record by editing or publishing it.
+    if today <= report_record.report_due(last_year, SETTINGS.report_level):
+        await repo.execute(report_record.record_id(last_year), ensure)
     return await sweep_due(
         repo, {"published_on": None, "next_alert_on": {"$lte": today.isoformat()}},
         lambda record: report_record.due_alerts(record, now, ctx.calendar,
