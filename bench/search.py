@@ -32,6 +32,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))  # helpers, office_corpus
 
 import nats  # noqa: E402
 from office_corpus import sentences  # noqa: E402

@@ -205,3 +205,9 @@ def test_tests_and_benchmarks_read_nothing_outside_the_repository():
 ])
 def test_the_check_finds_paths_leaving_the_repository(relative, source, outside):
     assert bool(paths_leaving_the_repository(relative, source)) is outside
+
+
+def test_the_search_benchmark_finds_its_corpus_in_the_repository():
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "search.py"), "--help"],
+                            cwd=ROOT, capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
