@@ -38,6 +38,20 @@ TOPICS = (
     "政务服务一网通办", "安全隐患排查", "文明城市创建", "统计数据质量", "机关节能",
     "公务接待管理", "应急物资储备",
 )
+FIELDS = (
+    "教育", "卫生健康", "民政", "交通运输", "水利", "农业农村", "林业", "商务", "文化旅游",
+    "住房城建", "自然资源", "生态环境", "市场监管", "应急管理", "人力资源", "医疗保障",
+    "科技创新", "工业经济", "统计", "审计", "财政", "税收征管", "公共安全", "司法行政", "信访",
+    "档案", "保密", "机关事务", "政务服务", "大数据", "粮食储备", "能源", "地方金融", "国有企业",
+    "外事", "民族宗教", "退役军人", "全民健身", "广播电视", "气象服务", "防震减灾", "人民防空",
+    "供销合作", "城市管理", "园林绿化", "消防救援", "住房公积金", "残疾人", "妇女儿童", "老龄",
+)
+ASPECTS = (
+    "经费保障", "项目管理", "信息化建设", "队伍建设", "安全监管", "标准化建设", "绩效评价",
+    "统计监测", "执法检查", "风险防控", "资金拨付", "规划编制", "政策宣传", "信用体系建设",
+    "服务质量提升", "应急演练", "突出问题整改", "综合改革试点", "数据共享", "考核评估",
+    "基础设施补短板", "专项治理", "示范创建", "基层基础", "制度建设",
+)
 VERBS = (
     "加强", "改进", "规范", "推进", "落实", "完善", "抓好", "做好", "深化", "统筹", "强化",
     "健全", "扎实开展", "认真组织", "全面推行", "切实抓好",
@@ -91,8 +105,17 @@ def _pick(rng: random.Random, words: Sequence[str]) -> str:
     return words[rng.randrange(len(words))]
 
 
+def _topic(rng: random.Random) -> str:
+    """An office topic, or a field's aspect (教育 + 经费保障): many topics, as in real files."""
+    if rng.random() < 0.4:
+        return _pick(rng, TOPICS)
+    return _pick(rng, FIELDS) + _pick(rng, ASPECTS)
+
+
 def _patterns() -> list[Callable[[random.Random], str]]:
-    p = _pick
+    def p(rng: random.Random, words: Sequence[str]) -> str:
+        return _topic(rng) if words is TOPICS else _pick(rng, words)
+
     return [
         lambda r: f"{p(r, AGENCIES)}要{p(r, VERBS)}{p(r, TOPICS)}工作，{p(r, GOALS)}",
         lambda r: f"{p(r, WHEN)}，{p(r, AGENCIES)}{p(r, VERBS)}{p(r, TOPICS)}，"
