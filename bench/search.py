@@ -2,14 +2,15 @@
 
 Run: ``make bench-search`` or ``.venv/bin/python bench/search.py [--docs 2000 20000] [--n 200]``.
 
-For each corpus size it fills a database of its own with generated 收文/发文 (sentences from
-``shared/seeds``, one in twenty 秘密), lets the documents service build its index, and measures:
+For each corpus size it fills a database of its own with generated 收文/发文 (sentences of the
+tests' office vocabulary, ``tests/office_corpus.py``, the same for a seed; one in twenty 秘密),
+lets the documents service build its index, and measures:
 
   1. raw request/reply: ``nc.request`` to a trivial nats-py responder (one bus round trip);
   2. raw Mongo lookup: ``find_one({_id})`` in the same 发文 collection (one stored read, which
      on FerretDB scans the collection: it uses no index);
   3. govbus search: ``search_documents`` over the bus to the documents service in a ``Host``,
-     with queries of one to three words drawn from the seeds, as a leader (sees all) and as a
+     with queries of one to three words drawn from those sentences, as a leader (sees all) and as a
      department's handler (sees its own): the full path a gateway request takes.
 
 The ratio is govbus search / (raw request/reply + raw lookup): below 1.0 the whole ranked search
@@ -23,7 +24,6 @@ import argparse
 import asyncio
 import json
 import random
-import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -32,8 +32,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))  # helpers, office_corpus
 
 import nats  # noqa: E402
+from office_corpus import sentences  # noqa: E402
 from pymongo import AsyncMongoClient  # noqa: E402
 from run import Servers, Stats, measure  # noqa: E402
 
@@ -47,18 +49,11 @@ from govbus_kit.runtime import Host  # noqa: E402
 from govbus_kit.streams import sync_streams  # noqa: E402
 from helpers import IsolatedSettings  # noqa: E402
 
-SEEDS = ROOT.parent / "shared" / "seeds"
 RESULTS = ROOT / "bench" / "results" / "search.json"
 DEPARTMENTS = ["教育局", "财政局", "审计局", "民政局", "卫健委", "自然资源局", "生态环境局"]
 AGENCIES = ["宜府办发", "宜府发", "宜府办函", "宜府函"]
 LEADER = Principal(subject="u-leader", roles=frozenset({"leader"}))
 HANDLER = Principal(subject="u-edu", roles=frozenset({"handler"}), department="教育局")
-
-
-def sentences() -> list[str]:
-    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
-    parts = [s.strip() for s in re.split(r"[。！？；\n]", text)]
-    return [s for s in parts if 8 <= len(s) <= 120]
 
 
 def corpus(n: int, rng: random.Random, pool: list[str]) -> list[tuple[str, dict[str, Any]]]:
@@ -98,7 +93,7 @@ def queries(rng: random.Random, pool: list[str], k: int) -> list[str]:
 
 async def one_size(servers: Servers, docs: int, n: int, warmup: int) -> dict[str, Any]:
     rng = random.Random(docs)
-    pool = sentences()
+    pool = sentences(seed=20260302)
     db_name = f"govbus_bench_search_{docs}_{int(time.time())}"
     settings = IsolatedSettings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
                              database=db_name)

@@ -122,3 +122,49 @@ async def test_events_tail_prints_events_as_they_arrive(settings):
         finally:
             tail.send_signal(signal.SIGINT)
             assert await asyncio.wait_for(tail.wait(), timeout=20) == 0
+
+
+def test_calendar_show_prints_a_provisional_year_with_its_made_up_days():
+    result = govbus("calendar", "show", "2027")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("2027: 临时 (provisional)")
+    assert "2027-02-09 周二  春节" in result.stdout  # 补假 for 除夕 weekend days
+    assert "调休 working days (0)" in result.stdout
+
+
+def test_calendar_show_prints_an_official_year_with_its_adjusted_working_days(tmp_path):
+    (tmp_path / "2027.json").write_text(json.dumps({
+        "year": 2027, "source": "国办发明电〔2026〕x号 (test data)",
+        "holidays": ["2027-01-01", *(f"2027-02-{d:02d}" for d in range(5, 12))],
+        "workdays": ["2027-02-14"], "holiday_names": {"2027-02-08": "春节"}},
+        ensure_ascii=False), encoding="utf-8")
+    result = govbus("calendar", "show", "2027", "--json",
+                    env={"GOVBUS_CALENDAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["status"] == "official" and shown["source"] == "operator"
+    assert shown["workdays"] == ["2027-02-14"]
+    assert {"date": "2027-02-08", "name": "春节"} in shown["days_off"]
+
+
+def test_calendar_show_refuses_a_year_the_law_does_not_reach():
+    result = govbus("calendar", "show", "1990")
+    assert result.returncode == 2
+    assert "1990" in result.stderr
+
+
+async def test_health_warns_but_passes_when_next_year_is_only_provisional(settings):
+    import asyncio
+    from datetime import UTC, datetime
+
+    from govbus_kit.clock import ManualClock
+
+    env = {"GOVBUS_NATS_URL": settings.nats_url, "GOVBUS_MONGO_URL": settings.mongo_url}
+    clock = ManualClock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    async with running(settings, ledger.service, clock=clock):
+        ok = await asyncio.to_thread(govbus, "health", "ledger", env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    reply = json.loads(ok.stdout)
+    assert reply["status"] == "ok"
+    assert any("2027" in w for w in reply["warnings"])
+    assert "warning: 2027年工作日历为按法定节假日推算" in ok.stderr

@@ -138,3 +138,30 @@ async def test_a_citizen_follows_a_request_by_its_code_from_submission_to_reply(
         "收到申请", "补正告知", "收到补正", "延长答复期限", "答复"]
     listed = (await api.get(P, params={"status": "已答复"}, headers=OFFICER)).json()
     assert [i["id"] for i in listed["items"]] == [request_id]
+
+
+async def test_staff_confirm_a_letter_and_write_the_reports_text_parts_through_the_gateway(api):
+    # 第三十一条: a 平常信函 entered by staff waits 待确认 without a clock until confirmed.
+    letter = await post(api, "", {**APPLICATION, "channel": "平常信函"}, OFFICER, status=201)
+    assert (letter["status"], letter["due_on"]) == ("待确认", None)
+    # The public cannot confirm, and cannot enter a letter.
+    r = await api.post(f"{P}/{letter['id']}/confirm-receipt", json={})
+    assert r.status_code in (401, 403), r.text
+    await post(api, "", {**APPLICATION, "channel": "平常信函"}, status=403)
+    confirmed = await post(api, f"/{letter['id']}/confirm-receipt",
+                           {"remarks": "电话与申请人确认"}, OFFICER)
+    assert (confirmed["status"], confirmed["due_on"]) == ("办理中", "2026-04-07")
+
+    # 第一、五、六部分 of the annual report, written by an officer and read back.
+    r = await api.post("/api/v1/disclosure/reports/2026/sections", headers=OFFICER,
+                       json={"section": "五、存在的主要问题及改进情况",
+                             "text": "一是部分栏目更新不及时; 二是答复文书规范性有待提高。"})
+    assert r.status_code == 200, r.text
+    assert r.json()["due_on"] == "2027-01-31"
+    r = await api.post("/api/v1/disclosure/reports/2026/sections", headers=OFFICER,
+                       json={"section": "七、其他", "text": "x"})
+    assert r.status_code in (400, 422), r.text
+    assert r.json()["error"]["code"] == "validation_failed"
+    report = (await api.get("/api/v1/disclosure/reports/2026", headers=OFFICER)).json()
+    five = next(s for s in report["sections"] if s["key"] == "五、存在的主要问题及改进情况")
+    assert five["edited"] and five["text"].startswith("一是部分栏目")

@@ -2,7 +2,7 @@
 to archive, as the office's staff do it — each with their own token and role.
 
 Real servers (session fixture), the documents service running in a Host, the gateway app
-over ASGI. Titles and wording from the seeds (shared/seeds).
+over ASGI. Titles and wording are written here, in the style of a municipal office's 公文.
 """
 
 from __future__ import annotations

@@ -15,8 +15,11 @@ from govbus_kit.calendar import (
     WorkingCalendar,
     YearCalendar,
     default_calendar,
+    statutory_year,
 )
 from govbus_kit.clock import ManualClock, office_date
+from govbus_kit.deadlines import DeadlineClock
+from govbus_kit.revision import next_year_warning
 
 CAL = WorkingCalendar()
 
@@ -160,24 +163,108 @@ def test_national_day_2026_with_mid_autumn_apart_and_two_adjusted_days() -> None
     assert CAL.add_working_days(date(2026, 9, 30), 4) == date(2026, 10, 12)
 
 
-# -- unknown years ----------------------------------------------------------------------
+# -- years nobody supplied: provisional, from the law ------------------------------------
 
 
-def test_a_year_nobody_supplied_is_refused_not_guessed() -> None:
+def test_a_year_nobody_supplied_is_provisional_not_refused() -> None:
+    """全国年节及纪念日放假办法 (2024): 2027 before the State Council's notice."""
+    assert CAL.source(2027) == "provisional"
+    assert CAL.is_provisional(2027)
+    assert not CAL.is_provisional(2026)
+    # 元旦 Fri 1 Jan; 春节 除夕 Fri 5 Feb to 初三 Mon 8 Feb, the weekend's two days made up
+    # on Tue 9 and Wed 10 Feb (第六条 补假); 清明 Mon 5 Apr; 劳动节 Sat 1–Sun 2 May, made up
+    # Mon 3 and Tue 4 May; 端午 Wed 9 Jun; 中秋 Wed 15 Sep; 国庆 Fri 1–Sun 3 Oct, made up
+    # Mon 4 and Tue 5 Oct.
+    expected = {
+        date(2027, 1, 1), *(date(2027, 2, d) for d in range(5, 11)), date(2027, 4, 5),
+        *(date(2027, 5, d) for d in range(1, 5)), date(2027, 6, 9), date(2027, 9, 15),
+        *(date(2027, 10, d) for d in range(1, 6)),
+    }
+    assert set(CAL.year(2027).holidays) == expected
+    assert not CAL.year(2027).workdays  # 调休 only the State Council can set
+    assert CAL.holiday_name(date(2027, 2, 9)) == "春节"
+    assert CAL.is_working_day(date(2027, 2, 11))
+    assert not CAL.is_working_day(date(2027, 2, 13))  # an ordinary Saturday, no 调休
+
+
+def test_two_holidays_on_one_day_are_made_up_with_another_day_off() -> None:
+    # 2028: 国庆 Sun 1–Tue 3 Oct, 中秋 (八月十五) on Tue 3 Oct as well. Sunday is made up on
+    # Wed 4 Oct, the shared day on Thu 5 Oct.
+    cal = CAL.year(2028)
+    assert cal.provisional
+    assert {date(2028, 10, d) for d in range(1, 6)} <= cal.holidays
+    assert CAL.is_working_day(date(2028, 10, 6))
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_statutory_days_of_the_published_years_are_all_off(year: int) -> None:
+    """The law's days (with 补假) are days off in the State Council's notices of the years
+    already under the amended law: the derivation agrees with the official calendars."""
+    derived = statutory_year(year).holidays
+    assert derived
+    assert all(not CAL.is_working_day(d) for d in derived)
+
+
+def test_a_period_running_into_next_year_is_computed_and_marked_provisional() -> None:
+    # From Tue 1 Dec 2026, 20 working days: Dec 2–4 (3), 7–11 (8), 14–18 (13), 21–25 (18),
+    # 28 (19), 29 (20): due Tue 29 Dec 2026, all in the official 2026.
+    assert CAL.add_working_days(date(2026, 12, 1), 20) == date(2026, 12, 29)
+    assert not CAL.is_provisional_between(date(2026, 12, 1), date(2026, 12, 29))
+    # From Mon 14 Dec 2026: Dec 15–18 (4), 21–25 (9), 28–31 (13) | 1 Jan off |
+    # Jan 4–8 (18), 11 (19), 12 (20): due Tue 12 Jan 2027, on the provisional 2027.
+    assert CAL.add_working_days(date(2026, 12, 14), 20) == date(2027, 1, 12)
+    assert CAL.is_provisional_between(date(2026, 12, 14), date(2027, 1, 12))
+    clock = DeadlineClock(started_on=date(2026, 12, 14), period=20)
+    assert clock.due_date(CAL) == date(2027, 1, 12)
+    assert clock.due_is_provisional(CAL)
+    assert not DeadlineClock(started_on=date(2026, 12, 1), period=20).due_is_provisional(CAL)
+
+
+def test_a_year_the_law_does_not_reach_is_refused() -> None:
+    # Before the 2024 amendment (and before the package's data) nothing is derived.
     with pytest.raises(UnknownCalendarYear) as caught:
-        CAL.is_working_day(date(2027, 3, 1))
-    assert caught.value.year == 2027
-    assert "2027.json" in str(caught.value)
+        CAL.is_working_day(date(2003, 3, 3))
+    assert caught.value.year == 2003
+    assert "2003.json" in str(caught.value)
     assert "GOVBUS_CALENDAR_DIR" in str(caught.value)
     with pytest.raises(UnknownCalendarYear):
         CAL.holiday_name(date(2003, 1, 1))
-
-
-def test_a_period_running_into_an_unknown_year_is_refused() -> None:
-    # 31 Dec 2026 is the last known working day; the next one would be in 2027.
-    assert CAL.add_working_days(date(2026, 12, 30), 1) == date(2026, 12, 31)
     with pytest.raises(UnknownCalendarYear):
-        CAL.add_working_days(date(2026, 12, 30), 2)
+        CAL.is_working_day(date(2300, 1, 2))
+
+
+def test_the_official_year_replaces_the_provisional_one_and_changes_the_revision(
+    tmp_path: Path,
+) -> None:
+    before = WorkingCalendar.from_directory(tmp_path)
+    write_calendar(tmp_path, "2027.json", CALENDAR_2027)
+    after = WorkingCalendar.from_directory(tmp_path)
+    assert before.is_provisional(2027) and not after.is_provisional(2027)
+    assert after.source(2027) == "operator"
+    assert before.revision() != after.revision()
+    assert WorkingCalendar.from_directory(tmp_path).revision() == after.revision()
+    # Sat 13 Feb 2027 is an ordinary Saturday provisionally, a 调休 working day officially.
+    assert not before.is_working_day(date(2027, 2, 13))
+    assert after.is_working_day(date(2027, 2, 13))
+
+
+def test_an_operator_file_may_not_claim_to_be_provisional() -> None:
+    with pytest.raises(CalendarError, match="official"):
+        WorkingCalendar({2027: statutory_year(2027)})
+
+
+def test_tests_can_pretend_the_package_lacks_its_years() -> None:
+    cal = WorkingCalendar(package=False)
+    assert cal.is_provisional(2026)
+    assert cal.source(2026) == "provisional"
+
+
+def test_health_warns_from_november_when_next_year_is_provisional(tmp_path: Path) -> None:
+    assert next_year_warning(CAL, date(2026, 10, 31)) is None
+    warning = next_year_warning(CAL, date(2026, 11, 1))
+    assert warning is not None and "2027" in warning and "GOVBUS_CALENDAR_DIR" in warning
+    write_calendar(tmp_path, "2027.json", CALENDAR_2027)
+    assert next_year_warning(WorkingCalendar.from_directory(tmp_path), date(2026, 12, 1)) is None
 
 
 # -- operator calendars -----------------------------------------------------------------
@@ -305,13 +392,14 @@ def test_default_calendar_loads_the_directory_named_by_the_environment(
     assert default_calendar() is default_calendar()
 
 
-def test_default_calendar_without_a_directory_knows_only_the_package_years(
+def test_default_calendar_without_a_directory_has_the_package_years_and_provisional_ones(
     monkeypatch: pytest.MonkeyPatch, fresh_default_calendar: None
 ) -> None:
     monkeypatch.delenv("GOVBUS_CALENDAR_DIR", raising=False)
     assert default_calendar().is_working_day(date(2025, 9, 28))
-    with pytest.raises(UnknownCalendarYear):
-        default_calendar().is_working_day(date(2027, 2, 14))
+    assert default_calendar().source(2025) == "package"
+    assert not default_calendar().is_working_day(date(2027, 2, 14))  # no 调休 provisionally
+    assert default_calendar().is_provisional(2027)
 
 
 # -- office dates -----------------------------------------------------------------------

@@ -7,9 +7,16 @@ subject, the minor counts compatible revisions and is exported into the JSON Sch
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+#: A due date counted over a year whose official working-day calendar (the State Council's
+#: 调休 arrangement) is not out yet: computed from the statutory holidays alone, recomputed
+#: when the official year arrives, and a ``deadline_changed`` fact is published if it moves.
+DueProvisional = Annotated[bool, Field(
+    description="期限按临时工作日历推算 (次年放假安排未公布, 未含调休): 正式日历公布后重新计算, "
+    "如有变动另行发布期限调整 (deadline_changed)")]
 
 
 class ContractModel(BaseModel):

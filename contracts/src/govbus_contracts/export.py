@@ -1,5 +1,10 @@
 """Generated artefacts of the contracts: one JSON Schema per message and an AsyncAPI document.
 
+Each JSON Schema file stands alone (its own ``$defs``). The AsyncAPI document is
+self-contained the way AsyncAPI tools read it: every schema once under
+``components.schemas``, payloads and fields referring there, every ``$ref`` resolving
+inside the document.
+
 The committed export is also the compatibility snapshot: ``check_compatible`` compares a
 model's current schema with the committed one and lists every change that is not growth
 (a removed or retyped field, a new required field, a dropped enum member). Such a change
@@ -11,6 +16,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+
+from pydantic.json_schema import models_json_schema
 
 from govbus_contracts.errors import ErrorReply
 from govbus_contracts.registry import CommandSpec, QuerySpec, ServiceContract
@@ -36,11 +43,84 @@ def schema_files(contracts: list[ServiceContract]) -> dict[str, Schema]:
     return files
 
 
+COMPONENT_SCHEMAS = "#/components/schemas/"
+
+
+def _component_name(pydantic_name: str) -> str:
+    """A readable key for a schema whose class name is shared by several contract models.
+
+    pydantic qualifies such names with the module path
+    (``govbus_contracts__services__documents__incoming__HistoryEntry``); the document says
+    ``documents.incoming.HistoryEntry``. Unique class names stay as they are.
+    """
+    if "__" not in pydantic_name:
+        return pydantic_name
+    for prefix in ("govbus_contracts__services__", "govbus_contracts__"):
+        pydantic_name = pydantic_name.removeprefix(prefix)
+    return pydantic_name.replace("__", ".")
+
+
+def _rewrite_refs(node: Any, names: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        out = {k: _rewrite_refs(v, names) for k, v in node.items()}
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref.startswith(COMPONENT_SCHEMAS):
+            out["$ref"] = COMPONENT_SCHEMAS + names[ref.removeprefix(COMPONENT_SCHEMAS)]
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v, names) for v in node]
+    return node
+
+
+def shared_schemas(models: list[type[Any]]) -> tuple[dict[type[Any], str], Schema]:
+    """Every model's schema and every schema it uses, once, for ``components.schemas``.
+
+    Returns the reference of each model's own schema (``#/components/schemas/<name>``) and
+    the schemas by name. One generation over all models, so two classes of the same name
+    in different modules get distinct names, and every ``$ref`` points into
+    ``components.schemas`` of the document: nothing refers to a nested ``$defs``.
+    """
+    unique = list(dict.fromkeys(models))
+    refs, top = models_json_schema(
+        [(model, "validation") for model in unique], ref_template=COMPONENT_SCHEMAS + "{model}"
+    )
+    defs: Schema = top.get("$defs", {})
+    names = {name: _component_name(name) for name in defs}
+    if len(set(names.values())) != len(names):  # a readable name would merge two schemas
+        names = {name: name for name in defs}
+    schemas = {names[name]: _rewrite_refs(schema, names) for name, schema in defs.items()}
+    own: dict[type[Any], str] = {}
+    for model in unique:
+        schema = _rewrite_refs(refs[(model, "validation")], names)
+        if set(schema) == {"$ref"}:
+            own[model] = schema["$ref"]
+        else:  # a model pydantic inlines (not the case for BaseModel subclasses)
+            name = model.__name__
+            while name in schemas:
+                name += "_"
+            schemas[name] = schema
+            own[model] = COMPONENT_SCHEMAS + name
+    return own, schemas
+
+
 def asyncapi_document(contracts: list[ServiceContract]) -> Schema:
-    """An AsyncAPI 3.0 document of the whole bus, from each service's point of view."""
+    """An AsyncAPI 3.0 document of the whole bus, from each service's point of view.
+
+    Self-contained: each message's payload is a ``$ref`` into ``components.schemas``, which
+    holds every schema once; every reference resolves inside the document. The same
+    payloads are exported one file per message (``schema_files``), whose ``$id`` each
+    message names as ``x-govbus-schema-id``.
+    """
     channels: Schema = {}
     operations: Schema = {}
     messages: Schema = {}
+    used: list[type[Any]] = []
+    for contract in contracts:
+        exchanges: list[CommandSpec | QuerySpec] = [*contract.commands, *contract.queries]
+        for exchange in exchanges:
+            used += [exchange.request, exchange.reply]
+        used += [event.model for event in contract.events]
+    payloads, schemas = shared_schemas(used)
 
     def message(name: str, subject: str, model: type[Any]) -> Schema:
         messages[name] = {
@@ -48,7 +128,10 @@ def asyncapi_document(contracts: list[ServiceContract]) -> Schema:
             "title": model.__name__,
             "summary": (model.__doc__ or "").strip().split("\n")[0],
             "contentType": "application/json",
-            "payload": message_schema(subject, model),
+            "payload": {"$ref": payloads[model]},
+            "x-govbus-subject": subject.removesuffix(".reply"),
+            "x-govbus-schema-id": f"urn:govbus:{subject}",
+            "x-govbus-schema-version": getattr(model, "schema_version", "1.0"),
         }
         return {"$ref": f"#/components/messages/{name}"}
 
@@ -101,7 +184,7 @@ def asyncapi_document(contracts: list[ServiceContract]) -> Schema:
         "servers": {"local": {"host": "127.0.0.1:4222", "protocol": "nats"}},
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages},
+        "components": {"schemas": schemas, "messages": messages},
     }
 
 

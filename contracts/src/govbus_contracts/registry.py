@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import Field
+
 from govbus_contracts.base import Command, ContractModel, Event, Query, Reply
 from govbus_contracts.subjects import (
     command_subject,
@@ -86,6 +88,10 @@ class HealthReply(Reply):
     instance: str
     version: str
     checks: dict[str, str]
+    warnings: list[str] = Field(
+        default_factory=list, max_length=20,
+        description="what an operator should act on without the service being unhealthy, "
+        "e.g. next year's working-day calendar is only provisional")
 
 
 @dataclass

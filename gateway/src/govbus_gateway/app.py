@@ -163,8 +163,10 @@ def create_app(
         answers = dict(await asyncio.gather(*(ask(c) for c in known.values()))) if bus_ok else {
             name: {"status": "down", "error": "bus unreachable"} for name in known}
         healthy = bus_ok and all(a.get("status") == "ok" for a in answers.values())
+        # Warnings (next year's calendar only provisional, say) do not make it unhealthy.
+        warnings = sorted({w for a in answers.values() for w in a.get("warnings") or []})
         body = {"status": "ok" if healthy else "degraded", "gateway": "ok",
-                "bus": "ok" if bus_ok else "down", "services": answers}
+                "bus": "ok" if bus_ok else "down", "services": answers, "warnings": warnings}
         return JSONResponse(body, status_code=200 if healthy else 503)
 
     for r in table:

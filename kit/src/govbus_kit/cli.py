@@ -23,11 +23,13 @@ streams_app = typer.Typer(no_args_is_help=True, help="JetStream streams.")
 contracts_app = typer.Typer(no_args_is_help=True, help="Message contracts.")
 events_app = typer.Typer(no_args_is_help=True, help="Events on the bus.")
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters (stream GOV_DLQ).")
+calendar_app = typer.Typer(no_args_is_help=True, help="The working-day calendar (工作日历).")
 app.add_typer(infra_app, name="infra")
 app.add_typer(streams_app, name="streams")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(events_app, name="events")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(calendar_app, name="calendar")
 
 
 def _settings() -> Settings:
@@ -185,7 +187,58 @@ def health(service: str, timeout: float = 2.0) -> None:
         typer.echo(f"{service}: {exc}")
         raise typer.Exit(1) from exc
     typer.echo(json.dumps(reply, ensure_ascii=False))
+    for warning in reply.get("warnings") or []:
+        typer.echo(f"warning: {warning}", err=True)
     raise typer.Exit(0 if reply.get("status") == "ok" else 1)
+
+
+# --- calendar ----------------------------------------------------------------------
+
+
+_WEEKDAYS = "一二三四五六日"
+
+
+@calendar_app.command("show")
+def calendar_show(
+    year: int,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
+) -> None:
+    """A year's days off and 调休 working days, and whether the year is official or only
+    provisional (derived from the statutory holidays before the State Council's notice)."""
+    from govbus_kit.calendar import CalendarError, WorkingCalendar, default_calendar
+
+    settings = _settings()
+    try:
+        cal = (WorkingCalendar.from_directory(settings.calendar_dir) if settings.calendar_dir
+               else default_calendar())
+        source = cal.source(year)
+        year_cal = cal.year(year)
+    except CalendarError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    days_off = list(cal.days_off(year))
+    workdays = sorted(year_cal.workdays)
+    if as_json:
+        typer.echo(json.dumps({
+            "year": year, "status": "provisional" if source == "provisional" else "official",
+            "source": source, "notice": year_cal.source,
+            "days_off": [{"date": d.isoformat(), "name": cal.holiday_name(d)}
+                         for d in days_off],
+            "workdays": [d.isoformat() for d in workdays],
+        }, ensure_ascii=False, indent=2))
+        return
+    status = {"operator": "正式 (official): operator file",
+              "package": "正式 (official): chinesecalendar package",
+              "provisional": "临时 (provisional): statutory holidays only, no 调休 yet"}[source]
+    typer.echo(f"{year}: {status}")
+    if year_cal.source:
+        typer.echo(f"  source: {year_cal.source}")
+    typer.echo(f"days off ({len(days_off)}):")
+    for d in days_off:
+        typer.echo(f"  {d.isoformat()} 周{_WEEKDAYS[d.weekday()]}  {cal.holiday_name(d) or ''}")
+    typer.echo(f"调休 working days ({len(workdays)}):")
+    for d in workdays:
+        typer.echo(f"  {d.isoformat()} 周{_WEEKDAYS[d.weekday()]}")
 
 
 # --- infra -------------------------------------------------------------------------

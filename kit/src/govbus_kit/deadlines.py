@@ -213,6 +213,14 @@ class DeadlineClock(BaseModel):
                 counted += 1
         return d
 
+    def due_is_provisional(self, calendar: WorkingCalendar) -> bool:
+        """Whether the due date rests on a provisional year (no 调休 published yet): it may
+        move when the official year arrives, and the record must say so."""
+        due = self.due_date(calendar)
+        if due is None or self.unit == "calendar_days":
+            return False
+        return calendar.is_provisional_between(self.started_on, due)
+
     def elapsed(self, on: date, calendar: WorkingCalendar) -> int:
         """Days of the period counted up to and including ``on``, pauses excluded."""
         counted = 0

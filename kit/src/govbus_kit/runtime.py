@@ -38,11 +38,17 @@ from govbus_contracts.registry import HealthReply
 from govbus_contracts.subjects import DLQ_STREAM, dlq_subject, stream_name
 from govbus_kit.bus import make_broker, stop_broker
 from govbus_kit.calendar import WorkingCalendar, default_calendar
-from govbus_kit.clock import Clock, SystemClock
+from govbus_kit.clock import Clock, SystemClock, office_date
 from govbus_kit.context import handling
 from govbus_kit.logging import get_logger
 from govbus_kit.outbox import OutboxRelay
 from govbus_kit.repository import request_hash
+from govbus_kit.revision import (
+    directory_signature,
+    next_year_warning,
+    reload_calendar,
+    revise_if_changed,
+)
 from govbus_kit.service import (
     CommandContext,
     EventContext,
@@ -125,6 +131,7 @@ class Host:
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._calendar_signature = directory_signature(settings.calendar_dir)
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -147,6 +154,7 @@ class Host:
             for periodic in service.periodic_tasks:
                 self._tasks.append(asyncio.create_task(
                     self._run_periodic(periodic, self.contexts[service.name])))
+        self._tasks.append(asyncio.create_task(self._watch_calendar()))
         log.info("services_started", services=[s.name for s in self.services],
                  instance=self.instance)
 
@@ -169,6 +177,35 @@ class Host:
                 log.warning("periodic_task_failed", task=periodic.name, error=repr(exc))
             try:
                 await asyncio.wait_for(self._stop.wait(), timeout=periodic.seconds)
+            except TimeoutError:
+                pass
+
+    async def check_calendar(self) -> None:
+        """Reload an operator's calendar directory that changed, then let each service
+        recompute its provisional deadlines once per calendar revision."""
+        directory = self.settings.calendar_dir
+        signature = directory_signature(directory)
+        if directory is not None and signature != self._calendar_signature:
+            reloaded = reload_calendar(directory)
+            if reloaded is not None:
+                self.calendar = reloaded
+                for ctx in self.contexts.values():
+                    ctx.calendar = reloaded
+                log.info("calendar_reloaded", directory=str(directory))
+            self._calendar_signature = signature
+        for ctx in self.contexts.values():
+            try:
+                await revise_if_changed(ctx)
+            except Exception as exc:  # tried again at the next check
+                log.warning("calendar_revision_failed", service=ctx.service.name,
+                            error=repr(exc))
+
+    async def _watch_calendar(self) -> None:
+        while not self._stop.is_set():
+            await self.check_calendar()
+            try:
+                await asyncio.wait_for(self._stop.wait(),
+                                       timeout=self.settings.calendar_check_seconds)
             except TimeoutError:
                 pass
 
@@ -270,8 +307,11 @@ class Host:
             except Exception as exc:
                 checks["mongo"] = f"error: {type(exc).__name__}"
             status = "ok" if all(v == "ok" for v in checks.values()) else "degraded"
+            # A warning, not a failure: deadlines into next year are computed provisionally.
+            warning = next_year_warning(ctx.calendar, office_date(ctx.clock.now()))
             reply = HealthReply(service=ctx.service.name, status=status, instance=self.instance,
-                                version=ctx.service.version, checks=checks)
+                                version=ctx.service.version, checks=checks,
+                                warnings=[warning] if warning else [])
             return _reply(reply, (msg.headers or {}).get(H_CORRELATION, new_id()))
 
         return handle

@@ -140,6 +140,7 @@ class Service:
         self.subscriptions: list[Subscription] = []
         self.startup: list[Hook] = []
         self.periodic_tasks: list[Periodic] = []
+        self.revision_hooks: list[Hook] = []
 
     def command(self, spec: CommandSpec) -> Callable[[CommandHandler], CommandHandler]:
         self._own(spec.service)
@@ -177,6 +178,13 @@ class Service:
     def on_startup(self, fn: Hook) -> Hook:
         """Runs before the service takes messages (indexes, seed data)."""
         self.startup.append(fn)
+        return fn
+
+    def on_calendar_revision(self, fn: Hook) -> Hook:
+        """Runs when the official calendar in force changed (a year that was provisional
+        arrived, or a year was corrected): recompute the deadlines marked provisional and
+        publish a deadline-changed fact for each that moved (deterministic ids)."""
+        self.revision_hooks.append(fn)
         return fn
 
     def every(self, seconds: float, name: str | None = None) -> Callable[[Hook], Hook]:

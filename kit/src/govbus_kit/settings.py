@@ -55,6 +55,9 @@ class Settings(BaseSettings):
 
     # Calendar and logging.
     calendar_dir: Path | None = None
+    # How often a service looks for a changed calendar directory (and a calendar revision
+    # to recompute provisional deadlines under): a stat of the files and one read by _id.
+    calendar_check_seconds: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
     log_format: str = Field(default="json", description="json | console")
 

@@ -131,6 +131,36 @@ def test_a_dispatched_proactive_document_becomes_a_published_entry():
     assert [a.sha256 for a in entry.attachments] == ["a" * 64]
 
 
+def test_a_dispatched_normative_document_is_catalogued_as_one_with_its_registration_number():
+    change = rules.from_dispatched(
+        dispatched(normative_document=True, normative_registration_number="YCDR-2026-0001003"),
+        entry_id="e-doc", now=at(date(2026, 3, 3)), calendar=CAL, working_days=20,
+        category="政府文件")
+    assert isinstance(change, rules.Change)
+    entry = change.state
+    assert (entry.category, entry.normative_document, entry.normative_registration_number,
+            entry.date_of_writing) == ("行政规范性文件", True, "YCDR-2026-0001003",
+                                       date(2026, 3, 2))
+    published = change.events[0].body
+    assert published.normative_document is True  # type: ignore[attr-defined]
+    assert published.date_of_writing == date(2026, 3, 2)  # type: ignore[attr-defined]
+
+
+def test_correcting_a_normative_entry_keeps_the_flag_and_the_date_of_writing_in_step():
+    entry = rules.from_dispatched(
+        dispatched(normative_document=True), entry_id="e-doc", now=at(date(2026, 3, 3)),
+        calendar=CAL, working_days=20, category="政府文件")
+    assert isinstance(entry, rules.Change)
+    corrected = rules.correct(
+        entry.state, CorrectCatalogueEntry(entry_id="e-doc", category="政府文件",
+                                           information_date=date(2026, 2, 27),
+                                           reason="经核实不属于行政规范性文件, 成文日期有误"),
+        officer(), at(date(2026, 3, 4)), calendar=CAL, working_days=20,
+        categories=CATEGORIES, remind_working_days_before=3).state
+    assert (corrected.category, corrected.normative_document, corrected.date_of_writing) == (
+        "政府文件", False, date(2026, 2, 27))
+
+
 def test_a_document_dispatched_long_after_it_was_written_is_late():
     change = rules.from_dispatched(
         dispatched(date_of_writing=date(2026, 2, 13)), entry_id="e", now=at(date(2026, 3, 20)),

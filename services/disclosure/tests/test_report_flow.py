@@ -188,10 +188,13 @@ def expected_regulations(entries: list[dict[str, Any]], year: int) -> list[tuple
             return any(v is not None and v <= last
                        for v in (d(e["withdrawn_on"]), d(e["repealed_on"])))
 
-        issued = sum(1 for e in mine if (p := d(e["published_on"])) and p.year == year)
+        # 本年制发 by the day the information was made (成文日期), of published entries.
+        def made(e: dict[str, Any]) -> date | None:
+            return d(e["information_date"]) if e["published_on"] else None
+
+        issued = sum(1 for e in mine if (m := made(e)) and m.year == year)
         repealed = sum(1 for e in mine if (r := d(e["repealed_on"])) and r.year == year)
-        in_force = sum(1 for e in mine
-                       if (p := d(e["published_on"])) and p <= last and not gone(e))
+        in_force = sum(1 for e in mine if (m := made(e)) and m <= last and not gone(e))
         out.append((issued, repealed, in_force))
     return out
 

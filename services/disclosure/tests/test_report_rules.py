@@ -68,12 +68,14 @@ def req(n: int, kind: ApplicantType | str, received: str, closed: str | None = N
 
 def entry(n: int, category: str, published: str | None, *, late: bool = False,
           due: str | None = None, withdrawn: str | None = None,
-          repealed: str | None = None) -> CatalogueRecord:
+          repealed: str | None = None, written: str | None = None,
+          normative: bool = False) -> CatalogueRecord:
     d = date.fromisoformat
     return CatalogueRecord(
         id=f"e{n}", category=category, published_on=d(published) if published else None,
         late=late, due_on=d(due) if due else None, withdrawn_on=d(withdrawn) if withdrawn else None,
-        repealed_on=d(repealed) if repealed else None)
+        repealed_on=d(repealed) if repealed else None,
+        issued_on=d(written) if written else None, normative=normative)
 
 
 def case(n: int, kind: ReviewKind, filed: str, result: ReviewResult = ReviewResult.pending,
@@ -280,6 +282,35 @@ def test_regulations_issued_repealed_and_in_force():
     assert [x.in_force for x in r2025.proactive.regulations] == [2, 1]
 
 
+def test_regulations_are_issued_in_the_year_of_their_date_of_writing_not_of_publication():
+    # 第五十条 第二部分 本年制发: a 规范性文件 signed (成文) 29 December 2025 and catalogued
+    # 5 January 2026 was made in 2025.
+    entries = [
+        entry(1, NORMATIVE_DOCUMENT, "2026-01-05", written="2025-12-29"),
+        entry(2, REGULATION, "2026-01-04", written="2025-12-30"),
+        entry(3, NORMATIVE_DOCUMENT, "2026-03-02", written="2026-03-02"),
+    ]
+    r2025, r2026 = report(2025, catalogue=entries), report(2026, catalogue=entries)
+    assert [(x.issued, x.in_force) for x in r2025.proactive.regulations] == [(1, 1), (1, 1)]
+    assert [(x.issued, x.in_force) for x in r2026.proactive.regulations] == [(0, 1), (1, 2)]
+    assert check(r2026, "regulations_in_force").passed
+
+
+def test_a_document_flagged_normative_is_counted_as_one_not_as_an_ordinary_document():
+    entries = [entry(1, "政府文件", "2026-03-05", written="2026-03-02", normative=True),
+               entry(2, "政府文件", "2026-03-05", written="2026-03-02")]
+    reg, norm = report(2026, catalogue=entries).proactive.regulations
+    assert (reg.issued, norm.issued, norm.in_force) == (0, 1, 1)
+
+
+def test_the_catalogue_record_reads_date_of_writing_and_the_normative_flag():
+    record = catalogue_record({
+        "_id": "e1", "category": "政府文件", "published_on": "2026-01-05",
+        "information_date": "2025-12-29", "date_of_writing": "2025-12-29",
+        "normative_document": True})
+    assert (record.issued_on, record.normative) == (date(2025, 12, 29), True)
+
+
 def test_catalogue_by_category_counts_published_late_withdrawn_and_overdue():
     entries = [
         entry(1, "政府文件", "2026-03-02", late=True, due="2026-02-27"),
@@ -372,7 +403,7 @@ def test_workbook_holds_the_reports_numbers_under_the_templates_labels():
                      ReviewResult.corrected, "2026-08-01")],
                EnteredFigures(version=1, licensing_decisions=3, fees_amount=Decimal("1.25")))
     wb = load_workbook(BytesIO(workbook_bytes(r)))
-    assert wb.sheetnames[:3] == [SHEET_PROACTIVE, SHEET_REQUESTS, SHEET_REVIEWS]
+    assert wb.sheetnames[:4] == ["一、总体情况", SHEET_PROACTIVE, SHEET_REQUESTS, SHEET_REVIEWS]
     ws = wb[SHEET_REQUESTS]
     by_label = {}
     for values in ws.iter_rows(min_row=5, values_only=True):

@@ -312,3 +312,87 @@ async def test_the_eleventh_request_of_a_month_pays_and_its_clock_stops_until_pa
         step = await ask(host, q.RECORD_FEE_PAYMENT, {"request_id": ids[10]}, OFFICER)
         # No day used before the notice (issued on the day of receipt): 20 after 12 March.
         assert (step["status"], step["due_on"]) == ("办理中", "2026-04-10")
+
+
+async def test_an_online_saturday_request_is_received_that_day_and_a_letter_waits_for_confirmation(
+        servers, settings):
+    # 第三十一条 through the bus: online on Saturday 7 March 2026, confirmed at once by the
+    # platform: received that Saturday, due 3 April (20 working days from Monday 9 March).
+    async with office(settings, date(2026, 3, 7)) as (host, clock):
+        online = await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN)
+        assert (online["status"], online["received_on"], online["due_on"]) == (
+            "办理中", "2026-03-07", "2026-04-03")
+        clock.set(at(date(2026, 3, 9)))
+        letter = await ask(host, q.SUBMIT_REQUEST, application(channel="平常信函",
+                                                               submitted_on="2026-03-06"),
+                           OFFICER)
+        assert (letter["status"], letter["due_on"]) == ("待确认", None)
+        step = await ask(host, q.CONFIRM_RECEIPT, {"request_id": letter["id"],
+                                                   "remarks": "电话与申请人确认"}, OFFICER)
+        assert (step["status"], step["due_on"]) == ("办理中", "2026-04-07")
+        view = await ask(host, q.GET_REQUEST, {"request_id": letter["id"]}, OFFICER)
+        assert view["received_on"] == "2026-03-09"
+        assert view["receipt_confirmation"]["confirmed_on"] == "2026-03-09"
+        confirmed = await eventually(
+            lambda: events_of(servers, letter["id"], "receipt_confirmed"), lambda e: len(e) >= 1)
+        assert confirmed[0]["data"]["due_on"] == "2026-04-07"
+
+
+async def test_local_rules_move_a_saturday_receipt_to_monday(settings, monkeypatch):
+    # GOVBUS_DISCLOSURE_REQUEST_RECEIPT_NEXT_WORKING_DAY=true, as the handlers read it.
+    from govbus_disclosure.handlers import requests as handlers
+    monkeypatch.setattr(handlers, "settings", handlers.settings.model_copy(
+        update={"request_receipt_next_working_day": True}))
+    async with office(settings, date(2026, 3, 7)) as (host, _):
+        online = await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN)
+        assert (online["received_on"], online["due_on"]) == ("2026-03-09", "2026-04-07")
+
+
+async def test_an_unanswered_consultation_resumes_by_itself_and_the_request_goes_overdue(
+        servers, settings):
+    async with office(settings, date(2026, 3, 9)) as (host, clock):
+        request_id = (await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN))["id"]
+        clock.set(at(date(2026, 3, 13)))
+        await ask(host, q.START_CONSULTATION, {
+            "request_id": request_id, "third_party": "宜春某建设工程有限公司",
+            "matter": "项目合同价款是否涉及商业秘密"}, OFFICER)
+        ctx = host.contexts["disclosure"]
+        clock.set(at(date(2026, 4, 3)))  # the third party's last day: nothing yet
+        await sweep_request_deadlines(ctx)
+        view = await ask(host, q.GET_REQUEST, {"request_id": request_id}, OFFICER)
+        assert (view["status"], view["due_on"]) == ("征求第三方意见中", None)
+        clock.set(at(date(2026, 4, 7)))
+        await sweep_request_deadlines(ctx)
+        await sweep_request_deadlines(ctx)
+        view = await ask(host, q.GET_REQUEST, {"request_id": request_id}, OFFICER)
+        assert (view["status"], view["due_on"]) == ("办理中", "2026-04-28")
+        assert view["consultations"][0]["answer"] == "逾期未答复"
+        ended = await eventually(lambda: events_of(servers, request_id, "consultation_ended"),
+                                 lambda e: len(e) >= 1)
+        assert len(ended) == 1 and ended[0]["data"]["by_system"] is True
+        clock.set(at(date(2026, 4, 29)))
+        await sweep_request_deadlines(ctx)
+        await sweep_request_deadlines(ctx)
+        overdue = await eventually(lambda: events_of(servers, request_id, "overdue"),
+                                   lambda e: len(e) >= 1)
+        assert overdue[0]["data"]["overdue_since"] == "2026-04-29"
+        listed = await ask(host, q.LIST_REQUESTS, {"overdue": True}, OFFICER)
+        assert [i["id"] for i in listed["items"]] == [request_id]
+
+
+async def test_a_consultation_stored_without_an_alert_day_is_picked_up_by_the_sweep(settings):
+    # A request that went into consultation before the sweep watched consultations.
+    async with office(settings, date(2026, 3, 9)) as (host, clock):
+        request_id = (await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN))["id"]
+        clock.set(at(date(2026, 3, 13)))
+        await ask(host, q.START_CONSULTATION, {
+            "request_id": request_id, "third_party": "宜春某建设工程有限公司",
+            "matter": "项目合同价款是否涉及商业秘密"}, OFFICER)
+        ctx = host.contexts["disclosure"]
+        await ctx.db["requests"].update_one({"_id": request_id},
+                                            {"$set": {"next_alert_on": None}})
+        clock.set(at(date(2026, 5, 6)))
+        await sweep_request_deadlines(ctx)
+        view = await ask(host, q.GET_REQUEST, {"request_id": request_id}, OFFICER)
+        assert (view["status"], view["due_on"], view["overdue_since"]) == (
+            "办理中", "2026-04-28", "2026-04-29")

@@ -31,6 +31,10 @@ from govbus_kit.clock import OFFICE_TZ
 
 CALENDAR = WorkingCalendar()
 PERIODS = Periods(calendar=CALENDAR)
+#: An office whose local rules take a non-working-day receipt as received the next working day.
+NEXT_WORKING_DAY = Periods(calendar=CALENDAR, receipt_next_working_day=True)
+#: An office whose online platform does not confirm by itself.
+NO_AUTO_CONFIRM = Periods(calendar=CALENDAR, online_confirmed_at_once=False)
 OFFICER = Actor("u-chen", "陈公开", "disclosure_officer")
 APPROVER = Actor("u-zhou", "周主任", "disclosure_approver")
 CITIZEN = Principal.anonymous()
@@ -56,14 +60,14 @@ def submission(**overrides: Any) -> SubmitRequest:
     return SubmitRequest.model_validate(data)
 
 
-def submitted(on: date, principal: Principal = CITIZEN, **overrides: Any
-              ) -> InformationRequest:
+def submitted(on: date, principal: Principal = CITIZEN, periods: Periods = PERIODS,
+              **overrides: Any) -> InformationRequest:
     cmd = submission(**overrides)
     rules.validate_submission(cmd, principal, on)
     change = rules.submit(cmd, request_id="r-1", year=on.year, serial=1,
                           code_hash=rules.tracking_hash("ABCD-EFGH-JKMN-PQRS-TUVW"),
                           applicant_key="k", monthly_position=1, principal=principal,
-                          now=at(on), periods=PERIODS)
+                          now=at(on), periods=periods)
     return change.state
 
 
@@ -89,18 +93,78 @@ def test_twenty_working_days_across_national_day_2026_and_the_10_october_saturda
     assert req.due_on == date(2026, 10, 28)
 
 
-def test_request_received_on_a_weekend_counts_from_the_next_working_day():
-    # Submitted online on Saturday 7 March: received Monday 9 March; day 1 is 10 March;
-    # 4–6 April (清明) are off.
+def test_an_online_request_confirmed_at_once_on_a_saturday_is_received_that_saturday():
+    # 第三十一条: online, the day both sides confirm; the platform confirms at once. Submitted
+    # Saturday 7 March 2026, received that Saturday; day 1 is Monday 9 March:
+    # 9–13 March days 1–5, 16–20 days 6–10, 23–27 days 11–15, 30 March–3 April days 16–20.
     req = submitted(date(2026, 3, 7))
+    assert (req.submitted_on, req.received_on) == (date(2026, 3, 7), date(2026, 3, 7))
+    assert req.status is RequestStatus.handling and req.due_on == date(2026, 4, 3)
+    assert req.receipt_confirmation is not None
+    assert req.receipt_confirmation.confirmed_by == "system"
+
+
+def test_local_rules_may_move_a_weekend_receipt_to_the_next_working_day():
+    # The office's setting (not the national rule): received Monday 9 March; day 1 is
+    # 10 March: 10–13 March days 1–4, 16–20 → 9, 23–27 → 14, 30 March–3 April → 19;
+    # 4–6 April (清明) are off, so 7 April is day 20.
+    req = submitted(date(2026, 3, 7), periods=NEXT_WORKING_DAY)
     assert (req.submitted_on, req.received_on) == (date(2026, 3, 7), date(2026, 3, 9))
     assert req.due_on == date(2026, 4, 7)
     assert submitted(date(2026, 3, 9)).due_on == date(2026, 4, 7)
+    assert submitted(date(2026, 10, 3), periods=NEXT_WORKING_DAY).received_on == date(2026, 10, 8)
+    assert submitted(date(2026, 10, 3)).received_on == date(2026, 10, 3)
 
 
-def test_request_submitted_on_a_holiday_is_received_after_it():
-    req = submitted(date(2026, 10, 3))
-    assert req.received_on == date(2026, 10, 8)
+@pytest.mark.parametrize("channel", ["平常信函", "传真"])
+def test_a_letter_or_fax_waits_unclocked_until_the_office_confirms_it(channel: str):
+    # 第三十一条: 平常信函 — the day the office confirms with the applicant; 传真 — the day both
+    # sides confirm. Until then: 待确认, no due date, no sweep alert.
+    req = submitted(date(2026, 3, 6), CLERK, channel=channel)
+    assert (req.status, req.due_on, req.next_alert_on) == (
+        RequestStatus.awaiting_confirmation, None, None)
+    assert rules.due_alerts(req, at(date(2026, 6, 1)), PERIODS) is None
+    with pytest.raises(GovbusError) as early:
+        rules.reply(req, VALID_REPLIES[ReplyType.provided], OFFICER, at(date(2026, 3, 9)),
+                    PERIODS)
+    assert early.value.code is ErrorCode.invalid_transition
+    change = rules.confirm_receipt(req, date(2026, 3, 9), "电话与申请人确认", OFFICER,
+                                   at(date(2026, 3, 9)), PERIODS)
+    confirmed = change.state
+    assert (confirmed.status, confirmed.received_on, confirmed.due_on) == (
+        RequestStatus.handling, date(2026, 3, 9), date(2026, 4, 7))
+    assert [e.spec.fact for e in change.events] == ["receipt_confirmed"]
+    assert confirmed.notices[-1].kind == "受理回执"
+    with pytest.raises(GovbusError) as twice:
+        rules.confirm_receipt(confirmed, date(2026, 3, 9), None, OFFICER, at(date(2026, 3, 9)),
+                              PERIODS)
+    assert twice.value.code is ErrorCode.invalid_transition
+    with pytest.raises(GovbusError) as before:
+        rules.confirm_receipt(req, date(2026, 3, 5), None, OFFICER, at(date(2026, 3, 9)),
+                              PERIODS)
+    assert before.value.code is ErrorCode.validation_failed
+
+
+def test_an_online_platform_that_does_not_confirm_by_itself_leaves_the_request_to_confirm():
+    req = submitted(date(2026, 3, 7), periods=NO_AUTO_CONFIRM)
+    assert (req.status, req.due_on) == (RequestStatus.awaiting_confirmation, None)
+    confirmed = rules.confirm_receipt(req, date(2026, 3, 9), None, OFFICER,
+                                      at(date(2026, 3, 9)), NO_AUTO_CONFIRM).state
+    assert (confirmed.received_on, confirmed.due_on) == (date(2026, 3, 9), date(2026, 4, 7))
+
+
+def test_staff_may_enter_a_letter_already_confirmed_but_not_confirm_a_handed_in_one():
+    req = submitted(date(2026, 3, 10), CLERK, channel="平常信函", submitted_on="2026-03-05",
+                    confirmed_on="2026-03-06")
+    assert (req.status, req.received_on) == (RequestStatus.handling, date(2026, 3, 6))
+    with pytest.raises(GovbusError) as handed_in:
+        rules.validate_submission(submission(channel="当面", confirmed_on="2026-03-06"), CLERK,
+                                  date(2026, 3, 10))
+    assert handed_in.value.details["field"] == "confirmed_on"
+    with pytest.raises(GovbusError) as citizen:
+        rules.validate_submission(submission(confirmed_on="2026-03-06"), CITIZEN,
+                                  date(2026, 3, 10))
+    assert citizen.value.code is ErrorCode.forbidden
 
 
 def test_public_may_submit_only_online_and_today():
@@ -170,10 +234,14 @@ def test_the_clock_restarts_from_zero_when_the_completed_request_arrives():
     assert corrected.due_on == date(2026, 4, 20)  # 20 working days after 20 March
     assert corrected.received_on == date(2026, 3, 9)  # the report's date does not move
     assert [r.reason for r in corrected.clock.restarts] == ["收到补正后的申请, 答复期限重新计算"]
-    # Completed on a Saturday: received the Monday after.
+    # Completed on a Saturday: received that Saturday (第三十一条), day 1 the Monday after;
+    # under local rules that move a weekend receipt, received the Monday.
     weekend = rules.correct(noticed, "补充", date(2026, 3, 21), OFFICER,
                             at(date(2026, 3, 21)), PERIODS).state
-    assert (weekend.clock.started_on, weekend.due_on) == (date(2026, 3, 23), date(2026, 4, 21))
+    assert (weekend.clock.started_on, weekend.due_on) == (date(2026, 3, 21), date(2026, 4, 20))
+    local = rules.correct(noticed, "补充", date(2026, 3, 21), OFFICER,
+                          at(date(2026, 3, 21)), NEXT_WORKING_DAY).state
+    assert (local.clock.started_on, local.due_on) == (date(2026, 3, 23), date(2026, 4, 21))
 
 
 def test_unanswered_correction_closes_the_request_as_abandoned():
@@ -258,6 +326,103 @@ def test_reminder_before_and_overdue_after_the_deadline_each_once():
         rules.overdue_event_id("r-1", date(2026, 4, 7))]
     assert overdue.state.overdue_since == date(2026, 4, 8)
     assert rules.due_alerts(overdue.state, at(date(2026, 4, 9)), PERIODS) is None
+
+
+def consulting_from(on: date, request: InformationRequest | None = None
+                    ) -> InformationRequest:
+    req = request or submitted(date(2026, 3, 9))
+    return rules.start_consultation(req, StartConsultation(
+        request_id="r-1", third_party="宜春某建设工程有限公司", matter="合同价款是否涉及商业秘密"),
+        OFFICER, at(on), PERIODS).state
+
+
+def test_an_unanswered_consultation_resumes_the_clock_by_itself_and_goes_overdue():
+    # Received 9 March (due 7 April). Consultation from Friday 13 March: 4 working days used
+    # (10–13 March), 16 left. The third party's 15 working days end 3 April.
+    consulting = consulting_from(date(2026, 3, 13))
+    assert consulting.consultations[0].answer_due_on == date(2026, 4, 3)
+    assert consulting.next_alert_on == date(2026, 4, 4)
+    assert rules.due_alerts(consulting, at(date(2026, 4, 3)), PERIODS) is None
+    # The day after: the consultation ends as 逾期未答复 (system), the clock runs from 4 April;
+    # 16 working days: 7–10 April → 4, 13–17 → 9, 20–24 → 14, 27, 28 April → 16.
+    change = rules.due_alerts(consulting, at(date(2026, 4, 7)), PERIODS)
+    assert change is not None
+    resumed = change.state
+    assert resumed.status is RequestStatus.handling and resumed.due_on == date(2026, 4, 28)
+    last = resumed.consultations[-1]
+    assert (last.answer, last.ended_on) == ("逾期未答复", date(2026, 4, 3))
+    assert [e.spec.fact for e in change.events] == ["consultation_ended"]
+    assert change.events[0].event_id == rules.consultation_lapsed_event_id(
+        "r-1", date(2026, 4, 3))
+    assert change.events[0].body.by_system is True  # type: ignore[attr-defined]
+    assert resumed.history[-1].by == "system"
+    # From now on like any other request: reminded 3 working days before, then overdue.
+    reminded = rules.due_alerts(resumed, at(date(2026, 4, 23)), PERIODS)
+    assert reminded is not None and [e.spec.fact for e in reminded.events] == ["reminded"]
+    overdue = rules.due_alerts(reminded.state, at(date(2026, 4, 29)), PERIODS)
+    assert overdue is not None and [e.spec.fact for e in overdue.events] == ["overdue"]
+    assert overdue.state.overdue_since == date(2026, 4, 29)
+
+
+def test_a_consultation_found_lapsed_late_is_reminded_and_overdue_in_the_same_pass():
+    consulting = consulting_from(date(2026, 3, 13))
+    change = rules.due_alerts(consulting, at(date(2026, 5, 6)), PERIODS)
+    assert change is not None
+    assert [e.spec.fact for e in change.events] == ["consultation_ended", "overdue"]
+    assert change.state.overdue_since == date(2026, 4, 29)
+
+
+def test_staff_recording_no_answer_resume_from_the_end_of_the_third_partys_period():
+    consulting = consulting_from(date(2026, 3, 13))
+    ended = rules.end_consultation(consulting, EndConsultation(
+        request_id="r-1", answer="逾期未答复"), OFFICER, at(date(2026, 4, 8)), PERIODS).state
+    assert ended.due_on == date(2026, 4, 28)
+
+
+def test_withholding_for_a_third_party_needs_a_consultation_or_a_reason_why_none():
+    req = submitted(date(2026, 3, 9))
+    withheld = answer("不予公开", "不予公开", "保护第三方合法权益",
+                      reason="涉及第三方商业秘密 (第十五条)")
+    with pytest.raises(GovbusError) as unconsulted:
+        rules.reply(req, withheld, OFFICER, at(date(2026, 3, 20)), PERIODS)
+    assert unconsulted.value.details["field"] == "no_consultation_reason"
+    excused = answer("不予公开", "不予公开", "保护第三方合法权益", reason="涉及第三方商业秘密",
+                     no_consultation_reason="第三方已注销, 无法联系")
+    closed = rules.reply(req, excused, OFFICER, at(date(2026, 3, 20)), PERIODS).state
+    assert closed.reply is not None
+    assert closed.reply.no_consultation_reason == "第三方已注销, 无法联系"
+    consulted = rules.end_consultation(consulting_from(date(2026, 3, 13), req), EndConsultation(
+        request_id="r-1", answer="不同意公开"), OFFICER, at(date(2026, 3, 18)), PERIODS).state
+    assert rules.reply(consulted, withheld, OFFICER, at(date(2026, 3, 20)),
+                       PERIODS).state.status is RequestStatus.replied
+
+
+def test_disclosing_over_an_objection_records_the_written_notice_to_the_third_party():
+    req = submitted(date(2026, 3, 9))
+    objected = rules.end_consultation(consulting_from(date(2026, 3, 13), req), EndConsultation(
+        request_id="r-1", answer="不同意公开", remarks="认为涉及商业秘密"), OFFICER,
+        at(date(2026, 3, 18)), PERIODS).state
+    released = answer("予以提供", "予以公开")
+    with pytest.raises(GovbusError) as no_notice:
+        rules.reply(objected, released, OFFICER, at(date(2026, 3, 20)), PERIODS)
+    assert no_notice.value.details["field"] == "third_party_notice"
+    notice = {"sent_on": "2026-03-20",
+              "text": "经审查, 合同价款不属于商业秘密, 不公开会对公共利益造成重大影响, "
+                      "决定予以公开。"}
+    change = rules.reply(objected, answer("予以提供", "予以公开", third_party_notice=notice),
+                         OFFICER, at(date(2026, 3, 20)), PERIODS)
+    assert change.state.reply is not None
+    assert change.state.reply.third_party_notice is not None
+    assert change.state.reply.third_party_notice.sent_on == date(2026, 3, 20)
+    replied = change.events[0].body
+    assert replied.third_party_notice.text.startswith("经审查")  # type: ignore[attr-defined]
+    # Withholding the objected part (第三十七条) honours the objection: no notice needed.
+    rules.reply(objected, VALID_REPLIES[ReplyType.provided], OFFICER, at(date(2026, 3, 20)),
+                PERIODS)
+    with pytest.raises(GovbusError) as stray:
+        rules.check_reply(answer("政府信息不存在", "无法提供", "本机关不掌握相关政府信息",
+                                 reason="x", third_party_notice=notice))
+    assert stray.value.details["field"] == "third_party_notice"
 
 
 # --- the reply (第三十六条, 第三十七条, 第三十九条) ------------------------------------

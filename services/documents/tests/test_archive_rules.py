@@ -120,10 +120,18 @@ def test_an_incoming_document_waits_until_every_circulated_copy_is_back():
 def test_the_year_is_the_year_the_document_was_formed():
     assert document_year({"date_of_writing": "2025-12-30", "doc_number": "宜发〔2026〕3号"}) \
         == 2025
-    assert document_year({"issuer_doc_number": "宜发〔2008〕13号"}) == 2008
     assert document_year({"received_on": "2024-05-01"}) == 2024
     assert document_year({"history": [{"when": "2023-01-04T02:00:00+00:00"}]}) == 2023
     assert document_year({}) is None
+
+
+def test_an_incoming_document_belongs_to_the_year_the_office_finished_handling_it():
+    # DA/T 22-2015: the year the document was formed here, not the sender's year.
+    sender_2008 = {"issuer_doc_number": "宜发〔2008〕13号", "registration_number": "收〔2025〕9号",
+                   "received_on": "2025-12-29", "completed_on": "2026-01-06"}
+    assert document_year(sender_2008) == 2026
+    assert document_year({**sender_2008, "completed_on": None}) == 2025
+    assert document_year({"issuer_doc_number": "宜发〔2008〕13号"}) is None
 
 
 # --- the item (件) --------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import pytest
 
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.services.documents.outgoing import NumberStatus
+from govbus_contracts.services.documents.common import DocType
+from govbus_contracts.services.documents.outgoing import NumberSeries, NumberStatus
 from govbus_documents.domain.numbering import (
     MalformedDocNumber,
     NumberRegister,
@@ -18,6 +19,7 @@ from govbus_documents.domain.numbering import (
     parse_doc_number,
     register_id,
     reserve_number,
+    series_of,
     take_number,
     validate_issuer_code,
     void_number,
@@ -89,6 +91,26 @@ def test_one_register_per_issuer_code_and_year():
     assert register_id("宜府办发", 2026) == "宜府办发:2026"
     assert register().id == "宜府办发:2026"
     assert register().next_serial == 1
+
+
+def test_an_order_takes_its_order_number_and_minutes_their_issue_number_without_year():
+    # GB/T 9704 §10.2 令号, §10.3 纪要: numbered outside the 发文字号 series, without 〔年份〕.
+    assert series_of(DocType.order) is NumberSeries.order
+    assert series_of(DocType.minutes) is NumberSeries.minutes
+    assert series_of(DocType.notice) is NumberSeries.standard
+    orders = new_register("宜府令", 2026, NumberSeries.order)
+    orders, first = take_number(orders, "order-1", AT, REGISTRAR)
+    assert first.doc_number == "第1号"
+    minutes = new_register("宜府纪", 2026, NumberSeries.minutes)
+    minutes, issue = take_number(minutes, "minutes-1", AT, REGISTRAR)
+    assert issue.doc_number == "第1期"
+
+
+def test_each_series_has_its_own_register_and_orders_run_on_across_years():
+    assert register_id("宜府令", 2026, NumberSeries.order) == \
+        register_id("宜府令", 2027, NumberSeries.order) == "宜府令:令号"
+    assert register_id("宜府办发", 2026, NumberSeries.minutes) == "宜府办发:2026:期号"
+    assert len({register_id("宜府办发", 2026, s) for s in NumberSeries}) == 3
 
 
 # --- the register ----------------------------------------------------------------------------

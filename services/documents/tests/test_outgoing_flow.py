@@ -21,6 +21,7 @@ import pytest
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.registry import CommandSpec, QuerySpec
+from govbus_contracts.services.documents.incoming import REGISTER_INCOMING
 from govbus_contracts.services.documents.outgoing import (
     DISPATCH_OUTGOING,
     DRAFT_OUTGOING,
@@ -99,8 +100,8 @@ def notice(**changes: Any) -> dict[str, Any]:
     return payload
 
 
-def everyone(recipients: list[str]) -> dict[str, Any]:
-    return {"dispatches": [{"recipient": r, "means": "电子公文传输"} for r in recipients]}
+def everyone(recipients: list[str], channel: str = "电子公文传输") -> dict[str, Any]:
+    return {"dispatches": [{"recipient": r, "channel": channel} for r in recipients]}
 
 
 async def test_a_notice_walks_from_draft_through_re_signing_to_dispatch(servers, settings):
@@ -233,7 +234,7 @@ async def test_a_notice_walks_from_draft_through_re_signing_to_dispatch(servers,
         assert datetime.fromisoformat(data["dispatched_at"]).date() == date(2026, 3, 2)
 
 
-async def walk_to_dispatch(host: Any, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+async def walk_to_print(host: Any, payload: dict[str, Any]) -> str:
     doc_id = (await ask(host, DRAFT_OUTGOING, payload, DRAFTER))["document_id"]
     await ask(host, REVIEW_OUTGOING, {"document_id": doc_id, "decision": "退回修改",
                                       "comments": "第三条涉及兵力部署, 请删改"}, REVIEWER)
@@ -245,8 +246,14 @@ async def walk_to_dispatch(host: Any, payload: dict[str, Any]) -> tuple[str, dic
     await ask(host, REGISTER_OUTGOING, {"document_id": doc_id}, REGISTRAR)
     await ask(host, PRINT_OUTGOING, {"document_id": doc_id, "printing_office": "机要科"},
               REGISTRAR)
+    return doc_id
+
+
+async def walk_to_dispatch(host: Any, payload: dict[str, Any],
+                           channel: str = "机要交通") -> tuple[str, dict[str, Any]]:
+    doc_id = await walk_to_print(host, payload)
     state = await ask(host, DISPATCH_OUTGOING, {"document_id": doc_id, **everyone(
-        payload["main_recipients"] + payload["cc_recipients"])}, REGISTRAR)
+        payload["main_recipients"] + payload["cc_recipients"], channel)}, REGISTRAR)
     return doc_id, state
 
 
@@ -292,6 +299,12 @@ async def test_no_fact_about_a_classified_document_carries_its_text(servers, set
 
 async def test_drafting_rules_are_enforced_through_the_bus(servers, settings):
     async with running(settings, service, clock=OfficeClock(OFFICE_MORNING)) as host:
+        report = notice(doc_type="报告", title="关于2025年政务公开工作情况的报告",
+                        main_recipients=["市人民政府", "省政府办公厅", "市人大常委会"],
+                        cc_recipients=[], recipient_departments=[], disclosure="依申请公开")
+        with pytest.raises(GovbusError) as three_masters:
+            await ask(host, DRAFT_OUTGOING, report, DRAFTER)
+        assert three_masters.value.code is ErrorCode.validation_failed
         request_for_instruction = notice(
             doc_type="请示", title="关于召开全市政府系统办公室工作会议的请示",
             main_recipients=["市人民政府", "市委办公室"], cc_recipients=[],
@@ -314,3 +327,72 @@ async def test_drafting_rules_are_enforced_through_the_bus(servers, settings):
         await ask(host, SIGN_OFF_OUTGOING, {"document_id": doc_id}, SIGNER)
         doc = await ask(host, GET_OUTGOING, {"document_id": doc_id}, REGISTRAR)
         assert (doc["signer"], doc["header_signer"]) == ("张伟", "张伟")
+
+
+async def test_a_classified_document_is_dispatched_only_by_a_confidential_channel(settings):
+    payload = notice(
+        title="关于全市人民防空指挥体系调整的通知", body="根据上级部署, 调整如下。",
+        main_recipients=["市人防办"], cc_recipients=[], recipient_departments=[],
+        attachments=[], attachment_notes=[], classification={"level": "机密"},
+        disclosure="不予公开", disclosure_reason="涉及国家秘密", issuer_code="宜府发",
+        issuing_organ="宜春市人民政府")
+    async with running(settings, service, clock=OfficeClock(OFFICE_MORNING)) as host:
+        doc_id = await walk_to_print(host, payload)
+        for means in ({"means": "电子公文传输"}, {"means": "微信"}, {}):
+            with pytest.raises(GovbusError) as open_way:
+                await ask(host, DISPATCH_OUTGOING, {"document_id": doc_id, "dispatches": [
+                    {"recipient": "市人防办", **means}]}, REGISTRAR)
+            assert open_way.value.code is ErrorCode.validation_failed
+        doc = await ask(host, GET_OUTGOING, {"document_id": doc_id}, REGISTRAR)
+        assert (doc["status"], doc["dispatches"]) == ("已印制", [])
+        assert doc["classification"]["period"] == "20年"  # none stated: the limit of 机密
+        state = await ask(host, DISPATCH_OUTGOING, {"document_id": doc_id, "dispatches": [
+            {"recipient": "市人防办", "means": "机要交换"}]}, REGISTRAR)
+        assert state["status"] == "已核发"
+        doc = await ask(host, GET_OUTGOING, {"document_id": doc_id}, REGISTRAR)
+        assert [(d["recipient"], d["channel"]) for d in doc["dispatches"]] == [
+            ("市人防办", "机要文件交换站")]
+
+
+async def test_a_reply_links_the_request_it_answers(settings):
+    async with running(settings, service, clock=OfficeClock(OFFICE_MORNING)) as host:
+        received = {"issuer": "袁州区人民政府", "received_on": "2026-02-27", "copies": 1,
+                    "body": "妥否, 请批示。"}
+        request_id = (await ask(host, REGISTER_INCOMING, {
+            **received, "doc_type": "请示", "issuer_doc_number": "袁府文〔2026〕5号",
+            "title": "关于设立凤凰街道的请示"}, REGISTRAR))["id"]
+        report_id = (await ask(host, REGISTER_INCOMING, {
+            **received, "doc_type": "报告", "issuer_doc_number": "袁府文〔2026〕6号",
+            "title": "关于2025年工作情况的报告"}, REGISTRAR))["id"]
+        reply = notice(doc_type="批复", title="关于同意设立凤凰街道的批复",
+                       main_recipients=["袁州区人民政府"], cc_recipients=[],
+                       recipient_departments=[], attachments=[], attachment_notes=[],
+                       issuer_code="宜府字", issuing_organ="宜春市人民政府")
+        for wrong in ({}, {"replies_to": report_id}, {"replies_to": "no-such-request"}):
+            with pytest.raises(GovbusError) as refused:
+                await ask(host, DRAFT_OUTGOING, {**reply, **wrong}, DRAFTER)
+            assert refused.value.code is ErrorCode.validation_failed, wrong
+        state = await ask(host, DRAFT_OUTGOING, {**reply, "replies_to": request_id}, DRAFTER)
+        doc = await ask(host, GET_OUTGOING, {"document_id": state["document_id"]}, REGISTRAR)
+        assert (doc["replies_to"], doc["replies_to_doc_number"], doc["direction"]) == (
+            request_id, "袁府文〔2026〕5号", "下行")
+
+
+async def test_an_order_is_numbered_in_its_own_series(servers, settings):
+    order = notice(doc_type="命令", title="宜春市人民政府令", main_recipients=[],
+                   cc_recipients=["各县(市、区)人民政府"], recipient_departments=[],
+                   attachments=[], attachment_notes=[], issuer_code="宜府令",
+                   issuing_organ="宜春市人民政府")
+    async with running(settings, service, clock=OfficeClock(OFFICE_MORNING)) as host:
+        query = {"issuer_code": "宜府令", "year": 2026}
+        before = await ask(host, GET_NUMBER_REGISTER, {**query, "series": "令号"}, REGISTRAR)
+        standard = await ask(host, GET_NUMBER_REGISTER, query, REGISTRAR)
+        doc_id = await walk_to_print(host, order)
+        doc = await ask(host, GET_OUTGOING, {"document_id": doc_id}, REGISTRAR)
+        assert doc["doc_number"] == f"第{before['next_serial']}号"
+        assert doc["number_series"] == "令号"
+        after = await ask(host, GET_NUMBER_REGISTER, {**query, "series": "令号"}, REGISTRAR)
+        assert after["next_serial"] == before["next_serial"] + 1
+        assert after["register_id"] == "宜府令:令号"
+        unchanged = await ask(host, GET_NUMBER_REGISTER, query, REGISTRAR)
+        assert unchanged["next_serial"] == standard["next_serial"]

@@ -14,13 +14,16 @@ from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.documents.common import (
     Classification,
     ClassificationMark,
+    Direction,
     DisclosureAttribute,
+    DispatchChannel,
     DocType,
 )
 from govbus_contracts.services.documents.outgoing import (
     DispatchOutgoing,
     DraftOutgoing,
     NumberEntry,
+    NumberSeries,
     NumberStatus,
     OutgoingDispatched,
     OutgoingDrafted,
@@ -153,14 +156,42 @@ def test_departments_that_may_read_are_among_the_recipients():
         recipient_departments=["财务科"]), DRAFTER, AT)
 
 
-def test_a_classified_document_states_its_classification_period():
-    secret = dict(disclosure=DisclosureAttribute.not_public, disclosure_reason="涉及国家秘密")
-    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
-        classification=ClassificationMark(level=Classification.secret), **secret), DRAFTER, AT)
-    doc = drafted(classification=ClassificationMark(level=Classification.secret, period="10年"),
-                  **secret)
+SECRET = dict(disclosure=DisclosureAttribute.not_public, disclosure_reason="涉及国家秘密")
+
+
+def mark(level: Classification, period: str | None = None) -> ClassificationMark:
+    return ClassificationMark(level=level, period=period)
+
+
+def test_a_classified_document_records_its_classification_period():
+    doc = drafted(classification=mark(Classification.secret, "5年"), **SECRET)
     assert doc.classification_level is Classification.secret
-    assert doc.classification.period == "10年"
+    assert doc.classification.period == "5年"
+
+
+@pytest.mark.parametrize(("level", "limit"), [
+    (Classification.top_secret, "30年"), (Classification.confidential, "20年"),
+    (Classification.secret, "10年")])
+def test_a_classified_document_that_states_no_period_is_held_for_the_limit(level, limit):
+    assert drafted(classification=mark(level), **SECRET).classification.period == limit
+
+
+@pytest.mark.parametrize(("level", "period"), [
+    (Classification.secret, "99年"), (Classification.secret, "11年"),
+    (Classification.confidential, "21年"), (Classification.top_secret, "31年"),
+    (Classification.secret, "永久"), (Classification.secret, "十年"),
+    (Classification.secret, "0年")])
+def test_the_classification_period_stays_within_the_limit_of_its_level(level, period):
+    error = refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        classification=mark(level, period), **SECRET), DRAFTER, AT)
+    assert error.details["classification_period"] == period
+
+
+@pytest.mark.parametrize(("level", "period"), [
+    (Classification.top_secret, "30年"), (Classification.confidential, "20年"),
+    (Classification.secret, "10年"), (Classification.secret, "6个月")])
+def test_a_period_within_the_limit_is_accepted(level, period):
+    assert drafted(classification=mark(level, period), **SECRET).classification.period == period
 
 
 def test_a_document_that_is_not_classified_has_no_classification_period():
@@ -199,6 +230,129 @@ def test_attachments_are_kept_with_their_sha256_computed_from_the_content():
 
 
 # --- 审核 and 修改 -----------------------------------------------------------------------------
+
+
+def test_attachment_notes_match_the_attachments_one_for_one():
+    two_notes = ["1.宜春市政府办公室关于贯彻宜发〔2008〕13号文件的实施意见", "2.任务分解表"]
+    error = refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        attachment_notes=two_notes), DRAFTER, AT)
+    assert (error.details["attachment_notes"], error.details["attachments"]) == (2, 0)
+    one = [{"name": "实施意见.pdf", "sha256": "a" * 64}]
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        attachments=one, attachment_notes=two_notes), DRAFTER, AT)
+    two = [*one, {"name": "任务分解表.xlsx", "sha256": "b" * 64}]
+    assert drafted(attachments=two, attachment_notes=two_notes).attachment_notes == two_notes
+    out_of_order = list(reversed(two_notes))
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        attachments=two, attachment_notes=out_of_order), DRAFTER, AT)
+
+
+def test_attachments_without_notes_are_noted_by_their_names():
+    doc = drafted(attachments=[{"name": "实施意见.pdf", "sha256": "a" * 64}])
+    assert doc.attachment_notes == ["实施意见"]
+    step = rules.revise(doc, ReviseOutgoing(document_id="doc-1", summary="删去附件", body=BODY,
+                                            attachments=[]), DRAFTER, AT)
+    assert step.document.attachment_notes == []
+    refused(ErrorCode.validation_failed, rules.revise, doc, ReviseOutgoing(
+        document_id="doc-1", summary="补充说明", body=BODY, attachment_notes=["甲", "乙"]),
+        DRAFTER, AT)
+
+
+# --- 行文方向 and 行文规则 ----------------------------------------------------------------------
+
+UPWARD = dict(main_recipients=["市人民政府"], cc_recipients=[], recipient_departments=[])
+
+
+@pytest.mark.parametrize(("doc_type", "direction"), [
+    (DocType.request_for_instruction, Direction.upward), (DocType.report, Direction.upward),
+    (DocType.notice, Direction.downward), (DocType.letter, Direction.parallel),
+    (DocType.decision, Direction.downward)])
+def test_the_direction_is_the_one_the_type_fixes_when_not_stated(doc_type, direction):
+    doc = drafted(doc_type=doc_type, **UPWARD)
+    assert doc.direction is direction
+
+
+def test_a_type_that_may_go_up_states_its_direction_and_a_type_takes_only_its_own():
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        doc_type=DocType.opinion, **UPWARD), DRAFTER, AT)
+    assert drafted(doc_type=DocType.opinion, direction=Direction.upward,
+                   **UPWARD).direction is Direction.upward
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        doc_type=DocType.request_for_instruction, direction=Direction.downward, **UPWARD),
+        DRAFTER, AT)
+
+
+def test_every_upward_document_records_its_signer_whatever_its_type():
+    doc = signed(doc_type=DocType.opinion, direction=Direction.upward,
+                 title="关于加强政务公开工作的意见", **UPWARD)
+    assert doc.header_signer == "张伟"
+    stripped = rules.recheck(doc, RecheckOutgoing(document_id="doc-1"), REGISTRAR,
+                             AT).document.model_copy(update={"header_signer": None})
+    refused(ErrorCode.invalid_transition, rules.check_registrable, stripped, REGISTRAR)
+    across = signed(doc_type=DocType.opinion, direction=Direction.parallel, **UPWARD)
+    assert across.header_signer is None
+
+
+def test_an_upward_document_has_one_main_recipient_whatever_its_type():
+    error = refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        doc_type=DocType.report, title="关于2026年政务公开工作情况的报告",
+        main_recipients=["市人民政府", "市委办公室", "市人大常委会办公室"], cc_recipients=[],
+        recipient_departments=[]), DRAFTER, AT)
+    assert len(error.details["main_recipients"]) == 3
+
+
+def test_an_upward_document_is_not_copied_to_lower_organs():
+    report = dict(doc_type=DocType.report, title="关于2026年政务公开工作情况的报告",
+                  main_recipients=["市人民政府"], recipient_departments=[])
+    error = refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        **report, cc_recipients=["省政府办公厅", "袁州区人民政府"],
+        lower_level_recipients=["袁州区人民政府"]), DRAFTER, AT)
+    assert error.details["lower_level"] == ["袁州区人民政府"]
+    doc = drafted(**report, cc_recipients=["省政府办公厅"])
+    assert doc.cc_recipients == ["省政府办公厅"]
+    # a 下行文 may be copied to lower organs
+    assert drafted(lower_level_recipients=["综合科"]).lower_level_recipients == ["综合科"]
+
+
+REQUEST = rules.AnsweredRequest(id="in-1", doc_type=DocType.request_for_instruction,
+                                issuer="袁州区人民政府", issuer_doc_number="袁府发〔2026〕5号")
+REPLY = dict(doc_type=DocType.reply_to_request, title="关于同意袁州区设立街道的批复",
+             main_recipients=["袁州区人民政府"], cc_recipients=[], recipient_departments=[])
+
+
+def test_a_reply_names_the_request_it_answers():
+    doc = rules.draft("doc-1", draft_command(**REPLY, replies_to="in-1"), DRAFTER, AT,
+                      REQUEST).document
+    assert (doc.replies_to, doc.replies_to_doc_number, doc.direction) == (
+        "in-1", "袁府发〔2026〕5号", Direction.downward)
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(**REPLY),
+            DRAFTER, AT, REQUEST)
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        **REPLY, replies_to="in-2"), DRAFTER, AT, None)
+    report = rules.AnsweredRequest(id="in-1", doc_type=DocType.report, issuer="袁州区人民政府")
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        **REPLY, replies_to="in-1"), DRAFTER, AT, report)
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        replies_to="in-1"), DRAFTER, AT, REQUEST)
+
+
+def test_a_reply_is_addressed_to_the_organ_that_asked():
+    error = refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(
+        **{**REPLY, "main_recipients": ["分宜县人民政府"]}, replies_to="in-1"), DRAFTER, AT,
+        REQUEST)
+    assert error.details["requested_by"] == "袁州区人民政府"
+
+
+def test_minutes_have_no_main_recipient():
+    minutes = dict(doc_type=DocType.minutes, title="市政府第12次常务会议纪要",
+                   recipient_departments=[])
+    refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(**minutes),
+            DRAFTER, AT)
+    doc = drafted(**minutes, main_recipients=[], cc_recipients=["各县(市、区)人民政府"])
+    assert doc.main_recipients == [] and doc.direction is Direction.downward
+
+
+# --- 修改 ------------------------------------------------------------------------------------
 
 
 def test_a_returned_draft_is_revised_by_its_drafter_and_every_revision_is_kept():
@@ -365,6 +519,25 @@ def test_only_the_registrar_registers():
             RegisterOutgoing(document_id="doc-1"), SIGNER, AT)
 
 
+def test_an_order_is_numbered_by_its_order_number_and_minutes_by_their_issue():
+    order = rechecked(doc_type=DocType.order, title="宜春市人民政府令", main_recipients=[],
+                      cc_recipients=[], recipient_departments=[])
+    entry_1 = entry(doc_number="第1号").model_copy(update={"serial": 1})
+    doc = rules.register(order, entry_1, RegisterOutgoing(document_id="doc-1"), REGISTRAR,
+                         AT).document
+    assert (doc.doc_number, doc.number_series, doc.number_serial) == (
+        "第1号", NumberSeries.order, 1)
+    refused(ErrorCode.conflict, rules.register, order, entry(), RegisterOutgoing(
+        document_id="doc-1"), REGISTRAR, AT)  # a 发文字号 is not a 令号
+    minutes = rechecked(doc_type=DocType.minutes, title="市政府第12次常务会议纪要",
+                        main_recipients=[], cc_recipients=["市直各部门"],
+                        recipient_departments=[])
+    issue = entry(doc_number="第12期").model_copy(update={"serial": 12})
+    doc = rules.register(minutes, issue, RegisterOutgoing(document_id="doc-1"), REGISTRAR,
+                         AT).document
+    assert (doc.doc_number, doc.number_series) == ("第12期", NumberSeries.minutes)
+
+
 def test_a_number_taken_for_another_document_is_refused_at_registration():
     refused(ErrorCode.conflict, rules.register, rechecked(), entry(document_id="doc-2"),
             RegisterOutgoing(document_id="doc-1"), REGISTRAR, AT)
@@ -404,6 +577,38 @@ def test_dispatch_is_recorded_for_every_main_and_cc_recipient():
     assert [(d.recipient, d.kind, d.at) for d in doc.dispatches] == [
         ("秘书科", "主送", AT), ("综合科", "主送", AT), ("督查科", "主送", AT),
         ("市政府领导", "抄送", AT)]
+
+
+def test_the_dispatch_channel_comes_from_a_closed_list():
+    doc = printed()
+    done = rules.dispatch(doc, everyone(doc), REGISTRAR, AT).document
+    assert {d.channel for d in done.dispatches} == {DispatchChannel.electronic}
+    by_hand = DispatchOutgoing(document_id="doc-1", dispatches=[
+        {"recipient": r, "channel": "专人送达"} for r, _ in doc.recipients])
+    done = rules.dispatch(doc, by_hand, REGISTRAR, AT).document
+    assert [(d.channel, d.means) for d in done.dispatches][0] == (
+        DispatchChannel.courier, "专人送达")
+    pigeons = DispatchOutgoing(document_id="doc-1", dispatches=[
+        {"recipient": r, "means": "飞鸽传书"} for r, _ in doc.recipients])
+    error = refused(ErrorCode.validation_failed, rules.dispatch, doc, pigeons, REGISTRAR, AT)
+    assert "机要交通" in error.details["allowed"]
+    disagree = DispatchOutgoing(document_id="doc-1", dispatches=[
+        {"recipient": r, "means": "普通邮寄", "channel": "传真"} for r, _ in doc.recipients])
+    refused(ErrorCode.validation_failed, rules.dispatch, doc, disagree, REGISTRAR, AT)
+
+
+def test_a_classified_document_is_dispatched_only_through_confidential_channels():
+    doc = printed(classification=mark(Classification.confidential, "20年"), **SECRET)
+    error = refused(ErrorCode.validation_failed, rules.dispatch, doc, everyone(doc),
+                    REGISTRAR, AT)
+    assert error.details["recipients"] == [r for r, _ in doc.recipients]
+    unsaid = DispatchOutgoing(document_id="doc-1", dispatches=[
+        {"recipient": r} for r, _ in doc.recipients])
+    refused(ErrorCode.validation_failed, rules.dispatch, doc, unsaid, REGISTRAR, AT)
+    confidential = DispatchOutgoing(document_id="doc-1", dispatches=[
+        {"recipient": r, "means": "机要交换"} for r, _ in doc.recipients])
+    done = rules.dispatch(doc, confidential, REGISTRAR, AT).document
+    assert {d.channel for d in done.dispatches} == {DispatchChannel.confidential_exchange}
 
 
 def test_a_dispatch_that_leaves_out_a_recipient_is_refused():
@@ -454,7 +659,9 @@ def test_no_fact_about_a_classified_document_carries_its_title_body_or_comments(
                         DRAFTER, AT)
     facts += step.events
     doc = printed(**secret)
-    facts += rules.dispatch(doc, everyone(doc), REGISTRAR, AT).events
+    facts += rules.dispatch(doc, DispatchOutgoing(document_id="doc-1", dispatches=[
+        {"recipient": r, "channel": "机要交通"} for r, _ in doc.recipients]),
+        REGISTRAR, AT).events
     assert len(facts) == 4
     for fact in facts:
         text = fact.model_dump_json()

@@ -1,5 +1,6 @@
-"""Full-text search through the bus with real servers, over ~2,000 documents built from the
-seeds' own sentences: ranking, visibility before ranking, filters, and catching up.
+"""Full-text search through the bus with real servers, over ~2,000 documents built from
+sentences of the tests' own office vocabulary (``tests/office_corpus.py``, the same for a seed):
+ranking, visibility before ranking, filters, and catching up.
 
 Timings are printed (run with ``-s``), never asserted.
 """
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import re
 import sys
 import time
 from contextlib import AbstractAsyncContextManager
@@ -28,9 +28,10 @@ from govbus_kit.runtime import Host
 from govbus_kit.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
+import office_corpus  # noqa: E402
+
 from helpers import isolated  # noqa: E402
 
-SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
 LEADER = Principal(subject="u-leader", roles=frozenset({"leader"}))
 REVIEWER = Principal(subject="u-reviewer", roles=frozenset({"reviewer"}))
 ADMIN = Principal(subject="u-admin", roles=frozenset({"admin"}))  # reads no classified one
@@ -46,15 +47,14 @@ def documents_service(settings: Settings, label: str
     return isolated(settings, service, label)
 
 
-def seed_sentences() -> list[str]:
-    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
-    sentences = [s.strip() for s in re.split(r"[。！？\n]", text)]
-    return [s for s in sentences if 8 <= len(s) <= 120 and PHRASE not in s]
+def office_sentences() -> list[str]:
+    """The corpus's sentences: generated in the repository, none mentioning the phrase."""
+    return [s for s in office_corpus.sentences(seed=20260302) if PHRASE not in s]
 
 
 def generated(n: int, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
     """(collection, document) pairs shaped like the incoming and outgoing aggregates."""
-    sentences = seed_sentences()
+    sentences = office_sentences()
     agencies = ["宜府办发", "宜府发", "宜府办函", "宜发", "宜府办电"]
     departments = ["办公室", "教育局", "财政局", "发改委", "住建局", "人社局"]
     out: list[tuple[str, dict[str, Any]]] = []
@@ -83,7 +83,7 @@ def generated(n: int, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
 
 def special(rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
     """Documents the tests look for, among the generated ones."""
-    sentences = seed_sentences()
+    sentences = office_sentences()
 
     def body(*inserts: str) -> str:
         parts = rng.sample(sentences, 10)

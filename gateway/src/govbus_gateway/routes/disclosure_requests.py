@@ -32,6 +32,8 @@ ROUTES: list[Route] = [
           summary="one request with the applicant and its clock (within scope)"),
     route(q.ASSIGN_REQUEST, "POST", f"{P}/{{request_id}}/assign", roles=OFFICERS,
           summary="分办 to a department (central office)"),
+    route(q.CONFIRM_RECEIPT, "POST", f"{P}/{{request_id}}/confirm-receipt", roles=OFFICERS,
+          summary="确认收到 (第三十一条: 平常信函, 传真, online): the reply period starts"),
     route(q.REQUEST_CORRECTION, "POST", f"{P}/{{request_id}}/request-correction",
           roles=OFFICERS, summary="补正告知: once, within 7 working days of receipt"),
     route(q.RECORD_CORRECTION, "POST", f"{P}/{{request_id}}/record-correction",

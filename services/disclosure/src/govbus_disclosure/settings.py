@@ -6,6 +6,8 @@ from __future__ import annotations
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from govbus_contracts.services.disclosure.report import ReportLevel
+
 
 class DisclosureSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GOVBUS_DISCLOSURE_", env_file=".env",
@@ -18,6 +20,12 @@ class DisclosureSettings(BaseSettings):
     max_extension_working_days: int = 20
     # 补正: the notice within 7 working days of receipt (第三十条).
     correction_notice_working_days: int = 7
+    # 第三十一条: an online platform confirms a submission at once (the day both sides confirm
+    # is the day submitted); False: staff confirm each online request (confirm_receipt).
+    request_online_confirmed_at_once: bool = True
+    # Local rules only (not the national text): a request received on a non-working day is
+    # taken as received on the next working day.
+    request_receipt_next_working_day: bool = False
     # 征求第三方意见: the third party has 15 working days; not counted (第三十二条).
     consultation_working_days: int = 15
     # Reminders this many working days before a deadline.
@@ -46,6 +54,10 @@ class DisclosureSettings(BaseSettings):
     # The office's name heads the workbook and its file name (e.g. 某市人民政府办公室); empty:
     # the file is named 2026年政府信息公开工作年度报告.xlsx.
     report_office_name: str = ""
+    # 第四十九条: whose report this service keeps, which fixes its deadline: 政府部门 (by
+    # 31 January of the next year) or 本级人民政府 (by 31 March, published by the office as the
+    # 政府信息公开工作主管部门).
+    report_level: ReportLevel = ReportLevel.department
 
     # requests (依申请公开) ---------------------------------------------------------------
     # 补正期限 given in the notice (第三十条: 合理的补正期限), in working days.

@@ -1,7 +1,8 @@
 """The annual report as a workbook an office can file (.xlsx, openpyxl).
 
-One sheet per table of the template (国办公开办函〔2021〕30号): 第二部分, 第三部分, 第四部分,
-with the template's labels and merged header cells, numbers as numbers; and a sheet of the
+One sheet per part of the template (国办公开办函〔2021〕30号), in its order: 第一部分 (text),
+第二部分, 第三部分, 第四部分 (tables, with the template's labels and merged header cells, numbers
+as numbers), 第五部分 and 第六部分 (text, each with the figures it rests on); and a sheet of the
 consistency checks. The 第三部分 sheet follows the template's rows: 不予公开 … 其他处理 appear
 through their reasons (the template has no subtotal rows; the JSON report carries them).
 Counts only: no applicant's personal data is in the report, so none can be in the file.
@@ -23,6 +24,7 @@ from govbus_contracts.services.disclosure.report import (
     AnnualReport,
     ApplicantCounts,
     Disagreement,
+    ReportSectionKey,
 )
 from govbus_disclosure.domain.report import (
     CATALOGUE_TOTAL,
@@ -44,6 +46,7 @@ SHEET_PROACTIVE = "二、主动公开政府信息情况"
 SHEET_REQUESTS = "三、收到和处理申请情况"
 SHEET_REVIEWS = "四、行政复议行政诉讼情况"
 SHEET_CHECKS = "勾稽关系校验"
+SHEET_SECTIONS = {key: key.value for key in ReportSectionKey}
 TITLE_PROACTIVE = "二、主动公开政府信息情况"
 TITLE_REQUESTS = "三、收到和处理政府信息公开申请情况"
 TITLE_REVIEWS = "四、政府信息公开行政复议、行政诉讼情况"
@@ -247,11 +250,38 @@ def _checks(ws: Worksheet, report: AnnualReport) -> None:
             _merge(ws, row, 3, row, 6, p.problem, left=True)
 
 
+def _section(key: ReportSectionKey) -> Any:
+    def fill(ws: Worksheet, report: AnnualReport) -> None:
+        _widths(ws, (40, 14, 8, 40))
+        _merge(ws, 1, 1, 1, 4, key.value, bold=True)
+        section = next((s for s in report.sections if s.key is key), None)
+        if section is None:
+            return
+        _merge(ws, 2, 1, 2, 4, section.text, left=True)
+        ws.row_dimensions[2].height = max(60, 15 * (len(section.text) // 40 + 1))
+        _cell(ws, 3, 1, "状态", bold=True)
+        _merge(ws, 3, 2, 3, 4, (f"已编辑 (第{section.version}稿, {section.edited_by})"
+                                if section.edited else "草稿 (据本机关记录生成, 待编辑)"),
+               left=True)
+        for col, label in enumerate(("数据", "数值", "单位"), 1):
+            _cell(ws, 5, col, label, bold=True)
+        for row, figure in enumerate(section.figures, 6):
+            _cell(ws, row, 1, figure.label, left=True)
+            _cell(ws, row, 2, figure.value)
+            _cell(ws, row, 3, figure.unit)
+    return fill
+
+
 def workbook_bytes(report: AnnualReport, office: str = "") -> bytes:
     """The report as .xlsx bytes; the same report gives the same bytes (fixed timestamps)."""
     wb = Workbook()
-    sheets = ((SHEET_PROACTIVE, _proactive), (SHEET_REQUESTS, _requests),
-              (SHEET_REVIEWS, _reviews), (SHEET_CHECKS, _checks))
+    sheets = ((SHEET_SECTIONS[ReportSectionKey.overview], _section(ReportSectionKey.overview)),
+              (SHEET_PROACTIVE, _proactive), (SHEET_REQUESTS, _requests),
+              (SHEET_REVIEWS, _reviews),
+              (SHEET_SECTIONS[ReportSectionKey.problems], _section(ReportSectionKey.problems)),
+              (SHEET_SECTIONS[ReportSectionKey.other_matters],
+               _section(ReportSectionKey.other_matters)),
+              (SHEET_CHECKS, _checks))
     for i, (title, fill) in enumerate(sheets):
         ws = wb.active if i == 0 else wb.create_sheet()
         assert ws is not None
@@ -268,4 +298,4 @@ def workbook_bytes(report: AnnualReport, office: str = "") -> bytes:
 
 
 __all__ = ["SHEET_CHECKS", "SHEET_PROACTIVE", "SHEET_REQUESTS", "SHEET_REVIEWS",
-           "workbook_bytes"]
+           "SHEET_SECTIONS", "workbook_bytes"]

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from govbus_contracts.base import Command, Event, Query, Reply
+from govbus_contracts.base import Command, DueProvisional, Event, Query, Reply
 from govbus_contracts.services.disclosure.common import CONTRACT
 from govbus_contracts.services.documents.common import Classification, DisclosureAttribute
 
@@ -152,6 +152,7 @@ class CatalogueStepReply(Reply):
     status: CatalogueStatus
     version: int
     due_on: date | None = Field(default=None, description="公开期限 (第二十六条)")
+    due_on_provisional: DueProvisional = False
     published_on: date | None = None
     late: bool = False
     working_days_late: int = 0
@@ -219,7 +220,12 @@ class CatalogueEntryView(Reply):
     document_id: str | None = Field(default=None, description="the 公文 it came from")
     attachments: list[AttachmentRef] = Field(default_factory=list)
     information_date: date
+    date_of_writing: date | None = Field(default=None, description="成文日期 (a 公文)")
+    normative_document: bool = Field(default=False, description="行政规范性文件")
+    normative_registration_number: str | None = Field(default=None,
+                                                      description="规范性文件统一登记号")
     due_on: date | None = None
+    due_on_provisional: DueProvisional = False
     published_on: date | None = None
     late: bool = False
     working_days_late: int = 0
@@ -287,6 +293,23 @@ class CataloguePublished(_EntryFact):
     published_on: date
     late: bool
     working_days_late: int = 0
+    date_of_writing: date | None = Field(default=None, description="成文日期 (a 公文)")
+    normative_document: bool = Field(default=False, description="行政规范性文件")
+    normative_registration_number: str | None = Field(default=None,
+                                                      description="规范性文件统一登记号")
+
+
+class CatalogueDeadlineChanged(_EntryFact):
+    """公开期限调整: a period counted on a provisional calendar moved when the official year
+    (the State Council's 调休 arrangement) arrived; a published entry's lateness is counted
+    again on it."""
+
+    title: str
+    previous_due_on: date = Field(description="原公开期限 (按临时工作日历)")
+    due_on: date = Field(description="调整后的公开期限")
+    late: bool = Field(description="逾期公开 on the official calendar (published entries)")
+    working_days_late: int = 0
+    reason: str = Field(max_length=500, description="调整原因")
 
 
 class CatalogueReminded(_EntryFact):
@@ -367,6 +390,8 @@ CATALOGUE_WITHDRAWN = CONTRACT.event("catalogue", "withdrawn", CatalogueWithdraw
 CATALOGUE_REPEALED = CONTRACT.event("catalogue", "repealed", CatalogueRepealed)
 CATALOGUE_CORRECTED = CONTRACT.event("catalogue", "corrected", CatalogueCorrected)
 CATALOGUE_REFUSED = CONTRACT.event("catalogue", "refused", CatalogueRefused)
+CATALOGUE_DEADLINE_CHANGED = CONTRACT.event("catalogue", "deadline_changed",
+                                            CatalogueDeadlineChanged)
 
 __all__ = [
     "CATALOGUE_CORRECTED",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -201,6 +202,116 @@ class ReviewCaseList(Reply):
     limit: int
 
 
+# --- 第一、五、六部分: text sections, and the report's own deadline (第四十九条) ------------------
+
+
+class ReportSectionKey(StrEnum):
+    """The report's text parts (国办公开办函〔2021〕30号); the tables are 第二、三、四部分."""
+
+    overview = "一、总体情况"
+    problems = "五、存在的主要问题及改进情况"
+    other_matters = "六、其他需要报告的事项"
+
+
+class ReportLevel(StrEnum):
+    """Whose report it is, which fixes its deadline (第四十九条)."""
+
+    department = "政府部门"  # 每年1月31日前 提交并向社会公布
+    government = "本级人民政府"  # 每年3月31日前 向社会公布
+
+
+class SectionFigure(_Record):
+    """A figure the service holds, shown beside a text section (e.g. 信息处理费 collected)."""
+
+    key: str = Field(description="stable key, e.g. fees_collected_amount")
+    label: str = Field(description="the figure in the office's words")
+    value: int
+    unit: str = Field(description="条 / 件 / 元")
+
+
+class ReportTextSection(_Record):
+    """第一、五、六部分: the text staff wrote (or, until then, a draft from the figures)."""
+
+    key: ReportSectionKey
+    text: str = Field(description="正文 (the edited text, or the prefilled draft)")
+    edited: bool = Field(description="staff wrote or approved the text (False: the draft)")
+    version: int = Field(default=0, description="edit number (0: the draft)")
+    edited_by: str | None = None
+    edited_at: datetime | None = None
+    figures: list[SectionFigure] = Field(default_factory=list,
+                                         description="the figures the service holds")
+
+
+class SectionEdit(_Record):
+    """One edit of a text section, kept (留痕)."""
+
+    key: ReportSectionKey
+    version: int
+    text: str
+    edited_by: str
+    edited_by_name: str | None = None
+    edited_at: datetime
+    reason: str | None = None
+
+
+class EditReportSection(Command):
+    """编辑 第一、五、六部分 of a year's report; every edit is kept, a re-edit needs a reason."""
+
+    year: Year = YEAR_FIELD
+    section: ReportSectionKey = Field(description="一、总体情况 / 五、… / 六、…")
+    text: str = Field(min_length=1, max_length=20000, description="正文")
+    reason: str | None = Field(default=None, max_length=500, description="修改理由")
+
+
+class PublishAnnualReport(Command):
+    """年度报告已向社会公布 (第四十九条): closes the report's deadline."""
+
+    year: Year = YEAR_FIELD
+    published_on: date | None = Field(default=None, description="公布日期 (default today)")
+    where: str = Field(min_length=1, max_length=500,
+                       description="公布途径, e.g. 政府门户网站政府信息公开专栏")
+
+
+class ReportRecordReply(Reply):
+    """The year's report record: its text sections as edited, its deadline and publication."""
+
+    year: int
+    version: int
+    level: ReportLevel
+    due_on: date = Field(description="第四十九条: 1月31日前 (部门) / 3月31日前 (本级政府)")
+    published_on: date | None = None
+    published_where: str | None = None
+    on_time: bool | None = Field(default=None, description="公布 within the deadline")
+    overdue_since: date | None = None
+    edits: list[SectionEdit] = Field(default_factory=list, description="every edit, oldest first")
+
+
+class _ReportFact(Event):
+    year: int
+    level: ReportLevel
+    due_on: date
+
+
+class ReportSectionEdited(_ReportFact):
+    section: ReportSectionKey
+    version: int
+    edited_by: str
+
+
+class ReportPublished(_ReportFact):
+    published_on: date
+    on_time: bool
+
+
+class ReportReminded(_ReportFact):
+    reminded_on: date
+    working_days_left: int
+
+
+class ReportOverdue(_ReportFact):
+    overdue_since: date = Field(description="the first day after the deadline")
+
+
 # --- the report -------------------------------------------------------------------------------
 
 
@@ -330,6 +441,11 @@ class AnnualReport(Reply):
     problem_count: int = Field(default=0, description="how many records it could not place")
     missing_figures: list[str] = Field(
         default_factory=list, description="entered figures not yet recorded for the year")
+    sections: list[ReportTextSection] = Field(
+        default_factory=list, description="第一、五、六部分 (text, with the figures held)")
+    due_on: date | None = Field(default=None, description="第四十九条: the report's deadline")
+    published_on: date | None = Field(default=None, description="公布日期")
+    overdue_since: date | None = None
 
 
 class ExportAnnualReport(Query):
@@ -358,11 +474,37 @@ LIST_REVIEW_CASES = CONTRACT.query("list_review_cases", ListReviewCases, ReviewC
 ANNUAL_REPORT = CONTRACT.query("annual_report", AnnualReportQuery, AnnualReport)
 EXPORT_ANNUAL_REPORT = CONTRACT.query(
     "export_annual_report", ExportAnnualReport, AnnualReportFile)
+EDIT_REPORT_SECTION = CONTRACT.command("edit_report_section", EditReportSection,
+                                       ReportRecordReply)
+PUBLISH_ANNUAL_REPORT = CONTRACT.command("publish_annual_report", PublishAnnualReport,
+                                         ReportRecordReply)
 REPORT_FIGURES_RECORDED = CONTRACT.event("report", "figures_recorded", ReportFiguresRecorded)
+REPORT_SECTION_EDITED = CONTRACT.event("report", "section_edited", ReportSectionEdited)
+REPORT_PUBLISHED = CONTRACT.event("report", "published", ReportPublished)
+REPORT_REMINDED = CONTRACT.event("report", "reminded", ReportReminded)
+REPORT_OVERDUE = CONTRACT.event("report", "overdue", ReportOverdue)
 REVIEW_CASE_RECORDED = CONTRACT.event("review_case", "recorded", ReviewCaseRecorded)
 REVIEW_CASE_UPDATED = CONTRACT.event("review_case", "updated", ReviewCaseUpdated)
 
 __all__ = [
+    "EDIT_REPORT_SECTION",
+    "PUBLISH_ANNUAL_REPORT",
+    "REPORT_OVERDUE",
+    "REPORT_PUBLISHED",
+    "REPORT_REMINDED",
+    "REPORT_SECTION_EDITED",
+    "EditReportSection",
+    "PublishAnnualReport",
+    "ReportLevel",
+    "ReportOverdue",
+    "ReportPublished",
+    "ReportRecordReply",
+    "ReportReminded",
+    "ReportSectionEdited",
+    "ReportSectionKey",
+    "ReportTextSection",
+    "SectionEdit",
+    "SectionFigure",
     "ANNUAL_REPORT",
     "EXPORT_ANNUAL_REPORT",
     "LIST_REVIEW_CASES",

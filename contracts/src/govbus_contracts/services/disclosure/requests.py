@@ -7,11 +7,13 @@ tracking code (查询码), shown once: with the code they follow it (``track_req
 the completed request after a 补正 notice (``submit_correction``) or withdraw it. Nobody
 else reads it through the code; staff read it through ``get_request`` within their scope.
 
-The reply period is a working-day clock (第三十三条: 20 working days from the day after
-receipt, 次日起算) that stops during 补正 (and restarts from zero when the completed request
-arrives, 第三十条), during third-party consultation (第三十二条) and while a fee notice waits
-for payment (109号 第八条), and may be extended once by at most 20 working days with the
-approval of the 负责人.
+The date of receipt depends on the channel (第三十一条): a request by 平常信函 or 传真 (or
+online, where the platform does not confirm by itself) is 待确认 until the office records the
+confirmation (``confirm_receipt``), and no clock runs until then. The reply period is a
+working-day clock (第三十三条: 20 working days from the day after receipt, 次日起算) that
+stops during 补正 (and restarts from zero when the completed request arrives, 第三十条),
+during third-party consultation (第三十二条) and while a fee notice waits for payment (109号
+第八条), and may be extended once by at most 20 working days with the approval of the 负责人.
 
 Events carry request ids, numbers, applicant *types*, dates and deadlines — never the
 applicant's name, contact, ID numbers or address, and never the tracking code.
@@ -24,7 +26,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from govbus_contracts.base import Command, Event, Page, Query, Reply
+from govbus_contracts.base import Command, DueProvisional, Event, Page, Query, Reply
 from govbus_contracts.services.disclosure.common import (
     CONTRACT,
     ApplicantType,
@@ -42,6 +44,8 @@ class RequestStatus(StrEnum):
     """申请状态."""
 
     handling = "办理中"  # the reply clock runs
+    # 平常信函, 传真 or online not yet confirmed (第三十一条): no clock runs yet
+    awaiting_confirmation = "待确认"
     awaiting_correction = "待补正"  # 补正告知 sent; the clock stands still (第三十条)
     consulting = "征求第三方意见中"  # not counted (第三十二条)
     awaiting_fee = "待缴费"  # 收费通知 sent; payment time not counted (109号 第八条)
@@ -58,9 +62,12 @@ CLOSED_STATUSES = frozenset({RequestStatus.replied, RequestStatus.withdrawn,
 class ReceiptChannel(StrEnum):
     """提交方式 (第三十一条: the date of receipt depends on it)."""
 
-    online = "在线"  # 通过互联网渠道: the day the office confirms (on submission, automatically)
+    online = "在线"  # 通过互联网渠道: the day both sides confirm (a platform: at once, by default)
     in_person = "当面"  # 当面提交: the day handed in
-    post = "邮寄"  # 邮寄: the day the office signs for it
+    post = "邮寄"  # 以邮政快递等方式 (挂号信, EMS): the day the office signs for it
+    # 平常信函 (no signature on delivery): the day the office confirms it with the applicant
+    ordinary_mail = "平常信函"
+    fax = "传真"  # 传真: the day both sides confirm
 
 
 class InformationForm(StrEnum):
@@ -231,6 +238,23 @@ class FeeRecord(Part):
     paid_on: date | None = Field(default=None, description="缴费日期")
 
 
+class ThirdPartyNotice(Part):
+    """第三十二条: 决定予以公开的, 将决定公开的内容和理由书面告知第三方 (disclosing over the third
+    party's objection)."""
+
+    sent_on: date = Field(description="书面告知第三方的日期")
+    text: str = Field(min_length=1, max_length=5000,
+                      description="告知内容: 决定公开的内容和理由")
+
+
+class ReceiptConfirmation(Part):
+    """第三十一条: the confirmation that fixes the date of receipt (平常信函, 传真, 在线)."""
+
+    confirmed_on: date = Field(description="双方确认之日 / 与申请人确认之日")
+    confirmed_by: str = Field(description="确认人 (user id, or 'system' for an online platform)")
+    remarks: str | None = Field(default=None, description="确认方式, e.g. 电话确认")
+
+
 class ReplyRecord(Part):
     """答复 (第三十六条)."""
 
@@ -244,6 +268,11 @@ class ReplyRecord(Part):
     holder_name: str | None = Field(default=None, description="负责公开的机关名称")
     holder_contact: str | None = Field(default=None, description="负责公开的机关联系方式")
     other_law: str | None = Field(default=None, description="按其他法律法规办理: 依据")
+    no_consultation_reason: str | None = Field(
+        default=None,
+        description="不予公开 (保护第三方合法权益) without consultation: 无法征求意见的理由")
+    third_party_notice: ThirdPartyNotice | None = Field(
+        default=None, description="第三十二条: 不同意公开而决定公开的, 书面告知第三方")
     replied_on: date = Field(description="答复日期")
     replied_by: str = Field(description="答复人")
     on_time: bool = Field(description="是否在期限内答复")
@@ -301,8 +330,22 @@ class SubmitRequest(Command):
     delivery: DeliveryMethod = Field(default=DeliveryMethod.online, description="获取方式")
     channel: ReceiptChannel = Field(default=ReceiptChannel.online, description="提交方式")
     submitted_on: date | None = Field(
-        default=None, description="当面提交日 / 邮件签收日 (staff only; default today)")
+        default=None,
+        description="当面提交日 / 邮件签收日 / 收到信函、传真之日 (staff only; default today)")
+    confirmed_on: date | None = Field(
+        default=None, description="平常信函/传真/在线: 已与申请人确认收到之日 (staff only; "
+                                  "None: 待确认 until confirm_receipt)")
     fee_waiver_requested: bool = Field(default=False, description="申请减免费用")
+
+
+class ConfirmReceipt(Command):
+    """第三十一条: 确认收到 a request sent by 平常信函, 传真 or online (where the platform does not
+    confirm by itself): the date of receipt, and the reply period counts from it."""
+
+    request_id: RequestId
+    confirmed_on: date | None = Field(default=None, description="确认之日 (default today)")
+    remarks: str | None = Field(default=None, max_length=500,
+                                description="确认方式, e.g. 电话与申请人确认")
 
 
 class TrackRequest(Query):
@@ -411,6 +454,13 @@ class ReplyToRequest(Command):
                                   description="按其他法律法规办理: 法律法规名称")
     matter_kind: MatterKind | None = Field(
         default=None, description="第三十九条: 投诉/举报/信访 (with 不予处理)")
+    no_consultation_reason: str | None = Field(
+        default=None, max_length=2000,
+        description="不予公开 (保护第三方合法权益) without a consultation on record: why none was "
+                    "possible (第三十二条, e.g. 第三方无法联系)")
+    third_party_notice: ThirdPartyNotice | None = Field(
+        default=None, description="予以公开/部分公开 over the third party's objection: the written "
+                                  "notice to the third party (第三十二条)")
 
 
 # --- queries ---------------------------------------------------------------------------------
@@ -449,6 +499,7 @@ class RequestSubmitted(Reply):
     status: RequestStatus
     received_on: date = Field(description="收到申请之日 (第三十一条)")
     due_on: date | None = Field(description="答复期限")
+    due_on_provisional: DueProvisional = False
 
 
 class RequestStepReply(Reply):
@@ -457,6 +508,7 @@ class RequestStepReply(Reply):
     status: RequestStatus
     version: int
     due_on: date | None = Field(default=None, description="答复期限 (None while paused)")
+    due_on_provisional: DueProvisional = False
     closed_on: date | None = None
 
 
@@ -481,6 +533,7 @@ class RequestTracking(Reply):
     status: RequestStatus
     received_on: date
     due_on: date | None = Field(default=None, description="答复期限 (None while paused)")
+    due_on_provisional: DueProvisional = False
     paused: bool = Field(default=False, description="时限中止中")
     pause_kind: str | None = Field(default=None, description="中止类型")
     closed_on: date | None = None
@@ -504,9 +557,12 @@ class RequestView(Reply):
     channel: ReceiptChannel
     submitted_on: date
     received_on: date
+    receipt_confirmation: ReceiptConfirmation | None = Field(
+        default=None, description="第三十一条: the confirmation (None: 当面/邮寄, or 待确认)")
     department: Department | None = None
     clock: ReplyClock
     due_on: date | None = None
+    due_on_provisional: DueProvisional = False
     overdue_since: date | None = None
     correction: CorrectionRecord | None = None
     consultations: list[ConsultationRecord] = Field(default_factory=list)
@@ -572,12 +628,20 @@ class RequestFact(Event):
     received_on: date = Field(description="收到申请之日")
     due_on: date | None = Field(default=None, description="答复期限 (None while paused)")
     department: Department | None = Field(default=None, description="承办部门")
+    due_on_provisional: DueProvisional = False
 
 
 class RequestReceived(RequestFact):
     channel: ReceiptChannel = Field(description="提交方式")
     form: InformationForm
     delivery: DeliveryMethod
+
+
+class RequestReceiptConfirmed(RequestFact):
+    """第三十一条: receipt confirmed (平常信函, 传真, online): the reply period runs from it."""
+
+    channel: ReceiptChannel = Field(description="提交方式")
+    confirmed_on: date = Field(description="确认之日 = 收到申请之日 (unless local rules move it)")
 
 
 class RequestAssigned(RequestFact):
@@ -599,8 +663,12 @@ class RequestConsultationStarted(RequestFact):
 
 
 class RequestConsultationEnded(RequestFact):
+    """第三方意见 recorded by staff, or — announced by the deadline sweep (system) — the 15 working
+    days ran out without an answer (逾期未答复) and the clock runs again by itself."""
+
     ended_on: date
     answer: ConsultationAnswer
+    by_system: bool = Field(default=False, description="期满未答复, 时限自动恢复计算")
 
 
 class RequestExtended(RequestFact):
@@ -628,6 +696,8 @@ class RequestReplied(RequestFact):
     withheld_reasons: list[WithholdReason] = Field(default_factory=list)
     replied_on: date
     on_time: bool
+    third_party_notice: ThirdPartyNotice | None = Field(
+        default=None, description="第三十二条: 书面告知第三方 (disclosed over an objection)")
 
 
 class RequestWithdrawn(RequestFact):
@@ -651,6 +721,14 @@ class RequestOverdue(RequestFact):
     overdue_since: date = Field(description="the first working day after the deadline")
 
 
+class RequestDeadlineChanged(RequestFact):
+    """答复期限调整: the deadline was computed on a provisional calendar and the official
+    one (the State Council's 调休 arrangement) moved it; ``due_on`` is the new date."""
+
+    previous_due_on: date = Field(description="原答复期限 (按临时工作日历)")
+    reason: str = Field(max_length=500, description="调整原因")
+
+
 class RequestReferred(Event):
     """第三十九条: a complaint, report or 信访 matter the complaints service can take over.
 
@@ -670,6 +748,7 @@ class RequestReferred(Event):
 # --- the table of messages ---------------------------------------------------------------------
 
 SUBMIT_REQUEST = CONTRACT.command("submit_request", SubmitRequest, RequestSubmitted)
+CONFIRM_RECEIPT = CONTRACT.command("confirm_receipt", ConfirmReceipt, RequestStepReply)
 SUBMIT_CORRECTION = CONTRACT.command("submit_correction", SubmitCorrection, RequestStepReply)
 WITHDRAW_REQUEST = CONTRACT.command("withdraw_request", WithdrawRequest, RequestStepReply)
 ASSIGN_REQUEST = CONTRACT.command("assign_request", AssignRequest, RequestStepReply)
@@ -691,6 +770,8 @@ LIST_REQUESTS = CONTRACT.query("list_requests", ListRequests, RequestList)
 GET_REFERRAL = CONTRACT.query("get_referral", GetReferral, ReferralView)
 
 REQUEST_RECEIVED = CONTRACT.event("request", "received", RequestReceived)
+REQUEST_RECEIPT_CONFIRMED = CONTRACT.event("request", "receipt_confirmed",
+                                           RequestReceiptConfirmed)
 REQUEST_ASSIGNED = CONTRACT.event("request", "assigned", RequestAssigned)
 REQUEST_CORRECTION_REQUESTED = CONTRACT.event("request", "correction_requested",
                                               RequestCorrectionRequested)
@@ -707,4 +788,6 @@ REQUEST_WITHDRAWN = CONTRACT.event("request", "withdrawn", RequestWithdrawn)
 REQUEST_LAPSED = CONTRACT.event("request", "lapsed", RequestLapsed)
 REQUEST_REMINDED = CONTRACT.event("request", "reminded", RequestReminded)
 REQUEST_OVERDUE = CONTRACT.event("request", "overdue", RequestOverdue)
+REQUEST_DEADLINE_CHANGED = CONTRACT.event("request", "deadline_changed",
+                                          RequestDeadlineChanged)
 REQUEST_REFERRED = CONTRACT.event("request", "referred", RequestReferred)

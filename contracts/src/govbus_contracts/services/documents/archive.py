@@ -3,7 +3,8 @@
 [DA/T 22-2015 归档文件整理规则]: the unit of archiving is the 件 (body with its attachments; for
 an outgoing document the final text with its signed draft). Every archived item gets a 档号
 (全宗号-门类代码·年度-保管期限代码-机构(问题)代码-件号) and a record in a hash chain, so that
-the four checks (真实性/完整性/可用性/安全性) can be run at archiving and at any time later.
+the four checks of DA/T 70-2018 (四性: 真实性/完整性/可用性/安全性) can be run at archiving
+and at any time later.
 
 Events carry references and hashes, never a body or a title: archived items may be classified.
 """
@@ -36,7 +37,8 @@ class ArchiveDocument(Command):
         pattern=r"^[A-Z0-9]{1,10}$", description="机构(问题)代码, e.g. BGS")
     year: int | None = Field(
         default=None, ge=1949, le=2999,
-        description="年度; default: the year the document was formed (成文日期)")
+        description="年度; default: the year the office formed or finished the document "
+                    "(发文: 成文日期; 收文: 办结日期), never the sender's year (DA/T 22-2015)")
     classification_period: str | None = Field(
         default=None, max_length=20,
         description="保密期限, for a classified document that does not record one yet")
@@ -70,7 +72,7 @@ class DocumentArchived(Event):
 
 
 class ArchiveCheck(StrEnum):
-    """The four checks of electronic records at archiving and afterwards."""
+    """四性检测 (DA/T 70-2018) of electronic records at archiving and afterwards."""
 
     authenticity = "真实性"
     integrity = "完整性"

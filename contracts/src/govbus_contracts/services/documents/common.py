@@ -34,8 +34,17 @@ class DocType(StrEnum):
     minutes = "纪要"
 
 
-#: Upward documents carry the signer's name (签发人) in the header (GB/T 9704 §7.2.6).
+#: The types that are always upward (上行文). Every 上行文 carries the signer's name (签发人)
+#: in its header (GB/T 9704 §7.2.6), whatever its type: see ``Direction``.
 UPWARD_TYPES = frozenset({DocType.request_for_instruction, DocType.report})
+
+
+class Direction(StrEnum):
+    """行文方向 (条例 Art. 14-16: 行文关系根据隶属关系和职权范围确定)."""
+
+    upward = "上行"  # 向上级机关行文 (Art. 15)
+    parallel = "平行"  # 同级或不相隶属机关之间 (Art. 17-18)
+    downward = "下行"  # 向下级机关行文 (Art. 16)
 
 
 class Classification(StrEnum):
@@ -45,6 +54,35 @@ class Classification(StrEnum):
     secret = "秘密"
     confidential = "机密"
     top_secret = "绝密"
+
+
+class DispatchChannel(StrEnum):
+    """分发方式 of 核发: a closed list.
+
+    The 机要 channels are those of 条例 Art. 25(四): 涉密公文应当通过机要交通、邮政机要通信、
+    城市机要文件交换站或者收发件机关机要收发人员进行传递, 通过密码电报或者符合国家保密规定的
+    计算机信息系统进行传输. The others carry only documents that are not classified.
+    """
+
+    confidential_transport = "机要交通"
+    confidential_post = "邮政机要通信"
+    confidential_exchange = "机要文件交换站"
+    confidential_clerk = "机要收发人员"
+    cipher_telegram = "密码电报"
+    classified_network = "涉密计算机信息系统"
+    electronic = "电子公文传输"  # 非涉密电子公文传输系统 (电子政务外网)
+    document_exchange = "公文交换站"  # 非涉密纸质公文交换
+    post = "普通邮寄"
+    courier = "专人送达"
+    fax = "传真"
+
+
+#: The channels a classified (秘密/机密/绝密) document may travel by (条例 Art. 25(四)).
+CONFIDENTIAL_CHANNELS = frozenset({
+    DispatchChannel.confidential_transport, DispatchChannel.confidential_post,
+    DispatchChannel.confidential_exchange, DispatchChannel.confidential_clerk,
+    DispatchChannel.cipher_telegram, DispatchChannel.classified_network,
+})
 
 
 class Urgency(StrEnum):
@@ -102,12 +140,20 @@ class Attachment(BaseModel):
 
 
 class ClassificationMark(BaseModel):
-    """密级和保密期限: a classified document must say for how long (保密期限)."""
+    """密级和保密期限 (GB/T 9704 §7.2.2).
+
+    保密期限 is stated in 年 (or 个月 below a year) within the statutory limits of its level
+    (保守国家秘密法 2010 Art. 15: 绝密 30年, 机密 20年, 秘密 10年); an outgoing draft that
+    states none is held for the limit of its level. An incoming document is registered with
+    the period its sender marked.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     level: Classification = Classification.none
-    period: str | None = Field(default=None, max_length=20, description="保密期限, e.g. 10年")
+    period: str | None = Field(
+        default=None, max_length=20,
+        description="保密期限, e.g. 10年 or 6个月 (a draft stating none takes the limit)")
 
 
 class DeadlineInfo(BaseModel):

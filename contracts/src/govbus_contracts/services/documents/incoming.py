@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from govbus_contracts.base import Command, Event, Query, Reply
+from govbus_contracts.base import Command, DueProvisional, Event, Query, Reply
 from govbus_contracts.services.documents.common import (
     CONTRACT,
     Attachment,
@@ -54,7 +54,7 @@ class ReviewDecision(StrEnum):
 
 
 class ReturnReason(StrEnum):
-    """退文理由: what 初审 checks (条例 Art. 24(二))."""
+    """退文理由: what 初审 checks (条例 Art. 24(三))."""
 
     jurisdiction = "不属于本机关职权范围"  # 是否应当由本机关办理
     routing_rules = "不符合行文规则"  # e.g. 越级行文, 多头主送
@@ -142,6 +142,7 @@ class HandlingAssignment(Record):
     due_on: date = Field(description="办理期限")
     working_days: int | None = Field(
         default=None, description="期限工作日数 (None when the date was given explicitly)")
+    due_on_provisional: DueProvisional = False
     remarks: str | None = Field(default=None, description="交办意见")
 
 
@@ -276,6 +277,7 @@ class IncomingStepReply(Reply):
     status: IncomingStatus = Field(description="状态")
     version: int
     due_on: date | None = Field(default=None, description="办理期限")
+    due_on_provisional: DueProvisional = False
     holders: list[str] = Field(default_factory=list, description="当前持有人 (传阅中)")
     archivable: bool = Field(default=False, description="可归档")
 
@@ -349,6 +351,7 @@ class IncomingSummary(Reply):
     received_on: date = Field(description="收文日期")
     lead_department: Department | None = Field(default=None, description="主办部门")
     due_on: date | None = Field(default=None, description="办理期限")
+    due_on_provisional: DueProvisional = False
     holders: list[str] = Field(default_factory=list, description="当前持有人")
 
 
@@ -452,6 +455,7 @@ class IncomingAssigned(IncomingFact):
     assigned_on: date = Field(description="交办日期")
     due_on: date = Field(description="办理期限")
     working_days: int | None = Field(default=None, description="期限工作日数")
+    due_on_provisional: DueProvisional = False
 
 
 class IncomingCirculated(IncomingFact):
@@ -494,6 +498,17 @@ class IncomingOverdue(IncomingFact):
     overdue_since: date = Field(description="逾期起始日: the first working day after")
 
 
+class IncomingDeadlineChanged(IncomingFact):
+    """办理期限调整: a deadline counted on a provisional calendar moved when the official
+    year (the State Council's 调休 arrangement) arrived; ``due_on`` is the new date."""
+
+    lead_department: Department = Field(description="主办部门")
+    co_departments: list[Department] = Field(default_factory=list, description="协办部门")
+    previous_due_on: date = Field(description="原办理期限 (按临时工作日历)")
+    due_on: date = Field(description="调整后的办理期限")
+    reason: str = Field(max_length=500, description="调整原因")
+
+
 class IncomingCompleted(IncomingFact):
     """Handling was completed (办结)."""
 
@@ -532,3 +547,5 @@ INCOMING_READ = CONTRACT.event("incoming", "read", IncomingRead)
 INCOMING_REMINDED = CONTRACT.event("incoming", "reminded", IncomingReminded)
 INCOMING_OVERDUE = CONTRACT.event("incoming", "overdue", IncomingOverdue)
 INCOMING_COMPLETED = CONTRACT.event("incoming", "completed", IncomingCompleted)
+INCOMING_DEADLINE_CHANGED = CONTRACT.event("incoming", "deadline_changed",
+                                           IncomingDeadlineChanged)

@@ -1,6 +1,7 @@
 """Contracts of the documents service: outgoing documents (发文办理) and numbering (发文字号).
 
-[党政机关公文处理工作条例 2012, Art. 24-26; GB/T 9704-2012]. The steps: 起草 draft → 审核 review
+[党政机关公文处理工作条例 2012, Art. 15-16 (行文规则), 19-22 (拟制), 25 (发文办理);
+GB/T 9704-2012]. The steps: 起草 draft → 审核 review
 (核稿) → 签发 sign_off → 复核 recheck → 登记 register (发文字号) → 印制 print → 核发 dispatch;
 归档 belongs to the archive. Bodies and titles of classified documents never appear in an
 event; the dispatched fact of a 主动公开 document carries what disclosure publishes.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,10 +21,15 @@ from govbus_contracts.services.documents.common import (
     Attachment,
     Classification,
     ClassificationMark,
+    Direction,
     DisclosureAttribute,
+    DispatchChannel,
     DocType,
     Urgency,
 )
+
+#: An organ named among the recipients.
+OrganName = Annotated[str, Field(min_length=1, max_length=100)]
 
 # --- terms -------------------------------------------------------------------------------
 
@@ -51,6 +58,20 @@ class ReviewDecision(StrEnum):
 
     approved = "通过"
     returned = "退回修改"
+
+
+class NumberSeries(StrEnum):
+    """编号序列: which kind of number a 文种 takes, each series gapless on its own.
+
+    发文字号 宜府办发〔2026〕71号 (GB/T 9704 §7.2.5), per 机关代字 and year; 令号 第N号
+    (GB/T 9704 §10.2), per 机关代字 and running on across years; 纪要 期号 第N期 (GB/T 9704
+    §10.3 leaves the 纪要's marks to the office: 纪要格式可以根据实际制定), per 机关代字 and
+    year. 令号 and 期号 carry no 〔年份〕.
+    """
+
+    standard = "发文字号"
+    order = "令号"
+    minutes = "期号"
 
 
 class NumberStatus(StrEnum):
@@ -127,8 +148,11 @@ class DispatchEntry(_Record):
     """核发 to one recipient, as the registrar lists it."""
 
     recipient: str = Field(min_length=1, max_length=100, description="收文单位")
-    means: str | None = Field(default=None, max_length=50,
-                              description="分发方式 (机要交换, 电子公文传输, ...)")
+    channel: DispatchChannel | None = Field(default=None, description="分发方式")
+    means: str | None = Field(
+        default=None, max_length=50,
+        description="分发方式 as text (before ``channel``): must name a channel of the closed "
+                    "list; when both are given they must agree")
 
 
 class DispatchRecord(_Record):
@@ -137,6 +161,7 @@ class DispatchRecord(_Record):
     recipient: str = Field(description="收文单位")
     kind: str = Field(description="主送 or 抄送")
     means: str | None = Field(default=None, description="分发方式")
+    channel: DispatchChannel | None = Field(default=None, description="分发方式 (closed list)")
     at: datetime = Field(description="核发时间")
     by: str = Field(description="核发人 (user id)")
 
@@ -183,15 +208,26 @@ class DraftOutgoing(Command):
     """起草: a new outgoing document; the drafting department is the drafter's own."""
 
     doc_type: DocType = Field(description="文种")
+    direction: Direction | None = Field(
+        default=None,
+        description="行文方向 (上行/平行/下行); may be left out where the 文种 fixes it "
+                    "(请示, 报告: 上行; 批复, 命令, 决定 ...: 下行; 函: 平行)")
     title: str = Field(min_length=1, max_length=200, description="标题")
     body: str = Field(min_length=1, max_length=100_000, description="正文")
     main_recipients: list[str] = Field(default_factory=list, max_length=200,
-                                       description="主送机关")
+                                       description="主送机关 (none for a 纪要)")
     cc_recipients: list[str] = Field(default_factory=list, max_length=200,
                                      description="抄送机关")
     recipient_departments: list[str] = Field(
         default_factory=list, max_length=200,
         description="本机关内设部门 among the recipients (department codes): they may read it")
+    lower_level_recipients: list[OrganName] = Field(
+        default_factory=list, max_length=200,
+        description="下级机关 among the recipients: a 上行文 is not copied to them "
+                    "(条例 Art. 15(一))")
+    replies_to: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="所批复的请示 (收文 id): required on a 批复, only there")
     classification: ClassificationMark = Field(default_factory=ClassificationMark,
                                                description="密级和保密期限")
     urgency: Urgency = Field(default=Urgency.normal, description="紧急程度")
@@ -204,6 +240,12 @@ class DraftOutgoing(Command):
     attachment_notes: list[str] = Field(default_factory=list, max_length=50,
                                         description="附件说明")
     remarks: str | None = Field(default=None, max_length=500, description="附注")
+    normative_document: bool = Field(
+        default=False, description="行政规范性文件 (政府信息公开条例第二十条第(一)项; 主动公开)")
+    normative_registration_number: str | None = Field(
+        default=None, min_length=1, max_length=50,
+        description="规范性文件统一登记号 (assigned by the 司法行政部门's registration; only "
+                    "with normative_document; may be unknown at drafting)")
 
 
 class ReviseOutgoing(Command):
@@ -289,7 +331,8 @@ class ReserveNumber(Command):
 
     issuer_code: str = Field(min_length=1, max_length=20, description="机关代字")
     year: int | None = Field(default=None, ge=1900, le=2199,
-                             description="年度 (default: this year)")
+                             description="年度 (default: this year; the 令号 series has none)")
+    series: NumberSeries = Field(default=NumberSeries.standard, description="编号序列")
     document_id: str | None = Field(default=None, max_length=64,
                                     description="the outgoing document it is reserved for")
     purpose: str | None = Field(default=None, max_length=200, description="预留用途")
@@ -299,8 +342,9 @@ class VoidNumber(Command):
     """作废文号: kept in the register with its reason (no silent gaps)."""
 
     issuer_code: str = Field(min_length=1, max_length=20, description="机关代字")
-    year: int = Field(ge=1900, le=2199, description="年度")
+    year: int = Field(ge=1900, le=2199, description="年度 (ignored for the 令号 series)")
     serial: int = Field(ge=1, description="顺序号")
+    series: NumberSeries = Field(default=NumberSeries.standard, description="编号序列")
     reason: str = Field(min_length=1, max_length=500, description="作废原因")
 
 
@@ -327,7 +371,8 @@ class GetNumberRegister(Query):
     """The number register of one 机关代字 and year."""
 
     issuer_code: str = Field(min_length=1, max_length=20, description="机关代字")
-    year: int = Field(ge=1900, le=2199, description="年度")
+    year: int = Field(ge=1900, le=2199, description="年度 (ignored for the 令号 series)")
+    series: NumberSeries = Field(default=NumberSeries.standard, description="编号序列")
 
 
 # --- replies -----------------------------------------------------------------------------
@@ -352,6 +397,7 @@ class OutgoingView(Reply):
     version: int
     status: OutgoingStatus
     doc_type: DocType
+    direction: Direction | None = Field(default=None, description="行文方向")
     title: str
     body: str
     revisions: list[Revision]
@@ -360,6 +406,10 @@ class OutgoingView(Reply):
     main_recipients: list[str]
     cc_recipients: list[str]
     recipient_departments: list[str] = Field(default_factory=list)
+    lower_level_recipients: list[str] = Field(default_factory=list, description="下级机关")
+    replies_to: str | None = Field(default=None, description="所批复的请示 (收文 id)")
+    replies_to_doc_number: str | None = Field(default=None,
+                                              description="所批复的请示的来文字号")
     classification: ClassificationMark
     classification_level: Classification
     urgency: Urgency
@@ -382,6 +432,7 @@ class OutgoingView(Reply):
     date_of_writing: date | None = None
     rechecks: list[RecheckRecord] = Field(default_factory=list)
     doc_number: str | None = None
+    number_series: NumberSeries | None = Field(default=None, description="编号序列")
     number_year: int | None = None
     number_serial: int | None = None
     distribution: list[DistributionEntry] = Field(default_factory=list)
@@ -418,9 +469,10 @@ class OutgoingList(Reply):
 class NumberReply(Reply):
     """A serial of a register after a reservation or a voiding."""
 
-    register_id: str = Field(description="机关代字:年度")
+    register_id: str = Field(description="机关代字:年度 (令号: 机关代字:令号)")
     issuer_code: str
     year: int
+    series: NumberSeries = NumberSeries.standard
     entry: NumberEntry
 
 
@@ -429,7 +481,8 @@ class NumberRegisterView(Reply):
 
     register_id: str
     issuer_code: str
-    year: int
+    year: int = Field(description="年度 (令号: the year the series was opened)")
+    series: NumberSeries = NumberSeries.standard
     next_serial: int = Field(description="the serial the next registration takes")
     entries: list[NumberEntry]
 
@@ -442,6 +495,7 @@ class OutgoingDrafted(Event):
 
     document_id: str
     doc_type: DocType
+    direction: Direction | None = Field(default=None, description="行文方向")
     issuer_code: str
     drafting_department: str
     classification_level: Classification
@@ -517,7 +571,8 @@ class OutgoingNumbered(Event):
     document_id: str
     doc_type: DocType
     classification_level: Classification
-    doc_number: str = Field(description="发文字号")
+    doc_number: str = Field(description="发文字号 (令号, 期号)")
+    series: NumberSeries = NumberSeries.standard
     issuer_code: str
     year: int
     serial: int
@@ -560,6 +615,10 @@ class OutgoingDispatched(Event):
     date_of_writing: date | None = Field(default=None, description="成文日期 (主动公开 only)")
     attachments: list[AttachmentDigest] = Field(default_factory=list,
                                                 description="附件 (主动公开 only)")
+    normative_document: bool = Field(default=False,
+                                     description="行政规范性文件 (主动公开 only)")
+    normative_registration_number: str | None = Field(
+        default=None, max_length=50, description="规范性文件统一登记号 (主动公开 only)")
 
 
 class NumberReserved(Event):
@@ -569,6 +628,7 @@ class NumberReserved(Event):
     year: int
     serial: int
     doc_number: str
+    series: NumberSeries = NumberSeries.standard
     document_id: str | None = None
     purpose: str | None = None
     reserved_by: str
@@ -582,6 +642,7 @@ class NumberVoided(Event):
     year: int
     serial: int
     doc_number: str
+    series: NumberSeries = NumberSeries.standard
     reason: str
     voided_by: str
     voided_at: datetime

@@ -26,6 +26,7 @@ from govbus_contracts.envelope import Principal, deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.disclosure.catalogue import (
     CATALOGUE_CORRECTED,
+    CATALOGUE_DEADLINE_CHANGED,
     CATALOGUE_OVERDUE,
     CATALOGUE_PUBLISHED,
     CATALOGUE_REMINDED,
@@ -34,6 +35,7 @@ from govbus_contracts.services.disclosure.catalogue import (
     AttachmentRef,
     AuditRecord,
     CatalogueCorrected,
+    CatalogueDeadlineChanged,
     CatalogueOverdue,
     CataloguePublished,
     CatalogueReminded,
@@ -76,6 +78,8 @@ class WorkingDays(Protocol):
 
     def working_days_between(self, a: date, b: date) -> int: ...
 
+    def is_provisional_between(self, start: date, end: date) -> bool: ...
+
 
 class CatalogueEntry(Aggregate):
     """One entry of the 公开目录. Field names the annual report reads are a contract between
@@ -94,7 +98,14 @@ class CatalogueEntry(Aggregate):
     attachments: list[AttachmentRef] = []
     classification: Classification = Classification.none
     information_date: date
+    # 成文日期 of a 公文 (the annual report counts 本年制发 by it, 第五十条), and whether it is a
+    # 行政规范性文件 with its 统一登记号 (第二十条第(一)项).
+    date_of_writing: date | None = None
+    normative_document: bool = False
+    normative_registration_number: str | None = None
     due_on: date | None = None
+    # The period counts days of a year whose official calendar (调休) is not out yet.
+    due_on_provisional: bool = False
     status: CatalogueStatus = S.pending
     published_on: date | None = None
     late: bool = False
@@ -171,6 +182,10 @@ def publication_due(information_date: date, calendar: WorkingDays, working_days:
     """第二十六条: the last day of the period, counted from the day after the information was
     made or changed, in working days (holidays off, 调休 Saturdays on)."""
     return calendar.add_working_days(information_date, working_days)
+
+
+def provisional(information_date: date, due_on: date | None, calendar: WorkingDays) -> bool:
+    return due_on is not None and calendar.is_provisional_between(information_date, due_on)
 
 
 def lateness(published_on: date, due_on: date | None, calendar: WorkingDays) -> tuple[bool, int]:
@@ -254,6 +269,8 @@ def _published_fact(entry: CatalogueEntry) -> Emit:
     return Emit(CATALOGUE_PUBLISHED, CataloguePublished(
         **_fact(entry), title=entry.title, doc_number=entry.doc_number,
         issuing_organ=entry.issuing_organ, information_date=entry.information_date,
+        date_of_writing=entry.date_of_writing, normative_document=entry.normative_document,
+        normative_registration_number=entry.normative_registration_number,
         due_on=entry.due_on, published_on=entry.published_on, late=entry.late,
         working_days_late=entry.working_days_late))
 
@@ -307,14 +324,21 @@ def from_dispatched(event: OutgoingDispatched, *, entry_id: str, now: datetime,
     information_date = event.date_of_writing or office_date(event.dispatched_at)
     due_on = (publication_due(information_date, calendar, working_days)
               if calendar is not None else None)
+    if event.normative_document and category != REGULATION:
+        # 第二十条第(一)项: a 行政规范性文件 is listed (and counted) as one, whatever its 文种.
+        category = NORMATIVE_DOCUMENT
     actor = SYSTEM
     entry = CatalogueEntry(
         id=entry_id, source=EntrySource.document, category=category, title=event.title,
+        date_of_writing=event.date_of_writing, normative_document=event.normative_document,
+        normative_registration_number=event.normative_registration_number,
         body=event.body, doc_number=event.doc_number, issuing_organ=event.issuing_organ,
         document_id=event.document_id,
         attachments=[AttachmentRef(name=a.name, sha256=a.sha256, media_type=a.media_type,
                                    size=a.size) for a in event.attachments],
         classification=Classification.none, information_date=information_date, due_on=due_on,
+        due_on_provisional=(calendar is not None
+                            and provisional(information_date, due_on, calendar)),
         registered_at=now, registered_by=actor.subject)
     entry = entry.model_copy(update={"versions": [_version(entry, 1, actor, now, None)]})
     audit = [_audit(actor, now, "登记", f"公文{event.doc_number}核发, 主动公开")]
@@ -332,6 +356,9 @@ class _NoCalendar:
 
     def working_days_between(self, a: date, b: date) -> int:
         return 0
+
+    def is_provisional_between(self, start: date, end: date) -> bool:
+        return False
 
 
 # --- entered by staff -------------------------------------------------------------------
@@ -359,8 +386,9 @@ def register(cmd: RegisterCatalogueEntry, *, entry_id: str, actor: Actor, now: d
         summary=cmd.summary, body=cmd.body, doc_number=cmd.doc_number,
         issuing_organ=cmd.issuing_organ, department=department,
         attachments=list(cmd.attachments), classification=Classification.none,
-        information_date=cmd.information_date, due_on=due_on, registered_at=now,
-        registered_by=actor.subject)
+        information_date=cmd.information_date, due_on=due_on,
+        due_on_provisional=provisional(cmd.information_date, due_on, calendar),
+        registered_at=now, registered_by=actor.subject)
     entry = entry.model_copy(update={"versions": [_version(entry, 1, actor, now, None)]})
     audit = [_audit(actor, now, "登记", None)]
     if cmd.publish:
@@ -458,6 +486,10 @@ def correct(entry: CatalogueEntry, cmd: CorrectCatalogueEntry, actor: Actor, now
         if entry.status is S.repealed and updates["category"] not in REPEALABLE_CATEGORIES:
             raise GovbusError(ErrorCode.invalid_transition,
                               "已废止条目的类别只能是规章或行政规范性文件", entry_id=entry.id)
+        # The category is the office's word on whether it is a 行政规范性文件 (第五十条 counts it).
+        updates["normative_document"] = updates["category"] == NORMATIVE_DOCUMENT
+    if "information_date" in updates and entry.date_of_writing is not None:
+        updates["date_of_writing"] = updates["information_date"]  # a 公文's 成文日期 corrected
     if "information_date" in updates and entry.status is S.pending:
         info = updates["information_date"]
         assert isinstance(info, date)
@@ -465,6 +497,7 @@ def correct(entry: CatalogueEntry, cmd: CorrectCatalogueEntry, actor: Actor, now
             raise GovbusError(ErrorCode.validation_failed, "信息形成日期不能晚于今天",
                               information_date=info.isoformat())
         updates["due_on"] = publication_due(info, calendar, working_days)
+        updates["due_on_provisional"] = provisional(info, updates["due_on"], calendar)
         updates["overdue_since"] = None
         updates["late"] = False
         updates["reminded_for"] = None
@@ -533,6 +566,43 @@ def due_alerts(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
     if entry.next_alert_on == wanted:
         return None
     return Change(entry.model_copy(update={"next_alert_on": wanted}))
+
+
+def deadline_changed_event_id(entry_id: str, old: date, new: date) -> str:
+    return deterministic_id(SERVICE, "catalogue", entry_id, "deadline_changed",
+                            old.isoformat(), new.isoformat())
+
+
+def revise_deadline(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
+                    working_days: int, remind_working_days_before: int) -> Change | None:
+    """The official calendar arrived: the 公开期限 counted again from the information date;
+    a published entry's lateness too (the annual report counts it). A period that moved is
+    announced once (the fact's id is derived from both dates)."""
+    if not entry.due_on_provisional or entry.due_on is None:
+        return None
+    old = entry.due_on
+    due_on = publication_due(entry.information_date, calendar, working_days)
+    updates: dict[str, object] = {
+        "due_on": due_on,
+        "due_on_provisional": provisional(entry.information_date, due_on, calendar)}
+    if entry.status is not S.pending and entry.published_on is not None:
+        late, days_late = lateness(entry.published_on, due_on, calendar)
+        updates.update(late=late, working_days_late=days_late)
+    if due_on == old:
+        return Change(entry.model_copy(update=updates))
+    reason = f"{old.year}年工作日历正式公布 (国务院放假安排), 公开期限由{old}调整为{due_on}"
+    new = entry.model_copy(update={
+        **updates, "audit": [*entry.audit, _audit(SYSTEM, now, "公开期限调整", reason)]})
+    if new.status is S.pending:
+        if new.overdue_since is not None and new.overdue_since <= due_on:
+            # Noticed overdue on the provisional count, within the period on the official one.
+            new = new.model_copy(update={"overdue_since": None, "late": False})
+        new = new.model_copy(update={
+            "next_alert_on": next_alert(new, calendar, remind_working_days_before)})
+    return Change(new, [Emit(CATALOGUE_DEADLINE_CHANGED, CatalogueDeadlineChanged(
+        **_fact(new), title=new.title, previous_due_on=old, due_on=due_on, late=new.late,
+        working_days_late=new.working_days_late, reason=reason),
+        deadline_changed_event_id(entry.id, old, due_on))])
 
 
 # --- what the public sees ---------------------------------------------------------------

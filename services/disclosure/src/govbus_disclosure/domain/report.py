@@ -5,9 +5,13 @@ and their checks out; the handler reads the collections and passes the clock's t
 
 Which year a record counts in (``Y``; "by the year's end" = on or before 31 December of ``Y``):
 
-第二部分 (catalogue, categories ``REGULATION`` / ``NORMATIVE_DOCUMENT`` for 第二十条第(一)项)
-- 本年制发: ``published_on`` in ``Y``. 本年废止: ``repealed_on`` in ``Y``.
-- 现行有效: published by the year's end, and neither withdrawn (撤回) nor repealed (废止) by then.
+第二部分 (catalogue: 规章 by category ``REGULATION``; 行政规范性文件 by category
+``NORMATIVE_DOCUMENT`` or the 规范性文件 flag a 公文 carries, 第二十条第(一)项)
+- 本年制发: made in ``Y`` — the 公文's 成文日期 (``date_of_writing``), else the date the
+  information was made (``information_date``), not the day the catalogue published it — of an
+  entry that has been published. 本年废止: ``repealed_on`` in ``Y``.
+- 现行有效: made by the year's end, published, and neither withdrawn (撤回) nor repealed (废止)
+  by then.
 - the catalogue summary by category: published in ``Y``, of which ``late``; withdrawn in ``Y``;
   still unpublished at the year's end after its ``due_on`` (and not withdrawn by then).
 - 第(五)(六)(八)项: the figures staff entered for ``Y`` (no record here holds them).
@@ -26,6 +30,12 @@ So a request received 2025-12-30 and closed 2026-01-08 is 结转下年度 in 202
 - it counts as 尚未审结 in every year by whose end it was filed and not yet concluded, the way
   the template asks for cases pending at the time of reporting;
 - 总计 is the number of cases counted in the year.
+
+第一、五、六部分 (text the office writes, 国办公开办函〔2021〕30号)
+- until staff write one, each part is a draft from the figures the service holds: 第一部分 the
+  year's catalogue and requests, 第五部分 what was late or overdue, 第六部分 the 信息处理费
+  (fee notices issued and fees paid in ``Y``, 国办函〔2020〕109号); the figures stay beside the
+  text once it is written.
 
 Every total is counted on its own from the records (not summed from its parts), so that the
 checks mean something: a record the report cannot place (an unknown applicant type, an outcome
@@ -62,8 +72,12 @@ from govbus_contracts.services.disclosure.report import (
     ProactiveDisclosure,
     RecordProblem,
     RegulationRow,
+    ReportSectionKey,
+    ReportTextSection,
     RequestRow,
     ReviewRow,
+    SectionEdit,
+    SectionFigure,
 )
 
 T = TypeVar("T")
@@ -84,6 +98,10 @@ class RequestRecord:
     closed_on: date | None
     outcome: str | None
     outcome_reason: str | None
+    overdue_since: date | None = None
+    fee_amount: int | None = None  # 信息处理费 (元) of the fee notice
+    fee_notice_on: date | None = None
+    fee_paid_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +113,14 @@ class CatalogueRecord:
     due_on: date | None
     withdrawn_on: date | None
     repealed_on: date | None
+    issued_on: date | None = None  # 成文日期, else the information's date (本年制发)
+    normative: bool = False  # a 公文 flagged 行政规范性文件
+
+    @property
+    def made_on(self) -> date | None:
+        """The day the 规章/规范性文件 was made (制发); the publication day for an old record
+        that has neither 成文日期 nor information date."""
+        return self.issued_on or self.published_on
 
 
 @dataclass(frozen=True)
@@ -146,10 +172,16 @@ def request_record(doc: Mapping[str, Any]) -> RequestRecord:
     closed = as_date(doc.get("closed_on"))
     if closed is not None and closed < received:
         raise BadRecord("办结日期早于收到日期")
+    fee = doc.get("fee")
+    fee = fee if isinstance(fee, Mapping) else {}
+    amount = fee.get("amount")
     return RequestRecord(
         id=str(doc.get("_id", doc.get("id", ""))), applicant_type=str(doc.get("applicant_type")),
         received_on=received, closed_on=closed,
-        outcome=_text(doc.get("outcome")), outcome_reason=_text(doc.get("outcome_reason")))
+        outcome=_text(doc.get("outcome")), outcome_reason=_text(doc.get("outcome_reason")),
+        overdue_since=as_date(doc.get("overdue_since")),
+        fee_amount=amount if isinstance(amount, int) else None,
+        fee_notice_on=as_date(fee.get("notice_on")), fee_paid_on=as_date(fee.get("paid_on")))
 
 
 def catalogue_record(doc: Mapping[str, Any]) -> CatalogueRecord:
@@ -164,7 +196,9 @@ def catalogue_record(doc: Mapping[str, Any]) -> CatalogueRecord:
     return CatalogueRecord(
         id=str(doc.get("_id", doc.get("id", ""))), category=category, published_on=published,
         late=late, due_on=due, withdrawn_on=as_date(doc.get("withdrawn_on")),
-        repealed_on=as_date(doc.get("repealed_on")))
+        repealed_on=as_date(doc.get("repealed_on")),
+        issued_on=as_date(doc.get("date_of_writing")) or as_date(doc.get("information_date")),
+        normative=doc.get("normative_document") is True)
 
 
 def review_case_record(doc: Mapping[str, Any]) -> ReviewCaseRecord:
@@ -349,24 +383,39 @@ REGULATION_ITEM = "第二十条第（一）项"
 CATALOGUE_TOTAL = "合计"
 
 
+def regulation_kind(e: CatalogueRecord) -> str | None:
+    """规章, 行政规范性文件 (by category, or a 公文 flagged 规范性文件), or neither."""
+    if e.category == REGULATION:
+        return REGULATION
+    if e.category == NORMATIVE_DOCUMENT or e.normative:
+        return NORMATIVE_DOCUMENT
+    return None
+
+
+def _issued_in(e: CatalogueRecord, year: int) -> bool:
+    """第五十条 本年制发: made (成文) in the year, and published (not a mere draft entry)."""
+    return e.published_on is not None and _in(e.made_on, year)
+
+
 def _in_force(e: CatalogueRecord, year: int) -> bool:
-    return (_by(e.published_on, year) and not _by(e.withdrawn_on, year)
-            and not _by(e.repealed_on, year))
+    return (e.published_on is not None and _by(e.made_on, year)
+            and not _by(e.withdrawn_on, year) and not _by(e.repealed_on, year))
 
 
 def _ended_in(e: CatalogueRecord, year: int) -> bool:
-    """Published by the year's end and out of force (撤回 or 废止, whichever first) in it."""
+    """Made by the year's end and out of force (撤回 or 废止, whichever first) in it."""
     ends = [d for d in (e.withdrawn_on, e.repealed_on) if d is not None]
-    return _by(e.published_on, year) and bool(ends) and min(ends).year == year
+    return (e.published_on is not None and _by(e.made_on, year) and bool(ends)
+            and min(ends).year == year)
 
 
 def regulation_rows(entries: Sequence[CatalogueRecord], year: int) -> list[RegulationRow]:
     rows = []
-    for category in (REGULATION, NORMATIVE_DOCUMENT):
-        mine = [e for e in entries if e.category == category]
+    for kind in (REGULATION, NORMATIVE_DOCUMENT):
+        mine = [e for e in entries if regulation_kind(e) == kind]
         rows.append(RegulationRow(
-            content=category,
-            issued=sum(_in(e.published_on, year) for e in mine),
+            content=kind,
+            issued=sum(_issued_in(e, year) for e in mine),
             repealed=sum(_in(e.repealed_on, year) for e in mine),
             in_force=sum(_in_force(e, year) for e in mine)))
     return rows
@@ -506,7 +555,7 @@ def request_checks(table: RequestTable, previous: RequestTable) -> list[Consiste
 def proactive_checks(entries: Sequence[CatalogueRecord], year: int,
                      part: ProactiveDisclosure) -> list[ConsistencyCheck]:
     previous = regulation_rows(entries, year - 1)
-    ended = {c: sum(_ended_in(e, year) for e in entries if e.category == c)
+    ended = {c: sum(_ended_in(e, year) for e in entries if regulation_kind(e) == c)
              for c in (REGULATION, NORMATIVE_DOCUMENT)}
     categories = [r for r in part.catalogue if r.category != CATALOGUE_TOTAL]
     total = next(r for r in part.catalogue if r.category == CATALOGUE_TOTAL)
@@ -531,6 +580,85 @@ def review_checks(rows: Sequence[ReviewRow]) -> list[ConsistencyCheck]:
                      r.total) for r in rows))]
 
 
+# --- 第一、五、六部分: text sections -------------------------------------------------------
+
+
+def _figure(key: str, label: str, value: int, unit: str) -> SectionFigure:
+    return SectionFigure(key=key, label=label, value=value, unit=unit)
+
+
+def section_figures(year: int, requests: Sequence[RequestRecord], table: RequestTable,
+                    proactive: ProactiveDisclosure, reviews: Sequence[ReviewRow]
+                    ) -> dict[ReportSectionKey, list[SectionFigure]]:
+    """The figures each text part is written from, all from the service's own records."""
+    catalogue_total = next(r for r in proactive.catalogue if r.category == CATALOGUE_TOTAL)
+    noticed = [r for r in requests if r.fee_amount and _in(r.fee_notice_on, year)]
+    paid = [r for r in requests if r.fee_amount and _in(r.fee_paid_on, year)]
+    return {
+        ReportSectionKey.overview: [
+            _figure("published", "本年主动公开政府信息", catalogue_total.published, "条"),
+            _figure("requests_new", "本年新收政府信息公开申请", table.row(ROW_NEW[0]).total, "件"),
+            _figure("requests_carried_over", "上年结转申请", table.row(ROW_CARRIED_OVER[0]).total,
+                    "件"),
+            _figure("requests_closed", "本年办结申请", table.row(ROW_TOTAL[0]).total, "件"),
+            _figure("requests_carried_forward", "结转下年度继续办理",
+                    table.row(ROW_CARRIED_FORWARD[0]).total, "件"),
+            _figure("review_cases", "行政复议、行政诉讼案件", sum(r.total for r in reviews), "件"),
+        ],
+        ReportSectionKey.problems: [
+            _figure("published_late", "逾期公开政府信息", catalogue_total.late, "条"),
+            _figure("overdue_unpublished", "年末逾期未公开", catalogue_total.overdue_unpublished,
+                    "条"),
+            _figure("requests_overdue", "逾期未答复的申请 (本年逾期)",
+                    sum(_in(r.overdue_since, year) for r in requests), "件"),
+            _figure("review_corrected", "被复议、诉讼纠正",
+                    sum(r.corrected for r in reviews), "件"),
+        ],
+        ReportSectionKey.other_matters: [
+            _figure("fee_notices", "发出收费通知", len(noticed), "件"),
+            _figure("fees_collected", "收取信息处理费", len(paid), "件"),
+            _figure("fees_collected_amount", "收取信息处理费金额",
+                    sum(r.fee_amount or 0 for r in paid), "元"),
+        ],
+    }
+
+
+def _draft(key: ReportSectionKey, year: int, f: dict[str, int]) -> str:
+    """The prefilled draft of a text part, in the template's manner, from its figures."""
+    if key is ReportSectionKey.overview:
+        return (f"{year}年, 本机关认真贯彻落实《中华人民共和国政府信息公开条例》, 主动公开政府信息"
+                f"{f['published']}条; 新收政府信息公开申请{f['requests_new']}件, 上年结转"
+                f"{f['requests_carried_over']}件, 办结{f['requests_closed']}件, 结转下年度继续办理"
+                f"{f['requests_carried_forward']}件; 发生政府信息公开行政复议、行政诉讼案件"
+                f"{f['review_cases']}件。")
+    if key is ReportSectionKey.problems:
+        return (f"{year}年, 逾期公开政府信息{f['published_late']}条, 年末逾期未公开"
+                f"{f['overdue_unpublished']}条, 逾期未答复的申请{f['requests_overdue']}件, 被复议、"
+                f"诉讼纠正{f['review_corrected']}件。存在的主要问题及改进措施: (待填写)")
+    return (f"依据《政府信息公开信息处理费管理办法》(国办函〔2020〕109号), {year}年本机关发出收费"
+            f"通知{f['fee_notices']}件, 收取信息处理费{f['fees_collected']}件, 共计"
+            f"{f['fees_collected_amount']}元。其他需要报告的事项: (待填写)")
+
+
+def text_sections(year: int, figures: Mapping[ReportSectionKey, list[SectionFigure]],
+                  edits: Sequence[SectionEdit] = ()) -> list[ReportTextSection]:
+    """第一、五、六部分: the latest edit of each, else its draft; with its figures."""
+    out = []
+    for key in ReportSectionKey:
+        mine = figures.get(key, [])
+        latest = next((e for e in reversed(edits) if e.key is key), None)
+        if latest is None:
+            out.append(ReportTextSection(
+                key=key, text=_draft(key, year, {x.key: x.value for x in mine}), edited=False,
+                figures=mine))
+        else:
+            out.append(ReportTextSection(
+                key=key, text=latest.text, edited=True, version=latest.version,
+                edited_by=latest.edited_by_name or latest.edited_by, edited_at=latest.edited_at,
+                figures=mine))
+    return out
+
+
 # --- the report -------------------------------------------------------------------------------
 
 
@@ -544,6 +672,10 @@ def annual_report(
     generated_at: datetime,
     category_order: Sequence[str] = (),
     problems: Sequence[RecordProblem] = (),
+    edits: Sequence[SectionEdit] = (),
+    due_on: date | None = None,
+    published_on: date | None = None,
+    overdue_since: date | None = None,
 ) -> AnnualReport:
     """The year's report with its checks; ``problems``: records already found unreadable."""
     found = list(problems)
@@ -560,7 +692,10 @@ def annual_report(
         carried_over_matches_previous_year=carried.passed,
         previous_year_carried_forward=previous.row(ROW_CARRIED_FORWARD[0]),
         problems=found[:MAX_PROBLEMS], problem_count=len(found),
-        missing_figures=missing_figures(figures))
+        missing_figures=missing_figures(figures),
+        sections=text_sections(year, section_figures(year, requests, table, proactive, reviews),
+                               edits),
+        due_on=due_on, published_on=published_on, overdue_since=overdue_since)
 
 
 def report_title(year: int, office: str = "") -> str:

@@ -1,17 +1,23 @@
 """依申请公开: the rules of a request for government information, from receipt to reply.
 
 [政府信息公开条例 2019] Read top to bottom:
-- 第三十一条 the date of receipt: handed in — that day; posted — the day signed for; online —
-  the day the office confirms (here: on submission, automatically). A receipt on a
-  non-working day is taken as received on the next working day (the office is closed), and
-  the 20 working days count from the day after (次日起算, as the kit's DeadlineClock counts):
-  submitted on Saturday 7 March 2026, received Monday 9 March, day 1 is Tuesday 10 March.
+- 第三十一条 the date of receipt: handed in — that day; registered post — the day the office
+  signs for it; 平常信函 — the day the office confirms it with the applicant; online and 传真 —
+  the day both sides confirm (an online platform confirms at once unless the office says
+  otherwise). Until then the request is 待确认 and no clock runs. The 20 working days count
+  from the day after receipt (次日起算, as the kit's DeadlineClock counts): submitted online on
+  Saturday 7 March 2026 and confirmed at once, received that Saturday, day 1 is Monday 9 March.
+  An office whose local rules take a non-working-day receipt as received on the next working
+  day sets that (``receipt_next_working_day``); it is configuration, not the national rule.
 - 第三十三条 the reply within 20 working days; one extension of at most 20 with the
   approval of the 负责人 and a notice to the applicant, granted before the period ends.
 - 第三十条 补正: one notice within 7 working days of receipt, naming what to complete and a
   reasonable period; the clock stands still and starts again from zero (restart) the day the
   completed request arrives; no answer within the period: 视为放弃 (closed, 其他处理).
-- 第三十二条 third-party consultation: 15 working days for the third party, not counted.
+- 第三十二条 third-party consultation: 15 working days for the third party, not counted; when
+  they pass unanswered the sweep ends the consultation as 逾期未答复 and the clock runs again
+  by itself. 不予公开 to protect a third party rests on a consultation (or a recorded reason why
+  none was possible); disclosing over an objection needs a written notice to the third party.
 - 国办函〔2020〕109号: a fee only for excess volume (see ``fees``); from the notice to the
   payment the time is not counted; unpaid within the period: closed (其他处理).
 - 第三十六条/第三十七条 the reply types and what each must say; 第三十九条 a complaint,
@@ -52,11 +58,13 @@ from govbus_contracts.services.disclosure.requests import (
     REQUEST_CONSULTATION_STARTED,
     REQUEST_CORRECTED,
     REQUEST_CORRECTION_REQUESTED,
+    REQUEST_DEADLINE_CHANGED,
     REQUEST_EXTENDED,
     REQUEST_FEE_PAID,
     REQUEST_FEE_REQUESTED,
     REQUEST_LAPSED,
     REQUEST_OVERDUE,
+    REQUEST_RECEIPT_CONFIRMED,
     REQUEST_RECEIVED,
     REQUEST_REFERRED,
     REQUEST_REMINDED,
@@ -82,6 +90,7 @@ from govbus_contracts.services.disclosure.requests import (
     NoticeKind,
     PublicReply,
     ReceiptChannel,
+    ReceiptConfirmation,
     ReferralRecord,
     ReminderRecord,
     ReplyClock,
@@ -93,11 +102,13 @@ from govbus_contracts.services.disclosure.requests import (
     RequestCorrected,
     RequestCorrection,
     RequestCorrectionRequested,
+    RequestDeadlineChanged,
     RequestExtended,
     RequestFeePaid,
     RequestFeeRequested,
     RequestLapsed,
     RequestOverdue,
+    RequestReceiptConfirmed,
     RequestReceived,
     RequestReferred,
     RequestReminded,
@@ -119,6 +130,11 @@ OPEN_STATUSES = frozenset(set(S) - CLOSED_STATUSES)
 PAUSE_CORRECTION = "补正"
 PAUSE_CONSULTATION = "征求第三方意见"
 PAUSE_FEE = "缴费"
+#: 第三十一条: a request that is not yet confirmed has no running clock.
+PAUSE_CONFIRMATION = "待确认收到"
+#: Channels whose receipt is the day of a confirmation, not of the submission (第三十一条).
+CONFIRMED_CHANNELS = frozenset({ReceiptChannel.online, ReceiptChannel.ordinary_mail,
+                                ReceiptChannel.fax})
 ORGANISATIONS = frozenset({ApplicantType.business, ApplicantType.research,
                            ApplicantType.public_interest, ApplicantType.legal_service})
 
@@ -143,13 +159,18 @@ class InformationRequest(Aggregate):
     channel: ReceiptChannel
     fee_waiver_requested: bool = False
     submitted_at: datetime
-    submitted_on: date  # handed in / signed for / submitted online
-    received_on: date  # 第三十一条 (a working day): the reply period counts from the day after
+    submitted_on: date  # handed in / signed for / submitted online / letter or fax arrived
+    # 第三十一条: the reply period counts from the day after. While 待确认: the day submitted
+    # (no clock runs); the confirmation sets it.
+    received_on: date
+    receipt_confirmation: ReceiptConfirmation | None = None
     tracking_hash: str  # sha256 of the tracking code; the code itself is never stored
     status: RequestStatus = S.handling
     department: str | None = None
     clock: DeadlineClock
     due_on: date | None = None
+    # The due date counts days of a year whose official calendar (调休) is not out yet.
+    due_on_provisional: bool = False
     overdue_since: date | None = None
     next_alert_on: date | None = None
     correction: CorrectionRecord | None = None
@@ -201,6 +222,10 @@ class Periods:
     fee_payment_working_days: int = 20
     remind_working_days_before: int = 3
     fees: FeeSchedule = FeeSchedule()
+    # 第三十一条: an online platform confirms a submission at once (the national default).
+    online_confirmed_at_once: bool = True
+    # Local rules only: a receipt on a non-working day counts from the next working day.
+    receipt_next_working_day: bool = False
 
 
 @dataclass(frozen=True)
@@ -290,11 +315,26 @@ def tracking_hash(code: str) -> str:
                           ).hexdigest()
 
 
-def receipt_date(submitted_on: date, calendar: WorkingCalendar) -> date:
-    """第三十一条: the date of receipt, moved to the next working day when the request
-    arrived on a day the office is closed."""
-    return submitted_on if calendar.is_working_day(submitted_on) else (
-        calendar.next_working_day(submitted_on))
+def receipt_date(day: date, periods: Periods) -> date:
+    """第三十一条: the date of receipt is the day itself (handed in, signed for, confirmed),
+    a Saturday included; only where the office's local rules say so is a non-working day
+    moved to the next working day (``receipt_next_working_day``)."""
+    calendar = periods.calendar
+    if periods.receipt_next_working_day and not calendar.is_working_day(day):
+        return calendar.next_working_day(day)
+    return day
+
+
+def confirmed_at_submission(channel: ReceiptChannel, confirmed_on: date | None,
+                            periods: Periods) -> bool:
+    """第三十一条: 当面 and 邮寄 are received on the day handed in / signed for; online is
+    confirmed at once by the platform (unless configured otherwise); 平常信函 and 传真 wait for
+    the confirmation with the applicant unless staff record it with the request."""
+    if channel not in CONFIRMED_CHANNELS:
+        return True
+    if confirmed_on is not None:
+        return True
+    return channel is ReceiptChannel.online and periods.online_confirmed_at_once
 
 
 def reply_clock(received_on: date, periods: Periods) -> DeadlineClock:
@@ -328,8 +368,23 @@ def overdue_event_id(request_id: str, due_on: date) -> str:
     return deterministic_id(SERVICE, "request", request_id, "overdue", due_on.isoformat())
 
 
+#: Said wherever a provisional due date is shown to the applicant.
+PROVISIONAL_NOTE = ("该期限按法定节假日推算 (次年放假安排尚未公布); 放假安排公布后如有调整, "
+                    "以调整后的期限为准, 可凭查询码查看。")
+
+
+def deadline_changed_event_id(request_id: str, old: date, new: date) -> str:
+    return deterministic_id(SERVICE, "request", request_id, "deadline_changed",
+                            old.isoformat(), new.isoformat())
+
+
 def lapsed_event_id(request_id: str, kind: str) -> str:
     return deterministic_id(SERVICE, "request", request_id, "lapsed", kind)
+
+
+def consultation_lapsed_event_id(request_id: str, answer_due_on: date) -> str:
+    return deterministic_id(SERVICE, "request", request_id, "consultation_lapsed",
+                            answer_due_on.isoformat())
 
 
 # --- submission ---------------------------------------------------------------------------------
@@ -368,11 +423,20 @@ def validate_submission(cmd: SubmitRequest, principal: Principal, today: date) -
         raise _invalid("以邮寄获取须提供通信地址", field="contact.address")
     if not is_staff(principal):
         # The public submits online, today; a paper request is recorded by staff.
-        if cmd.channel is not ReceiptChannel.online or cmd.submitted_on is not None:
+        if (cmd.channel is not ReceiptChannel.online or cmd.submitted_on is not None
+                or cmd.confirmed_on is not None):
             raise GovbusError(ErrorCode.forbidden,
-                              "当面或邮寄提交的申请由工作人员登记", field="channel")
-    elif cmd.submitted_on is not None and cmd.submitted_on > today:
+                              "当面、邮寄、信函或传真提交的申请由工作人员登记", field="channel")
+        return
+    if cmd.submitted_on is not None and cmd.submitted_on > today:
         raise _invalid(f"提交日期 {cmd.submitted_on} 晚于今天", field="submitted_on")
+    if cmd.confirmed_on is not None:
+        if cmd.channel not in CONFIRMED_CHANNELS:
+            raise _invalid(f"{cmd.channel.value}提交的申请以提交/签收之日为收到之日, 无需确认",
+                           field="confirmed_on")
+        if cmd.confirmed_on > today or cmd.confirmed_on < (cmd.submitted_on or today):
+            raise _invalid(f"确认日期 {cmd.confirmed_on} 应在提交之日与今天之间",
+                           field="confirmed_on")
 
 
 def submit(cmd: SubmitRequest, *, request_id: str, year: int, serial: int, code_hash: str,
@@ -380,34 +444,91 @@ def submit(cmd: SubmitRequest, *, request_id: str, year: int, serial: int, code_
            periods: Periods) -> Change:
     today = office_date(now)
     submitted_on = cmd.submitted_on or today
-    try:
-        received_on = receipt_date(submitted_on, periods.calendar)
-        clock = reply_clock(received_on, periods)
-        due_on = clock.due_date(periods.calendar)
-    except CalendarError as exc:
-        raise _invalid(f"无法按工作日计算期限: {exc}") from exc
     actor = (Actor(principal.subject, principal.name, "staff") if is_staff(principal)
              else APPLICANT)
+    confirmed = confirmed_at_submission(cmd.channel, cmd.confirmed_on, periods)
+    confirmation: ReceiptConfirmation | None = None
+    if cmd.channel in CONFIRMED_CHANNELS and confirmed:
+        by = actor.subject if cmd.confirmed_on is not None else SYSTEM.subject
+        confirmation = ReceiptConfirmation(
+            confirmed_on=cmd.confirmed_on or submitted_on, confirmed_by=by,
+            remarks=None if cmd.confirmed_on is not None else "在线平台自动确认")
     number = request_number(year, serial)
-    receipt = ApplicantNotice(
-        kind=NoticeKind.receipt, sent_on=today,
-        text=(f"您的政府信息公开申请已收到, 申请编号{number}, 收到申请之日为{received_on}。"
-              f"本机关将于{due_on}前答复 (政府信息公开条例第三十三条)。"))
+    try:
+        if confirmed:
+            received_on = receipt_date(
+                confirmation.confirmed_on if confirmation else submitted_on, periods)
+            clock = reply_clock(received_on, periods)
+            due_on = clock.due_date(periods.calendar)
+        else:
+            # 待确认: the period has not begun; the clock is held from the day submitted and
+            # replaced by a fresh one from the confirmed receipt.
+            received_on = submitted_on
+            clock = reply_clock(submitted_on, periods).pause(
+                submitted_on, "尚未与申请人确认收到 (第三十一条)", PAUSE_CONFIRMATION)
+            due_on = None
+    except CalendarError as exc:
+        raise _invalid(f"无法按工作日计算期限: {exc}") from exc
+    notices = ([_receipt_notice(number, received_on, due_on, today,
+                                provisional=clock.due_is_provisional(periods.calendar))]
+               if confirmed else [])
     req = InformationRequest(
         id=request_id, request_number=number, year=year, serial=serial,
         applicant_type=cmd.applicant_type, applicant=cmd.applicant, contact=cmd.contact,
         applicant_key=applicant_key, information=cmd.information, form=cmd.form,
         delivery=cmd.delivery, channel=cmd.channel,
         fee_waiver_requested=cmd.fee_waiver_requested, submitted_at=now,
-        submitted_on=submitted_on, received_on=received_on, tracking_hash=code_hash,
-        clock=clock, monthly_position=monthly_position, notices=[receipt],
+        submitted_on=submitted_on, received_on=received_on,
+        receipt_confirmation=confirmation, tracking_hash=code_hash,
+        status=S.handling if confirmed else S.awaiting_confirmation,
+        clock=clock, monthly_position=monthly_position, notices=notices,
         history=[_history(actor, now, "收到申请",
-                          f"{cmd.channel.value}提交, 收到之日{received_on}")],
+                          f"{cmd.channel.value}提交, 收到之日{received_on}" if confirmed else
+                          f"{cmd.channel.value}提交于{submitted_on}, 待与申请人确认收到")],
     )
     req = settle(req, periods)
     event = RequestReceived(**_fact(req), channel=req.channel, form=req.form,
                             delivery=req.delivery)
     return Change(req, [Emit(REQUEST_RECEIVED, event)])
+
+
+def _receipt_notice(number: str, received_on: date, due_on: date | None,
+                    today: date, *, provisional: bool = False) -> ApplicantNotice:
+    return ApplicantNotice(
+        kind=NoticeKind.receipt, sent_on=today,
+        text=(f"您的政府信息公开申请已收到, 申请编号{number}, 收到申请之日为{received_on}"
+              f" (政府信息公开条例第三十一条)。本机关将于{due_on}前答复 (第三十三条)。"
+              + (PROVISIONAL_NOTE if provisional else "")))
+
+
+def confirm_receipt(req: InformationRequest, confirmed_on: date, remarks: str | None,
+                    actor: Actor, now: datetime, periods: Periods) -> Change:
+    """第三十一条: the office confirms a 平常信函, 传真 or online request with the applicant;
+    that day is the date of receipt and the reply period counts from the day after."""
+    _require(req, "确认收到", S.awaiting_confirmation)
+    today = office_date(now)
+    if confirmed_on > today or confirmed_on < req.submitted_on:
+        raise _invalid(f"确认日期 {confirmed_on} 应在提交之日{req.submitted_on}与今天之间",
+                       field="confirmed_on")
+    try:
+        received_on = receipt_date(confirmed_on, periods)
+        clock = reply_clock(received_on, periods)
+        due_on = clock.due_date(periods.calendar)
+    except CalendarError as exc:
+        raise _invalid(f"无法按工作日计算期限: {exc}") from exc
+    confirmation = ReceiptConfirmation(confirmed_on=confirmed_on, confirmed_by=actor.subject,
+                                       remarks=remarks)
+    new = settle(req.model_copy(update={
+        "status": S.handling, "received_on": received_on, "clock": clock,
+        "receipt_confirmation": confirmation,
+        "notices": [*req.notices, _receipt_notice(
+            req.request_number, received_on, due_on, today,
+            provisional=clock.due_is_provisional(periods.calendar))],
+        "history": [*req.history, _history(actor, now, "确认收到",
+                                           f"收到之日{received_on}"
+                                           + (f"; {remarks}" if remarks else ""))]}), periods)
+    event = RequestReceiptConfirmed(**_fact(new), channel=new.channel, confirmed_on=confirmed_on)
+    return Change(new, [Emit(REQUEST_RECEIPT_CONFIRMED, event)])
 
 
 # --- staff steps --------------------------------------------------------------------------------
@@ -486,7 +607,7 @@ def correct(req: InformationRequest, supplement: str, received: date, actor: Act
                           due_on=req.correction.due_on.isoformat())
     if received < req.correction.requested_on:
         raise _invalid(f"收到日期 {received} 早于补正告知", field="received_on")
-    restart_on = receipt_date(received, periods.calendar)
+    restart_on = receipt_date(received, periods)
     try:
         clock = req.clock.restart(restart_on, "收到补正后的申请, 答复期限重新计算")
     except DeadlineError as exc:
@@ -529,11 +650,13 @@ def end_consultation(req: InformationRequest, cmd: EndConsultation, actor: Actor
     if cmd.answer is ConsultationAnswer.no_answer and today <= current.answer_due_on:
         raise GovbusError(ErrorCode.invalid_transition,
                           f"第三方答复期限{current.answer_due_on}尚未届满, 不能记为逾期未答复")
+    # 逾期未答复: the uncounted time is the third party's period, not until staff noticed it.
+    resume_on = current.answer_due_on if cmd.answer is ConsultationAnswer.no_answer else today
     try:
-        clock = req.clock.resume(today)
+        clock = req.clock.resume(resume_on)
     except DeadlineError as exc:
         raise _clock_error(exc) from exc
-    ended = current.model_copy(update={"ended_on": today, "answer": cmd.answer,
+    ended = current.model_copy(update={"ended_on": resume_on, "answer": cmd.answer,
                                        "remarks": cmd.remarks})
     new = settle(req.model_copy(update={
         "status": S.handling, "clock": clock,
@@ -541,7 +664,7 @@ def end_consultation(req: InformationRequest, cmd: EndConsultation, actor: Actor
         "history": [*req.history, _history(actor, now, "第三方意见",
                                            f"{cmd.answer.value} {cmd.remarks or ''}".strip())]}),
         periods)
-    event = RequestConsultationEnded(**_fact(new), ended_on=today, answer=cmd.answer)
+    event = RequestConsultationEnded(**_fact(new), ended_on=resume_on, answer=cmd.answer)
     return Change(new, [Emit(REQUEST_CONSULTATION_ENDED, event)])
 
 
@@ -704,6 +827,48 @@ def check_reply(cmd: ReplyToRequest) -> None:
         raise _invalid("信访举报投诉类申请须注明事项类型 (投诉/举报/信访)", field="matter_kind")
     if cmd.matter_kind is not None and not petition:
         raise _invalid("事项类型只用于信访举报投诉类申请", field="matter_kind")
+    if cmd.third_party_notice is not None and cmd.outcome not in DISCLOSING:
+        raise _invalid("书面告知第三方只用于决定公开 (予以公开/部分公开) 的答复",
+                       field="third_party_notice")
+    if cmd.no_consultation_reason is not None and not withheld_for_third_party(cmd):
+        raise _invalid("未征求意见的理由只用于以保护第三方合法权益不予公开的答复",
+                       field="no_consultation_reason")
+
+
+#: Outcomes that disclose (some of) the information.
+DISCLOSING = frozenset({Outcome.released, Outcome.partly_released})
+
+
+def withheld_for_third_party(cmd: ReplyToRequest) -> bool:
+    return (cmd.outcome is Outcome.withheld
+            and cmd.outcome_reason == WithholdReason.third_party)
+
+
+def check_third_party(req: InformationRequest, cmd: ReplyToRequest, today: date) -> None:
+    """第十五条/第三十二条 against the request's record.
+
+    - 不予公开 to protect a third party's rights (第十五条) rests on the third party's view:
+      a consultation on record, or a recorded reason why none was possible.
+    - Disclosing over the third party's objection (the last consultation's answer 不同意公开)
+      needs the written notice to the third party (第三十二条: 决定予以公开的, 应当将决定公开的
+      内容和理由书面告知第三方). A partial release that withholds a part to protect a third
+      party (第三十七条) is taken as honouring the objection: no notice required.
+    """
+    if withheld_for_third_party(cmd) and not req.consultations and not (
+            cmd.no_consultation_reason and cmd.no_consultation_reason.strip()):
+        raise _invalid("以保护第三方合法权益不予公开, 须先征求第三方意见 (第三十二条), "
+                       "或写明无法征求意见的理由", field="no_consultation_reason")
+    objected = bool(req.consultations) and (
+        req.consultations[-1].answer is ConsultationAnswer.disagreed)
+    honoured = cmd.outcome is Outcome.partly_released and any(
+        p.reason is WithholdReason.third_party for p in cmd.withheld)
+    if objected and cmd.outcome in DISCLOSING and not honoured:
+        if cmd.third_party_notice is None:
+            raise _invalid("第三方不同意公开而决定公开的, 须将决定公开的内容和理由书面告知第三方 "
+                           "(第三十二条)", field="third_party_notice")
+        if cmd.third_party_notice.sent_on > today:
+            raise _invalid("书面告知第三方的日期不能晚于今天",
+                           field="third_party_notice.sent_on")
 
 
 def reply(req: InformationRequest, cmd: ReplyToRequest, actor: Actor, now: datetime,
@@ -715,6 +880,7 @@ def reply(req: InformationRequest, cmd: ReplyToRequest, actor: Actor, now: datet
         raise _invalid("未经补正的申请不能以“补正后申请内容仍不明确”答复",
                        field="outcome_reason")
     today = office_date(now)
+    check_third_party(req, cmd, today)
     due = req.clock.due_date(periods.calendar)
     on_time = due is None or today <= due
     record = ReplyRecord(
@@ -722,8 +888,9 @@ def reply(req: InformationRequest, cmd: ReplyToRequest, actor: Actor, now: datet
         text=cmd.text, reason=cmd.reason, withheld=list(cmd.withheld),
         published_at=cmd.published_at,
         holder_name=cmd.holder_name, holder_contact=cmd.holder_contact,
-        other_law=cmd.other_law, replied_on=today, replied_by=actor.name or actor.subject,
-        on_time=on_time)
+        other_law=cmd.other_law, no_consultation_reason=cmd.no_consultation_reason,
+        third_party_notice=cmd.third_party_notice, replied_on=today,
+        replied_by=actor.name or actor.subject, on_time=on_time)
     notice = ApplicantNotice(kind=NoticeKind.reply, sent_on=today,
                              text=f"{cmd.reply_type.value}: {cmd.text}")
     referral = (ReferralRecord(matter_kind=cmd.matter_kind, referred_on=today)
@@ -739,7 +906,7 @@ def reply(req: InformationRequest, cmd: ReplyToRequest, actor: Actor, now: datet
         **_fact(new), reply_type=cmd.reply_type, outcome=cmd.outcome,
         outcome_reason=cmd.outcome_reason,
         withheld_reasons=sorted({p.reason for p in cmd.withheld}), replied_on=today,
-        on_time=on_time))]
+        on_time=on_time, third_party_notice=cmd.third_party_notice))]
     if cmd.matter_kind is not None:
         events.append(Emit(REQUEST_REFERRED, RequestReferred(
             id=new.id, request_number=new.request_number, matter_kind=cmd.matter_kind,
@@ -776,11 +943,16 @@ def settle(req: InformationRequest, periods: Periods) -> InformationRequest:
         alert = req.correction.due_on + timedelta(days=1)
     elif req.status is S.awaiting_fee and req.fee is not None:
         alert = req.fee.due_on + timedelta(days=1)
+    elif req.status is S.consulting and req.consultations:
+        # 第三十二条: the day after the third party's 15 working days the clock runs again.
+        alert = req.consultations[-1].answer_due_on + timedelta(days=1)
     elif req.status is S.handling and due is not None and req.overdue_since is None:
         reminded = any(r.due_on == due for r in req.reminders)
         alert = (overdue_date(due, periods.calendar) if reminded else
                  periods.calendar.add_working_days(due, -periods.remind_working_days_before))
-    return req.model_copy(update={"due_on": due, "next_alert_on": alert})
+    return req.model_copy(update={
+        "due_on": due, "next_alert_on": alert,
+        "due_on_provisional": req.clock.due_is_provisional(periods.calendar)})
 
 
 def due_alerts(req: InformationRequest, now: datetime, periods: Periods) -> Change | None:
@@ -788,7 +960,15 @@ def due_alerts(req: InformationRequest, now: datetime, periods: Periods) -> Chan
     before the reply deadline; notice it overdue the first working day after. Each fact
     once per deadline, with an id derived from it (replicas sweeping alike publish one)."""
     today = office_date(now)
-    if req.status is S.awaiting_correction and req.correction is not None:
+    if req.status is S.consulting and req.consultations:
+        current = req.consultations[-1]
+        if today > current.answer_due_on:
+            lapsed = _consultation_lapsed(req, current, now, periods)
+            # From now on like any other request: remind or notice overdue in the same pass.
+            more = due_alerts(lapsed.state, now, periods)
+            return lapsed if more is None else Change(more.state, [*lapsed.events,
+                                                                   *more.events])
+    elif req.status is S.awaiting_correction and req.correction is not None:
         if today > req.correction.due_on:
             return _lapse(req, S.abandoned, OtherReason.no_correction,
                           req.correction.due_on + timedelta(days=1), now, periods,
@@ -824,10 +1004,50 @@ def due_alerts(req: InformationRequest, now: datetime, periods: Periods) -> Chan
                 return Change(new, [Emit(REQUEST_REMINDED, RequestReminded(
                     **_fact(new), reminded_on=today, working_days_left=left),
                     reminder_event_id(req.id, due))])
+    return revise_deadline(req, now, periods)
+
+
+def revise_deadline(req: InformationRequest, now: datetime, periods: Periods) -> Change | None:
+    """The deadline again on the calendar in force: when the official year replaced the
+    provisional one and moved a provisional due date, say so (once per move: the fact's id
+    is derived from the two dates); a due date that stays only loses its provisional mark."""
     settled = settle(req, periods)
-    if settled.next_alert_on == req.next_alert_on and settled.due_on == req.due_on:
+    if (settled.next_alert_on == req.next_alert_on and settled.due_on == req.due_on
+            and settled.due_on_provisional == req.due_on_provisional):
         return None
-    return Change(settled)
+    old, new = req.due_on, settled.due_on
+    if not (req.due_on_provisional and old is not None and new is not None and old != new):
+        return Change(settled)
+    reason = (f"{old.year}年工作日历正式公布 (国务院放假安排), 答复期限由{old}调整为{new}")
+    settled = settled.model_copy(update={
+        "history": [*settled.history, _history(SYSTEM, now, "答复期限调整", reason)]})
+    event = RequestDeadlineChanged(**_fact(settled), previous_due_on=old, reason=reason)
+    return Change(settled, [Emit(REQUEST_DEADLINE_CHANGED, event,
+                                 deadline_changed_event_id(req.id, old, new))])
+
+
+def _consultation_lapsed(req: InformationRequest, current: ConsultationRecord,
+                         now: datetime, periods: Periods) -> Change:
+    """第三十二条: 第三方逾期未提出意见的, 由行政机关依照本条例的规定决定是否公开 — the
+    consultation ends as 逾期未答复 on the last day of the period and the clock counts again
+    from the day after it, without anyone having to record it."""
+    ended_on = current.answer_due_on
+    try:
+        clock = req.clock.resume(ended_on)
+    except DeadlineError as exc:
+        raise _clock_error(exc) from exc
+    text = f"{current.third_party}在{ended_on}前未提出意见, 答复期限恢复计算 (第三十二条)"
+    ended = current.model_copy(update={"ended_on": ended_on,
+                                       "answer": ConsultationAnswer.no_answer,
+                                       "remarks": "逾期未答复 (系统记录)"})
+    new = settle(req.model_copy(update={
+        "status": S.handling, "clock": clock,
+        "consultations": [*req.consultations[:-1], ended],
+        "history": [*req.history, _history(SYSTEM, now, "第三方逾期未答复", text)]}), periods)
+    event = RequestConsultationEnded(**_fact(new), ended_on=ended_on,
+                                     answer=ConsultationAnswer.no_answer, by_system=True)
+    return Change(new, [Emit(REQUEST_CONSULTATION_ENDED, event,
+                             consultation_lapsed_event_id(req.id, ended_on))])
 
 
 def _lapse(req: InformationRequest, status: RequestStatus, reason: OtherReason,
@@ -857,7 +1077,8 @@ def tracking(req: InformationRequest) -> RequestTracking:
             holder_contact=r.holder_contact, other_law=r.other_law, replied_on=r.replied_on)
     return RequestTracking(
         request_number=req.request_number, status=req.status, received_on=req.received_on,
-        due_on=req.due_on, paused=pause is not None, pause_kind=pause.kind if pause else None,
+        due_on=req.due_on, due_on_provisional=req.due_on_provisional,
+        paused=pause is not None, pause_kind=pause.kind if pause else None,
         closed_on=req.closed_on, notices=req.notices, reply=public_reply)
 
 
@@ -884,7 +1105,7 @@ def _fact(req: InformationRequest) -> dict[str, Any]:
     return {"id": req.id, "request_number": req.request_number,
             "applicant_type": req.applicant_type, "status": req.status,
             "received_on": req.received_on, "due_on": req.due_on,
-            "department": req.department}
+            "due_on_provisional": req.due_on_provisional, "department": req.department}
 
 
 def _history(actor: Actor, now: datetime, action: str, remarks: str | None) -> HistoryEntry:

@@ -104,6 +104,7 @@ def category_of(event: OutgoingDispatched, s: DisclosureSettings) -> str:
 def _ack(entry: CatalogueEntry, version: int) -> CatalogueStepReply:
     return CatalogueStepReply(
         entry_id=entry.id, status=entry.status, version=version, due_on=entry.due_on,
+        due_on_provisional=entry.due_on_provisional,
         published_on=entry.published_on, late=entry.late,
         working_days_late=entry.working_days_late)
 
@@ -362,6 +363,19 @@ async def sweep_catalogue_deadlines(ctx: ServiceContext,
     if written:
         await changed(ctx)
     return written
+
+@service.on_calendar_revision
+async def catalogue_calendar_revision(ctx: ServiceContext) -> None:
+    """The official calendar arrived: recompute the provisional 公开期限."""
+    s = settings
+    now = ctx.clock.now()
+    await sweep_due(
+        entries(ctx), {"due_on_provisional": True},
+        lambda entry: rules.revise_deadline(entry, now, ctx.calendar,
+                                            s.publication_working_days,
+                                            s.remind_working_days_before),
+        what="公开目录 期限重算")
+
 
 @service.every(settings.sweep_seconds, name="catalogue_deadlines")
 async def catalogue_deadlines(ctx: ServiceContext) -> None:

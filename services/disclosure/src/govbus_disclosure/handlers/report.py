@@ -5,7 +5,9 @@ Collections (this service's own database):
   (only the fields the report counts are projected: no applicant's personal data is read);
 - ``report_figures``: one aggregate per year (``figures-<year>``), every version kept;
 - ``review_cases``: one aggregate per case, id derived from its kind and 案号 (a case is
-  recorded once).
+  recorded once);
+- ``annual_reports``: one aggregate per year (``report-<year>``): the text parts as edited and
+  the report's own deadline (第四十九条), swept like the others.
 The rules of counting are in ``govbus_disclosure.domain.report``.
 """
 
@@ -22,8 +24,10 @@ from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.disclosure.common import ReviewKind, ReviewResult, Role
 from govbus_contracts.services.disclosure.report import (
     ANNUAL_REPORT,
+    EDIT_REPORT_SECTION,
     EXPORT_ANNUAL_REPORT,
     LIST_REVIEW_CASES,
+    PUBLISH_ANNUAL_REPORT,
     RECORD_REPORT_FIGURES,
     RECORD_REVIEW_CASE,
     REPORT_FIGURES_RECORDED,
@@ -34,14 +38,17 @@ from govbus_contracts.services.disclosure.report import (
     AnnualReport,
     AnnualReportFile,
     AnnualReportQuery,
+    EditReportSection,
     ExportAnnualReport,
     FiguresVersion,
     ListReviewCases,
+    PublishAnnualReport,
     RecordProblem,
     RecordReportFigures,
     RecordReviewCase,
     ReportFiguresRecorded,
     ReportFiguresReply,
+    ReportRecordReply,
     ReviewCaseChange,
     ReviewCaseList,
     ReviewCaseRecorded,
@@ -50,6 +57,7 @@ from govbus_contracts.services.disclosure.report import (
     UpdateReviewCase,
     check_conclusion,
 )
+from govbus_disclosure.domain import report_record
 from govbus_disclosure.domain.report import (
     CATALOGUE,
     REQUESTS,
@@ -62,19 +70,23 @@ from govbus_disclosure.domain.report import (
     request_record,
     review_case_record,
 )
+from govbus_disclosure.domain.report_record import AnnualReportRecord
 from govbus_disclosure.service import service
 from govbus_disclosure.settings import DisclosureSettings
 from govbus_disclosure.spreadsheet import workbook_bytes
-from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome
+from govbus_kit.clock import office_date
+from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome, sweep_due
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 
 REPORT_FIGURES = "report_figures"
+ANNUAL_REPORTS = "annual_reports"
 SETTINGS = DisclosureSettings()
 STAFF = (Role.officer, Role.approver, Role.admin)
 REQUEST_FIELDS = {"applicant_type": 1, "received_on": 1, "closed_on": 1, "outcome": 1,
-                  "outcome_reason": 1}
+                  "outcome_reason": 1, "overdue_since": 1, "fee": 1}
 CATALOGUE_FIELDS = {"category": 1, "published_on": 1, "late": 1, "due_on": 1,
-                    "withdrawn_on": 1, "repealed_on": 1}
+                    "withdrawn_on": 1, "repealed_on": 1, "information_date": 1,
+                    "date_of_writing": 1, "normative_document": 1}
 CASE_FIELDS = {"kind": 1, "filed_on": 1, "result": 1, "concluded_on": 1}
 
 
@@ -279,6 +291,85 @@ async def list_review_cases(query: ListReviewCases, ctx: QueryContext) -> Review
                           offset=query.offset, limit=query.limit)
 
 
+# --- 第一、五、六部分 and the report's deadline (第四十九条) -------------------------------------
+
+
+def _records_repo(ctx: ServiceContext) -> AggregateRepository[AnnualReportRecord]:
+    return ctx.repository(ANNUAL_REPORTS, AnnualReportRecord)
+
+
+def _new_record(ctx: ServiceContext, year: int) -> AnnualReportRecord:
+    return report_record.new_record(year, SETTINGS.report_level, ctx.calendar,
+                                    SETTINGS.remind_working_days_before)
+
+
+@service.command(EDIT_REPORT_SECTION)
+async def edit_report_section(cmd: EditReportSection, ctx: CommandContext) -> Any:
+    _require_role(ctx.principal, Role.officer)
+    now = ctx.service.clock.now()
+
+    def decide(current: AnnualReportRecord | None
+               ) -> Outcome[AnnualReportRecord, ReportRecordReply]:
+        state = current or _new_record(ctx.service, cmd.year)
+        change = report_record.edit_section(state, cmd, ctx.principal.subject,
+                                            ctx.principal.name, now)
+        version = (current.version if current else 0) + 1
+        return Outcome(change.state, report_record.record_reply(change.state, version),
+                       change.events)
+
+    return await ctx.execute(_records_repo(ctx.service), report_record.record_id(cmd.year),
+                             decide)
+
+
+@service.command(PUBLISH_ANNUAL_REPORT)
+async def publish_annual_report(cmd: PublishAnnualReport, ctx: CommandContext) -> Any:
+    _require_role(ctx.principal, Role.officer)
+    now = ctx.service.clock.now()
+    published_on = cmd.published_on or office_date(now)
+
+    def decide(current: AnnualReportRecord | None
+               ) -> Outcome[AnnualReportRecord, ReportRecordReply]:
+        state = current or _new_record(ctx.service, cmd.year)
+        change = report_record.publish(state, published_on, cmd.where, now,
+                                       ctx.service.calendar, SETTINGS.remind_working_days_before)
+        version = (current.version if current else 0) + 1
+        return Outcome(change.state, report_record.record_reply(change.state, version),
+                       change.events)
+
+    return await ctx.execute(_records_repo(ctx.service), report_record.record_id(cmd.year),
+                             decide)
+
+
+async def sweep_report_deadlines(ctx: ServiceContext) -> int:
+    """第四十九条: make sure last year's report is on record (its deadline runs from 1 January),
+    then remind and announce overdue like every other deadline; safe on many replicas."""
+    now = ctx.clock.now()
+    today = office_date(now)
+    repo = _records_repo(ctx)
+    last_year = today.year - 1
+
+    def ensure(current: AnnualReportRecord | None) -> Outcome[AnnualReportRecord, int]:
+        if current is not None:
+            return Outcome(None, 0)
+        return Outcome(_new_record(ctx, last_year), 0)
+
+    # Put on record while its period runs. A database first started after the deadline does
+    # not know whether the report was published (before govbus, say): it is not announced
+    # overdue on a guess; staff put it on record by editing or publishing it.
+    if today <= report_record.report_due(last_year, SETTINGS.report_level):
+        await repo.execute(report_record.record_id(last_year), ensure)
+    return await sweep_due(
+        repo, {"published_on": None, "next_alert_on": {"$lte": today.isoformat()}},
+        lambda record: report_record.due_alerts(record, now, ctx.calendar,
+                                                SETTINGS.remind_working_days_before),
+        what="年度报告")
+
+
+@service.every(SETTINGS.sweep_seconds, name="report_deadlines")
+async def report_deadlines(ctx: ServiceContext) -> None:
+    await sweep_report_deadlines(ctx)
+
+
 # --- the report -------------------------------------------------------------------------------
 
 
@@ -295,10 +386,15 @@ async def compute_report(ctx: ServiceContext, year: int) -> AnnualReport:
     requests = read_records(REQUESTS, stored_requests, request_record, problems)
     catalogue = read_records(CATALOGUE, stored_catalogue, catalogue_record, problems)
     cases = read_records(REVIEW_CASES, stored_cases, review_case_record, problems)
+    record = await _records_repo(ctx).get(report_record.record_id(year))
     return annual_report(
         year, requests=requests, catalogue=catalogue, review_cases=cases,
         figures=await entered_figures(ctx, year), generated_at=ctx.clock.now(),
-        category_order=SETTINGS.catalogue_categories, problems=problems)
+        category_order=SETTINGS.catalogue_categories, problems=problems,
+        edits=record.edits if record else (),
+        due_on=record.due_on if record else report_record.report_due(year, SETTINGS.report_level),
+        published_on=record.published_on if record else None,
+        overdue_since=record.overdue_since if record else None)
 
 
 @service.query(ANNUAL_REPORT)

@@ -19,6 +19,7 @@ from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.disclosure.common import SERVICE, Role
 from govbus_contracts.services.disclosure.requests import (
     ASSIGN_REQUEST,
+    CONFIRM_RECEIPT,
     END_CONSULTATION,
     EXTEND_REQUEST,
     GET_REFERRAL,
@@ -35,6 +36,7 @@ from govbus_contracts.services.disclosure.requests import (
     TRACK_REQUEST,
     WITHDRAW_REQUEST,
     AssignRequest,
+    ConfirmReceipt,
     EndConsultation,
     ExtendRequest,
     GetReferral,
@@ -47,6 +49,7 @@ from govbus_contracts.services.disclosure.requests import (
     ReplyToRequest,
     RequestCorrection,
     RequestList,
+    RequestStatus,
     RequestStepReply,
     RequestSubmitted,
     RequestSummary,
@@ -129,6 +132,8 @@ def periods(ctx: ServiceContext, s: DisclosureSettings | None = None) -> Periods
         consultation_working_days=s.consultation_working_days,
         fee_payment_working_days=s.request_fee_payment_working_days,
         remind_working_days_before=s.remind_working_days_before,
+        online_confirmed_at_once=s.request_online_confirmed_at_once,
+        receipt_next_working_day=s.request_receipt_next_working_day,
         fees=FeeSchedule(free_per_month=s.request_fee_free_per_month,
                          per_request=s.request_fee_per_request,
                          first_tier_top=s.request_fee_first_tier_top,
@@ -138,7 +143,8 @@ def periods(ctx: ServiceContext, s: DisclosureSettings | None = None) -> Periods
 
 def _ack(req: InformationRequest, version: int) -> RequestStepReply:
     return RequestStepReply(id=req.id, request_number=req.request_number, status=req.status,
-                            version=version, due_on=req.due_on, closed_on=req.closed_on)
+                            version=version, due_on=req.due_on,
+                            due_on_provisional=req.due_on_provisional, closed_on=req.closed_on)
 
 
 def _as_step_reply(result: Any) -> RequestStepReply:
@@ -231,7 +237,7 @@ async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubm
     seen = await ctx.service.db[CODES_COLLECTION].find_one({"_id": rules.tracking_hash(code)})
     existing = await repo.get(request_id) if seen is not None else None
     serial = existing.serial if existing is not None else 0
-    received_on = rules.receipt_date(cmd.submitted_on or today, p.calendar)
+    received_on = rules.receipt_date(cmd.confirmed_on or cmd.submitted_on or today, p)
     year = received_on.year
     key = applicant_key(cmd.applicant_type.value, id_number=cmd.applicant.id_document_number,
                         credit_code=cmd.applicant.credit_code, email=cmd.contact.email,
@@ -276,7 +282,8 @@ async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubm
 def _submitted(req: InformationRequest) -> RequestSubmitted:
     # Stored in the command ledger without the code: the code is never written down.
     return RequestSubmitted(id=req.id, request_number=req.request_number, status=req.status,
-                            received_on=req.received_on, due_on=req.due_on)
+                            received_on=req.received_on, due_on=req.due_on,
+                            due_on_provisional=req.due_on_provisional)
 
 
 @service.query(TRACK_REQUEST)
@@ -310,6 +317,16 @@ async def assign_request(cmd: AssignRequest, ctx: CommandContext) -> RequestStep
     p = periods(ctx.service)
     return await _staff_step(ctx, cmd.request_id, lambda req: rules.assign(
         req, cmd.department, actor, ctx.principal, now, p))
+
+
+@service.command(CONFIRM_RECEIPT)
+async def confirm_receipt(cmd: ConfirmReceipt, ctx: CommandContext) -> RequestStepReply:
+    actor = rules.act_as(ctx.principal, *STAFF, step="确认收到")
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    confirmed_on = cmd.confirmed_on or office_date(now)
+    return await _staff_step(ctx, cmd.request_id, lambda req: rules.confirm_receipt(
+        req, confirmed_on, cmd.remarks, actor, now, p))
 
 
 @service.command(REQUEST_CORRECTION)
@@ -459,15 +476,37 @@ async def get_referral(query: GetReferral, ctx: QueryContext) -> ReferralView:
 
 async def sweep_request_deadlines(ctx: ServiceContext,
                                   s: DisclosureSettings | None = None) -> int:
-    """Reminders, overdue notices, and closing requests whose 补正 or fee period ran out;
-    returns how many facts it wrote. Safe on many replicas and when run twice."""
+    """Reminders, overdue notices, consultations whose 15 working days passed unanswered
+    (the clock runs again), and closing requests whose 补正 or fee period ran out; returns
+    how many facts it wrote. Safe on many replicas and when run twice."""
     p = periods(ctx, s)
     now = ctx.clock.now()
     return await sweep_due(
         requests(ctx),
         {"status": {"$in": [st.value for st in OPEN_STATUSES]},
-         "next_alert_on": {"$lte": office_date(now).isoformat()}},
+         "$or": [{"next_alert_on": {"$lte": office_date(now).isoformat()}},
+                 # Consultations recorded before the sweep looked at them had no alert day
+                 # (第三十二条): pick them up so that their clock runs again too.
+                 {"status": RequestStatus.consulting.value, "next_alert_on": None}]},
         lambda req: rules.due_alerts(req, now, p), batch=SWEEP_BATCH, what="依申请公开")
+
+async def revise_request_deadlines(ctx: ServiceContext,
+                                   s: DisclosureSettings | None = None) -> int:
+    """The official calendar arrived: recompute every provisional reply deadline, with a
+    deadline-changed fact for each one that moved."""
+    p = periods(ctx, s)
+    now = ctx.clock.now()
+    return await sweep_due(
+        requests(ctx),
+        {"status": {"$in": [st.value for st in OPEN_STATUSES]}, "due_on_provisional": True},
+        lambda req: rules.revise_deadline(req, now, p), batch=SWEEP_BATCH,
+        what="依申请公开 期限重算")
+
+
+@service.on_calendar_revision
+async def request_calendar_revision(ctx: ServiceContext) -> None:
+    await revise_request_deadlines(ctx)
+
 
 @service.every(settings.sweep_seconds, name="request_deadlines")
 async def request_deadlines(ctx: ServiceContext) -> None:

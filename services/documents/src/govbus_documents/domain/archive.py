@@ -7,9 +7,10 @@
   together with its signed draft (正本与定稿), so the signer's text is kept beside the issued one.
 - 档号 = 全宗号-门类代码·年度-保管期限代码-机构(问题)代码-件号, e.g. Z001-WS·2026-Y-BGS-0001.
   件号 run per 全宗号, 年度, 保管期限 and 机构(问题)代码 from 0001 without gaps.
-- Electronic records must pass four checks at archiving and afterwards: 真实性 (content is
-  what was archived), 完整性 (nothing missing, attachments complete), 可用性 (readable) and
-  安全性 (classification recorded, classified items carry their 保密期限). A hash chain over
+- Electronic records must pass the four checks of DA/T 70-2018 (文书类电子档案检测一般要求,
+  四性检测) at archiving and afterwards: 真实性 (content is what was archived), 完整性
+  (nothing missing, attachments complete), 可用性 (readable) and 安全性 (classification
+  recorded, classified items carry their 保密期限). A hash chain over
   the records makes a changed or removed record visible.
 
 Pure rules: no I/O; time and hash algorithm are passed in.
@@ -120,9 +121,11 @@ def check_archivable(kind: DocumentKind, status: str | None,
 
 # --- the document's year ---------------------------------------------------------------------
 
-_YEAR_FIELDS = ("signed_on", "issued_on", "received_on", "registered_on",
+_YEAR_FIELDS = ("completed_on", "signed_on", "issued_on", "received_on", "registered_on",
                 "received_at", "registered_at", "created_at")
-_NUMBER_FIELDS = ("doc_number", "issuer_doc_number", "registration_number")
+#: The office's own numbers (发文字号, 收文编号); never the sender's 来文字号: an incoming
+#: document numbered 〔2008〕 and handled in 2026 belongs to 2026.
+_NUMBER_FIELDS = ("doc_number", "registration_number")
 
 
 def _year_of(value: Any) -> int | None:
@@ -135,18 +138,21 @@ def _year_of(value: Any) -> int | None:
 
 
 def document_year(doc: Mapping[str, Any]) -> int | None:
-    """年度: the year the document was formed (成文日期), else the year of its number, else
-    of its receipt or registration, else of its first history entry."""
+    """年度 of the 档号: the year the office finished forming or handling the document
+    (DA/T 22-2015: 文件形成年度; a 收文 belongs to the year its handling ended, 办结, not to
+    the year in the sender's 来文字号). A 发文: its 成文日期; a 收文: its 办结 date, else its
+    receipt or registration; else the year in the office's own number, else of the first
+    history entry."""
     if (year := _year_of(doc.get("date_of_writing"))) is not None:
         return year
+    for key in _YEAR_FIELDS:
+        if (year := _year_of(doc.get(key))) is not None:
+            return year
     for key in _NUMBER_FIELDS:
         value = doc.get(key)
         if isinstance(value, str):
             for number in doc_numbers_in(value):
                 return int(number[number.index("〔") + 1:number.index("〕")])
-    for key in _YEAR_FIELDS:
-        if (year := _year_of(doc.get(key))) is not None:
-            return year
     history = doc.get("history")
     if isinstance(history, list) and history and isinstance(history[0], Mapping):
         for key in ("when", "at", "time"):
@@ -374,7 +380,7 @@ def make_record(seq: int, prev_hash: str, code: str, kind: DocumentKind, doc_id:
     }
 
 
-# --- the four checks ------------------------------------------------------------------------
+# --- the four checks (四性检测, DA/T 70-2018) --------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from govbus_contracts.services.documents.incoming import (
     INCOMING_ASSIGNED,
     INCOMING_CIRCULATED,
     INCOMING_COMPLETED,
+    INCOMING_DEADLINE_CHANGED,
     INCOMING_INSTRUCTED,
     INCOMING_OVERDUE,
     INCOMING_PROPOSED,
@@ -56,6 +57,7 @@ from govbus_contracts.services.documents.incoming import (
     IncomingAssigned,
     IncomingCirculated,
     IncomingCompleted,
+    IncomingDeadlineChanged,
     IncomingInstructed,
     IncomingOverdue,
     IncomingProposed,
@@ -152,6 +154,8 @@ class WorkingDays(Protocol):
 
     def working_days_between(self, a: date, b: date) -> int: ...
 
+    def is_provisional_between(self, start: date, end: date) -> bool: ...
+
 
 # --- who acts ----------------------------------------------------------------------------
 
@@ -188,7 +192,7 @@ def act_as(principal: Principal, *roles: Role, step: str) -> Actor:
 
 def registration_number(year: int, serial: int) -> str:
     """收文编号: 收 + year in full inside 〔〕 + serial without leading zeros + 号,
-    after the pattern of 发文字号 (GB/T 9704-2012 §7.2.4)."""
+    after the pattern of 发文字号 (GB/T 9704-2012 §7.2.5)."""
     return f"收〔{year}〕{serial}号"
 
 
@@ -515,10 +519,13 @@ def assign(doc: IncomingDocument, cmd: AssignIncoming, actor: Actor, now: dateti
         due_on, working_days = cmd.deadline, None
     else:
         due_on, working_days = handling_deadline(today, doc.urgency, days_by_urgency, calendar)
+    # A date the leader gave stands as given; a count of working days into a year whose
+    # 调休 are not out yet is provisional and recomputed when they are.
+    provisional = working_days is not None and calendar.is_provisional_between(today, due_on)
     record = HandlingAssignment(
         lead_department=cmd.lead_department, co_departments=list(cmd.co_departments),
         assigned_on=today, assigned_by=actor.display, due_on=due_on,
-        working_days=working_days, remarks=cmd.remarks,
+        working_days=working_days, due_on_provisional=provisional, remarks=cmd.remarks,
     )
     try:
         next_alert = reminder_date(due_on, remind_working_days_before, calendar)
@@ -533,7 +540,7 @@ def assign(doc: IncomingDocument, cmd: AssignIncoming, actor: Actor, now: dateti
     event = IncomingAssigned(
         **_fact(new), lead_department=cmd.lead_department,
         co_departments=list(cmd.co_departments), assigned_on=today, due_on=due_on,
-        working_days=working_days,
+        working_days=working_days, due_on_provisional=provisional,
     )
     return Change(new, [Emit(INCOMING_ASSIGNED, event)])
 
@@ -692,6 +699,42 @@ def due_alerts(doc: IncomingDocument, now: datetime, calendar: WorkingDays,
     if doc.next_alert_on == wanted:
         return None
     return Change(doc.model_copy(update={"next_alert_on": wanted}))
+
+
+def deadline_changed_event_id(document_id: str, old: date, new: date) -> str:
+    return deterministic_id(SERVICE, "incoming", document_id, "deadline_changed",
+                            old.isoformat(), new.isoformat())
+
+
+def revise_deadline(doc: IncomingDocument, now: datetime, calendar: WorkingDays,
+                    remind_working_days_before: int) -> Change | None:
+    """The official calendar arrived: count the 办理期限 again from the assignment. A date
+    that moved is announced once (the fact's id is derived from both dates); one that
+    stays only loses its provisional mark."""
+    assignment = doc.assignment
+    if (doc.status is not S.in_handling or assignment is None
+            or not assignment.due_on_provisional or assignment.working_days is None):
+        return None
+    old = assignment.due_on
+    new_due = calendar.add_working_days(assignment.assigned_on, assignment.working_days)
+    revised = assignment.model_copy(update={
+        "due_on": new_due,
+        "due_on_provisional": calendar.is_provisional_between(assignment.assigned_on,
+                                                              new_due)})
+    if new_due == old:
+        return Change(doc.model_copy(update={"assignment": revised}))
+    reason = f"{old.year}年工作日历正式公布 (国务院放假安排), 办理期限由{old}调整为{new_due}"
+    new = doc.model_copy(update={
+        "assignment": revised,
+        "next_alert_on": reminder_date(new_due, remind_working_days_before, calendar),
+        "history": [*doc.history, _history(SYSTEM, now, "办理期限调整", reason)],
+    })
+    event = IncomingDeadlineChanged(
+        **_fact(new), lead_department=revised.lead_department,
+        co_departments=list(revised.co_departments), previous_due_on=old, due_on=new_due,
+        reason=reason)
+    return Change(new, [Emit(INCOMING_DEADLINE_CHANGED, event,
+                             deadline_changed_event_id(doc.id, old, new_due))])
 
 
 # --- 办结 --------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """发文字号: the number register of each 机关代字 and year.
 
-[GB/T 9704-2012 §7.2.4] 发文字号 = 机关代字 + 年份 in full inside 六角括号 〔〕 + 发文顺序号
+[GB/T 9704-2012 §7.2.5] 发文字号 = 机关代字 + 年份 in full inside 六角括号 〔〕 + 发文顺序号
 without leading zeros (不编虚位) + 号, e.g. 宜府办发〔2008〕71号.
-[条例 Art. 9, the office's rules] serials run per 机关代字 per year without gaps: a number is
+[GB/T 9704-2012 §10.2, §10.3] a 令 is numbered by its 令号 第N号 and a 纪要 by its 期号 第N期,
+neither with 〔年份〕: each 文种's series (``NumberSeries``) runs on its own register; the 令号
+series of a 机关代字 runs on across years, the 期号 series restarts each year.
+[条例 Art. 9, the office's rules] serials run per series without gaps: a number is
 taken at registration after sign-off, may be reserved (预留) beforehand, and a voided number
 (作废) stays in the register with its reason, so every serial is accounted for.
 
@@ -21,8 +24,13 @@ from pydantic import Field
 
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.services.documents.common import Classification, Role
-from govbus_contracts.services.documents.outgoing import HistoryEntry, NumberEntry, NumberStatus
+from govbus_contracts.services.documents.common import Classification, DocType, Role
+from govbus_contracts.services.documents.outgoing import (
+    HistoryEntry,
+    NumberEntry,
+    NumberSeries,
+    NumberStatus,
+)
 from govbus_kit.repository import Aggregate
 
 COLLECTION = "numbering"
@@ -31,7 +39,7 @@ COLLECTION = "numbering"
 # serial follow it, so a digit or bracket in the code would make a number ambiguous).
 _CODE = r"[^\s\d〔〕\[\]［］()（）【】{}<>〈〉《》]+"
 _ISSUER_CODE_RE = re.compile(rf"^{_CODE}$")
-# Only 六角括号 〔〕 and a year in full (GB/T 9704 §7.2.4: 年份应标全称, 用六角括号);
+# Only 六角括号 〔〕 and a year in full (GB/T 9704 §7.2.5: 年份应标全称, 用六角括号);
 # the serial has no leading zeros (不编虚位) and ends in 号.
 _DOC_NUMBER_RE = re.compile(
     rf"^(?P<code>{_CODE})〔(?P<year>(?:19|20|21)[0-9]{{2}})〕(?P<serial>[1-9][0-9]*)号$")
@@ -63,6 +71,29 @@ def format_doc_number(issuer_code: str, year: int, serial: int) -> str:
     return f"{validate_issuer_code(issuer_code)}〔{year}〕{serial}号"
 
 
+#: The 文种 numbered outside the 发文字号 series (GB/T 9704 §10.2 令号, §10.3 纪要).
+SERIES_OF_TYPE: dict[DocType, NumberSeries] = {
+    DocType.order: NumberSeries.order,
+    DocType.minutes: NumberSeries.minutes,
+}
+
+
+def series_of(doc_type: DocType) -> NumberSeries:
+    """The numbering series of a 文种."""
+    return SERIES_OF_TYPE.get(doc_type, NumberSeries.standard)
+
+
+def format_number(series: NumberSeries, issuer_code: str, year: int, serial: int) -> str:
+    """The number a serial stands for in its series: 宜府办发〔2026〕71号, 第3号 (令号),
+    第5期 (纪要期号)."""
+    if series is NumberSeries.standard:
+        return format_doc_number(issuer_code, year, serial)
+    if serial < 1:
+        raise ValueError("a serial starts at 1")
+    validate_issuer_code(issuer_code)
+    return f"第{serial}号" if series is NumberSeries.order else f"第{serial}期"
+
+
 def parse_doc_number(text: str) -> tuple[str, int, int]:
     """``(机关代字, year, serial)`` of a 发文字号 in the standard form; raises
     ``MalformedDocNumber`` (a ``GovbusError`` with code validation_failed, and a
@@ -90,8 +121,14 @@ def _why_malformed(text: str) -> str:
 # --- the register ----------------------------------------------------------------------------
 
 
-def register_id(issuer_code: str, year: int) -> str:
-    """One register per 机关代字 and year: "宜府办发:2026"."""
+def register_id(issuer_code: str, year: int,
+                series: NumberSeries = NumberSeries.standard) -> str:
+    """One register per series: "宜府办发:2026" (发文字号), "宜府纪:2026:期号" (纪要, per
+    year), "宜府令:令号" (令, across years: the year does not enter)."""
+    if series is NumberSeries.order:
+        return f"{issuer_code}:{series.value}"
+    if series is NumberSeries.minutes:
+        return f"{issuer_code}:{year}:{series.value}"
     return f"{issuer_code}:{year}"
 
 
@@ -99,7 +136,8 @@ class NumberRegister(Aggregate):
     """发文字号登记簿 of one 机关代字 and one year."""
 
     issuer_code: str = Field(description="机关代字")
-    year: int = Field(description="年度")
+    year: int = Field(description="年度 (令号: the year the series was opened)")
+    series: NumberSeries = Field(default=NumberSeries.standard, description="编号序列")
     next_serial: int = Field(default=1, description="the serial the next number takes")
     entries: list[NumberEntry] = Field(default_factory=list)
     # Readable by the office's staff (access.py): a register names no classified content.
@@ -108,9 +146,16 @@ class NumberRegister(Aggregate):
     history: list[HistoryEntry] = Field(default_factory=list)
 
 
-def new_register(issuer_code: str, year: int) -> NumberRegister:
+def new_register(issuer_code: str, year: int,
+                 series: NumberSeries = NumberSeries.standard) -> NumberRegister:
     validate_issuer_code(issuer_code)
-    return NumberRegister(id=register_id(issuer_code, year), issuer_code=issuer_code, year=year)
+    return NumberRegister(id=register_id(issuer_code, year, series), issuer_code=issuer_code,
+                          year=year, series=series)
+
+
+def number_in(register: NumberRegister, serial: int) -> str:
+    """The number of a serial of this register."""
+    return format_number(register.series, register.issuer_code, register.year, serial)
 
 
 def require_registrar(actor: Principal) -> None:
@@ -133,7 +178,7 @@ def entry_by_serial(register: NumberRegister, serial: int) -> NumberEntry:
         if entry.serial == serial:
             return entry
     raise GovbusError(ErrorCode.not_found,
-                      f"{format_doc_number(register.issuer_code, register.year, serial)} 尚未编号",
+                      f"{number_in(register, serial)} 尚未编号",
                       serial=serial, register_id=register.id)
 
 
@@ -188,7 +233,7 @@ def take_number(register: NumberRegister, document_id: str, at: datetime, actor:
                            history=_history(actor, at, "使用预留号", used.doc_number)), used
     serial = register.next_serial
     entry = NumberEntry(
-        serial=serial, doc_number=format_doc_number(register.issuer_code, register.year, serial),
+        serial=serial, doc_number=number_in(register, serial),
         status=NumberStatus.used, document_id=document_id, taken_at=at, taken_by=actor.subject,
         used_at=at)
     return _with_entry(register, entry, consumed=True,
@@ -210,7 +255,7 @@ def reserve_number(register: NumberRegister, at: datetime, actor: Principal, *,
                               doc_number=existing.doc_number)
     serial = register.next_serial
     entry = NumberEntry(
-        serial=serial, doc_number=format_doc_number(register.issuer_code, register.year, serial),
+        serial=serial, doc_number=number_in(register, serial),
         status=NumberStatus.reserved, document_id=document_id, purpose=purpose, taken_at=at,
         taken_by=actor.subject)
     return _with_entry(register, entry, consumed=True,

@@ -4,17 +4,21 @@
 
 - 起草 (Art. 19): the drafter writes the document for their department; the 公开属性 is
   decided at drafting (主动公开 / 依申请公开 / 不予公开 with its reason), and a classified
-  document carries its 保密期限 and is never 主动公开.
+  document carries its 保密期限 within the limit of its level and is never 主动公开.
+- 行文规则 (Art. 14-16): every draft has its 行文方向 (上行/平行/下行), given or fixed by its
+  文种. A 上行文 has one 主送 上级机关 and is not copied to 下级机关 (Art. 15(一)); a 批复
+  names the 请示 it answers; a 纪要 has no 主送 (GB/T 9704 §10.3); 附件说明 matches the
+  attachments one for one (GB/T 9704 §7.3.4).
 - 审核 (Art. 20, 核稿): the reviewer approves the draft for signing or returns it with
   comments; the drafter revises, and every revision is kept with its text.
 - 签发 (Art. 22): only an authorised signer signs; the signing date is the 成文日期, and
-  upward documents (请示, 报告) print the signer's name (签发人, GB/T 9704 §7.2.6). A 请示
-  has one main recipient (Art. 15: 请示应当一文一事, 一般只写一个主送机关).
+  every 上行文 prints the signer's name (签发人, GB/T 9704 §7.2.6).
 - 复核 (Art. 25): before printing, the signed document is checked; a substantive change
   goes back to the signer.
-- 登记 (Art. 25): the 发文字号 comes from the number register (numbering.py), with the
-  distribution and copies; 印制 records 印发机关 and 印发日期; 核发 serves every main and cc
-  recipient and is complete only when each is recorded.
+- 登记 (Art. 25(二)): the 发文字号 (令号, 纪要期号) comes from the number register of its
+  series (numbering.py), with the distribution and copies; 印制 records 印发机关 and 印发日期;
+  核发 (Art. 25(四)) serves every main and cc recipient by a channel of the closed list, a
+  classified document only by a 机要 channel, and is complete only when each is recorded.
 - 归档 belongs to the archive: it finds documents in status 已核发.
 
 Steps are pure functions: a document, the step's input, who acts and when in; the new
@@ -27,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -37,23 +42,27 @@ from govbus_contracts.base import Event
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.documents.common import (
-    UPWARD_TYPES,
+    CONFIDENTIAL_CHANNELS,
     Attachment,
     Classification,
     ClassificationMark,
+    Direction,
     DisclosureAttribute,
+    DispatchChannel,
     DocType,
     Role,
     Urgency,
 )
 from govbus_contracts.services.documents.outgoing import (
     AttachmentDigest,
+    DispatchEntry,
     DispatchOutgoing,
     DispatchRecord,
     DistributionEntry,
     DraftOutgoing,
     HistoryEntry,
     NumberEntry,
+    NumberSeries,
     OutgoingDispatched,
     OutgoingDrafted,
     OutgoingNumbered,
@@ -77,7 +86,7 @@ from govbus_contracts.services.documents.outgoing import (
     SignOffRecord,
 )
 from govbus_documents.domain.access import is_classified
-from govbus_documents.domain.numbering import parse_doc_number, validate_issuer_code
+from govbus_documents.domain.numbering import format_number, series_of, validate_issuer_code
 from govbus_kit.repository import Aggregate
 
 COLLECTION = "outgoing"
@@ -109,6 +118,8 @@ class OutgoingDocument(Aggregate):
 
     status: OutgoingStatus = Field(description="办理状态")
     doc_type: DocType = Field(description="文种")
+    direction: Direction | None = Field(default=None, description="行文方向 (None: drafted "
+                                        "before it was recorded; see direction_of)")
     title: str = Field(description="标题")
     body: str = Field(description="正文")
     revisions: list[Revision] = Field(default_factory=list)
@@ -117,6 +128,9 @@ class OutgoingDocument(Aggregate):
     main_recipients: list[str] = Field(default_factory=list, description="主送机关")
     cc_recipients: list[str] = Field(default_factory=list, description="抄送机关")
     recipient_departments: list[str] = Field(default_factory=list)
+    lower_level_recipients: list[str] = Field(default_factory=list, description="下级机关")
+    replies_to: str | None = Field(default=None, description="所批复的请示 (收文 id)")
+    replies_to_doc_number: str | None = Field(default=None, description="所批复的请示的来文字号")
     classification: ClassificationMark = Field(default_factory=ClassificationMark)
     classification_level: Classification = Classification.none
     urgency: Urgency = Urgency.normal
@@ -131,6 +145,9 @@ class OutgoingDocument(Aggregate):
     attachments: list[Attachment] = Field(default_factory=list, description="附件")
     attachment_notes: list[str] = Field(default_factory=list, description="附件说明")
     remarks: str | None = Field(default=None, description="附注")
+    normative_document: bool = Field(default=False, description="行政规范性文件")
+    normative_registration_number: str | None = Field(default=None,
+                                                      description="规范性文件统一登记号")
     departments: list[str] = Field(default_factory=list)
     reviews: list[ReviewRecord] = Field(default_factory=list)
     sign_offs: list[SignOffRecord] = Field(default_factory=list)
@@ -140,6 +157,7 @@ class OutgoingDocument(Aggregate):
     date_of_writing: date | None = Field(default=None, description="成文日期")
     rechecks: list[RecheckRecord] = Field(default_factory=list)
     doc_number: str | None = Field(default=None, description="发文字号")
+    number_series: NumberSeries | None = Field(default=None, description="编号序列")
     number_year: int | None = None
     number_serial: int | None = None
     distribution: list[DistributionEntry] = Field(default_factory=list, description="分送")
@@ -206,8 +224,59 @@ def _history(actor: Principal, role: Role, at: datetime, action: str,
 # --- rules of drafting ---------------------------------------------------------------------
 
 
-def check_recipients(doc_type: DocType, main: list[str], cc: list[str]) -> None:
-    """Recipients named once each; a 请示 has exactly one main recipient (Art. 15)."""
+D = Direction
+
+#: 行文方向 each 文种 may take (条例 Art. 8 defines each type by whom it addresses). The
+#: first is taken when a draft does not say, unless 上行 is among them: then the drafter
+#: must say (意见 can go up, across or down).
+DIRECTIONS: dict[DocType, tuple[Direction, ...]] = {
+    DocType.resolution: (D.downward,),
+    DocType.decision: (D.downward,),
+    DocType.order: (D.downward,),
+    DocType.communique: (D.downward,),
+    DocType.announcement: (D.downward,),
+    DocType.notice_public: (D.downward,),
+    DocType.opinion: (D.upward, D.parallel, D.downward),
+    DocType.notice: (D.downward, D.parallel),
+    DocType.bulletin: (D.downward, D.parallel),
+    DocType.report: (D.upward,),
+    DocType.request_for_instruction: (D.upward,),
+    DocType.reply_to_request: (D.downward,),
+    DocType.motion: (D.upward,),  # 向同级人大或其常委会提请审议
+    DocType.letter: (D.parallel,),  # 不相隶属机关之间
+    DocType.minutes: (D.downward, D.parallel),
+}
+
+
+def resolve_direction(doc_type: DocType, given: Direction | None) -> Direction:
+    """The 行文方向 of a draft: as given, if its 文种 allows it; else the one its 文种 fixes."""
+    allowed = DIRECTIONS[doc_type]
+    if given is not None:
+        if given not in allowed:
+            raise _refuse(f"{doc_type.value}不能作为{given.value}文",
+                          doc_type=doc_type.value, direction=given.value,
+                          allowed=[d.value for d in allowed])
+        return given
+    if len(allowed) > 1 and D.upward in allowed:
+        raise _refuse(f"{doc_type.value}须标明行文方向 (上行/平行/下行)",
+                      doc_type=doc_type.value, allowed=[d.value for d in allowed])
+    return allowed[0]
+
+
+def direction_of(doc: OutgoingDocument) -> Direction | None:
+    """The 行文方向 of a document; one drafted before it was recorded takes the one its 文种
+    fixes (None when the 文种 leaves it open)."""
+    if doc.direction is not None:
+        return doc.direction
+    allowed = DIRECTIONS[doc.doc_type]
+    return allowed[0] if len(allowed) == 1 else None
+
+
+def check_recipients(doc_type: DocType, main: list[str], cc: list[str],
+                     direction: Direction | None = None,
+                     lower_level: list[str] | None = None) -> None:
+    """Recipients named once each, and the 行文规则 of the 文种 and the direction."""
+    lower = list(lower_level or [])
     everyone = [*main, *cc]
     if any(not r.strip() for r in everyone):
         raise _refuse("主送、抄送机关不能为空白")
@@ -215,16 +284,115 @@ def check_recipients(doc_type: DocType, main: list[str], cc: list[str]) -> None:
     if duplicates:
         raise _refuse(f"{'、'.join(duplicates)} 重复列出 (主送与抄送不得重复)",
                       duplicates=duplicates)
+    outside = [r for r in lower if r not in everyone]
+    if outside:
+        raise _refuse(f"{'、'.join(outside)} 不在主送或抄送机关之列", lower_level=outside)
+    if doc_type is DocType.minutes and main:
+        # GB/T 9704 §10.3: a 纪要 names no 主送机关; its readers are listed as 分送 (抄送).
+        raise _refuse("纪要不标注主送机关, 分送单位列入抄送", main_recipients=main)
     if doc_type is DocType.request_for_instruction and len(main) != 1:
+        # 条例 Art. 15(一)(四): 请示应当一文一事, 原则上主送一个上级机关.
         raise _refuse("请示只能有一个主送机关", main_recipients=main)
+    if direction is D.upward:
+        # 条例 Art. 15(一): 向上级机关行文, 原则上主送一个上级机关 ... 不抄送下级机关.
+        if len(main) != 1:
+            raise _refuse("上行文原则上只主送一个上级机关", main_recipients=main)
+        down = [r for r in everyone if r in lower]
+        if down:
+            raise _refuse(f"上行文不抄送下级机关: {'、'.join(down)}", lower_level=down)
 
 
-def check_classification(mark: ClassificationMark) -> None:
-    """A classified document says for how long (密级和保密期限, GB/T 9704 §7.2.2)."""
-    if is_classified(mark.level) and not (mark.period and mark.period.strip()):
-        raise _refuse(f"{mark.level.value}公文须标明保密期限", classification=mark.level.value)
-    if not is_classified(mark.level) and mark.period:
-        raise _refuse("非密公文不标保密期限", classification_period=mark.period)
+#: 保密期限 limits by level, in months (保守国家秘密法 2010 Art. 15: 除另有规定外, 绝密级不超过
+#: 三十年, 机密级不超过二十年, 秘密级不超过十年); a document that states no period is held for
+#: the limit (国家秘密保密期限的规定: 未标明保密期限的, 按绝密三十年、机密二十年、秘密十年认定).
+PERIOD_LIMIT_MONTHS: dict[Classification, int] = {
+    Classification.top_secret: 30 * 12,
+    Classification.confidential: 20 * 12,
+    Classification.secret: 10 * 12,
+}
+# 保密期限 in 年, or in 月 below a year (国家秘密保密期限的规定: 一年及一年以上的以年计,
+# 一年以内的以月计).
+_PERIOD_RE = re.compile(r"^(?P<n>[1-9][0-9]{0,2})(?P<unit>年|个月|月)$")
+
+
+def period_months(period: str) -> int:
+    """The months of a 保密期限 such as 10年 or 6个月, or validation_failed."""
+    match = _PERIOD_RE.match(period.strip())
+    if match is None:
+        raise _refuse(f"保密期限“{period}”不规范, 应写作 N年 或 N个月",
+                      classification_period=period)
+    n = int(match["n"])
+    return n * 12 if match["unit"] == "年" else n
+
+
+def check_classification(mark: ClassificationMark) -> ClassificationMark:
+    """密级和保密期限 (GB/T 9704 §7.2.2): the period within the limit of the level, or the
+    limit when none is stated; a document that is not classified has none."""
+    if not is_classified(mark.level):
+        if mark.period:
+            raise _refuse("非密公文不标保密期限", classification_period=mark.period)
+        return mark
+    limit = PERIOD_LIMIT_MONTHS[mark.level]
+    if not (mark.period and mark.period.strip()):
+        return mark.model_copy(update={"period": f"{limit // 12}年"})
+    months = period_months(mark.period)
+    if months > limit:
+        raise _refuse(f"{mark.level.value}公文保密期限不得超过{limit // 12}年",
+                      classification=mark.level.value, classification_period=mark.period,
+                      limit_years=limit // 12)
+    return mark.model_copy(update={"period": mark.period.strip()})
+
+
+_NOTE_NUMBER_RE = re.compile(r"^\s*(?P<n>[0-9]+)[.．、]")
+
+
+def check_attachment_notes(attachments: list[Attachment], notes: list[str]) -> list[str]:
+    """附件说明 (GB/T 9704 §7.3.4): one note per attachment, in their order (numbered 1.,
+    2. ... when several). A draft with attachments and no notes gets them from the
+    attachments' names; notes without their attachments are refused."""
+    if any(not n.strip() for n in notes):
+        raise _refuse("附件说明不能为空白")
+    if not notes:
+        return [a.name.rsplit(".", 1)[0] if "." in a.name.strip(".") else a.name
+                for a in attachments]
+    if len(notes) != len(attachments):
+        raise _refuse(f"附件说明有{len(notes)}项, 所附附件有{len(attachments)}件, 须一一对应",
+                      attachment_notes=len(notes), attachments=len(attachments))
+    for position, note in enumerate(notes, start=1):
+        match = _NOTE_NUMBER_RE.match(note)
+        if match is not None and int(match["n"]) != position:
+            raise _refuse(f"附件说明“{note}”的顺序号应为{position}", attachment_note=note)
+    return list(notes)
+
+
+@dataclass(frozen=True)
+class AnsweredRequest:
+    """The 请示 a 批复 answers, as the office received it (a 收文)."""
+
+    id: str
+    doc_type: DocType
+    issuer: str
+    issuer_doc_number: str | None = None
+
+
+def check_reply_link(doc_type: DocType, replies_to: str | None,
+                     request: AnsweredRequest | None, main: list[str] | None = None) -> None:
+    """A 批复 answers a 请示 (条例 Art. 8(十二): 批复适用于答复下级机关请示事项), names it and
+    is addressed to the organ that asked; no other 文种 names a 请示."""
+    if doc_type is not DocType.reply_to_request:
+        if replies_to is not None:
+            raise _refuse("只有批复须注明所批复的请示", replies_to=replies_to)
+        return
+    if not replies_to:
+        raise _refuse("批复须注明所批复的请示 (replies_to)")
+    if request is None or request.id != replies_to:
+        raise _refuse(f"所批复的请示 {replies_to} 不存在", replies_to=replies_to)
+    if request.doc_type is not DocType.request_for_instruction:
+        raise _refuse(f"批复只能答复请示, {replies_to} 是{request.doc_type.value}",
+                      replies_to=replies_to, doc_type=request.doc_type.value)
+    if main is not None and request.issuer not in main:
+        raise _refuse(f"批复应主送请示机关 {request.issuer}", replies_to=replies_to,
+                      main_recipients=main, requested_by=request.issuer)
 
 
 def check_disclosure(level: Classification, attribute: DisclosureAttribute,
@@ -271,40 +439,63 @@ def _open_text(doc: OutgoingDocument, text: str | None) -> str | None:
     return None if is_classified(doc.classification_level) else text
 
 
-def draft(document_id: str, cmd: DraftOutgoing, actor: Principal, at: datetime) -> Step:
-    """起草."""
+def check_normative(normative: bool, registration_number: str | None,
+                    disclosure: DisclosureAttribute) -> None:
+    """行政规范性文件 are disclosed proactively (政府信息公开条例第二十条第(一)项); the 统一登记号
+    is given by the 司法行政部门's registration, often after drafting, so it may be missing,
+    but only a 规范性文件 has one."""
+    if registration_number is not None and not normative:
+        raise _refuse("只有行政规范性文件才有统一登记号", field="normative_registration_number")
+    if normative and disclosure is not DisclosureAttribute.proactive:
+        raise _refuse("行政规范性文件应当主动公开 (政府信息公开条例第二十条)",
+                      field="disclosure")
+
+
+def draft(document_id: str, cmd: DraftOutgoing, actor: Principal, at: datetime,
+          request: AnsweredRequest | None = None) -> Step:
+    """起草; ``request`` is the 请示 a 批复 answers, as the office received it."""
     role = require_role(actor, Role.drafter, action="起草")
     if not actor.department:
         raise _refuse("拟稿人须属于一个部门 (department)")
     validate_issuer_code(cmd.issuer_code)
-    check_recipients(cmd.doc_type, cmd.main_recipients, cmd.cc_recipients)
+    direction = resolve_direction(cmd.doc_type, cmd.direction)
+    check_recipients(cmd.doc_type, cmd.main_recipients, cmd.cc_recipients, direction,
+                     cmd.lower_level_recipients)
     outside = sorted(set(cmd.recipient_departments) - {*cmd.main_recipients, *cmd.cc_recipients})
     if outside:
         raise _refuse(f"{'、'.join(outside)} 不在主送或抄送机关之列", departments=outside)
-    check_classification(cmd.classification)
-    check_disclosure(cmd.classification.level, cmd.disclosure, cmd.disclosure_reason)
+    check_reply_link(cmd.doc_type, cmd.replies_to, request, list(cmd.main_recipients))
+    classification = check_classification(cmd.classification)
+    check_disclosure(classification.level, cmd.disclosure, cmd.disclosure_reason)
+    check_normative(cmd.normative_document, cmd.normative_registration_number, cmd.disclosure)
     attachments = normalise_attachments(cmd.attachments)
+    notes = check_attachment_notes(attachments, list(cmd.attachment_notes))
     first = Revision(number=1, title=cmd.title, body=cmd.body,
                      attachments=_without_content(attachments),
-                     attachment_notes=list(cmd.attachment_notes), author=actor.subject,
+                     attachment_notes=notes, author=actor.subject,
                      author_name=actor.name, at=at, summary="初稿")
     departments = list(dict.fromkeys([actor.department, *cmd.recipient_departments]))
     doc = OutgoingDocument(
-        id=document_id, status=S.drafted, doc_type=cmd.doc_type, title=cmd.title,
-        body=cmd.body, revisions=[first], current_revision=1,
+        id=document_id, status=S.drafted, doc_type=cmd.doc_type, direction=direction,
+        title=cmd.title, body=cmd.body, revisions=[first], current_revision=1,
         main_recipients=list(cmd.main_recipients), cc_recipients=list(cmd.cc_recipients),
         recipient_departments=list(cmd.recipient_departments),
-        classification=cmd.classification, classification_level=cmd.classification.level,
+        lower_level_recipients=list(cmd.lower_level_recipients),
+        replies_to=cmd.replies_to,
+        replies_to_doc_number=request.issuer_doc_number if request is not None else None,
+        classification=classification, classification_level=classification.level,
         urgency=cmd.urgency, disclosure=cmd.disclosure,
         disclosure_reason=cmd.disclosure_reason, issuer_code=cmd.issuer_code,
         issuing_organ=cmd.issuing_organ, drafting_department=actor.department,
         drafter=actor.subject, drafter_name=actor.name, drafted_at=at, attachments=attachments,
-        attachment_notes=list(cmd.attachment_notes), remarks=cmd.remarks,
+        attachment_notes=notes, remarks=cmd.remarks,
+        normative_document=cmd.normative_document,
+        normative_registration_number=cmd.normative_registration_number,
         departments=departments, history=[_history(actor, role, at, "起草")],
     )
     return Step(doc, [OutgoingDrafted(
-        document_id=document_id, doc_type=doc.doc_type, issuer_code=doc.issuer_code,
-        drafting_department=doc.drafting_department,
+        document_id=document_id, doc_type=doc.doc_type, direction=direction,
+        issuer_code=doc.issuer_code, drafting_department=doc.drafting_department,
         classification_level=doc.classification_level, urgency=doc.urgency,
         disclosure=doc.disclosure, title=_open_text(doc, doc.title), revision=1,
         drafted_by=actor.subject, drafted_at=at)])
@@ -321,6 +512,10 @@ def revise(doc: OutgoingDocument, cmd: ReviseOutgoing, actor: Principal, at: dat
                    else doc.attachments)
     notes = list(cmd.attachment_notes) if cmd.attachment_notes is not None \
         else doc.attachment_notes
+    if cmd.attachments is not None and cmd.attachment_notes is None \
+            and len(notes) != len(attachments):
+        notes = []  # new attachments, the old notes no longer fit: from the names
+    notes = check_attachment_notes(attachments, notes)
     title = cmd.title or doc.title
     number = doc.current_revision + 1
     revision = Revision(number=number, title=title, body=cmd.body,
@@ -371,8 +566,8 @@ def review(doc: OutgoingDocument, cmd: ReviewOutgoing, actor: Principal, at: dat
 
 def sign_off(doc: OutgoingDocument, cmd: SignOffOutgoing, actor: Principal, at: datetime,
              today: date) -> Step:
-    """签发: the signer's name and the signing date (成文日期) are recorded; an upward
-    document (请示, 报告) also prints the signer in its header (签发人)."""
+    """签发: the signer's name and the signing date (成文日期) are recorded; every 上行文
+    also prints the signer in its header (签发人, GB/T 9704 §7.2.6)."""
     role = require_role(actor, Role.signer, action="签发")
     require_status(doc, "签发")
     _require_current_revision(doc, cmd.revision, "签发")
@@ -384,7 +579,7 @@ def sign_off(doc: OutgoingDocument, cmd: SignOffOutgoing, actor: Principal, at: 
     new = doc.model_copy(update={
         "status": S.signed, "signed_revision": doc.current_revision, "signer": name,
         "signer_id": actor.subject, "date_of_writing": today,
-        "header_signer": name if doc.doc_type in UPWARD_TYPES else None,
+        "header_signer": name if direction_of(doc) is D.upward else None,
         "sign_offs": [*doc.sign_offs, record],
         "history": [*doc.history, _history(actor, role, at, "重新签发" if re_signed else "签发",
                                            cmd.opinion)],
@@ -452,9 +647,11 @@ def check_signed_as_required(doc: OutgoingDocument) -> None:
         raise GovbusError(ErrorCode.invalid_transition, "当前文稿不是签发稿, 须重新签发",
                           signed_revision=doc.signed_revision,
                           current_revision=doc.current_revision)
-    if doc.doc_type in UPWARD_TYPES and not doc.header_signer:
+    if direction_of(doc) is D.upward and not doc.header_signer:
+        # GB/T 9704 §7.2.6: 上报的公文需标注签发人姓名.
         raise GovbusError(ErrorCode.invalid_transition,
-                          f"{doc.doc_type.value}须标注签发人", doc_type=doc.doc_type.value)
+                          f"上行文 ({doc.doc_type.value}) 须标注签发人",
+                          doc_type=doc.doc_type.value)
 
 
 def check_registrable(doc: OutgoingDocument, actor: Principal) -> None:
@@ -462,6 +659,11 @@ def check_registrable(doc: OutgoingDocument, actor: Principal) -> None:
     require_role(actor, Role.registrar, action="登记")
     require_status(doc, "登记")
     check_signed_as_required(doc)
+
+
+def number_series(doc: OutgoingDocument) -> NumberSeries:
+    """The series the document is numbered in: 令号 for a 令, 期号 for a 纪要, else 发文字号."""
+    return series_of(doc.doc_type)
 
 
 def number_year(doc: OutgoingDocument) -> int:
@@ -495,13 +697,15 @@ def register(doc: OutgoingDocument, entry: NumberEntry, cmd: RegisterOutgoing,
              actor: Principal, at: datetime) -> Step:
     """登记: the number taken from the register, the distribution and the copies."""
     check_registrable(doc, actor)
-    code, year, serial = parse_doc_number(entry.doc_number)
-    if entry.document_id != doc.id or code != doc.issuer_code:
+    series, year, serial = number_series(doc), number_year(doc), entry.serial
+    if entry.document_id != doc.id or entry.doc_number != format_number(
+            series, doc.issuer_code, year, serial):
         raise GovbusError(ErrorCode.conflict, f"{entry.doc_number} 不是这份公文的文号",
                           doc_number=entry.doc_number)
     distribution, copies = plan_distribution(doc, list(cmd.distribution), cmd.copies)
     new = doc.model_copy(update={
-        "status": S.registered, "doc_number": entry.doc_number, "number_year": year,
+        "status": S.registered, "doc_number": entry.doc_number, "number_series": series,
+        "number_year": year,
         "number_serial": serial, "distribution": distribution, "copies": copies,
         "history": [*doc.history, _history(actor, Role.registrar, at, "登记",
                                            entry.doc_number)],
@@ -509,7 +713,8 @@ def register(doc: OutgoingDocument, entry: NumberEntry, cmd: RegisterOutgoing,
     return Step(new, [OutgoingNumbered(
         document_id=doc.id, doc_type=doc.doc_type,
         classification_level=doc.classification_level, doc_number=entry.doc_number,
-        issuer_code=code, year=year, serial=serial, title=_open_text(doc, doc.title),
+        series=series, issuer_code=doc.issuer_code, year=year, serial=serial,
+        title=_open_text(doc, doc.title),
         numbered_by=actor.subject, numbered_at=at)])
 
 
@@ -557,14 +762,65 @@ def dispatch(doc: OutgoingDocument, cmd: DispatchOutgoing, actor: Principal,
     if missing:
         raise _refuse(f"核发须送达每一个主送、抄送机关, 缺少 {'、'.join(missing)}",
                       missing=missing)
-    records = [DispatchRecord(recipient=d.recipient, kind=kinds[d.recipient], means=d.means,
-                              at=at, by=actor.subject) for d in cmd.dispatches]
+    channels = [dispatch_channel(d) for d in cmd.dispatches]
+    if is_classified(doc.classification_level):
+        # 条例 Art. 25(四): 涉密公文应当通过机要交通、邮政机要通信、城市机要文件交换站或者
+        # 收发件机关机要收发人员进行传递, 通过密码电报或者符合国家保密规定的计算机信息系统进行传输.
+        open_ways = [d.recipient for d, c in zip(cmd.dispatches, channels, strict=True)
+                     if c not in CONFIDENTIAL_CHANNELS]
+        if open_ways:
+            raise _refuse(f"{doc.classification_level.value}公文只能通过机要渠道核发: "
+                          f"{'、'.join(open_ways)}", recipients=open_ways,
+                          allowed=sorted(c.value for c in CONFIDENTIAL_CHANNELS))
+    records = [DispatchRecord(recipient=d.recipient, kind=kinds[d.recipient],
+                              means=d.means or (c.value if c is not None else None),
+                              channel=c, at=at, by=actor.subject)
+               for d, c in zip(cmd.dispatches, channels, strict=True)]
     new = doc.model_copy(update={
         "status": S.dispatched, "dispatches": records, "dispatched_at": at,
         "history": [*doc.history, _history(actor, Role.registrar, at, "核发",
                                            f"{len(records)}个单位")],
     })
     return Step(new, [dispatched_fact(new)])
+
+
+#: Names offices write for a channel, kept so that a 分发方式 given as text (``means``, the
+#: field before ``channel``) still finds its channel.
+CHANNEL_ALIASES: dict[str, DispatchChannel] = {
+    "机要交换": DispatchChannel.confidential_exchange,
+    "机要文件交换": DispatchChannel.confidential_exchange,
+    "城市机要文件交换站": DispatchChannel.confidential_exchange,
+    "机要通信": DispatchChannel.confidential_post,
+    "机要邮寄": DispatchChannel.confidential_post,
+    "机要专递": DispatchChannel.confidential_post,
+    "涉密电子公文传输": DispatchChannel.classified_network,
+    "电子公文传输系统": DispatchChannel.electronic,
+    "电子公文交换": DispatchChannel.electronic,
+    "邮寄": DispatchChannel.post,
+    "专人递送": DispatchChannel.courier,
+}
+
+
+def channel_named(text: str) -> DispatchChannel:
+    """The channel a 分发方式 written as text names, or validation_failed."""
+    name = text.strip()
+    try:
+        return DispatchChannel(name)
+    except ValueError:
+        if name in CHANNEL_ALIASES:
+            return CHANNEL_ALIASES[name]
+    raise _refuse(f"分发方式“{text}”不在规定之列", means=text,
+                  allowed=[c.value for c in DispatchChannel])
+
+
+def dispatch_channel(entry: DispatchEntry) -> DispatchChannel | None:
+    """The channel of one 核发 entry: ``channel``, or the one ``means`` names (both: they
+    agree); None when neither says."""
+    named = channel_named(entry.means) if entry.means is not None else None
+    if entry.channel is not None and named is not None and named is not entry.channel:
+        raise _refuse(f"分发方式 {entry.channel.value} 与 {entry.means} 不一致",
+                      recipient=entry.recipient)
+    return entry.channel or named
 
 
 def dispatched_fact(doc: OutgoingDocument) -> OutgoingDispatched:
@@ -581,6 +837,8 @@ def dispatched_fact(doc: OutgoingDocument) -> OutgoingDispatched:
     return fact.model_copy(update={
         "title": doc.title, "body": doc.body, "issuing_organ": doc.issuing_organ,
         "date_of_writing": doc.date_of_writing,
+        "normative_document": doc.normative_document,
+        "normative_registration_number": doc.normative_registration_number,
         "attachments": [AttachmentDigest(name=a.name, sha256=a.sha256, media_type=a.media_type,
                                          size=a.size) for a in doc.attachments],
     })

@@ -275,7 +275,7 @@ async def _prepare(cmd: ArchiveDocument, ctx: CommandContext, doc: Mapping[str, 
         classification_period=cmd.classification_period, remarks=cmd.remarks)
     attachments = attachment_contents(doc)
     stored = await _store_attachments(ctx, attachments)
-    # 归档前检测: the four checks before the item enters the chain (DA/T 22 §5.2).
+    # 归档前检测: the four checks (四性检测, DA/T 70-2018) before the item enters the chain.
     draft = build_package(doc, params, "—", 0, attachments)
     problems = _registered_hash_findings(attachments) + [
         f"{f.check.value}：{f.problem}" for f in check_package(draft, stored)]

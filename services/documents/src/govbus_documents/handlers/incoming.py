@@ -78,6 +78,7 @@ def _ack(doc: IncomingDocument, version: int) -> IncomingStepReply:
     return IncomingStepReply(
         id=doc.id, registration_number=doc.registration_number, status=doc.status,
         version=version, due_on=doc.assignment.due_on if doc.assignment else None,
+        due_on_provisional=bool(doc.assignment and doc.assignment.due_on_provisional),
         holders=list(doc.holders), archivable=doc.archivable,
     )
 
@@ -256,7 +257,9 @@ async def list_incoming(query: ListIncoming, ctx: QueryContext) -> IncomingList:
         classification_level=d.classification_level, urgency=d.urgency,
         received_on=d.received_on,
         lead_department=d.assignment.lead_department if d.assignment else None,
-        due_on=d.assignment.due_on if d.assignment else None, holders=list(d.holders),
+        due_on=d.assignment.due_on if d.assignment else None,
+        due_on_provisional=bool(d.assignment and d.assignment.due_on_provisional),
+        holders=list(d.holders),
     ) for d in found]
     return IncomingList(items=items, total=total, offset=query.offset, limit=query.limit)
 
@@ -279,6 +282,18 @@ async def sweep_incoming_deadlines(ctx: ServiceContext,
          "next_alert_on": {"$lte": office_date(now).isoformat()}},
         lambda doc: rules.due_alerts(doc, now, ctx.calendar, s.remind_working_days_before),
         batch=SWEEP_BATCH, what="收文")
+
+@service.on_calendar_revision
+async def incoming_calendar_revision(ctx: ServiceContext) -> None:
+    """The official calendar arrived: recompute the provisional 办理期限."""
+    s = settings
+    now = ctx.clock.now()
+    await sweep_due(
+        documents(ctx),
+        {"status": IncomingStatus.in_handling.value, "assignment.due_on_provisional": True},
+        lambda doc: rules.revise_deadline(doc, now, ctx.calendar, s.remind_working_days_before),
+        batch=SWEEP_BATCH, what="收文 期限重算")
+
 
 @service.every(settings.sweep_seconds, name="incoming_deadlines")
 async def incoming_deadlines(ctx: ServiceContext) -> None:

@@ -65,8 +65,10 @@ from govbus_contracts.services.documents.outgoing import (
 )
 from govbus_documents.domain import numbering, outgoing
 from govbus_documents.domain.access import may_read, visibility_filter
+from govbus_documents.domain.incoming import IncomingDocument
 from govbus_documents.domain.numbering import NumberRegister
 from govbus_documents.domain.outgoing import OutgoingDocument, Step
+from govbus_documents.handlers.incoming import COLLECTION as INCOMING_COLLECTION
 from govbus_documents.indexing import mark_for_indexing
 from govbus_documents.service import service
 from govbus_kit.clock import office_date
@@ -131,16 +133,29 @@ async def draft_outgoing(cmd: DraftOutgoing, ctx: CommandContext) -> OutgoingSta
     # Derived from the command id: a retried draft lands on the same document.
     document_id = deterministic_id("documents", "outgoing", ctx.command_id)
     now = ctx.service.clock.now()
+    request = await answered_request(ctx, cmd.replies_to)
 
     def decide(current: OutgoingDocument | None) -> Outcome[OutgoingDocument, OutgoingState]:
         if current is not None:
             raise GovbusError(ErrorCode.conflict, "该发文已存在", id=document_id)
-        return outcome_of(outgoing.draft(document_id, cmd, ctx.principal, now))
+        return outcome_of(outgoing.draft(document_id, cmd, ctx.principal, now, request))
 
     reply: Any = await ctx.execute(documents(ctx.service), document_id, decide)
     # Searchable at once; the index sweep catches up if this process dies before.
     await mark_for_indexing(ctx.service.db, DocumentKind.outgoing, document_id)
     return OutgoingState.model_validate(reply) if isinstance(reply, dict) else reply
+
+
+async def answered_request(ctx: CommandContext,
+                           replies_to: str | None) -> outgoing.AnsweredRequest | None:
+    """The 请示 (a 收文) a 批复 names, as the rules need it; None when there is none."""
+    if replies_to is None:
+        return None
+    found = await ctx.service.repository(INCOMING_COLLECTION, IncomingDocument).get(replies_to)
+    if found is None:
+        return None
+    return outgoing.AnsweredRequest(id=found.id, doc_type=found.doc_type, issuer=found.issuer,
+                                    issuer_doc_number=found.issuer_doc_number)
 
 
 @service.command(REVISE_OUTGOING)
@@ -184,16 +199,16 @@ async def register_outgoing(cmd: RegisterOutgoing, ctx: CommandContext) -> Outgo
         outgoing.plan_distribution(doc, list(cmd.distribution), cmd.copies)
     else:
         numbering.require_registrar(ctx.principal)
-    year = outgoing.number_year(doc)
+    year, series = outgoing.number_year(doc), outgoing.number_series(doc)
 
     def take(current: NumberRegister | None) -> Outcome[NumberRegister, NumberEntry]:
-        register = current or numbering.new_register(doc.issuer_code, year)
+        register = current or numbering.new_register(doc.issuer_code, year, series)
         changed, entry = numbering.take_number(register, doc.id, now, ctx.principal,
                                                cmd.reserved_serial)
         return Outcome(changed, entry)
 
     taken: Any = await ctx.execute(registers(ctx.service),
-                                   numbering.register_id(doc.issuer_code, year), take)
+                                   numbering.register_id(doc.issuer_code, year, series), take)
     entry = NumberEntry.model_validate(taken) if isinstance(taken, dict) else taken
     return await advance(ctx, doc.id, lambda current: outgoing.register(
         current, entry, cmd, ctx.principal, now))
@@ -218,7 +233,7 @@ async def dispatch_outgoing(cmd: DispatchOutgoing, ctx: CommandContext) -> Outgo
 
 def number_reply(register: NumberRegister, entry: NumberEntry) -> NumberReply:
     return NumberReply(register_id=register.id, issuer_code=register.issuer_code,
-                       year=register.year, entry=entry)
+                       year=register.year, series=register.series, entry=entry)
 
 
 @service.command(RESERVE_NUMBER)
@@ -236,19 +251,25 @@ async def reserve_number(cmd: ReserveNumber, ctx: CommandContext) -> NumberReply
         if doc.doc_number is not None:
             raise GovbusError(ErrorCode.conflict, f"该公文已编号 {doc.doc_number}",
                               doc_number=doc.doc_number)
+        if outgoing.number_series(doc) is not cmd.series:
+            raise GovbusError(ErrorCode.validation_failed,
+                              f"{doc.doc_type.value}编{outgoing.number_series(doc).value}, "
+                              f"不在{cmd.series.value}序列", series=cmd.series.value)
 
     def decide(current: NumberRegister | None) -> Outcome[NumberRegister, NumberReply]:
-        register = current or numbering.new_register(cmd.issuer_code, year)
+        register = current or numbering.new_register(cmd.issuer_code, year, cmd.series)
         new, entry = numbering.reserve_number(register, now, ctx.principal,
                                               document_id=cmd.document_id, purpose=cmd.purpose)
         fact = NumberReserved(issuer_code=new.issuer_code, year=new.year, serial=entry.serial,
-                              doc_number=entry.doc_number, document_id=entry.document_id,
+                              doc_number=entry.doc_number, series=new.series,
+                              document_id=entry.document_id,
                               purpose=entry.purpose, reserved_by=ctx.principal.subject,
                               reserved_at=now)
         return Outcome(new, number_reply(new, entry), [Emit(NUMBER_RESERVED, fact)])
 
     reply: Any = await ctx.execute(registers(ctx.service),
-                                   numbering.register_id(cmd.issuer_code, year), decide)
+                                   numbering.register_id(cmd.issuer_code, year, cmd.series),
+                                   decide)
     return NumberReply.model_validate(reply) if isinstance(reply, dict) else reply
 
 
@@ -256,7 +277,7 @@ async def reserve_number(cmd: ReserveNumber, ctx: CommandContext) -> NumberReply
 async def void_number(cmd: VoidNumber, ctx: CommandContext) -> NumberReply:
     now = ctx.service.clock.now()
     numbering.require_registrar(ctx.principal)
-    register_id = numbering.register_id(cmd.issuer_code, cmd.year)
+    register_id = numbering.register_id(cmd.issuer_code, cmd.year, cmd.series)
 
     def decide(current: NumberRegister | None) -> Outcome[NumberRegister, NumberReply]:
         if current is None:
@@ -264,7 +285,7 @@ async def void_number(cmd: VoidNumber, ctx: CommandContext) -> NumberReply:
                               register_id=register_id)
         new, entry = numbering.void_number(current, cmd.serial, cmd.reason, now, ctx.principal)
         fact = NumberVoided(issuer_code=new.issuer_code, year=new.year, serial=entry.serial,
-                            doc_number=entry.doc_number, reason=cmd.reason,
+                            doc_number=entry.doc_number, series=new.series, reason=cmd.reason,
                             voided_by=ctx.principal.subject, voided_at=now)
         return Outcome(new, number_reply(new, entry), [Emit(NUMBER_VOIDED, fact)])
 
@@ -323,11 +344,12 @@ async def list_outgoing(query: ListOutgoing, ctx: QueryContext) -> OutgoingList:
 async def get_number_register(query: GetNumberRegister, ctx: QueryContext) -> NumberRegisterView:
     if not may_read(ctx.principal, Classification.none, []):
         raise GovbusError(ErrorCode.forbidden, "无权查阅发文字号登记簿")
-    register_id = numbering.register_id(query.issuer_code, query.year)
+    register_id = numbering.register_id(query.issuer_code, query.year, query.series)
     register = await registers(ctx.service).get(register_id)
     if register is None:
         # A register nobody has numbered from yet: empty, and its first serial is 1.
-        register = numbering.new_register(query.issuer_code, query.year)
+        register = numbering.new_register(query.issuer_code, query.year, query.series)
     return NumberRegisterView(register_id=register.id, issuer_code=register.issuer_code,
-                              year=register.year, next_serial=register.next_serial,
+                              year=register.year, series=register.series,
+                              next_serial=register.next_serial,
                               entries=register.entries)
