@@ -91,6 +91,66 @@ def test_a_catalogue_period_into_next_year_is_provisional_and_moves_with_the_off
         is None
 
 
+#: Test data of an official 2027 that gives more time in January: Monday 4 January off.
+LONGER_2027 = {"year": 2027, "source": "国办发明电〔2026〕x号 (test data)",
+               "holidays": ["2027-01-01", "2027-01-04"], "holiday_names": {"2027-01-01": "元旦"}}
+
+
+def _request_awaiting_correction(calendar: WorkingCalendar) -> rules.InformationRequest:
+    periods = rules.Periods(calendar=calendar)
+    cmd = q.SubmitRequest.model_validate(application())
+    req = rules.submit(cmd, request_id="r-prov", year=2026, serial=9,
+                       code_hash=rules.tracking_hash("ABCD-EFGH-JKMN-PQRS-TUVW"),
+                       applicant_key="k", monthly_position=1, principal=CITIZEN,
+                       now=at(date(2026, 12, 18)), periods=periods).state
+    officer = rules.Actor("u-chen", "陈公开", "disclosure_officer")
+    return rules.request_correction(
+        req, q.RequestCorrection(request_id=req.id, items=["请明确所需工程的路段"]), officer,
+        at(date(2026, 12, 21)), periods).state
+
+
+def _official(tmp_path: Path, content: dict[str, Any]) -> WorkingCalendar:
+    (tmp_path / "2027.json").write_text(json.dumps(content), encoding="utf-8")
+    return WorkingCalendar.from_directory(tmp_path)
+
+
+def test_a_correction_period_told_to_the_applicant_is_lengthened_never_shortened(
+        tmp_path: Path) -> None:
+    req = _request_awaiting_correction(WorkingCalendar())
+    # 补正 within 15 working days from Mon 21 Dec 2026: 22–25 Dec (4), 28–31 (8) | 1 Jan |
+    # 4–8 Jan (13), 11 (14), 12 (15): Tue 12 Jan 2027, provisionally.
+    assert req.correction is not None
+    assert (req.correction.due_on, req.correction.due_on_provisional) == (date(2027, 1, 12),
+                                                                          True)
+    assert req.provisional_periods and not req.due_on_provisional  # the reply clock stands
+
+    # Officially 9 January is worked: 11 January would be the 15th day, but the applicant
+    # was told 12 January, which stands; only the provisional mark goes.
+    shorter = rules.revise_deadline(req, at(date(2026, 12, 22)),
+                                    rules.Periods(calendar=_official(tmp_path, OFFICIAL_2027)))
+    assert shorter is not None and not shorter.events
+    assert shorter.state.correction is not None
+    assert shorter.state.correction.due_on == date(2027, 1, 12)
+    assert not shorter.state.correction.due_on_provisional
+    assert not shorter.state.provisional_periods
+
+    # Officially 4 January is off as well: the 15th day is Wed 13 January, so the
+    # applicant gets the extra day, with a notice and one fact.
+    longer = rules.revise_deadline(req, at(date(2026, 12, 22)),
+                                   rules.Periods(calendar=_official(tmp_path, LONGER_2027)))
+    assert longer is not None
+    assert longer.state.correction is not None
+    assert longer.state.correction.due_on == date(2027, 1, 13)
+    assert longer.state.notices[-1].kind is q.NoticeKind.deadline_change
+    assert longer.state.notices[-1].answer_by == date(2027, 1, 13)
+    [fact] = longer.events
+    assert fact.body.period is q.DeadlinePeriod.correction  # type: ignore[attr-defined]
+    assert (fact.body.previous_due_on, fact.body.new_due_on) == (  # type: ignore[attr-defined]
+        date(2027, 1, 12), date(2027, 1, 13))
+    # The sweep then waits for the new date before closing the request as 视为放弃.
+    assert longer.state.next_alert_on == date(2027, 1, 14)
+
+
 # -- through the bus ---------------------------------------------------------------------
 
 
@@ -136,8 +196,9 @@ async def test_the_official_year_moves_a_provisional_deadline_with_one_fact(
             assert view["history"][-1]["action"] == "答复期限调整"
     changed = await facts("deadline_changed")
     assert len(changed) == 1
+    assert changed[0]["data"]["period"] == "答复期限"
     assert changed[0]["data"]["previous_due_on"] == "2027-01-12"
-    assert changed[0]["data"]["due_on"] == "2027-01-11"
+    assert changed[0]["data"]["new_due_on"] == changed[0]["data"]["due_on"] == "2027-01-11"
     assert changed[0]["data"]["due_on_provisional"] is False
     assert "applicant" not in changed[0]["data"]
 

@@ -122,6 +122,16 @@ class NoticeKind(StrEnum):
     reply = "政府信息公开申请答复书"
     withdrawal = "撤回申请确认"
     termination = "终止办理告知书"  # 视为放弃 or fee unpaid
+    deadline_change = "期限调整告知书"  # a provisional period lengthened by the official calendar
+
+
+class DeadlinePeriod(StrEnum):
+    """Which period of a request a deadline-changed fact is about."""
+
+    reply = "答复期限"
+    correction = "补正期限"
+    fee = "缴费期限"
+    consultation = "第三方答复期限"
 
 
 # --- parts ---------------------------------------------------------------------------------
@@ -200,6 +210,7 @@ class CorrectionRecord(Part):
     items: list[str] = Field(description="需要补正的事项")
     answer_working_days: int = Field(description="补正期限 (工作日)")
     due_on: date = Field(description="补正截止日")
+    due_on_provisional: DueProvisional = False
     requested_by: str = Field(description="告知人")
     answered_on: date | None = Field(default=None, description="收到补正材料日期")
     supplement: str | None = Field(default=None, description="补正内容")
@@ -212,6 +223,8 @@ class ConsultationRecord(Part):
     matter: str = Field(description="征求意见事项")
     started_on: date = Field(description="征求意见日期")
     answer_due_on: date = Field(description="第三方答复期限 (15个工作日)")
+    answer_working_days: int | None = Field(default=None, description="第三方答复期限 (工作日)")
+    answer_due_on_provisional: DueProvisional = False
     ended_on: date | None = Field(default=None, description="收到意见/期满日期")
     answer: ConsultationAnswer | None = Field(default=None, description="第三方意见")
     remarks: str | None = Field(default=None, description="意见摘要")
@@ -235,6 +248,8 @@ class FeeRecord(Part):
     amount: int = Field(description="收费金额 (元)")
     notice_on: date = Field(description="收费通知日期")
     due_on: date = Field(description="缴费期限")
+    working_days: int | None = Field(default=None, description="缴费期限 (工作日)")
+    due_on_provisional: DueProvisional = False
     paid_on: date | None = Field(default=None, description="缴费日期")
 
 
@@ -722,10 +737,14 @@ class RequestOverdue(RequestFact):
 
 
 class RequestDeadlineChanged(RequestFact):
-    """答复期限调整: the deadline was computed on a provisional calendar and the official
-    one (the State Council's 调休 arrangement) moved it; ``due_on`` is the new date."""
+    """期限调整: a period counted on a provisional calendar was counted again when the
+    official year (the State Council's 调休 arrangement) arrived, and moved. For the reply
+    period ``new_due_on`` equals ``due_on``; a period already told to the applicant or the
+    third party (补正, 缴费, 第三方答复) is only ever lengthened, never shortened."""
 
-    previous_due_on: date = Field(description="原答复期限 (按临时工作日历)")
+    period: DeadlinePeriod = Field(default=DeadlinePeriod.reply, description="哪一期限")
+    previous_due_on: date = Field(description="原期限 (按临时工作日历)")
+    new_due_on: date = Field(description="调整后的期限")
     reason: str = Field(max_length=500, description="调整原因")
 
 

@@ -78,6 +78,7 @@ from govbus_contracts.services.disclosure.requests import (
     ConsultationRecord,
     Contact,
     CorrectionRecord,
+    DeadlinePeriod,
     DeliveryMethod,
     EndConsultation,
     ExtendRequest,
@@ -171,6 +172,9 @@ class InformationRequest(Aggregate):
     due_on: date | None = None
     # The due date counts days of a year whose official calendar (调休) is not out yet.
     due_on_provisional: bool = False
+    # Some period of the request is provisional (the reply's, or an open 补正, fee or
+    # consultation period): what the calendar revision looks for.
+    provisional_periods: bool = False
     overdue_since: date | None = None
     next_alert_on: date | None = None
     correction: CorrectionRecord | None = None
@@ -373,9 +377,10 @@ PROVISIONAL_NOTE = ("该期限按法定节假日推算 (次年放假安排尚未
                     "以调整后的期限为准, 可凭查询码查看。")
 
 
-def deadline_changed_event_id(request_id: str, old: date, new: date) -> str:
+def deadline_changed_event_id(request_id: str, period: DeadlinePeriod, old: date,
+                              new: date) -> str:
     return deterministic_id(SERVICE, "request", request_id, "deadline_changed",
-                            old.isoformat(), new.isoformat())
+                            period.name, old.isoformat(), new.isoformat())
 
 
 def lapsed_event_id(request_id: str, kind: str) -> str:
@@ -580,7 +585,9 @@ def request_correction(req: InformationRequest, cmd: RequestCorrection, actor: A
     except DeadlineError as exc:
         raise _clock_error(exc) from exc
     record = CorrectionRecord(requested_on=today, items=items, answer_working_days=days,
-                              due_on=due, requested_by=actor.name or actor.subject)
+                              due_on=due, requested_by=actor.name or actor.subject,
+                              due_on_provisional=periods.calendar.is_provisional_between(
+                                  today, due))
     notice = ApplicantNotice(
         kind=NoticeKind.correction, sent_on=today, answer_by=due,
         text=("您的申请内容不明确或不完整, 请补正以下事项: " + "; ".join(items) +
@@ -631,8 +638,10 @@ def start_consultation(req: InformationRequest, cmd: StartConsultation, actor: A
     except DeadlineError as exc:
         raise _clock_error(exc) from exc
     answer_due = periods.calendar.add_working_days(today, periods.consultation_working_days)
-    record = ConsultationRecord(third_party=cmd.third_party, matter=cmd.matter,
-                                started_on=today, answer_due_on=answer_due)
+    record = ConsultationRecord(
+        third_party=cmd.third_party, matter=cmd.matter, started_on=today,
+        answer_due_on=answer_due, answer_working_days=periods.consultation_working_days,
+        answer_due_on_provisional=periods.calendar.is_provisional_between(today, answer_due))
     new = settle(req.model_copy(update={
         "status": S.consulting, "clock": clock,
         "consultations": [*req.consultations, record],
@@ -724,7 +733,9 @@ def issue_fee(req: InformationRequest, position: int, payment_working_days: int 
         clock = req.clock.pause(today, f"收费通知, 金额{amount}元", PAUSE_FEE)
     except DeadlineError as exc:
         raise _clock_error(exc) from exc
-    record = FeeRecord(monthly_position=position, amount=amount, notice_on=today, due_on=due)
+    record = FeeRecord(monthly_position=position, amount=amount, notice_on=today, due_on=due,
+                       working_days=days,
+                       due_on_provisional=periods.calendar.is_provisional_between(today, due))
     notice = ApplicantNotice(
         kind=NoticeKind.fee, sent_on=today, answer_by=due, amount=amount,
         text=(f"本申请为您本自然月第{position}件申请, 依照《政府信息公开信息处理费管理办法》"
@@ -950,9 +961,11 @@ def settle(req: InformationRequest, periods: Periods) -> InformationRequest:
         reminded = any(r.due_on == due for r in req.reminders)
         alert = (overdue_date(due, periods.calendar) if reminded else
                  periods.calendar.add_working_days(due, -periods.remind_working_days_before))
+    provisional = req.clock.due_is_provisional(periods.calendar)
     return req.model_copy(update={
-        "due_on": due, "next_alert_on": alert,
-        "due_on_provisional": req.clock.due_is_provisional(periods.calendar)})
+        "due_on": due, "next_alert_on": alert, "due_on_provisional": provisional,
+        "provisional_periods": provisional or any(
+            flag for _, flag in _open_periods(req))})
 
 
 def due_alerts(req: InformationRequest, now: datetime, periods: Periods) -> Change | None:
@@ -1007,23 +1020,95 @@ def due_alerts(req: InformationRequest, now: datetime, periods: Periods) -> Chan
     return revise_deadline(req, now, periods)
 
 
+def _open_periods(req: InformationRequest) -> list[tuple[DeadlinePeriod, bool]]:
+    """The periods told to the applicant or the third party that still run, with their
+    provisional marks."""
+    out: list[tuple[DeadlinePeriod, bool]] = []
+    if req.status is S.awaiting_correction and req.correction is not None:
+        out.append((DeadlinePeriod.correction, req.correction.due_on_provisional))
+    if req.status is S.awaiting_fee and req.fee is not None:
+        out.append((DeadlinePeriod.fee, req.fee.due_on_provisional))
+    if req.status is S.consulting and req.consultations:
+        out.append((DeadlinePeriod.consultation,
+                    req.consultations[-1].answer_due_on_provisional))
+    return out
+
+
+def _recount(start: date, days: int | None, old: date, periods: Periods
+             ) -> tuple[date, bool]:
+    """A notified period counted again on the calendar in force: lengthened if the official
+    year gives more time, never shortened (the applicant or the third party was told ``old``
+    and may rely on it)."""
+    if days is None:  # recorded before the count was kept: the notified date stands
+        return old, False
+    new = periods.calendar.add_working_days(start, days)
+    return max(old, new), periods.calendar.is_provisional_between(start, new)
+
+
+def _revise_notified_periods(req: InformationRequest, periods: Periods
+                             ) -> tuple[InformationRequest, list[tuple[DeadlinePeriod, date,
+                                                                       date]]]:
+    moves: list[tuple[DeadlinePeriod, date, date]] = []
+    updates: dict[str, Any] = {}
+    for period, provisional in _open_periods(req):
+        if not provisional:
+            continue
+        if period is DeadlinePeriod.correction and req.correction is not None:
+            c = req.correction
+            due, still = _recount(c.requested_on, c.answer_working_days, c.due_on, periods)
+            updates["correction"] = c.model_copy(update={"due_on": due,
+                                                         "due_on_provisional": still})
+            old = c.due_on
+        elif period is DeadlinePeriod.fee and req.fee is not None:
+            f = req.fee
+            due, still = _recount(f.notice_on, f.working_days, f.due_on, periods)
+            updates["fee"] = f.model_copy(update={"due_on": due, "due_on_provisional": still})
+            old = f.due_on
+        else:
+            current = req.consultations[-1]
+            due, still = _recount(current.started_on, current.answer_working_days,
+                                  current.answer_due_on, periods)
+            updates["consultations"] = [*req.consultations[:-1], current.model_copy(update={
+                "answer_due_on": due, "answer_due_on_provisional": still})]
+            old = current.answer_due_on
+        if due != old:
+            moves.append((period, old, due))
+    return req.model_copy(update=updates), moves
+
+
 def revise_deadline(req: InformationRequest, now: datetime, periods: Periods) -> Change | None:
-    """The deadline again on the calendar in force: when the official year replaced the
-    provisional one and moved a provisional due date, say so (once per move: the fact's id
-    is derived from the two dates); a due date that stays only loses its provisional mark."""
-    settled = settle(req, periods)
-    if (settled.next_alert_on == req.next_alert_on and settled.due_on == req.due_on
-            and settled.due_on_provisional == req.due_on_provisional):
+    """The deadlines again on the calendar in force. When the official year replaced the
+    provisional one, the reply deadline is counted again, and a period already told to the
+    applicant (补正, 缴费) or the third party is lengthened if the official year gives more
+    time. Each move is said once (the fact's id is derived from the period and both dates);
+    a date that stays only loses its provisional mark."""
+    revised, moves = _revise_notified_periods(req, periods)
+    settled = settle(revised, periods)
+    if settled == req:
         return None
     old, new = req.due_on, settled.due_on
-    if not (req.due_on_provisional and old is not None and new is not None and old != new):
+    if req.due_on_provisional and old is not None and new is not None and old != new:
+        moves.insert(0, (DeadlinePeriod.reply, old, new))
+    if not moves:
         return Change(settled)
-    reason = (f"{old.year}年工作日历正式公布 (国务院放假安排), 答复期限由{old}调整为{new}")
-    settled = settled.model_copy(update={
-        "history": [*settled.history, _history(SYSTEM, now, "答复期限调整", reason)]})
-    event = RequestDeadlineChanged(**_fact(settled), previous_due_on=old, reason=reason)
-    return Change(settled, [Emit(REQUEST_DEADLINE_CHANGED, event,
-                                 deadline_changed_event_id(req.id, old, new))])
+    history = list(settled.history)
+    notices = list(settled.notices)
+    events: list[Emit] = []
+    today = office_date(now)
+    for period, before, after in moves:
+        reason = (f"{before.year}年工作日历正式公布 (国务院放假安排), "
+                  f"{period.value}由{before}调整为{after}")
+        history.append(_history(SYSTEM, now, f"{period.value}调整", reason))
+        if period in (DeadlinePeriod.correction, DeadlinePeriod.fee):
+            act = "补正" if period is DeadlinePeriod.correction else "缴纳信息处理费"
+            notices.append(ApplicantNotice(
+                kind=NoticeKind.deadline_change, sent_on=today, answer_by=after,
+                text=f"因{reason}, 请于{after}前{act}。"))
+        events.append(Emit(REQUEST_DEADLINE_CHANGED, RequestDeadlineChanged(
+            **_fact(settled), period=period, previous_due_on=before, new_due_on=after,
+            reason=reason), deadline_changed_event_id(req.id, period, before, after)))
+    settled = settled.model_copy(update={"history": history, "notices": notices})
+    return Change(settled, events)
 
 
 def _consultation_lapsed(req: InformationRequest, current: ConsultationRecord,

@@ -492,13 +492,14 @@ async def sweep_request_deadlines(ctx: ServiceContext,
 
 async def revise_request_deadlines(ctx: ServiceContext,
                                    s: DisclosureSettings | None = None) -> int:
-    """The official calendar arrived: recompute every provisional reply deadline, with a
-    deadline-changed fact for each one that moved."""
+    """The official calendar arrived: recompute every provisional deadline of the open
+    requests (the reply's, and the 补正, fee and consultation periods that still run), with
+    a deadline-changed fact for each one that moved."""
     p = periods(ctx, s)
     now = ctx.clock.now()
     return await sweep_due(
         requests(ctx),
-        {"status": {"$in": [st.value for st in OPEN_STATUSES]}, "due_on_provisional": True},
+        {"status": {"$in": [st.value for st in OPEN_STATUSES]}, "provisional_periods": True},
         lambda req: rules.revise_deadline(req, now, p), batch=SWEEP_BATCH,
         what="依申请公开 期限重算")
 
