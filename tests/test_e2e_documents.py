@@ -83,10 +83,13 @@ async def test_incoming_document_from_registration_to_archive(api):
         "lead_department": "财政局", "co_departments": ["审计局"]}, REGISTRAR)
     assert assigned["status"] == "办理中"
     assert assigned["due_on"] == "2026-03-16"  # 加急: 5 working days from Monday 9 March
-    await step(api, f"/incoming/{doc_id}/circulate", {"leaders": ["王副市长"]}, REGISTRAR)
+    # The leader is named by user id; the name is shown, never matched.
+    await step(api, f"/incoming/{doc_id}/circulate",
+               {"leader_readers": [{"subject": "u-wang", "name": "王副市长"}]}, REGISTRAR)
     holders = (await api.get(f"/api/v1/documents/incoming/{doc_id}/holders",
                              headers=REGISTRAR)).json()
-    assert [h["holder"] for h in holders["holders"]] == ["王副市长"]
+    assert [(h["holder"], h["holder_name"]) for h in holders["holders"]] == [
+        ("u-wang", "王副市长")]
     await step(api, f"/incoming/{doc_id}/confirm-reading", {"comment": "已阅"}, LEADER)
     # Out of order: completing twice, or by a co-department, is refused.
     r = await api.post(f"/api/v1/documents/incoming/{doc_id}/complete",

@@ -129,15 +129,17 @@ async def test_incoming_document_walks_from_registration_to_completion(servers, 
         assert (step["status"], step["due_on"]) == ("办理中", "2026-10-10")
 
         step = await ask(host, CIRCULATE_INCOMING, {
-            "id": doc_id, "departments": [reader], "leaders": ["王副区长"]}, REGISTRAR)
-        assert step["holders"] == [reader, "王副区长"]
+            "id": doc_id, "departments": [reader],
+            "leader_readers": [{"subject": "wang-fqz", "name": "王副区长"}]}, REGISTRAR)
+        assert step["holders"] == [reader, "wang-fqz"]
         holders = await ask(host, WHO_HOLDS, {"id": doc_id}, REGISTRAR)
-        assert [h["holder"] for h in holders["holders"]] == [reader, "王副区长"]
+        assert [(h["holder"], h["holder_name"]) for h in holders["holders"]] == [
+            (reader, None), ("wang-fqz", "王副区长")]
         assert holders["lead_department"] == lead and holders["custodian"] == "办公室"
 
         step = await ask(host, CONFIRM_READING, {"id": doc_id, "comment": "已阅"},
                          handler(reader, "赵科长"))
-        assert step["holders"] == ["王副区长"]
+        assert step["holders"] == ["wang-fqz"]
         step = await ask(host, CONFIRM_READING, {"id": doc_id}, LEADER)
         assert step["holders"] == []
 

@@ -24,6 +24,7 @@ from govbus_contracts.services.documents.incoming import (
     INCOMING_OVERDUE,
     INCOMING_REMINDED,
     AssignIncoming,
+    CirculatedLeader,
     CirculateIncoming,
     CompleteIncoming,
     IncomingStatus,
@@ -36,7 +37,7 @@ from govbus_contracts.services.documents.incoming import (
     ReviewIncoming,
 )
 from govbus_documents.domain import incoming as rules
-from govbus_documents.domain.access import may_read
+from govbus_documents.domain.access import may_read, require_visible
 from govbus_documents.domain.incoming import Actor, IncomingDocument
 from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.clock import OFFICE_TZ
@@ -372,21 +373,76 @@ def test_assigned_departments_may_read_it_and_others_may_not():
 def test_circulation_knows_who_holds_the_document_until_it_is_read():
     doc = assigned()
     change = rules.circulate(doc, CirculateIncoming(
-        id=doc.id, departments=["信息科"], leaders=["王副区长"], remarks="请阅"), REG, SEP30)
+        id=doc.id, departments=["信息科"], remarks="请阅",
+        leader_readers=[CirculatedLeader(subject="wang-fqz", name="王副区长")]), REG, SEP30)
     held = change.state
-    assert held.holders == ["信息科", "王副区长"]
-    assert "信息科" in held.departments and "王副区长" not in held.departments
+    assert held.holders == ["信息科", "wang-fqz"]
+    assert held.circulation[1].holder_name == "王副区长"
+    assert "信息科" in held.departments and "wang-fqz" not in held.departments
     assert held.status is S.in_handling  # circulation while 办理中
 
     read = rules.confirm_reading(held, handler("信息科", "赵科长"), "已阅, 按要求落实",
                                  SEP30 + timedelta(hours=2))
-    assert read.state.holders == ["王副区长"]
+    assert read.state.holders == ["wang-fqz"]
     entry = next(e for e in read.state.circulation if e.holder == "信息科")
     assert entry.read_by == "赵科长" and entry.comment == "已阅, 按要求落实"
     assert [e.body.holder for e in read.events] == ["信息科"]  # type: ignore[attr-defined]
 
     by_leader = rules.confirm_reading(read.state, LEADER, "阅", SEP30 + timedelta(hours=3))
     assert by_leader.state.holders == []
+
+
+def test_a_leader_holds_a_circulated_copy_by_user_id_never_by_display_name():
+    doc = assigned()
+    held = rules.circulate(doc, CirculateIncoming(
+        id=doc.id, leader_readers=[CirculatedLeader(subject="wang-fqz", name="王副区长")]),
+        REG, SEP30)
+    event = rules.facts(held)[0]
+    assert event.leaders == ["王副区长"]  # type: ignore[attr-defined]
+    assert event.leader_subjects == ["wang-fqz"]  # type: ignore[attr-defined]
+    # Somebody else whose token says 王副区长 is not the holder.
+    impostor = Principal(subject="d-li", name="王副区长", roles=frozenset({"leader"}))
+    refused(ErrorCode.forbidden, rules.confirm_reading, held.state, impostor, None, SEP30)
+    assert not rules.holds(held.state.circulation[0], impostor)
+    assert rules.holds(held.state.circulation[0], LEADER)
+    read = rules.confirm_reading(held.state, LEADER, None, SEP30)
+    assert read.state.holders == []
+
+
+def test_a_copy_recorded_under_a_leader_name_is_not_held_by_whoever_bears_that_name():
+    # Copies circulated before leaders were named by user id hold the name: nobody can
+    # claim them by setting the same display name in a token.
+    doc = assigned()
+    held = rules.circulate(doc, CirculateIncoming(id=doc.id, leaders=["王副区长"]), REG,
+                           SEP30).state
+    assert held.holders == ["王副区长"]
+    refused(ErrorCode.forbidden, rules.confirm_reading, held, LEADER, None, SEP30)
+    namesake = Principal(subject="u-other", name="王副区长", roles=frozenset({"drafter"}),
+                         department="财务科")
+    assert not rules.holds(held.circulation[0], namesake)
+
+
+def test_the_completer_is_matched_by_role_and_department_never_by_name():
+    doc = assigned()
+    lead = doc.assignment.lead_department if doc.assignment else ""
+    namesake = Principal(subject="u-x", name=doc.assignment.assigned_by if doc.assignment
+                         else "x", roles=frozenset({"handler"}), department="财务科")
+    error = refused(ErrorCode.forbidden, rules.completer, doc, namesake)
+    # A refusal after visibility names nothing beyond the document itself.
+    assert error.details == {"id": doc.id}
+    assert rules.completer(doc, handler(lead)).subject == f"h-{lead}"
+
+
+def test_who_may_not_read_a_document_gets_exactly_the_unknown_id_answer():
+    doc = assigned(classification=ClassificationMark(level=Classification.secret,
+                                                     period="10年"))
+    outsider = Principal(subject="d-x", name="王副区长", roles=frozenset({"drafter"}),
+                         department="财务科")
+    hidden = refused(ErrorCode.not_found, require_visible, outsider, doc, "收文", doc.id)
+    unknown = refused(ErrorCode.not_found, require_visible, outsider, None, "收文", doc.id)
+    assert (hidden.code, hidden.message, hidden.details) == (
+        unknown.code, unknown.message, unknown.details)
+    assert require_visible(LEADER, doc, "收文", doc.id) is doc
 
 
 def test_only_a_holder_confirms_reading_and_only_once():

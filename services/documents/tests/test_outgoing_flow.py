@@ -21,7 +21,11 @@ import pytest
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.registry import CommandSpec, QuerySpec
-from govbus_contracts.services.documents.incoming import REGISTER_INCOMING
+from govbus_contracts.services.documents.incoming import (
+    CIRCULATE_INCOMING,
+    REGISTER_INCOMING,
+    REVIEW_INCOMING,
+)
 from govbus_contracts.services.documents.outgoing import (
     DISPATCH_OUTGOING,
     DRAFT_OUTGOING,
@@ -119,7 +123,15 @@ async def test_a_notice_walks_from_draft_through_re_signing_to_dispatch(servers,
         with pytest.raises(GovbusError) as not_theirs:
             await ask(host, REVISE_OUTGOING, {"document_id": doc_id, "summary": "改",
                                               "body": "他人修改"}, OUTSIDER)
-        assert not_theirs.value.code is ErrorCode.forbidden
+        # A drafter of another department may not see the draft: told nothing more than
+        # about an id that does not exist.
+        assert not_theirs.value.code is ErrorCode.not_found
+        with pytest.raises(GovbusError) as unknown:
+            await ask(host, REVISE_OUTGOING, {"document_id": "no-such-draft", "summary": "改",
+                                              "body": "他人修改"}, OUTSIDER)
+        assert not_theirs.value.message.replace(doc_id, "?") == (
+            unknown.value.message.replace("no-such-draft", "?"))
+        assert not_theirs.value.details == {"id": doc_id}
         state = await ask(host, REVISE_OUTGOING, {
             "document_id": doc_id, "summary": "补充活动安排", "body": revised_body}, DRAFTER)
         assert (state["status"], state["revision"]) == ("草稿", 2)
@@ -211,7 +223,9 @@ async def test_a_notice_walks_from_draft_through_re_signing_to_dispatch(servers,
         assert mine["doc_number"] == state["doc_number"]
         with pytest.raises(GovbusError) as outside:
             await ask(host, GET_OUTGOING, {"document_id": doc_id}, OUTSIDER)
-        assert outside.value.code is ErrorCode.forbidden
+        # Not forbidden: whoever may not read it is not told that it exists.
+        assert outside.value.code is ErrorCode.not_found
+        assert outside.value.details == {"id": doc_id}
 
         # The facts, read from the stream; the dispatched one carries what disclosure needs.
         facts = await eventually(lambda: facts_about(servers, doc_id),
@@ -289,7 +303,7 @@ async def test_no_fact_about_a_classified_document_carries_its_text(servers, set
         admin = Principal(subject="admin-1", roles=frozenset({"admin"}))
         with pytest.raises(GovbusError) as admin_reads:
             await ask(host, GET_OUTGOING, {"document_id": doc_id}, admin)
-        assert admin_reads.value.code is ErrorCode.forbidden
+        assert admin_reads.value.code is ErrorCode.not_found  # not told that it exists
         listed = await ask(host, LIST_OUTGOING, {"status": "已核发", "limit": 200}, OUTSIDER)
         assert doc_id not in [i["document_id"] for i in listed["items"]]
         listed = await ask(host, LIST_OUTGOING, {"status": "已核发", "limit": 200}, REGISTRAR)
@@ -368,6 +382,15 @@ async def test_a_reply_links_the_request_it_answers(settings):
                        main_recipients=["袁州区人民政府"], cc_recipients=[],
                        recipient_departments=[], attachments=[], attachment_notes=[],
                        issuer_code="宜府字", issuing_organ="宜春市人民政府")
+        # A 请示 the drafter's department may not read is answered like an unknown one.
+        with pytest.raises(GovbusError) as unseen:
+            await ask(host, DRAFT_OUTGOING, {**reply, "replies_to": request_id}, DRAFTER)
+        assert unseen.value.code is ErrorCode.validation_failed
+        assert unseen.value.message == f"所批复的请示 {request_id} 不存在"
+        for incoming_id in (request_id, report_id):  # sent round to the drafter's department
+            await ask(host, REVIEW_INCOMING, {"id": incoming_id, "decision": "受理"}, REGISTRAR)
+            await ask(host, CIRCULATE_INCOMING, {"id": incoming_id,
+                                                 "departments": ["秘书科"]}, REGISTRAR)
         for wrong in ({}, {"replies_to": report_id}, {"replies_to": "no-such-request"}):
             with pytest.raises(GovbusError) as refused:
                 await ask(host, DRAFT_OUTGOING, {**reply, **wrong}, DRAFTER)

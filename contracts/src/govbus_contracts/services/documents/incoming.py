@@ -149,8 +149,10 @@ class HandlingAssignment(Record):
 class CirculationEntry(Record):
     """One copy sent round (传阅记录) and its read receipt (阅毕)."""
 
-    holder: str = Field(description="传阅对象: department code or the leader's name")
+    holder: str = Field(description="传阅对象: the department, or the leader's user id (令牌 sub)")
     kind: HolderKind = Field(description="部门 or 领导")
+    holder_name: str | None = Field(
+        default=None, max_length=100, description="领导姓名: a label only, never matched")
     sent_at: datetime = Field(description="送阅时间")
     sent_by: str = Field(description="送阅人")
     remarks: str | None = Field(default=None, description="传阅说明")
@@ -239,12 +241,30 @@ class AssignIncoming(Command):
     remarks: str | None = Field(default=None, max_length=2000, description="交办意见")
 
 
+class CirculatedLeader(BaseModel):
+    """A leader a copy goes to: who (the user id) and, as a label, the name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(min_length=1, max_length=200,
+                         description="领导的用户 id (令牌 sub): who may confirm reading")
+    name: str | None = Field(default=None, min_length=1, max_length=100,
+                             description="领导姓名, shown only")
+
+
 class CirculateIncoming(Command):
-    """传阅: send the document round departments and named leaders for reading."""
+    """传阅: send the document round departments and named leaders for reading.
+
+    A leader is named by user id (the token's subject), never by name: ``leaders`` lists
+    user ids; ``leader_readers`` gives each with the name to show."""
 
     id: DocumentId = Field(min_length=1, description="收文 id")
     departments: list[Department] = Field(default_factory=list, description="传阅部门")
-    leaders: list[str] = Field(default_factory=list, description="传阅领导 (姓名 or user id)")
+    leaders: list[str] = Field(default_factory=list,
+                               description="传阅领导的用户 id (令牌 sub), not names")
+    leader_readers: list[CirculatedLeader] = Field(
+        default_factory=list, max_length=50,
+        description="传阅领导: user id and name (the name is a label only)")
     remarks: str | None = Field(default=None, max_length=2000, description="传阅说明")
 
 
@@ -369,8 +389,9 @@ class WhoHolds(Query):
 
 
 class HeldCopy(Record):
-    holder: str = Field(description="持有人")
+    holder: str = Field(description="持有人: the department, or the leader's user id")
     kind: HolderKind = Field(description="部门 or 领导")
+    holder_name: str | None = Field(default=None, max_length=100, description="领导姓名 (label)")
     since: datetime = Field(description="送阅时间")
     sent_by: str = Field(description="送阅人")
 
@@ -462,7 +483,10 @@ class IncomingCirculated(IncomingFact):
     """It was sent round for reading (传阅)."""
 
     departments: list[Department] = Field(default_factory=list, description="传阅部门")
-    leaders: list[str] = Field(default_factory=list, description="传阅领导")
+    leaders: list[str] = Field(default_factory=list,
+                               description="传阅领导 as shown (姓名, or the user id)")
+    leader_subjects: list[str] = Field(default_factory=list, max_length=100,
+                                       description="传阅领导的用户 id")
     circulated_at: datetime = Field(description="送阅时间")
     holders: list[str] = Field(description="当前持有人, after this circulation")
 

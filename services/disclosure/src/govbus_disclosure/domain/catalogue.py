@@ -159,7 +159,7 @@ def in_scope(actor: Actor, department: str | None) -> bool:
 def require_scope(actor: Actor, entry: CatalogueEntry) -> None:
     if not in_scope(actor, entry.department):
         raise GovbusError(ErrorCode.forbidden, "只能管理本部门的公开目录条目",
-                          entry_id=entry.id, department=entry.department)
+                          entry_id=entry.id)
 
 
 def is_staff(principal: Principal) -> bool:
@@ -616,3 +616,13 @@ def visible_to(principal: Principal, entry: CatalogueEntry) -> bool:
         return False
     department = None if Role.admin.value in principal.roles else principal.department
     return department is None or department == entry.department
+
+
+def require_visible(principal: Principal, entry: CatalogueEntry | None,
+                    entry_id: str) -> CatalogueEntry:
+    """The entry, if it exists and the principal may see it (``visible_to``); otherwise
+    exactly the answer an unknown id gets. Checked before any other refusal, so that a
+    403 (not your department) or a 409 is only ever told about an entry one may see."""
+    if entry is None or not visible_to(principal, entry):
+        raise GovbusError(ErrorCode.not_found, f"公开目录条目 {entry_id} 不存在", id=entry_id)
+    return entry

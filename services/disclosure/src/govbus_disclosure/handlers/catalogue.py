@@ -122,11 +122,9 @@ def _calendar_error(exc: CalendarError) -> GovbusError:
 async def _step(ctx: CommandContext, entry_id: str,
                 step: Callable[[CatalogueEntry], Change]) -> CatalogueStepReply:
     def decide(current: CatalogueEntry | None) -> Outcome[CatalogueEntry, CatalogueStepReply]:
-        if current is None:
-            raise GovbusError(ErrorCode.not_found, f"公开目录条目 {entry_id} 不存在",
-                              id=entry_id)
+        visible = rules.require_visible(ctx.principal, current, entry_id)
         try:
-            change = step(current)
+            change = step(visible)
         except CalendarError as exc:
             raise _calendar_error(exc) from exc
         return Outcome(change.state, _ack(change.state, current.version + 1), change.events)
@@ -308,11 +306,9 @@ def _view(entry: CatalogueEntry, staff: bool) -> CatalogueEntryView:
 
 @service.query(GET_CATALOGUE_ENTRY)
 async def get_catalogue_entry(query: GetCatalogueEntry, ctx: QueryContext) -> CatalogueEntryView:
-    entry = await entries(ctx.service).get(query.entry_id)
     # Whoever may not see it is not told that it exists.
-    if entry is None or not rules.visible_to(ctx.principal, entry):
-        raise GovbusError(ErrorCode.not_found, f"公开目录条目 {query.entry_id} 不存在",
-                          id=query.entry_id)
+    entry = rules.require_visible(ctx.principal, await entries(ctx.service).get(query.entry_id),
+                                  query.entry_id)
     staff = rules.is_staff(ctx.principal) and rules.in_scope(
         rules.act_as_officer(ctx.principal, "查看"), entry.department)
     return _view(entry, staff)

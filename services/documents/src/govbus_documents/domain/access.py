@@ -6,14 +6,18 @@
 - A department (handler, drafter) sees only what was assigned, circulated or sent to it, or
   what it drafted itself.
 - admin administers the system; it reads no classified document.
+- Whoever may not see a document is not told that it exists: every route that names one
+  by id answers them exactly as it answers an unknown id (``require_visible``), and only
+  then may a command be refused (403) or found out of order (409).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from govbus_contracts.envelope import Principal
+from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.documents.common import Classification, Role
 
 OFFICE_ROLES = frozenset({Role.registrar, Role.leader, Role.reviewer, Role.signer,
@@ -28,6 +32,9 @@ class Scoped(Protocol):
 
     @property
     def departments(self) -> Iterable[str]: ...
+
+
+S = TypeVar("S", bound=Scoped)
 
 
 def is_classified(level: Classification) -> bool:
@@ -58,3 +65,16 @@ def visibility_filter(principal: Principal) -> dict[str, object] | None:
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+
+
+def not_found(what: str, object_id: str) -> GovbusError:
+    """The one answer to an id that does not exist or that the caller may not see."""
+    return GovbusError(ErrorCode.not_found, f"{what} {object_id} 不存在", id=object_id)
+
+
+def require_visible(principal: Principal, found: S | None, what: str, object_id: str) -> S:
+    """The document, if it exists and the principal may read it; otherwise exactly the
+    answer an unknown id gets (same code, message and details)."""
+    if found is None or not may_read(principal, found.classification_level, found.departments):
+        raise not_found(what, object_id)
+    return found

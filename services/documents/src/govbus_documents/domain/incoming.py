@@ -554,41 +554,52 @@ CIRCULATION_STATES = (S.awaiting_proposal, S.awaiting_instruction, S.awaiting_as
 def circulate(doc: IncomingDocument, cmd: CirculateIncoming, actor: Actor,
               now: datetime) -> Change:
     """传阅 (条例 Art. 24(五)): 根据领导批示和工作需要将公文及时送传阅对象阅知或者批示;
-    办理公文传阅应当随时掌握公文去向. Every copy out is a holder until it comes back."""
+    办理公文传阅应当随时掌握公文去向. Every copy out is a holder until it comes back.
+
+    A leader is a holder by user id (the token's subject); the name is only shown, since
+    a display name proves nothing about who presents it."""
     _require_status(doc, "传阅", *CIRCULATION_STATES)
     problems: list[dict[str, str]] = []
-    wanted = [(d, HolderKind.department) for d in cmd.departments] + [
-        (name, HolderKind.leader) for name in cmd.leaders]
+    leaders = [(subject, None) for subject in cmd.leaders] + [
+        (r.subject, r.name) for r in cmd.leader_readers]
+    wanted: list[tuple[str, HolderKind, str | None]] = [
+        (d, HolderKind.department, None) for d in cmd.departments] + [
+        (subject, HolderKind.leader, name) for subject, name in leaders]
     if not wanted:
         problems.append(_problem("departments", "传阅须至少有一个传阅对象"))
-    if any(not h.strip() for h, _ in wanted):
+    if any(not h.strip() for h, _, _ in wanted):
         problems.append(_problem("departments", "传阅对象不能为空"))
-    if len({h for h, _ in wanted}) != len(wanted):
+    if len({h for h, _, _ in wanted}) != len(wanted):
         problems.append(_problem("departments", "传阅对象重复"))
     if problems:
         raise _invalid(problems)
-    already = [h for h, _ in wanted if h in doc.holders]
+    already = [name or h for h, _, name in wanted if h in doc.holders]
     if already:
         raise GovbusError(ErrorCode.conflict, f"{'、'.join(already)}尚未退回此件, 不能重复送阅",
                           holders=already)
-    entries = [CirculationEntry(holder=h, kind=kind, sent_at=now, sent_by=actor.display,
-                                remarks=cmd.remarks) for h, kind in wanted]
-    holders = [*doc.holders, *(h for h, _ in wanted)]
+    entries = [CirculationEntry(holder=h, kind=kind, holder_name=name, sent_at=now,
+                                sent_by=actor.display, remarks=cmd.remarks)
+               for h, kind, name in wanted]
+    holders = [*doc.holders, *(h for h, _, _ in wanted)]
     departments = _unique([*doc.departments, *cmd.departments])
-    new = _evolve(doc, actor, now, "传阅", f"送阅{'、'.join(h for h, _ in wanted)}",
+    new = _evolve(doc, actor, now, "传阅", f"送阅{'、'.join(name or h for h, _, name in wanted)}",
                   circulation=[*doc.circulation, *entries], holders=holders,
                   departments=departments)
     event = IncomingCirculated(
-        **_fact(new), departments=list(cmd.departments), leaders=list(cmd.leaders),
+        **_fact(new), departments=list(cmd.departments),
+        leaders=[name or subject for subject, name in leaders],
+        leader_subjects=[subject for subject, _ in leaders],
         circulated_at=now, holders=holders,
     )
     return Change(new, [Emit(INCOMING_CIRCULATED, event)])
 
 
-def _holds(entry: CirculationEntry, principal: Principal) -> bool:
+def holds(entry: CirculationEntry, principal: Principal) -> bool:
+    """Whether the principal is the holder of this circulated copy: a department's copy by
+    the department claim, a leader's by the token's subject alone, never by a name."""
     if entry.kind is HolderKind.department:
         return principal.department is not None and entry.holder == principal.department
-    return entry.holder in {principal.subject, principal.name}
+    return entry.holder == principal.subject
 
 
 def confirm_reading(doc: IncomingDocument, principal: Principal, comment: str | None,
@@ -596,9 +607,9 @@ def confirm_reading(doc: IncomingDocument, principal: Principal, comment: str | 
     """阅毕: the holder records that it has read the document and returns it."""
     _require_status(doc, "阅毕", *(s for s in S if s not in (S.archived, S.returned)))
     outstanding = [i for i, e in enumerate(doc.circulation)
-                   if e.read_at is None and _holds(e, principal)]
+                   if e.read_at is None and holds(e, principal)]
     if not outstanding:
-        if any(_holds(e, principal) for e in doc.circulation):
+        if any(holds(e, principal) for e in doc.circulation):
             raise GovbusError(ErrorCode.conflict, "此件已阅毕退回", id=doc.id)
         raise GovbusError(ErrorCode.forbidden, "只有传阅对象才能确认阅毕", id=doc.id)
     reader = principal.name or principal.subject
@@ -748,8 +759,7 @@ def completer(doc: IncomingDocument, principal: Principal) -> Actor:
     lead = doc.assignment.lead_department if doc.assignment else None
     if Role.handler in principal.roles and lead is not None and principal.department == lead:
         return Actor(principal.subject, principal.name, Role.handler.value, principal.department)
-    raise GovbusError(ErrorCode.forbidden, "办结须由主办部门承办人或登记员办理",
-                      id=doc.id, lead_department=lead)
+    raise GovbusError(ErrorCode.forbidden, "办结须由主办部门承办人或登记员办理", id=doc.id)
 
 
 def complete(doc: IncomingDocument, cmd: CompleteIncoming, principal: Principal,

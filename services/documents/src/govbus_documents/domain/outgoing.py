@@ -505,8 +505,7 @@ def revise(doc: OutgoingDocument, cmd: ReviseOutgoing, actor: Principal, at: dat
     """修改: only the drafter, only their own draft, only before it is approved."""
     role = require_role(actor, Role.drafter, action="修改")
     if doc.drafter != actor.subject:
-        raise GovbusError(ErrorCode.forbidden, "只有拟稿人本人可以修改其草稿",
-                          drafter=doc.drafter)
+        raise GovbusError(ErrorCode.forbidden, "只有拟稿人本人可以修改其草稿", id=doc.id)
     require_status(doc, "修改")
     attachments = (normalise_attachments(cmd.attachments) if cmd.attachments is not None
                    else doc.attachments)

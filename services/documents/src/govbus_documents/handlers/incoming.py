@@ -46,7 +46,7 @@ from govbus_contracts.services.documents.incoming import (
     WhoHolds,
 )
 from govbus_documents.domain import incoming as rules
-from govbus_documents.domain.access import may_read, visibility_filter
+from govbus_documents.domain.access import require_visible, visibility_filter
 from govbus_documents.domain.incoming import Change, IncomingDocument, IncomingRegister
 from govbus_documents.indexing import mark_for_indexing
 from govbus_documents.service import service
@@ -92,9 +92,8 @@ def _as_reply(result: Any) -> IncomingStepReply:
 async def _step(ctx: CommandContext, document_id: str,
                 step: Callable[[IncomingDocument], Change]) -> IncomingStepReply:
     def decide(current: IncomingDocument | None) -> Outcome[IncomingDocument, IncomingStepReply]:
-        if current is None:
-            raise GovbusError(ErrorCode.not_found, f"收文 {document_id} 不存在", id=document_id)
-        change = step(current)
+        # Whoever may not read it is not told that it exists, before any other refusal.
+        change = step(require_visible(ctx.principal, current, "收文", document_id))
         return Outcome(change.state, _ack(change.state, current.version + 1), change.events)
 
     reply = _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
@@ -207,11 +206,9 @@ async def complete_incoming(cmd: CompleteIncoming, ctx: CommandContext) -> Incom
 
 
 async def _readable(ctx: QueryContext, document_id: str) -> IncomingDocument:
-    doc = await documents(ctx.service).get(document_id)
     # Whoever may not read it is not told that it exists.
-    if doc is None or not may_read(ctx.principal, doc.classification_level, doc.departments):
-        raise GovbusError(ErrorCode.not_found, f"收文 {document_id} 不存在", id=document_id)
-    return doc
+    return require_visible(ctx.principal, await documents(ctx.service).get(document_id),
+                           "收文", document_id)
 
 
 @service.query(GET_INCOMING)
@@ -223,7 +220,8 @@ async def get_incoming(query: GetIncoming, ctx: QueryContext) -> IncomingView:
 @service.query(WHO_HOLDS)
 async def who_holds(query: WhoHolds, ctx: QueryContext) -> IncomingHolders:
     doc = await _readable(ctx, query.id)
-    held = [HeldCopy(holder=e.holder, kind=e.kind, since=e.sent_at, sent_by=e.sent_by)
+    held = [HeldCopy(holder=e.holder, kind=e.kind, holder_name=e.holder_name, since=e.sent_at,
+                     sent_by=e.sent_by)
             for e in doc.circulation if e.read_at is None]
     return IncomingHolders(
         id=doc.id, registration_number=doc.registration_number, status=doc.status,

@@ -64,7 +64,7 @@ from govbus_contracts.services.documents.outgoing import (
     VoidNumber,
 )
 from govbus_documents.domain import numbering, outgoing
-from govbus_documents.domain.access import may_read, visibility_filter
+from govbus_documents.domain.access import may_read, require_visible, visibility_filter
 from govbus_documents.domain.incoming import IncomingDocument
 from govbus_documents.domain.numbering import NumberRegister
 from govbus_documents.domain.outgoing import OutgoingDocument, Step
@@ -116,9 +116,8 @@ async def advance(ctx: CommandContext, document_id: str,
     """One step of the workflow on one document, once per command id."""
 
     def decide(current: OutgoingDocument | None) -> Outcome[OutgoingDocument, OutgoingState]:
-        if current is None:
-            raise GovbusError(ErrorCode.not_found, f"发文 {document_id} 不存在", id=document_id)
-        return outcome_of(step(current))
+        # Whoever may not read it is not told that it exists, before any other refusal.
+        return outcome_of(step(require_visible(ctx.principal, current, "发文", document_id)))
 
     reply: Any = await ctx.execute(documents(ctx.service), document_id, decide)
     await mark_for_indexing(ctx.service.db, DocumentKind.outgoing, document_id)
@@ -152,10 +151,18 @@ async def answered_request(ctx: CommandContext,
     if replies_to is None:
         return None
     found = await ctx.service.repository(INCOMING_COLLECTION, IncomingDocument).get(replies_to)
-    if found is None:
+    if found is None or not may_read(ctx.principal, found.classification_level,
+                                     found.departments):
+        # A 请示 the drafter may not read is answered as one that does not exist.
         return None
     return outgoing.AnsweredRequest(id=found.id, doc_type=found.doc_type, issuer=found.issuer,
                                     issuer_doc_number=found.issuer_doc_number)
+
+
+async def readable(ctx: CommandContext | QueryContext, document_id: str) -> OutgoingDocument:
+    """The document, or the unknown-id answer to whoever may not read it."""
+    return require_visible(ctx.principal, await documents(ctx.service).get(document_id),
+                           "发文", document_id)
 
 
 @service.command(REVISE_OUTGOING)
@@ -192,7 +199,7 @@ async def register_outgoing(cmd: RegisterOutgoing, ctx: CommandContext) -> Outgo
     document records it. A crash between them is repaired by a retry, which finds the
     number already taken for this document instead of taking another."""
     now = ctx.service.clock.now()
-    doc = await documents(ctx.service).require(cmd.document_id, "发文")
+    doc = await readable(ctx, cmd.document_id)
     if doc.doc_number is None:
         # Refuse before a number is taken, so no serial is spent on a refusal.
         outgoing.check_registrable(doc, ctx.principal)
@@ -243,7 +250,7 @@ async def reserve_number(cmd: ReserveNumber, ctx: CommandContext) -> NumberReply
     numbering.validate_issuer_code(cmd.issuer_code)
     year = cmd.year or office_date(now).year
     if cmd.document_id is not None:
-        doc = await documents(ctx.service).require(cmd.document_id, "发文")
+        doc = await readable(ctx, cmd.document_id)
         if doc.issuer_code != cmd.issuer_code:
             raise GovbusError(ErrorCode.validation_failed,
                               f"该公文的机关代字是 {doc.issuer_code}, 不是 {cmd.issuer_code}",
@@ -308,10 +315,7 @@ def view_of(doc: OutgoingDocument) -> OutgoingView:
 
 @service.query(GET_OUTGOING)
 async def get_outgoing(query: GetOutgoing, ctx: QueryContext) -> OutgoingView:
-    doc = await documents(ctx.service).require(query.document_id, "发文")
-    if not may_read(ctx.principal, doc.classification_level, doc.departments):
-        raise GovbusError(ErrorCode.forbidden, "无权查阅该公文", id=doc.id)
-    return view_of(doc)
+    return view_of(await readable(ctx, query.document_id))
 
 
 @service.query(LIST_OUTGOING)
