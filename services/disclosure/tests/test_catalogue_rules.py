@@ -378,3 +378,33 @@ def test_filters_and_pagination():
         category="统计信息", published_from=date(2026, 3, 3), published_to=date(2026, 3, 4)))
     assert [h.entry_id for h in ranged.hits] == ["e3", "e2"]  # newest first without words
     assert search(entries, postings, SearchCatalogue(q="不存在的词语")).total == 0
+
+
+def test_an_unpublished_entry_is_answered_like_an_unknown_id_to_whoever_may_not_see_it():
+    pending = registered(budget(publish=False),
+                         actor=rules.act_as_officer(FINANCE_OFFICER, "登记")).state
+    other = Principal(subject="u-gk-sun", name="钱进", roles=frozenset({"disclosure_officer"}),
+                      department="审计局")
+    for outsider in (other, CITIZEN):
+        with pytest.raises(GovbusError) as hidden:
+            rules.require_visible(outsider, pending, pending.id)
+        with pytest.raises(GovbusError) as unknown:
+            rules.require_visible(outsider, None, pending.id)
+        assert hidden.value.code is ErrorCode.not_found
+        assert (hidden.value.message, hidden.value.details) == (
+            unknown.value.message, unknown.value.details)
+    assert rules.require_visible(FINANCE_OFFICER, pending, pending.id) is pending
+    assert rules.require_visible(OFFICER, pending, pending.id) is pending  # central staff
+
+
+def test_a_published_entry_is_public_and_another_department_may_not_manage_it():
+    published = registered(actor=rules.act_as_officer(FINANCE_OFFICER, "登记")).state
+    other = Principal(subject="u-gk-sun", name="钱进", roles=frozenset({"disclosure_officer"}),
+                      department="审计局")
+    assert rules.require_visible(CITIZEN, published, published.id) is published
+    assert rules.require_visible(other, published, published.id) is published
+    with pytest.raises(GovbusError) as refused:
+        rules.withdraw(published, rules.act_as_officer(other, "撤回"), "信息有误",
+                       at(date(2026, 10, 9)))
+    assert refused.value.code is ErrorCode.forbidden
+    assert refused.value.details == {"entry_id": published.id}  # not its department

@@ -39,6 +39,7 @@ from govbus_contracts.services.documents.outgoing import (
     SignOffOutgoing,
 )
 from govbus_documents.domain import outgoing as rules
+from govbus_documents.domain.access import require_visible
 from govbus_documents.domain.outgoing import OutgoingDocument
 
 AT = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
@@ -667,3 +668,27 @@ def test_no_fact_about_a_classified_document_carries_its_title_body_or_comments(
         text = fact.model_dump_json()
         for secret_text in (TITLE, BODY, "第三段涉及部署细节", "删去部署细节", "修改稿"):
             assert secret_text not in text, (type(fact).__name__, secret_text)
+
+
+def test_the_drafter_is_recognised_by_user_id_never_by_name():
+    doc = drafted()
+    namesake = Principal(subject="u-drafter-3", name=DRAFTER.name,
+                         roles=frozenset({"drafter"}), department=DRAFTER.department)
+    error = refused(ErrorCode.forbidden, rules.revise, doc,
+                    ReviseOutgoing(document_id=doc.id, summary="改", body="他人修改"),
+                    namesake, AT)
+    # Refused after it may see the draft: the refusal names the draft, not its drafter.
+    assert error.details == {"id": doc.id}
+    revised = rules.revise(doc, ReviseOutgoing(document_id=doc.id, summary="改",
+                                                  body="本人修改"), DRAFTER, AT)
+    assert revised.document.current_revision == 2
+
+
+def test_who_may_not_read_a_draft_gets_exactly_the_unknown_id_answer():
+    doc = drafted()
+    outsider = Principal(subject="u-x", name=DRAFTER.name, roles=frozenset({"drafter"}),
+                         department="财务科")
+    hidden = refused(ErrorCode.not_found, require_visible, outsider, doc, "发文", doc.id)
+    unknown = refused(ErrorCode.not_found, require_visible, outsider, None, "发文", doc.id)
+    assert (hidden.message, hidden.details) == (unknown.message, unknown.details)
+    assert require_visible(DRAFTER, doc, "发文", doc.id) is doc
