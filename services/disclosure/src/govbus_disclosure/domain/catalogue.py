@@ -496,8 +496,9 @@ def correct(entry: CatalogueEntry, cmd: CorrectCatalogueEntry, actor: Actor, now
         if info > office_date(now):
             raise GovbusError(ErrorCode.validation_failed, "信息形成日期不能晚于今天",
                               information_date=info.isoformat())
-        updates["due_on"] = publication_due(info, calendar, working_days)
-        updates["due_on_provisional"] = provisional(info, updates["due_on"], calendar)
+        due_on = publication_due(info, calendar, working_days)
+        updates["due_on"] = due_on
+        updates["due_on_provisional"] = provisional(info, due_on, calendar)
         updates["overdue_since"] = None
         updates["late"] = False
         updates["reminded_for"] = None

@@ -127,7 +127,7 @@ async def _step(ctx: CommandContext, entry_id: str,
             change = step(visible)
         except CalendarError as exc:
             raise _calendar_error(exc) from exc
-        return Outcome(change.state, _ack(change.state, current.version + 1), change.events)
+        return Outcome(change.state, _ack(change.state, visible.version + 1), change.events)
 
     reply = _as_reply(await ctx.execute(entries(ctx.service), entry_id, decide))
     await changed(ctx.service)

@@ -93,8 +93,9 @@ async def _step(ctx: CommandContext, document_id: str,
                 step: Callable[[IncomingDocument], Change]) -> IncomingStepReply:
     def decide(current: IncomingDocument | None) -> Outcome[IncomingDocument, IncomingStepReply]:
         # Whoever may not read it is not told that it exists, before any other refusal.
-        change = step(require_visible(ctx.principal, current, "收文", document_id))
-        return Outcome(change.state, _ack(change.state, current.version + 1), change.events)
+        visible = require_visible(ctx.principal, current, "收文", document_id)
+        change = step(visible)
+        return Outcome(change.state, _ack(change.state, visible.version + 1), change.events)
 
     reply = _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
     await mark_for_indexing(ctx.service.db, DocumentKind.incoming, document_id)
