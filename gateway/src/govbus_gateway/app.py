@@ -86,7 +86,8 @@ def internal_error(request_id: str | None) -> GovbusError:
 
 
 def error_response(exc: GovbusError, request_id: str | None = None) -> JSONResponse:
-    if exc.code is ErrorCode.internal:
+    if exc.code is ErrorCode.internal and exc.message != INTERNAL_MESSAGE:
+        # A service's internal error, or a reply the gateway cannot use: logged, not told.
         log.error("internal_error_answered", reason=exc.message, details=exc.details)
         exc = internal_error(request_id)
     headers = {"X-Request-Id": request_id} if request_id else {}
