@@ -54,6 +54,8 @@ log = get_logger("govbus.gateway")
 API_PREFIX = "/api/v1"
 #: an X-Request-Id the gateway passes on: printable ASCII without spaces, at most 128
 REQUEST_ID = re.compile(r"[!-~]{1,128}")
+#: how govbus_kit.bus says that the connection failed (its message then names the exception)
+BUS_DOWN = "the bus is unavailable"
 #: seconds a client is asked to wait before repeating a command that timed out, at most
 RETRY_AFTER_MAX = 10
 
@@ -280,6 +282,11 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
         except GovbusError as exc:
             if is_command and exc.code is ErrorCode.timeout and message_id is not None:
                 raise _command_timeout(exc, message_id, timeout) from exc
+            if exc.code is ErrorCode.unavailable and exc.message.startswith(BUS_DOWN):
+                # The bus layer names the driver's exception: logged, not told (issue 9).
+                log.warning("bus_unavailable", reason=exc.message)
+                raise GovbusError(ErrorCode.unavailable, f"{BUS_DOWN}; try again shortly",
+                                  **exc.details) from exc
             raise
         if r.download is not None:
             return download_response(reply, r.download, r.status)
