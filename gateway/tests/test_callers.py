@@ -135,3 +135,26 @@ def test_client_addresses_follow_the_chain_through_trusted_proxies_only():
                              x_forwarded_for="9.9.9.9")) == "5.6.7.8"
     with pytest.raises(ValueError, match="GOVBUS_TRUSTED_PROXIES"):
         parse_networks("10.0.0.0/8, ingress")
+
+
+def test_an_idempotency_key_is_scoped_by_caller():
+    from govbus_contracts.envelope import Principal
+    from govbus_gateway.callers import Caller, caller_kind, scoped_command_id
+
+    alice = Principal(subject="u-alice", roles=frozenset({"offline_access"}))
+    bob = Principal(subject="u-bob", roles=frozenset({"clerk"}))
+    key = "key-0000000001"
+    ids = {scoped_command_id(key, alice, "198.51.100.1"),
+           scoped_command_id(key, bob, "198.51.100.1"),
+           scoped_command_id(key, None, "198.51.100.1"),
+           scoped_command_id(key, None, "198.51.100.2")}
+    assert len(ids) == 4
+    # Stable for the same caller: a token holder's retry from another address included.
+    assert scoped_command_id(key, alice, "198.51.100.1") == scoped_command_id(key, alice,
+                                                                              "203.0.113.9")
+    assert scoped_command_id(key, None, "198.51.100.1") == scoped_command_id(key, None,
+                                                                             "198.51.100.1")
+    staff = frozenset({"clerk"})
+    assert caller_kind(None, staff) is Caller.anonymous
+    assert caller_kind(alice, staff) is Caller.citizen
+    assert caller_kind(bob, staff) is Caller.staff
