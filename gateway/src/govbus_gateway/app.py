@@ -12,7 +12,7 @@ import binascii
 import json
 import math
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +28,14 @@ from govbus_contracts.envelope import Principal, new_id
 from govbus_contracts.errors import ErrorBody, ErrorCode, GovbusError
 from govbus_contracts.registry import CommandSpec, ServiceContract, all_contracts
 from govbus_gateway.auth import Authenticator
+from govbus_gateway.callers import (
+    Caller,
+    ClientAddresses,
+    GatewaySettings,
+    caller_kind,
+    parse_networks,
+    scoped_command_id,
+)
 from govbus_gateway.limits import BodySizeLimit, RateLimiter
 from govbus_gateway.openapi import (
     IDEMPOTENCY_KEY,
@@ -46,6 +54,8 @@ log = get_logger("govbus.gateway")
 API_PREFIX = "/api/v1"
 #: an X-Request-Id the gateway passes on: printable ASCII without spaces, at most 128
 REQUEST_ID = re.compile(r"[!-~]{1,128}")
+#: how govbus_kit.bus says that the connection failed (its message then names the exception)
+BUS_DOWN = "the bus is unavailable"
 #: seconds a client is asked to wait before repeating a command that timed out, at most
 RETRY_AFTER_MAX = 10
 
@@ -66,7 +76,22 @@ STATUS = {
 }
 
 
+#: what a client hears of an unexpected error: nothing of its cause (that is in the log)
+INTERNAL_MESSAGE = "internal error; the office can find it by its request id"
+
+
+def internal_error(request_id: str | None) -> GovbusError:
+    """``internal`` with a generic message and the request (correlation) id, nothing else:
+    no exception class, no service detail reaches a client."""
+    return GovbusError(ErrorCode.internal, INTERNAL_MESSAGE,
+                       **({"request_id": request_id} if request_id else {}))
+
+
 def error_response(exc: GovbusError, request_id: str | None = None) -> JSONResponse:
+    if exc.code is ErrorCode.internal and exc.message != INTERNAL_MESSAGE:
+        # A service's internal error, or a reply the gateway cannot use: logged, not told.
+        log.error("internal_error_answered", reason=exc.message, details=exc.details)
+        exc = internal_error(request_id)
     headers = {"X-Request-Id": request_id} if request_id else {}
     if exc.code in (ErrorCode.rate_limited, ErrorCode.timeout) and "retry_after" in exc.details:
         headers["Retry-After"] = str(exc.details["retry_after"])
@@ -83,8 +108,11 @@ def create_app(
     routes: list[Route] | None = None,
     contracts: list[ServiceContract] | None = None,
     broker: NatsBroker | None = None,
+    trusted_proxies: Sequence[str] | None = None,
 ) -> FastAPI:
-    """The gateway application. ``routes`` and ``contracts`` add to the office's own."""
+    """The gateway application. ``routes`` and ``contracts`` add to the office's own;
+    ``trusted_proxies`` (default: ``GOVBUS_TRUSTED_PROXIES``) are the peers whose
+    forwarding header names the client."""
     authenticator = Authenticator(
         secret=secret if secret is not None else (
             settings.jwt_secret.get_secret_value() if settings.jwt_secret else None),
@@ -94,6 +122,13 @@ def create_app(
     table = [*all_routes(), *(routes or [])]
     known = {c.name: c for c in [*all_contracts(), *(contracts or [])]}
     limiter = RateLimiter(settings.public_rate_limit_per_minute)
+    own = GatewaySettings()
+    addresses = ClientAddresses(
+        parse_networks(own.trusted_proxies if trusted_proxies is None else trusted_proxies),
+        own.trusted_proxy_header)
+    # The roles some route requires: a token carrying one is staff; any other token (an
+    # identity provider's default roles such as offline_access) is limited like the public.
+    staff_roles = frozenset(role for r in table for role in r.roles)
     bus = broker or make_broker(settings)
 
     @asynccontextmanager
@@ -141,6 +176,14 @@ def create_app(
     async def on_error(request: Request, exc: GovbusError) -> JSONResponse:
         return error_response(exc, getattr(request.state, "request_id", None))
 
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Logged with its stack; the client gets the request id to quote, nothing more.
+        request_id = getattr(request.state, "request_id", None)
+        log.error("gateway_failed", request_id=request_id, path=request.url.path,
+                  exc_info=exc)
+        return error_response(internal_error(request_id), request_id)
+
     @app.get("/livez", operation_id="livez", tags=["operations"])
     async def livez() -> dict[str, str]:
         """The gateway process answers (for liveness and readiness probes: it does not
@@ -170,7 +213,7 @@ def create_app(
         return JSONResponse(body, status_code=200 if healthy else 503)
 
     for r in table:
-        _mount(app, r, authenticator, limiter, settings)
+        _mount(app, r, authenticator, limiter, settings, addresses, staff_roles)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -185,7 +228,8 @@ def create_app(
 
 
 def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLimiter,
-           settings: Settings) -> None:
+           settings: Settings, addresses: ClientAddresses, staff_roles: frozenset[str]
+           ) -> None:
     spec = r.spec
     model = spec.request
     is_command = isinstance(spec, CommandSpec)
@@ -193,9 +237,12 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
     async def endpoint(request: Request) -> Response:
         request_id = request.state.request_id
         principal = await authenticator.principal(request.headers.get("authorization"))
+        address = addresses(request)
+        token_holder = principal
         if r.public:
-            if principal is None or not principal.roles:
-                wait = limiter.take(request.client.host if request.client else "unknown")
+            # Limited by what the caller is: only staff pass unlimited (issue 9).
+            if caller_kind(principal, staff_roles) is not Caller.staff:
+                wait = limiter.take(address)
                 if wait:
                     raise GovbusError(ErrorCode.rate_limited, "too many requests; slow down",
                                       retry_after=wait)
@@ -223,15 +270,23 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
         if is_command and message_id is None:
             # The command's id all the same: a 504 can then name the key to repeat it with.
             message_id = new_id()
+        # A stored reply belongs to the caller who caused it: the key is scoped by caller.
+        command_id = (scoped_command_id(message_id, token_holder, address)
+                      if message_id is not None else None)
         timeout = r.timeout or settings.request_timeout_seconds
         try:
             reply = await bus_request(request.app.state.bus, spec,
                                       payload.model_dump(mode="json"), principal=principal,
-                                      message_id=message_id, correlation_id=request_id,
+                                      message_id=command_id, correlation_id=request_id,
                                       timeout=timeout)
         except GovbusError as exc:
             if is_command and exc.code is ErrorCode.timeout and message_id is not None:
                 raise _command_timeout(exc, message_id, timeout) from exc
+            if exc.code is ErrorCode.unavailable and exc.message.startswith(BUS_DOWN):
+                # The bus layer names the driver's exception: logged, not told (issue 9).
+                log.warning("bus_unavailable", reason=exc.message)
+                raise GovbusError(ErrorCode.unavailable, f"{BUS_DOWN}; try again shortly",
+                                  **exc.details) from exc
             raise
         if r.download is not None:
             return download_response(reply, r.download, r.status)

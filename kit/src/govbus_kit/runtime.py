@@ -257,7 +257,10 @@ class Host:
                     cctx = CommandContext(
                         service=ctx, principal=principal, command_id=command_id,
                         correlation_id=correlation_id,
-                        request_hash=request_hash(command.model_dump_json()),
+                        # The principal is part of the hash: a command id seen before under
+                        # another principal is refused, never answered with its reply.
+                        request_hash=request_hash(
+                            f"{principal.subject}\n{command.model_dump_json()}"),
                     )
                     reply = await handler(command, cctx)
                     log.info("command_handled")
@@ -267,10 +270,11 @@ class Host:
                 except GovbusError as exc:
                     log.info("command_refused", code=exc.code.value, reason=exc.message)
                     return _error(exc, correlation_id)
-                except Exception as exc:
+                except Exception:
+                    # The stack goes to the log; the caller hears nothing of the cause.
                     log.exception("command_failed")
-                    return _error(GovbusError(ErrorCode.internal, "internal error",
-                                              error=type(exc).__name__), correlation_id)
+                    return _error(GovbusError(ErrorCode.internal, "internal error"),
+                                  correlation_id)
 
         return handle
 
@@ -291,10 +295,10 @@ class Host:
                     return _error(_validation_error(exc), correlation_id)
                 except GovbusError as exc:
                     return _error(exc, correlation_id)
-                except Exception as exc:
+                except Exception:
                     log.exception("query_failed")
-                    return _error(GovbusError(ErrorCode.internal, "internal error",
-                                              error=type(exc).__name__), correlation_id)
+                    return _error(GovbusError(ErrorCode.internal, "internal error"),
+                                  correlation_id)
 
         return handle
 
