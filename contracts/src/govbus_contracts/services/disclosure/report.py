@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from govbus_contracts.base import Command, Event, Query, Reply
+from govbus_contracts.base import Command, Event, Limit, Offset, Query, Reply
 from govbus_contracts.services.disclosure.common import CONTRACT, ReviewKind, ReviewResult
 
 Year = int
@@ -191,8 +191,8 @@ class ListReviewCases(Query):
     kind: ReviewKind | None = None
     result: ReviewResult | None = None
     year: int | None = Field(default=None, ge=2008, le=2999)
-    offset: int = Field(default=0, ge=0)
-    limit: int = Field(default=50, ge=1, le=200)
+    offset: Offset = 0
+    limit: Limit = 50
 
 
 class ReviewCaseList(Reply):
