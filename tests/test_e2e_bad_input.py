@@ -125,3 +125,14 @@ async def test_a_huge_number_of_copies_is_refused_and_registers_nothing(api):
     assert refused(r, 422, "validation_failed") == []
     assert "copies" in r.json()["error"]["message"]
     assert (await api.get(API_PREFIX + "/documents/incoming")).json() == before
+
+
+async def test_a_report_year_past_the_working_day_calendar_is_refused(api):
+    # Found by the fuzz run: a year past the calendar's last (2199) failed the deadline
+    # arithmetic of the annual report with a 500.
+    for path, body in (("/disclosure/reports/2774/sections",
+                        {"section": "概述", "text": "本年度政府信息公开工作概述"}),
+                       ("/disclosure/reports/2722/publication", {})):
+        r = await api.post(API_PREFIX + path, json=body)
+        assert refused(r, 422, "validation_failed") == []
+        assert "year" in r.json()["error"]["message"]

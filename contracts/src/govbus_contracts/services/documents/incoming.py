@@ -198,7 +198,9 @@ class RegisterIncoming(Command):
         default_factory=ClassificationMark, description="密级和保密期限")
     urgency: Urgency = Field(default=Urgency.normal, description="紧急程度")
     received_on: date = Field(description="收文日期")
-    copies: int = Field(default=1, ge=1, le=10_000, description="份数")
+    # At least one copy is the service's rule (份数至少为1, with its own message); the bound
+    # keeps the number where the database can store it (10^24 answered 500, issue 9).
+    copies: int = Field(default=1, ge=0, le=10_000, description="份数")
     title: str = Field(min_length=1, max_length=500, description="标题")
     body: str = Field(default="", max_length=500_000, description="正文")
     attachments: list[Attachment] = Field(default_factory=list, max_length=100, description="附件")
