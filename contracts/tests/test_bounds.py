@@ -92,3 +92,23 @@ def test_the_walk_finds_an_unbounded_field():
 @pytest.mark.parametrize(("subject", "model"), INPUTS, ids=[s for s, _ in INPUTS])
 def test_every_field_a_client_sends_is_bounded(subject, model):
     assert unbounded(message_schema(subject, model)) == []
+
+
+def test_adding_a_bound_to_a_command_field_is_compatible_within_its_major_version():
+    from pydantic import Field
+
+    from govbus_contracts import Command
+    from govbus_contracts.export import compare
+
+    class Before(Command):
+        departments: list[str] = Field(default_factory=list)
+        offset: int = 0
+        title: str
+
+    class After(Command):
+        departments: list[str] = Field(default_factory=list, max_length=50)
+        offset: int = Field(default=0, ge=0, le=100_000)
+        title: str = Field(min_length=1, max_length=500)
+
+    subject = "gov.test.cmd.bounded.v1"
+    assert compare(message_schema(subject, Before), message_schema(subject, After)) == []
