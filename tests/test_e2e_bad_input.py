@@ -136,3 +136,17 @@ async def test_a_report_year_past_the_working_day_calendar_is_refused(api):
         r = await api.post(API_PREFIX + path, json=body)
         assert refused(r, 422, "validation_failed") == []
         assert "year" in r.json()["error"]["message"]
+
+
+async def test_two_thousand_departments_are_refused(api):
+    # 20 000 departments once made a 3.6 MB document and slowed every list (issue 9).
+    many = [f"部门{i}" for i in range(2000)]
+    for path, body in (
+            ("/documents/incoming/x-1/assign", {"lead_department": "财政局",
+                                                "co_departments": many}),
+            ("/documents/incoming/x-1/propose", {"opinion": "拟请财政局牵头办理",
+                                                 "co_departments": many}),
+            ("/documents/incoming/x-1/circulate", {"departments": many})):
+        r = await api.post(API_PREFIX + path, json=body)
+        assert refused(r, 422, "validation_failed") == []
+        assert "departments" in r.json()["error"]["message"]
