@@ -19,6 +19,32 @@ DueProvisional = Annotated[bool, Field(
     "如有变动另行发布期限调整 (deadline_changed)")]
 
 
+# --- bounds of what a client sends ------------------------------------------------------
+# Every string, list and number of a command or query has a bound an office never reaches
+# and an attacker cannot exceed (issue 9: 20 000 departments made a 3.6 MB document that
+# slowed every list; an offset of 10^20 overflowed the database driver). The exported
+# schemas carry them; ``contracts/tests/test_bounds.py`` fails on a field without one.
+
+#: an id the services make (a UUID: 36 characters) or a client's reference
+InputId = Annotated[str, Field(min_length=1, max_length=64)]
+#: a department's name or code (承办部门, 协办部门, 传阅部门)
+DepartmentName = Annotated[str, Field(min_length=1, max_length=100)]
+#: departments or people named by one step (协办部门, 传阅对象): no office has more
+MAX_DEPARTMENTS = 50
+#: a line of free text: a name, a reason, a note on an attachment
+ShortText = Annotated[str, Field(max_length=500)]
+#: an opinion, an instruction, remarks
+Remarks = Annotated[str, Field(max_length=5000)]
+#: a working-day period a step states (补正, 延长, 缴费): a year of working days at most
+WorkingDays = Annotated[int, Field(ge=1, le=250)]
+#: a year of the office's records
+Year = Annotated[int, Field(ge=1949, le=2999)]
+#: the first item of a page: past 100 000 a list is searched, not paged
+Offset = Annotated[int, Field(ge=0, le=100_000)]
+#: items of a page
+Limit = Annotated[int, Field(ge=1, le=200)]
+
+
 class ContractModel(BaseModel):
     """A model that crosses the bus."""
 
@@ -71,7 +97,7 @@ class Event(ContractModel):
 
 
 class Page(Query):
-    """Pagination of list queries (``limit`` at most 200)."""
+    """Pagination of list queries (``limit`` at most 200, ``offset`` at most 100 000)."""
 
-    offset: int = 0
-    limit: int = 50
+    offset: Offset = 0
+    limit: Limit = 50

@@ -224,7 +224,13 @@ def _type_of(schema: Schema) -> str:
 
 
 def compare(old: Schema, new: Schema) -> list[str]:
-    """Changes from ``old`` to ``new`` that are not growth; empty when compatible."""
+    """Changes from ``old`` to ``new`` that are not growth; empty when compatible.
+
+    Bounds (``maxLength``, ``maxItems``, ``minimum``, ``maximum``, ``pattern``) are not
+    compared: adding or tightening the bound of a command's or query's field refuses input
+    that was never valid (an offset of 10^20, 20 000 departments: issue 9) and is allowed
+    within a major version; the sender hears ``validation_failed`` naming the field.
+    """
     problems: list[str] = []
 
     def walk(o: Schema, n: Schema, path: str) -> None:

@@ -361,18 +361,61 @@ def download_response(reply: dict[str, Any], download: DownloadSpec, status: int
                     headers={"Content-Disposition": disposition})
 
 
+#: levels of arrays and objects a body may nest; the deepest contract needs a handful
+MAX_BODY_DEPTH = 32
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """The JSON object of a request body, or ``validation_failed``: a body that is not UTF-8
+    (RFC 8259 §8.1), not JSON (NaN and Infinity are not), not an object, nests deeper than
+    ``MAX_BODY_DEPTH`` or holds a number Python will not convert is bad input, never a 500."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise GovbusError(ErrorCode.validation_failed,
+                          f"body is not UTF-8 (byte {exc.start} is not valid)") from exc
+    try:
+        body = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        raise GovbusError(ErrorCode.validation_failed,
+                          f"body nests deeper than {MAX_BODY_DEPTH} levels") from exc
+    except json.JSONDecodeError as exc:
+        raise GovbusError(ErrorCode.validation_failed, f"body is not JSON: {exc}") from exc
+    except ValueError as exc:  # NaN, Infinity, an integer of more than 4300 digits
+        raise GovbusError(ErrorCode.validation_failed,
+                          "body is not valid JSON: it holds NaN, Infinity or a number of "
+                          "more than 4300 digits") from exc
+    if not isinstance(body, dict):
+        raise GovbusError(ErrorCode.validation_failed, "body must be a JSON object")
+    if _depth(body) > MAX_BODY_DEPTH:
+        raise GovbusError(ErrorCode.validation_failed,
+                          f"body nests deeper than {MAX_BODY_DEPTH} levels")
+    return body
+
+
+def _depth(value: Any) -> int:
+    """Levels of nesting of a parsed JSON value, without recursion."""
+    deepest, level = 0, [(value, 1)]
+    while level:
+        node, depth = level.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_BODY_DEPTH:
+                level += [(v, depth + 1) for v in (
+                    node.values() if isinstance(node, dict) else node)]
+    return deepest
+
+
 async def _input(request: Request, model: type[Any]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if request.method in ("POST", "PUT", "DELETE"):
         raw = await request.body()
         if raw:
-            try:
-                body = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise GovbusError(ErrorCode.validation_failed, f"body is not JSON: {exc}") from exc
-            if not isinstance(body, dict):
-                raise GovbusError(ErrorCode.validation_failed, "body must be a JSON object")
-            data.update(body)
+            data.update(parse_body(raw))
     else:
         fields = getattr(model, "model_fields", {})
         for key in request.query_params:

@@ -44,10 +44,23 @@ class BodySizeLimit:
                     raise _TooLarge
             return message
 
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(send)
+            await self.app(scope, limited, watched)
+        except Exception as exc:
+            # A middleware running the app in a task group (Starlette's BaseHTTPMiddleware)
+            # hands the refusal back wrapped in an ExceptionGroup: unwrap it, else a body
+            # over the limit streamed without Content-Length would answer 500.
+            if not _is_too_large(exc):
+                raise
+            if not started:
+                await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
         body = error_bytes(ErrorCode.payload_too_large,
@@ -60,6 +73,13 @@ class BodySizeLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+def _is_too_large(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.subgroup(_TooLarge) is not None and exc.subgroup(
+            lambda e: not isinstance(e, _TooLarge | BaseExceptionGroup)) is None
+    return isinstance(exc, _TooLarge)
 
 
 @dataclass

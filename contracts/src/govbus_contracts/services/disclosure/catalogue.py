@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from govbus_contracts.base import Command, DueProvisional, Event, Query, Reply
+from govbus_contracts.base import Command, DueProvisional, Event, InputId, Query, Reply
 from govbus_contracts.services.disclosure.common import CONTRACT
 from govbus_contracts.services.documents.common import Classification, DisclosureAttribute
 
@@ -49,10 +49,10 @@ class _Record(BaseModel):
 class AttachmentRef(_Record):
     """附件 by name and SHA-256 (the content stays where it was made)."""
 
-    name: str = Field(description="附件名称")
-    sha256: str | None = None
-    media_type: str | None = None
-    size: int | None = None
+    name: str = Field(max_length=200, description="附件名称")
+    sha256: str | None = Field(default=None, max_length=64)
+    media_type: str | None = Field(default=None, max_length=100)
+    size: int | None = Field(default=None, ge=0, le=2**31, description="字节数")
 
 
 class FieldChange(_Record):
@@ -115,20 +115,20 @@ class RegisterCatalogueEntry(Command):
 class PublishCatalogueEntry(Command):
     """公开 a 待公开 entry."""
 
-    entry_id: str
+    entry_id: InputId
 
 
 class WithdrawCatalogueEntry(Command):
     """撤回: take the entry out of the catalogue and out of the public search."""
 
-    entry_id: str
+    entry_id: InputId
     reason: str = Field(min_length=1, max_length=1000, description="撤回理由")
 
 
 class RepealCatalogueEntry(Command):
     """废止 a 规章 or 行政规范性文件: it stays listed, marked 已废止."""
 
-    entry_id: str
+    entry_id: InputId
     reason: str = Field(min_length=1, max_length=1000, description="废止理由 / 依据")
     repealed_on: date | None = Field(default=None, description="废止日期 (default: today)")
 
@@ -136,7 +136,7 @@ class RepealCatalogueEntry(Command):
 class CorrectCatalogueEntry(Command):
     """更正 the content of an entry; every version is kept, the changes are recorded."""
 
-    entry_id: str
+    entry_id: InputId
     reason: str = Field(min_length=1, max_length=1000, description="更正理由")
     category: str | None = Field(default=None, min_length=1, max_length=50)
     title: str | None = Field(default=None, min_length=1, max_length=300)
@@ -203,7 +203,7 @@ class CatalogueSearchResults(Reply):
 class GetCatalogueEntry(Query):
     """One entry: the public see published (and repealed) ones; staff all within scope."""
 
-    entry_id: str
+    entry_id: InputId
 
 
 class CatalogueEntryView(Reply):

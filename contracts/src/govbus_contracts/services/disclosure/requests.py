@@ -23,10 +23,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from govbus_contracts.base import Command, DueProvisional, Event, Page, Query, Reply
+from govbus_contracts.base import (
+    Command,
+    DueProvisional,
+    Event,
+    InputId,
+    Page,
+    Query,
+    Reply,
+    WorkingDays,
+)
 from govbus_contracts.services.disclosure.common import (
     CONTRACT,
     ApplicantType,
@@ -357,7 +367,7 @@ class ConfirmReceipt(Command):
     """第三十一条: 确认收到 a request sent by 平常信函, 传真 or online (where the platform does not
     confirm by itself): the date of receipt, and the reply period counts from it."""
 
-    request_id: RequestId
+    request_id: InputId
     confirmed_on: date | None = Field(default=None, description="确认之日 (default today)")
     remarks: str | None = Field(default=None, max_length=500,
                                 description="确认方式, e.g. 电话与申请人确认")
@@ -386,15 +396,16 @@ class WithdrawRequest(Command):
 class AssignRequest(Command):
     """分办: give the request to a department (central office only)."""
 
-    request_id: RequestId
+    request_id: InputId
     department: Department = Field(min_length=1, max_length=100, description="承办部门")
 
 
 class RequestCorrection(Command):
     """补正告知 (第三十条): once, within 7 working days of receipt."""
 
-    request_id: RequestId
-    items: list[str] = Field(min_length=1, description="需要补正的事项")
+    request_id: InputId
+    items: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        min_length=1, max_length=50, description="需要补正的事项")
     answer_working_days: int | None = Field(default=None, ge=1, le=60,
                                             description="补正期限 (工作日; default setting)")
 
@@ -402,7 +413,7 @@ class RequestCorrection(Command):
 class RecordCorrection(Command):
     """登记补正材料 received on paper (staff)."""
 
-    request_id: RequestId
+    request_id: InputId
     supplement: str = Field(min_length=1, max_length=5000, description="补正内容")
     received_on: date | None = Field(default=None, description="收到日期 (default today)")
 
@@ -410,7 +421,7 @@ class RecordCorrection(Command):
 class StartConsultation(Command):
     """征求第三方意见 (第三十二条): the time is not counted."""
 
-    request_id: RequestId
+    request_id: InputId
     third_party: str = Field(min_length=1, max_length=200, description="第三方")
     matter: str = Field(min_length=1, max_length=2000, description="征求意见事项")
 
@@ -418,7 +429,7 @@ class StartConsultation(Command):
 class EndConsultation(Command):
     """第三方意见 received (or the 15 working days ran out)."""
 
-    request_id: RequestId
+    request_id: InputId
     answer: ConsultationAnswer = Field(description="第三方意见")
     remarks: str | None = Field(default=None, max_length=2000, description="意见摘要")
 
@@ -426,15 +437,17 @@ class EndConsultation(Command):
 class ExtendRequest(Command):
     """延长答复期限 (第三十三条): once, at most 20 working days, by the 负责人."""
 
-    request_id: RequestId
-    working_days: int = Field(ge=1, description="延长工作日数")
+    request_id: InputId
+    # The 20 days of 第三十三条 are the service's rule (with its own refusal); this is only
+    # the bound of what may be sent.
+    working_days: WorkingDays = Field(description="延长工作日数")
     reason: str = Field(min_length=1, max_length=2000, description="延长理由")
 
 
 class IssueFeeNotice(Command):
     """收费通知 (109号): only for an applicant's excess volume in a calendar month."""
 
-    request_id: RequestId
+    request_id: InputId
     payment_working_days: int | None = Field(default=None, ge=1, le=60,
                                              description="缴费期限 (工作日; default setting)")
 
@@ -442,20 +455,21 @@ class IssueFeeNotice(Command):
 class RecordFeePayment(Command):
     """缴费 received: the clock runs again."""
 
-    request_id: RequestId
+    request_id: InputId
     paid_on: date | None = Field(default=None, description="缴费日期 (default today)")
 
 
 class ReplyToRequest(Command):
     """答复 (第三十六条) with the outcome and reason the annual report counts."""
 
-    request_id: RequestId
+    request_id: InputId
     reply_type: ReplyType = Field(description="答复类型")
     outcome: Outcome = Field(description="办理结果")
-    outcome_reason: str | None = Field(default=None, description="办理结果的理由 (枚举值)")
+    outcome_reason: str | None = Field(default=None, max_length=100,
+                                       description="办理结果的理由 (枚举值)")
     text: str = Field(min_length=1, max_length=20000, description="答复内容")
     reason: str | None = Field(default=None, max_length=5000, description="理由")
-    withheld: list[WithheldPart] = Field(default_factory=list,
+    withheld: list[WithheldPart] = Field(default_factory=list, max_length=50,
                                          description="部分公开: 不予公开的部分")
     published_at: str | None = Field(default=None, max_length=1000,
                                      description="已主动公开: 获取的方式和途径")
@@ -484,7 +498,7 @@ class ReplyToRequest(Command):
 class GetRequest(Query):
     """One request with the applicant (staff within scope)."""
 
-    request_id: RequestId
+    request_id: InputId
 
 
 class ListRequests(Page):
@@ -492,14 +506,14 @@ class ListRequests(Page):
 
     status: RequestStatus | None = None
     overdue: bool | None = Field(default=None, description="只看逾期 / 未逾期")
-    year: int | None = Field(default=None, description="收到申请的年度")
-    department: Department | None = None
+    year: int | None = Field(default=None, ge=2008, le=2999, description="收到申请的年度")
+    department: Department | None = Field(default=None, min_length=1, max_length=100)
 
 
 class GetReferral(Query):
     """第三十九条 referral with the applicant's identity (role complaints_officer only)."""
 
-    request_id: RequestId
+    request_id: InputId
 
 
 # --- replies ---------------------------------------------------------------------------------

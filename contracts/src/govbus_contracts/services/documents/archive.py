@@ -34,7 +34,7 @@ class ArchiveDocument(Command):
     document_id: str = Field(min_length=1, max_length=100, description="公文 id")
     retention: Retention = Field(description="保管期限")
     organisation_code: str = Field(
-        pattern=r"^[A-Z0-9]{1,10}$", description="机构(问题)代码, e.g. BGS")
+        max_length=10, pattern=r"^[A-Z0-9]{1,10}$", description="机构(问题)代码, e.g. BGS")
     year: int | None = Field(
         default=None, ge=1949, le=2999,
         description="年度; default: the year the office formed or finished the document "

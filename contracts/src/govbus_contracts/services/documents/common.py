@@ -134,9 +134,11 @@ class Attachment(BaseModel):
 
     name: str = Field(min_length=1, max_length=200, description="附件名称")
     media_type: str = Field(default="application/pdf", max_length=100)
-    content_base64: str | None = Field(default=None, description="内容 (base64)")
-    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    size: int | None = Field(default=None, ge=0)
+    # Base64 of at most the gateway's body limit (1 MiB by default) is ~1.4 million characters.
+    content_base64: str | None = Field(default=None, max_length=2_000_000,
+                                       description="内容 (base64)")
+    sha256: str | None = Field(default=None, max_length=64, pattern=r"^[0-9a-f]{64}$")
+    size: int | None = Field(default=None, ge=0, le=2**31, description="字节数")
 
 
 class ClassificationMark(BaseModel):

@@ -16,10 +16,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from govbus_contracts.base import Command, DueProvisional, Event, Query, Reply
+from govbus_contracts.base import (
+    MAX_DEPARTMENTS,
+    Command,
+    DepartmentName,
+    DueProvisional,
+    Event,
+    Limit,
+    Offset,
+    Query,
+    Reply,
+)
 from govbus_contracts.services.documents.common import (
     CONTRACT,
     Attachment,
@@ -189,7 +200,9 @@ class RegisterIncoming(Command):
         default_factory=ClassificationMark, description="密级和保密期限")
     urgency: Urgency = Field(default=Urgency.normal, description="紧急程度")
     received_on: date = Field(description="收文日期")
-    copies: int = Field(default=1, description="份数")
+    # At least one copy is the service's rule (份数至少为1, with its own message); the bound
+    # keeps the number where the database can store it (10^24 answered 500, issue 9).
+    copies: int = Field(default=1, ge=0, le=10_000, description="份数")
     title: str = Field(min_length=1, max_length=500, description="标题")
     body: str = Field(default="", max_length=500_000, description="正文")
     attachments: list[Attachment] = Field(default_factory=list, max_length=100, description="附件")
@@ -199,20 +212,22 @@ class RegisterIncoming(Command):
 class ReviewIncoming(Command):
     """初审: accept the document, or return it to the sender (退文) with reasons."""
 
-    id: DocumentId = Field(min_length=1, description="收文 id")
+    id: DocumentId = Field(min_length=1, max_length=64, description="收文 id")
     decision: ReviewDecision = Field(description="初审结论")
-    reasons: list[ReturnReason] = Field(default_factory=list, description="退文理由")
+    reasons: list[ReturnReason] = Field(default_factory=list, max_length=len(ReturnReason),
+                                        description="退文理由")
     remarks: str | None = Field(default=None, max_length=2000, description="初审意见")
 
 
 class ProposeHandling(Command):
     """拟办: the office's proposed handling, and whether a leader must instruct first."""
 
-    id: DocumentId = Field(min_length=1, description="收文 id")
+    id: DocumentId = Field(min_length=1, max_length=64, description="收文 id")
     opinion: str = Field(min_length=1, max_length=5000, description="拟办意见")
     lead_department: Department | None = Field(
         default=None, min_length=1, max_length=100, description="拟主办部门")
-    co_departments: list[Department] = Field(default_factory=list, description="拟协办部门")
+    co_departments: list[DepartmentName] = Field(
+        default_factory=list, max_length=MAX_DEPARTMENTS, description="拟协办部门")
     needs_instruction: bool = Field(
         default=True, description="呈领导批示 (False: straight to 承办)")
 
@@ -220,7 +235,7 @@ class ProposeHandling(Command):
 class InstructIncoming(Command):
     """批示: a leader's instruction; may ask for supervision (督办) with a deadline."""
 
-    id: DocumentId = Field(min_length=1, description="收文 id")
+    id: DocumentId = Field(min_length=1, max_length=64, description="收文 id")
     instruction: str = Field(min_length=1, max_length=5000, description="批示内容")
     lead_department: Department | None = Field(
         default=None, min_length=1, max_length=100, description="批示指定的主办部门")
@@ -234,9 +249,10 @@ class AssignIncoming(Command):
     Without ``deadline`` the time limit follows the urgency, in working days from today.
     """
 
-    id: DocumentId = Field(min_length=1, description="收文 id")
+    id: DocumentId = Field(min_length=1, max_length=64, description="收文 id")
     lead_department: Department = Field(min_length=1, max_length=100, description="主办部门")
-    co_departments: list[Department] = Field(default_factory=list, description="协办部门")
+    co_departments: list[DepartmentName] = Field(
+        default_factory=list, max_length=MAX_DEPARTMENTS, description="协办部门")
     deadline: date | None = Field(default=None, description="办理期限 (default: by urgency)")
     remarks: str | None = Field(default=None, max_length=2000, description="交办意见")
 
@@ -258,12 +274,14 @@ class CirculateIncoming(Command):
     A leader is named by user id (the token's subject), never by name: ``leaders`` lists
     user ids; ``leader_readers`` gives each with the name to show."""
 
-    id: DocumentId = Field(min_length=1, description="收文 id")
-    departments: list[Department] = Field(default_factory=list, description="传阅部门")
-    leaders: list[str] = Field(default_factory=list,
-                               description="传阅领导的用户 id (令牌 sub), not names")
+    id: DocumentId = Field(min_length=1, max_length=64, description="收文 id")
+    departments: list[DepartmentName] = Field(
+        default_factory=list, max_length=MAX_DEPARTMENTS, description="传阅部门")
+    leaders: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=MAX_DEPARTMENTS,
+        description="传阅领导的用户 id (令牌 sub), not names")
     leader_readers: list[CirculatedLeader] = Field(
-        default_factory=list, max_length=50,
+        default_factory=list, max_length=MAX_DEPARTMENTS,
         description="传阅领导: user id and name (the name is a label only)")
     remarks: str | None = Field(default=None, max_length=2000, description="传阅说明")
 
@@ -271,21 +289,21 @@ class CirculateIncoming(Command):
 class ConfirmReading(Command):
     """阅毕: the holder has read the document and returns it."""
 
-    id: DocumentId = Field(min_length=1, description="收文 id")
+    id: DocumentId = Field(min_length=1, max_length=64, description="收文 id")
     comment: str | None = Field(default=None, max_length=5000, description="阅文意见")
 
 
 class RemindIncoming(Command):
     """催办 by the registrar."""
 
-    id: DocumentId = Field(min_length=1, description="收文 id")
+    id: DocumentId = Field(min_length=1, max_length=64, description="收文 id")
     remarks: str | None = Field(default=None, max_length=2000, description="催办意见")
 
 
 class CompleteIncoming(Command):
     """办结: the lead department (or the registrar) records the result of handling."""
 
-    id: DocumentId = Field(min_length=1, description="收文 id")
+    id: DocumentId = Field(min_length=1, max_length=64, description="收文 id")
     result: str = Field(min_length=1, max_length=20_000, description="办理结果")
 
 
@@ -308,7 +326,7 @@ class IncomingStepReply(Reply):
 class GetIncoming(Query):
     """One incoming document, if the asker may read it."""
 
-    id: DocumentId = Field(min_length=1, description="收文 id")
+    id: DocumentId = Field(min_length=1, max_length=64, description="收文 id")
 
 
 class IncomingView(Reply):
@@ -353,9 +371,10 @@ class ListIncoming(Query):
 
     status: IncomingStatus | None = Field(default=None, description="状态")
     department: Department | None = Field(
-        default=None, description="assigned or circulated to this department")
-    offset: int = Field(default=0, ge=0)
-    limit: int = Field(default=50, ge=1, le=200)
+        default=None, min_length=1, max_length=100,
+        description="assigned or circulated to this department")
+    offset: Offset = 0
+    limit: Limit = 50
 
 
 class IncomingSummary(Reply):
@@ -385,7 +404,7 @@ class IncomingList(Reply):
 class WhoHolds(Query):
     """Who holds the document now (传阅: 随时掌握公文去向)."""
 
-    id: DocumentId = Field(min_length=1, description="收文 id")
+    id: DocumentId = Field(min_length=1, max_length=64, description="收文 id")
 
 
 class HeldCopy(Record):

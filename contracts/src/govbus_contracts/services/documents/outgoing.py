@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from govbus_contracts.base import Command, Event, Page, Query, Reply
+from govbus_contracts.base import Command, Event, Page, Query, Reply, ShortText
 from govbus_contracts.services.documents.common import (
     CONTRACT,
     Attachment,
@@ -30,6 +30,11 @@ from govbus_contracts.services.documents.common import (
 
 #: An organ named among the recipients.
 OrganName = Annotated[str, Field(min_length=1, max_length=100)]
+#: a recipient (主送, 抄送机关, 内设部门) as the drafter names it
+RecipientName = Annotated[str, Field(max_length=100)]
+#: 稿次 and 顺序号 a client may name: far beyond any office's drafts or a year's numbers
+MAX_REVISION = 10_000
+MAX_SERIAL = 1_000_000
 
 # --- terms -------------------------------------------------------------------------------
 
@@ -214,11 +219,11 @@ class DraftOutgoing(Command):
                     "(请示, 报告: 上行; 批复, 命令, 决定 ...: 下行; 函: 平行)")
     title: str = Field(min_length=1, max_length=200, description="标题")
     body: str = Field(min_length=1, max_length=100_000, description="正文")
-    main_recipients: list[str] = Field(default_factory=list, max_length=200,
+    main_recipients: list[RecipientName] = Field(default_factory=list, max_length=200,
                                        description="主送机关 (none for a 纪要)")
-    cc_recipients: list[str] = Field(default_factory=list, max_length=200,
+    cc_recipients: list[RecipientName] = Field(default_factory=list, max_length=200,
                                      description="抄送机关")
-    recipient_departments: list[str] = Field(
+    recipient_departments: list[RecipientName] = Field(
         default_factory=list, max_length=200,
         description="本机关内设部门 among the recipients (department codes): they may read it")
     lower_level_recipients: list[OrganName] = Field(
@@ -237,7 +242,7 @@ class DraftOutgoing(Command):
     issuer_code: str = Field(min_length=1, max_length=20, description="机关代字, e.g. 宜府办发")
     issuing_organ: str = Field(min_length=1, max_length=100, description="发文机关")
     attachments: list[Attachment] = Field(default_factory=list, max_length=50, description="附件")
-    attachment_notes: list[str] = Field(default_factory=list, max_length=50,
+    attachment_notes: list[ShortText] = Field(default_factory=list, max_length=50,
                                         description="附件说明")
     remarks: str | None = Field(default=None, max_length=500, description="附注")
     normative_document: bool = Field(
@@ -258,7 +263,7 @@ class ReviseOutgoing(Command):
                               description="标题 (unchanged if absent)")
     attachments: list[Attachment] | None = Field(default=None, max_length=50,
                                                  description="附件 (unchanged if absent)")
-    attachment_notes: list[str] | None = Field(default=None, max_length=50,
+    attachment_notes: list[ShortText] | None = Field(default=None, max_length=50,
                                                description="附件说明 (unchanged if absent)")
 
 
@@ -269,7 +274,7 @@ class ReviewOutgoing(Command):
     decision: ReviewDecision = Field(description="核稿意见")
     comments: str | None = Field(default=None, max_length=2000,
                                  description="意见 (required when returned)")
-    revision: int | None = Field(default=None, ge=1,
+    revision: int | None = Field(default=None, ge=1, le=MAX_REVISION,
                                  description="稿次 the reviewer read (refused if not current)")
 
 
@@ -278,7 +283,7 @@ class SignOffOutgoing(Command):
 
     document_id: str = Field(min_length=1, max_length=64)
     opinion: str | None = Field(default=None, max_length=500, description="签发意见")
-    revision: int | None = Field(default=None, ge=1,
+    revision: int | None = Field(default=None, ge=1, le=MAX_REVISION,
                                  description="稿次 the signer read (refused if not current)")
 
 
@@ -299,7 +304,7 @@ class RegisterOutgoing(Command):
     """登记: assign the 发文字号 from the register (or a number reserved before)."""
 
     document_id: str = Field(min_length=1, max_length=64)
-    reserved_serial: int | None = Field(default=None, ge=1,
+    reserved_serial: int | None = Field(default=None, ge=1, le=MAX_SERIAL,
                                         description="a reserved serial to use (预留号)")
     distribution: list[DistributionEntry] = Field(
         default_factory=list, max_length=400,
@@ -343,7 +348,7 @@ class VoidNumber(Command):
 
     issuer_code: str = Field(min_length=1, max_length=20, description="机关代字")
     year: int = Field(ge=1900, le=2199, description="年度 (ignored for the 令号 series)")
-    serial: int = Field(ge=1, description="顺序号")
+    serial: int = Field(ge=1, le=MAX_SERIAL, description="顺序号")
     series: NumberSeries = Field(default=NumberSeries.standard, description="编号序列")
     reason: str = Field(min_length=1, max_length=500, description="作废原因")
 
@@ -360,8 +365,6 @@ class GetOutgoing(Query):
 class ListOutgoing(Page):
     """Outgoing documents the asker may see, newest first."""
 
-    offset: int = Field(default=0, ge=0)
-    limit: int = Field(default=50, ge=1, le=200)
     status: OutgoingStatus | None = Field(default=None, description="办理状态")
     doc_type: DocType | None = Field(default=None, description="文种")
     issuer_code: str | None = Field(default=None, max_length=20, description="机关代字")
