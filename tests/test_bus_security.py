@@ -58,8 +58,8 @@ DRAFT = {"doc_type": "通知", "title": "关于开展安全生产大检查的通
          "body": "各单位: 现将有关事项通知如下。", "main_recipients": ["市应急管理局"],
          "cc_recipients": [], "recipient_departments": [], "disclosure": "主动公开",
          "issuer_code": "宜府办发", "issuing_organ": "宜春市人民政府办公室"}
-LEADER = Principal(subject="u-leader-chen", name="陈局长", roles=frozenset({"leader", "drafter",
-                                                                        "admin"}))
+LEADER = Principal(subject="u-leader-chen", name="陈局长", department="办公室",
+                   roles=frozenset({"leader", "drafter", "admin"}))
 
 
 @pytest.fixture(scope="module")
