@@ -64,22 +64,27 @@ def jwt_secret(settings: Settings) -> str:
 
 
 def principal_keys(settings: Settings, *, gateway: bool) -> Settings:
-    """Settings with the principal signing key the gateway needs: configured, or, for local
-    use (no identity provider configured), one made for this machine under var/."""
+    """Settings with the principal keys: the gateway signs who acts, services verify it.
+
+    Configured keys are used as they are. Without them, local use (no identity provider
+    configured: HS256 tokens) gets one key pair for this machine under var/, shared by a
+    gateway and services started separately. With an identity provider configured, a
+    gateway without its signing key does not start, and services without public keys
+    refuse every request that names a principal (they never accept an unknown key).
+    """
     from govbus_kit.principal import local_signing_key
 
     if settings.principal_signing_key is not None:
         return settings
-    if gateway and settings.jwt_jwks_url:
-        raise typer.BadParameter(
-            "GOVBUS_PRINCIPAL_SIGNING_KEY is not set: the gateway signs the principal it "
-            "sends to the services (make a key pair with `govbus principal-key`)")
-    if not gateway and (settings.principal_public_keys or settings.nats_url):
-        # Services verify with the configured keys only; without any, every signed
-        # principal is refused (never accepted on an unknown key).
-        if not settings.principal_public_keys:
-            _say("warning: GOVBUS_PRINCIPAL_PUBLIC_KEYS is not set: every request that "
-                 "names a principal will be refused")
+    if not gateway and settings.principal_public_keys:
+        return settings
+    if settings.jwt_jwks_url:
+        if gateway:
+            raise typer.BadParameter(
+                "GOVBUS_PRINCIPAL_SIGNING_KEY is not set: the gateway signs the principal it "
+                "sends to the services (make a key pair with `govbus principal-key`)")
+        _say("warning: GOVBUS_PRINCIPAL_PUBLIC_KEYS is not set: every request that names "
+             "a principal will be refused")
         return settings
     from pydantic import SecretStr
 

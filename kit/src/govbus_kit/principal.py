@@ -48,6 +48,18 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _key_bytes(text: str, setting: str) -> bytes:
+    try:
+        raw = _unb64(text)
+    except ValueError as exc:
+        raise ValueError(f"{setting}: not base64url (make a pair with "
+                         f"`govbus principal-key`)") from exc
+    if len(raw) != 32:
+        raise ValueError(f"{setting}: an Ed25519 key is 32 bytes (43 base64url characters), "
+                         f"got {len(raw)} (make a pair with `govbus principal-key`)")
+    return raw
+
+
 def new_key_pair() -> tuple[str, str]:
     """A signing key and its public key, both base64url of the raw 32 bytes."""
     seed = secrets.token_bytes(32)
@@ -57,7 +69,8 @@ def new_key_pair() -> tuple[str, str]:
 def public_key_of(signing_key: str) -> str:
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-    key = Ed25519PrivateKey.from_private_bytes(_unb64(signing_key))
+    key = Ed25519PrivateKey.from_private_bytes(
+        _key_bytes(signing_key, "GOVBUS_PRINCIPAL_SIGNING_KEY"))
     return _b64(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
 
 
@@ -75,7 +88,8 @@ class PrincipalSigner:
     """The gateway's side: signs the principal of one request."""
 
     def __init__(self, signing_key: str, ttl_seconds: float = 60.0) -> None:
-        self._key = Ed25519PrivateKey.from_private_bytes(_unb64(signing_key))
+        self._key = Ed25519PrivateKey.from_private_bytes(
+            _key_bytes(signing_key, "GOVBUS_PRINCIPAL_SIGNING_KEY"))
         self.ttl_seconds = ttl_seconds
 
     def sign(self, principal: Principal, *, subject: str, message_id: str,
@@ -102,7 +116,9 @@ class PrincipalVerifier:
 
     @classmethod
     def from_text(cls, public_keys: list[str]) -> PrincipalVerifier:
-        return cls(tuple(Ed25519PublicKey.from_public_bytes(_unb64(k)) for k in public_keys))
+        return cls(tuple(
+            Ed25519PublicKey.from_public_bytes(_key_bytes(k, "GOVBUS_PRINCIPAL_PUBLIC_KEYS"))
+            for k in public_keys))
 
     def verify(self, assertion: str, *, subject: str, message_id: str | None) -> Principal:
         """The principal of a valid assertion; ``unauthenticated`` otherwise."""
