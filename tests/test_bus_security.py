@@ -28,7 +28,7 @@ from test_documents_to_disclosure import DRAFTER, OFFICER, OfficeClock, dispatch
 
 from govbus_contracts.envelope import H_ID, H_PRINCIPAL, Envelope, Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.registry import all_contracts
+from govbus_contracts.registry import ServiceContract, all_contracts
 from govbus_contracts.services.disclosure.catalogue import GET_CATALOGUE_ENTRY
 from govbus_contracts.services.documents.outgoing import DRAFT_OUTGOING
 from govbus_contracts.subjects import DLQ_STREAM, dlq_subject, stream_name
@@ -190,6 +190,11 @@ async def test_commands_queries_and_events_work_under_the_deployed_permissions(
 
         entry = await eventually(catalogued, lambda e: e is not None, timeout=30)
         assert entry is not None and entry["document_id"] == state["document_id"]
+        # the container's probe, `govbus health <service>` with the service's own user
+        for name in ("documents", "disclosure"):
+            async with bus_as(deployed.settings(name)) as own:
+                reply = await request(own, ServiceContract(name).health, {}, timeout=5)
+                assert reply["service"] == name
 
 
 def test_each_deployed_user_reads_only_its_own_inbox_prefix():
@@ -342,7 +347,8 @@ async def test_a_stolen_credential_cannot_act_as_a_leader(deployed, settings, ke
         msg = await stolen.request(
             json.dumps(DRAFT).encode(), DRAFT_OUTGOING.subject, timeout=10,
             headers={H_ID: message_id, H_PRINCIPAL: forger.sign(
-                LEADER, subject=DRAFT_OUTGOING.subject, message_id=message_id)})
+                LEADER, subject=DRAFT_OUTGOING.subject, message_id=message_id,
+                body=json.dumps(DRAFT).encode())})
         assert json.loads(msg.body)["error"]["code"] == "unauthenticated"
 
 
@@ -357,8 +363,11 @@ async def test_a_signed_principal_acts_and_an_expired_or_misplaced_one_does_not(
 
         signer = PrincipalSigner(signing, ttl_seconds=60)
 
-        async def send(assertion: str, message_id: str) -> dict[str, Any]:
-            msg = await gateway.request(json.dumps(DRAFT).encode(), DRAFT_OUTGOING.subject,
+        body = json.dumps(DRAFT).encode()
+
+        async def send(assertion: str, message_id: str, payload: bytes = body
+                       ) -> dict[str, Any]:
+            msg = await gateway.request(payload, DRAFT_OUTGOING.subject,
                                         timeout=10, headers={H_ID: message_id,
                                                              H_PRINCIPAL: assertion})
             return json.loads(msg.body)
@@ -367,15 +376,18 @@ async def test_a_signed_principal_acts_and_an_expired_or_misplaced_one_does_not(
 
         expired_id = uuid.uuid4().hex
         expired = signer.sign(DRAFTER, subject=DRAFT_OUTGOING.subject,
-                              message_id=expired_id, now=time.time() - 3600)
+                              message_id=expired_id, body=body, now=time.time() - 3600)
         assert (await send(expired, expired_id))["error"]["code"] == "unauthenticated"
         # an assertion seen on one message does not carry another
         seen_id = uuid.uuid4().hex
-        seen = signer.sign(DRAFTER, subject=DRAFT_OUTGOING.subject, message_id=seen_id)
+        seen = signer.sign(DRAFTER, subject=DRAFT_OUTGOING.subject, message_id=seen_id,
+                           body=body)
         assert (await send(seen, uuid.uuid4().hex))["error"]["code"] == "unauthenticated"
         other = signer.sign(DRAFTER, subject="gov.documents.cmd.other.v1",
-                            message_id=seen_id)
+                            message_id=seen_id, body=body)
         assert (await send(other, seen_id))["error"]["code"] == "unauthenticated"
+        swapped = json.dumps({**DRAFT, "title": "另一份通知"}).encode()
+        assert (await send(seen, seen_id, swapped))["error"]["code"] == "unauthenticated"
         assert "document_id" in await send(seen, seen_id)
 
 

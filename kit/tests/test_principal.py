@@ -48,6 +48,10 @@ def test_plain_foreign_expired_or_misplaced_assertions_are_refused():
     good = signer.sign(LEADER, subject=SUBJECT, message_id="m1")
     refused(verifier, good, subject="gov.documents.cmd.other.v1")
     refused(verifier, good, message_id="m2")
+    with pytest.raises(GovbusError):  # another body under the same assertion
+        verifier.verify(good, subject=SUBJECT, message_id="m1", body=b'{"x": 1}')
+    with pytest.raises(GovbusError):  # a message without an id
+        verifier.verify(good, subject=SUBJECT, message_id=None)
     refused(verifier, "x" * 10_000)
     refused(PrincipalVerifier.from_text([]), good)  # no key: nothing is accepted
 

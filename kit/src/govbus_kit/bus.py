@@ -152,13 +152,13 @@ async def request(
         H_CORRELATION: correlation_id or message_id,
         "content-type": "application/json",
     }
+    body = (payload if isinstance(payload, bytes)
+            else json.dumps(payload, ensure_ascii=False).encode())
     if principal is not None:
         signing = _SIGNERS.get(broker)
         headers[H_PRINCIPAL] = (
-            signing.sign(principal, subject=spec.subject, message_id=message_id)
+            signing.sign(principal, subject=spec.subject, message_id=message_id, body=body)
             if signing is not None else principal.model_dump_json())
-    body = (payload if isinstance(payload, bytes)
-            else json.dumps(payload, ensure_ascii=False).encode())
     try:
         msg = await broker.request(body, spec.subject, headers=headers, timeout=timeout,
                                    correlation_id=headers[H_CORRELATION])

@@ -15,6 +15,7 @@ new key can be added before the gateway switches to it and the old one removed a
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -93,13 +94,13 @@ class PrincipalSigner:
         self.ttl_seconds = ttl_seconds
 
     def sign(self, principal: Principal, *, subject: str, message_id: str,
-             now: float | None = None) -> str:
+             body: bytes = b"", now: float | None = None) -> str:
         issued = int(now if now is not None else time.time())
         claims: dict[str, Any] = {
             "iss": ISSUER, "sub": principal.subject, "roles": sorted(principal.roles),
             "iat": issued, "exp": issued + int(self.ttl_seconds),
             # Bound to the message: an assertion seen once cannot carry another command.
-            "bus_subject": subject, "jti": message_id,
+            "bus_subject": subject, "jti": message_id, "body": body_digest(body),
         }
         if principal.name is not None:
             claims["name"] = principal.name
@@ -120,7 +121,8 @@ class PrincipalVerifier:
             Ed25519PublicKey.from_public_bytes(_key_bytes(k, "GOVBUS_PRINCIPAL_PUBLIC_KEYS"))
             for k in public_keys))
 
-    def verify(self, assertion: str, *, subject: str, message_id: str | None) -> Principal:
+    def verify(self, assertion: str, *, subject: str, message_id: str | None,
+               body: bytes = b"") -> Principal:
         """The principal of a valid assertion; ``unauthenticated`` otherwise."""
         if len(assertion) > MAX_ASSERTION_CHARS or not self.keys:
             raise _refused()
@@ -129,13 +131,14 @@ class PrincipalVerifier:
                 claims = jwt.decode(
                     assertion, key, algorithms=[ALGORITHM], issuer=ISSUER,
                     leeway=LEEWAY_SECONDS,
-                    options={"require": ["exp", "iat", "iss", "sub", "jti", "bus_subject"]})
+                    options={"require": ["exp", "iat", "iss", "sub", "jti", "bus_subject",
+                                         "body"]})
             except jwt.InvalidSignatureError:
                 continue  # perhaps the other key of a rotation
             except jwt.PyJWTError as exc:
                 raise _refused(str(exc)) from exc
-            if claims["bus_subject"] != subject or (
-                    message_id is not None and claims["jti"] != message_id):
+            if (claims["bus_subject"] != subject or claims["jti"] != message_id
+                    or claims["body"] != body_digest(body)):
                 raise _refused("the assertion was made for another message")
             try:
                 return Principal(subject=claims["sub"], name=claims.get("name"),
@@ -144,6 +147,10 @@ class PrincipalVerifier:
             except (ValueError, TypeError) as exc:
                 raise _refused("malformed claims") from exc
         raise _refused("not signed by a known gateway key")
+
+
+def body_digest(body: bytes) -> str:
+    return _b64(hashlib.sha256(body).digest())
 
 
 def _refused(reason: str = "") -> GovbusError:

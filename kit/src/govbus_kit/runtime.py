@@ -96,13 +96,16 @@ def _validation_error(exc: ValidationError) -> GovbusError:
     return GovbusError(ErrorCode.validation_failed, "the request is not valid", problems=problems)
 
 
-def _principal(headers: dict[str, str], subject: str, keys: PrincipalVerifier) -> Principal:
+def _principal(msg: NatsMessage, keys: PrincipalVerifier) -> Principal:
     """Who acts: no header is the public; a header must be the gateway's signed assertion
-    for this very message (a plain or forged one is refused as ``unauthenticated``)."""
+    for this very message (subject, id and body), or it is refused as ``unauthenticated``
+    (a plain header, another key, expired, or taken from another message)."""
+    headers = msg.headers or {}
     raw = headers.get(H_PRINCIPAL)
     if not raw:
         return Principal.anonymous()
-    return keys.verify(raw, subject=subject, message_id=headers.get(H_ID))
+    return keys.verify(raw, subject=msg.raw_message.subject, message_id=headers.get(H_ID),
+                       body=msg.body or b"")
 
 
 class Host:
@@ -259,7 +262,7 @@ class Host:
             correlation_id = headers.get(H_CORRELATION) or command_id
             with handling(command_id, correlation_id, name, subject=msg.raw_message.subject):
                 try:
-                    principal = _principal(headers, msg.raw_message.subject, self.principals)
+                    principal = _principal(msg, self.principals)
                     command = model.model_validate_json(msg.body or b"{}")
                     cctx = CommandContext(
                         service=ctx, principal=principal, command_id=command_id,
@@ -291,7 +294,7 @@ class Host:
             with handling(query_id, correlation_id, name, subject=msg.raw_message.subject):
                 try:
                     query = model.model_validate_json(msg.body or b"{}")
-                    principal = _principal(headers, msg.raw_message.subject, self.principals)
+                    principal = _principal(msg, self.principals)
                     qctx = QueryContext(service=ctx, principal=principal,
                                         correlation_id=correlation_id)
                     return _reply(await handler(query, qctx), correlation_id)
