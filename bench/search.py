@@ -45,6 +45,7 @@ from govbus_documents import indexing  # noqa: E402
 from govbus_documents.plugin import service  # noqa: E402
 from govbus_kit.bus import make_broker, request, stop_broker  # noqa: E402
 from govbus_kit.logging import configure_logging  # noqa: E402
+from govbus_kit.principal import new_key_pair  # noqa: E402
 from govbus_kit.runtime import Host  # noqa: E402
 from govbus_kit.streams import sync_streams  # noqa: E402
 from helpers import IsolatedSettings  # noqa: E402
@@ -95,8 +96,9 @@ async def one_size(servers: Servers, docs: int, n: int, warmup: int) -> dict[str
     rng = random.Random(docs)
     pool = sentences(seed=20260302)
     db_name = f"govbus_bench_search_{docs}_{int(time.time())}"
+    # Its broker signs the principal as the gateway's does (services accept no other).
     settings = IsolatedSettings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
-                             database=db_name)
+                                database=db_name, principal_signing_key=new_key_pair()[0])
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(servers.mongo_url)
     db = mongo[db_name]
     nc = await nats.connect(servers.nats_url)

@@ -136,7 +136,10 @@ async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], boo
 
 
 def service_process(settings: Settings, *plugins: str, faults: str = "") -> subprocess.Popen[bytes]:
-    """``govbus run PLUGIN... --no-gateway`` in a process of its own, on the test servers."""
+    """``govbus run PLUGIN... --no-gateway`` in a process of its own, on the test servers;
+    it accepts the principals the tests' brokers sign."""
+    from govbus_kit.principal import public_keys
+
     env = {
         **os.environ,
         "GOVBUS_NATS_URL": settings.nats_url or "",
@@ -144,6 +147,7 @@ def service_process(settings: Settings, *plugins: str, faults: str = "") -> subp
         "GOVBUS_OUTBOX_SWEEP_SECONDS": "0.5",
         "GOVBUS_OUTBOX_GRACE_SECONDS": "0.5",
         "GOVBUS_FAULTS": faults,
+        "GOVBUS_PRINCIPAL_PUBLIC_KEYS": ",".join(public_keys(settings)),
         "GOVBUS_LOG_LEVEL": "WARNING",
         "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
     }

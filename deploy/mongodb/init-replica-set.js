@@ -11,7 +11,7 @@
 //   4. one user per service, readWrite on govbus_<service> only (authSource = that db)
 //
 // Environment: MONGO_ROOT_PASSWORD, GOVBUS_MONGO_PW_<SERVICE> for the six services.
-// Passwords: letters and digits (`openssl rand -hex 24`), they go into URLs unescaped.
+// Passwords: letters and digits, a letter first (`echo "p$(openssl rand -hex 24)"`), they go into URLs unescaped.
 
 const SERVICES = ["documents", "supervision", "complaints", "tendering", "disclosure", "appraisal"];
 const MEMBERS = ["mongo-0:27017", "mongo-1:27017", "mongo-2:27017"];

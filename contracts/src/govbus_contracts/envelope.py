@@ -24,7 +24,8 @@ H_CORRELATION = "ce-correlationid"
 H_CAUSATION = "ce-causationid"
 H_CONTENT_TYPE = "content-type"
 H_MSG_ID = "Nats-Msg-Id"
-#: who asks (commands and queries only): JSON of ``Principal``, set by the gateway.
+#: who asks (commands and queries only): the claims of a ``Principal`` as a compact JWS
+#: (EdDSA) signed by the gateway and bound to the message (govbus_kit.principal).
 H_PRINCIPAL = "govbus-principal"
 #: reply status: ``ok`` or ``error`` (then the body is an ``ErrorReply``).
 H_STATUS = "govbus-status"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any
 
 from faststream.nats import NatsBroker, NatsUserPassword
@@ -12,7 +13,22 @@ from nats.js.api import PubAck
 from govbus_contracts.envelope import H_CORRELATION, H_ID, H_PRINCIPAL, H_STATUS, Principal, new_id
 from govbus_contracts.errors import ErrorCode, ErrorReply, GovbusError
 from govbus_contracts.registry import CommandSpec, QuerySpec
+from govbus_kit.logging import get_logger
+from govbus_kit.principal import PrincipalSigner, signer
 from govbus_kit.settings import Settings
+
+log = get_logger("govbus.bus")
+
+#: the principal signer of a broker made with a signing key (the gateway's)
+_SIGNERS: weakref.WeakKeyDictionary[NatsBroker, PrincipalSigner] = weakref.WeakKeyDictionary()
+
+
+def inbox_prefix(settings: Settings) -> str:
+    """This connection's inbox prefix: replies, JetStream acks and pulled messages come
+    back on ``<prefix>.<unique>``. deploy/nats lets each user subscribe to its own only."""
+    if settings.nats_inbox_prefix:
+        return settings.nats_inbox_prefix
+    return f"_INBOX.{settings.nats_user}" if settings.nats_user else "_INBOX"
 
 
 def nats_servers(settings: Settings) -> list[str]:
@@ -23,7 +39,8 @@ def nats_servers(settings: Settings) -> list[str]:
 
 def nats_options(settings: Settings) -> dict[str, Any]:
     """Options of a plain nats-py connection (operator commands) with the credentials."""
-    options: dict[str, Any] = {"servers": nats_servers(settings)}
+    options: dict[str, Any] = {"servers": nats_servers(settings),
+                               "inbox_prefix": inbox_prefix(settings)}
     if settings.nats_creds:
         options["user_credentials"] = str(settings.nats_creds)
     elif settings.nats_user:
@@ -65,7 +82,8 @@ def make_broker(settings: Settings, url: str | None = None, **kwargs: Any) -> Na
             username=settings.nats_user,
             password=settings.nats_password.get_secret_value() if settings.nats_password else "",
         )
-    return NatsBroker(
+    kwargs.setdefault("inbox_prefix", inbox_prefix(settings))
+    broker = NatsBroker(
         servers,
         max_reconnect_attempts=-1,  # keep trying: a broker restart must not end a service
         reconnect_time_wait=1,
@@ -73,6 +91,10 @@ def make_broker(settings: Settings, url: str | None = None, **kwargs: Any) -> Na
         **auth,
         **kwargs,
     )
+    signing = signer(settings)
+    if signing is not None:
+        _SIGNERS[broker] = signing
+    return broker
 
 
 async def stop_broker(broker: NatsBroker) -> None:
@@ -117,7 +139,11 @@ async def request(
     correlation_id: str | None = None,
     timeout: float = 5.0,
 ) -> dict[str, Any]:
-    """Ask a service and return its reply as JSON; an error reply raises ``GovbusError``."""
+    """Ask a service and return its reply as JSON; an error reply raises ``GovbusError``.
+
+    A principal is sent signed when the broker was made with a signing key (the gateway);
+    otherwise as a plain header, which services refuse (``unauthenticated``).
+    """
     from faststream.exceptions import FastStreamException
     from nats.errors import Error as NatsError
     from nats.errors import NoRespondersError
@@ -129,10 +155,13 @@ async def request(
         H_CORRELATION: correlation_id or message_id,
         "content-type": "application/json",
     }
-    if principal is not None:
-        headers[H_PRINCIPAL] = principal.model_dump_json()
     body = (payload if isinstance(payload, bytes)
             else json.dumps(payload, ensure_ascii=False).encode())
+    if principal is not None:
+        signing = _SIGNERS.get(broker)
+        headers[H_PRINCIPAL] = (
+            signing.sign(principal, subject=spec.subject, message_id=message_id, body=body)
+            if signing is not None else principal.model_dump_json())
     try:
         msg = await broker.request(body, spec.subject, headers=headers, timeout=timeout,
                                    correlation_id=headers[H_CORRELATION])
@@ -146,8 +175,10 @@ async def request(
             subject=spec.subject,
         ) from exc
     except (NatsError, FastStreamException) as exc:  # reconnecting, closed, ...
+        # The driver's exception stays in the log: a caller learns only that it may retry.
+        log.warning("bus_unavailable", subject=spec.subject, error=repr(exc))
         raise GovbusError(
-            ErrorCode.unavailable, f"the bus is unavailable: {type(exc).__name__}",
+            ErrorCode.unavailable, "the bus is unavailable; try again shortly",
             subject=spec.subject,
         ) from exc
     data: dict[str, Any] = json.loads(msg.body or b"{}")

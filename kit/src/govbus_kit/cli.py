@@ -63,6 +63,35 @@ def jwt_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def principal_keys(settings: Settings, *, gateway: bool) -> Settings:
+    """Settings with the principal keys: the gateway signs who acts, services verify it.
+
+    Configured keys are used as they are. Without them, local use (no identity provider
+    configured: HS256 tokens) gets one key pair for this machine under var/, shared by a
+    gateway and services started separately. With an identity provider configured, a
+    gateway without its signing key does not start, and services without public keys
+    refuse every request that names a principal (they never accept an unknown key).
+    """
+    from govbus_kit.principal import local_signing_key
+
+    if settings.principal_signing_key is not None:
+        return settings
+    if not gateway and settings.principal_public_keys:
+        return settings
+    if settings.jwt_jwks_url:
+        if gateway:
+            raise typer.BadParameter(
+                "GOVBUS_PRINCIPAL_SIGNING_KEY is not set: the gateway signs the principal it "
+                "sends to the services (make a key pair with `govbus principal-key`)")
+        _say("warning: GOVBUS_PRINCIPAL_PUBLIC_KEYS is not set: every request that names "
+             "a principal will be refused")
+        return settings
+    from pydantic import SecretStr
+
+    return settings.model_copy(update={
+        "principal_signing_key": SecretStr(local_signing_key(settings.var_dir))})
+
+
 def _contracts(services: list[Any]) -> list[Any]:
     from govbus_contracts.registry import all_contracts
 
@@ -97,6 +126,7 @@ def run(
     settings = _settings()
     from govbus_kit import plugins
 
+    settings = principal_keys(settings, gateway=gateway)
     loaded = plugins.load_all(services or None)
     local = None
     if not settings.nats_url or not settings.mongo_url:
@@ -137,7 +167,7 @@ async def _run(settings: Settings, services: list[Any], with_gateway: bool) -> N
         api = create_app(settings, secret=jwt_secret(settings))
         server = uvicorn.Server(uvicorn.Config(
             api, host=settings.gateway_host, port=settings.gateway_port, log_level="warning",
-            lifespan="on"))
+            lifespan="on", proxy_headers=False))
         # The host owns SIGINT/SIGTERM (above); uvicorn's own capture would re-raise them.
         serving = asyncio.create_task(server._serve())
         _say(f"gateway: http://{settings.gateway_host}:{settings.gateway_port} "
@@ -159,10 +189,13 @@ def gateway() -> None:
 
     from govbus_gateway.app import create_app
 
-    settings = _settings()
+    settings = principal_keys(_settings(), gateway=True)
     uvicorn.run(create_app(settings, secret=jwt_secret(settings) if not settings.jwt_jwks_url
                            else None),
-                host=settings.gateway_host, port=settings.gateway_port, log_level="warning")
+                host=settings.gateway_host, port=settings.gateway_port, log_level="warning",
+                # Forwarding headers are the gateway's to judge (GOVBUS_TRUSTED_PROXIES), not
+                # uvicorn's: it would rewrite the client address from loopback peers.
+                proxy_headers=False)
 
 
 @app.command()
@@ -403,7 +436,24 @@ def dlq_replay(dead_letter_id: Annotated[int, typer.Argument(metavar="ID")]) -> 
             await nc.close()
         typer.echo(f"replayed {letter.id} to {letter.subject}")
 
-    asyncio.run(go())
+    from govbus_contracts.errors import GovbusError
+
+    try:
+        asyncio.run(go())
+    except GovbusError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command("principal-key")
+def principal_key() -> None:
+    """Make an Ed25519 key pair for the signed principal: the signing key for the gateway,
+    the public key for the services (append it to their list to rotate)."""
+    from govbus_kit.principal import new_key_pair
+
+    signing, public = new_key_pair()
+    typer.echo(f"GOVBUS_PRINCIPAL_SIGNING_KEY={signing}")
+    typer.echo(f"GOVBUS_PRINCIPAL_PUBLIC_KEYS={public}")
 
 
 # --- token -------------------------------------------------------------------------

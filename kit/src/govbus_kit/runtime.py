@@ -36,12 +36,13 @@ from govbus_contracts.envelope import (
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.registry import HealthReply
 from govbus_contracts.subjects import DLQ_STREAM, dlq_subject, stream_name
-from govbus_kit.bus import make_broker, stop_broker
+from govbus_kit.bus import inbox_prefix, make_broker, stop_broker
 from govbus_kit.calendar import WorkingCalendar, default_calendar
 from govbus_kit.clock import Clock, SystemClock, office_date
 from govbus_kit.context import handling
 from govbus_kit.logging import get_logger
 from govbus_kit.outbox import OutboxRelay
+from govbus_kit.principal import PrincipalVerifier, verifier
 from govbus_kit.repository import request_hash
 from govbus_kit.revision import (
     directory_signature,
@@ -95,11 +96,16 @@ def _validation_error(exc: ValidationError) -> GovbusError:
     return GovbusError(ErrorCode.validation_failed, "the request is not valid", problems=problems)
 
 
-def _principal(headers: dict[str, str]) -> Principal:
+def _principal(msg: NatsMessage, keys: PrincipalVerifier) -> Principal:
+    """Who acts: no header is the public; a header must be the gateway's signed assertion
+    for this very message (subject, id and body), or it is refused as ``unauthenticated``
+    (a plain header, another key, expired, or taken from another message)."""
+    headers = msg.headers or {}
     raw = headers.get(H_PRINCIPAL)
     if not raw:
         return Principal.anonymous()
-    return Principal.model_validate_json(raw)
+    return keys.verify(raw, subject=msg.raw_message.subject, message_id=headers.get(H_ID),
+                       body=msg.body or b"")
 
 
 class Host:
@@ -132,6 +138,7 @@ class Host:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._calendar_signature = directory_signature(settings.calendar_dir)
+        self.principals = verifier(settings)
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -230,6 +237,9 @@ class Host:
                 stream=JStream(stream_name(sub.spec.service), declare=False),
                 durable=sub.durable,
                 pull_sub=PullSub(batch_size=16, timeout=1.0),
+                # Pulled messages arrive on this connection's own inbox (deploy/nats lets
+                # a user subscribe to its own prefix only).
+                inbox_prefix=f"{inbox_prefix(self.settings)}.".encode(),
                 ack_policy=AckPolicy.MANUAL,
                 config=ConsumerConfig(
                     durable_name=sub.durable,
@@ -252,7 +262,7 @@ class Host:
             correlation_id = headers.get(H_CORRELATION) or command_id
             with handling(command_id, correlation_id, name, subject=msg.raw_message.subject):
                 try:
-                    principal = _principal(headers)
+                    principal = _principal(msg, self.principals)
                     command = model.model_validate_json(msg.body or b"{}")
                     cctx = CommandContext(
                         service=ctx, principal=principal, command_id=command_id,
@@ -288,7 +298,8 @@ class Host:
             with handling(query_id, correlation_id, name, subject=msg.raw_message.subject):
                 try:
                     query = model.model_validate_json(msg.body or b"{}")
-                    qctx = QueryContext(service=ctx, principal=_principal(headers),
+                    principal = _principal(msg, self.principals)
+                    qctx = QueryContext(service=ctx, principal=principal,
                                         correlation_id=correlation_id)
                     return _reply(await handler(query, qctx), correlation_id)
                 except ValidationError as exc:

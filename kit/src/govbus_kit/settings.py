@@ -17,6 +17,11 @@ class Settings(BaseSettings):
     nats_user: str | None = None
     nats_password: SecretStr | None = None
     nats_creds: Path | None = None
+    # Replies, JetStream acks and pulled messages of this connection arrive on
+    # <prefix>.<unique>; deploy/nats lets each user subscribe only to its own prefix, so
+    # no other user can read them. Unset: _INBOX.<nats_user> (plain _INBOX without a user).
+    nats_inbox_prefix: str | None = Field(default=None, max_length=200,
+                                          pattern=r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")
     mongo_url: str | None = Field(default=None, description="mongodb://... (replica set)")
 
     # Local infrastructure (embedded default).
@@ -50,6 +55,11 @@ class Settings(BaseSettings):
     jwt_jwks_url: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    # The acting principal travels signed (govbus_kit.principal): the gateway holds the
+    # Ed25519 signing key, services the public key(s), comma-separated for a rotation.
+    principal_signing_key: SecretStr | None = None
+    principal_public_keys: str | None = Field(default=None, max_length=2000)
+    principal_assertion_seconds: float = Field(default=60.0, gt=0, le=600)
     max_body_bytes: int = 1_048_576
     public_rate_limit_per_minute: int = 30
 
