@@ -170,7 +170,7 @@ def create_app(
         response.headers["X-Request-Id"] = request_id
         return response
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(GovbusError)
     async def on_error(request: Request, exc: GovbusError) -> JSONResponse:
