@@ -215,6 +215,7 @@ class WorkingCalendar:
         # stand in for "the official year has not been published yet".
         self._package_years = _PACKAGE_YEARS if package else frozenset()
         self._provisional: dict[int, YearCalendar] = {}
+        self._revision: str | None = None
 
     @classmethod
     def from_directory(cls, path: str | os.PathLike[str], *, package: bool = True
@@ -251,7 +252,7 @@ class WorkingCalendar:
             return "operator"
         if year in self._package_years:
             return "package"
-        statutory_year(year)  # raises UnknownCalendarYear outside the law's years
+        self._statutory(year)  # raises UnknownCalendarYear outside the law's years
         return "provisional"
 
     def is_provisional(self, year: int) -> bool:
@@ -280,11 +281,13 @@ class WorkingCalendar:
         """A fingerprint of the official data: it changes when an official year arrives
         (an operator file, a newer package) or is corrected, which is when provisional
         deadlines must be recomputed."""
-        digest = hashlib.sha256()
-        for year in sorted(self.official_years()):
-            cal = self.year(year)
-            digest.update(f"{year}|{sorted(cal.holidays)}|{sorted(cal.workdays)};".encode())
-        return digest.hexdigest()[:32]
+        if self._revision is None:  # the official data never changes in one calendar
+            digest = hashlib.sha256()
+            for year in sorted(self.official_years()):
+                cal = self.year(year)
+                digest.update(f"{year}|{sorted(cal.holidays)}|{sorted(cal.workdays)};".encode())
+            self._revision = digest.hexdigest()[:32]
+        return self._revision
 
     def _statutory(self, year: int) -> YearCalendar:
         cal = self._provisional.get(year)

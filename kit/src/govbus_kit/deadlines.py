@@ -213,10 +213,11 @@ class DeadlineClock(BaseModel):
                 counted += 1
         return d
 
-    def due_is_provisional(self, calendar: WorkingCalendar) -> bool:
+    def due_is_provisional(self, calendar: WorkingCalendar, due: date | None = None) -> bool:
         """Whether the due date rests on a provisional year (no 调休 published yet): it may
-        move when the official year arrives, and the record must say so."""
-        due = self.due_date(calendar)
+        move when the official year arrives, and the record must say so. ``due``: the due
+        date when the caller has just computed it."""
+        due = due or self.due_date(calendar)
         if due is None or self.unit == "calendar_days":
             return False
         return calendar.is_provisional_between(self.started_on, due)

@@ -475,7 +475,7 @@ def submit(cmd: SubmitRequest, *, request_id: str, year: int, serial: int, code_
     except CalendarError as exc:
         raise _invalid(f"无法按工作日计算期限: {exc}") from exc
     notices = ([_receipt_notice(number, received_on, due_on, today,
-                                provisional=clock.due_is_provisional(periods.calendar))]
+                                provisional=clock.due_is_provisional(periods.calendar, due_on))]
                if confirmed else [])
     req = InformationRequest(
         id=request_id, request_number=number, year=year, serial=serial,
@@ -528,7 +528,7 @@ def confirm_receipt(req: InformationRequest, confirmed_on: date, remarks: str | 
         "receipt_confirmation": confirmation,
         "notices": [*req.notices, _receipt_notice(
             req.request_number, received_on, due_on, today,
-            provisional=clock.due_is_provisional(periods.calendar))],
+            provisional=clock.due_is_provisional(periods.calendar, due_on))],
         "history": [*req.history, _history(actor, now, "确认收到",
                                            f"收到之日{received_on}"
                                            + (f"; {remarks}" if remarks else ""))]}), periods)
@@ -961,7 +961,7 @@ def settle(req: InformationRequest, periods: Periods) -> InformationRequest:
         reminded = any(r.due_on == due for r in req.reminders)
         alert = (overdue_date(due, periods.calendar) if reminded else
                  periods.calendar.add_working_days(due, -periods.remind_working_days_before))
-    provisional = req.clock.due_is_provisional(periods.calendar)
+    provisional = req.clock.due_is_provisional(periods.calendar, due)
     return req.model_copy(update={
         "due_on": due, "next_alert_on": alert, "due_on_provisional": provisional,
         "provisional_periods": provisional or any(
