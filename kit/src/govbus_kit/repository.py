@@ -88,6 +88,26 @@ class Outcome(Generic[A, R]):
 
 Decide = Callable[[A | None], Outcome[A, R] | Awaitable[Outcome[A, R]]]
 
+#: A hook on the writes to one collection, called with the aggregate id and the document as
+#: written (``_id``, ``version`` and the state's fields as stored; no ledgers, no outbox).
+WriteHook = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class CollectionHooks:
+    """What must happen around every write to one collection, whichever model writes it.
+
+    ``before_write`` hooks run inside the aggregate's lock before the compare-and-set (a
+    due-date bucket, a marker that must exist if the write does); they must be idempotent,
+    since a lost compare-and-set runs them again, and one that raises aborts the command with
+    nothing written. ``after_write`` hooks run after a successful write (a list projection,
+    a search index): derived data, so one that raises is logged and the write stands; the
+    derived data's own sweep must catch up.
+    """
+
+    before_write: list[WriteHook] = field(default_factory=list)
+    after_write: list[WriteHook] = field(default_factory=list)
+
 
 def request_hash(body: bytes | str) -> str:
     raw = body.encode() if isinstance(body, str) else body
@@ -104,6 +124,7 @@ class AggregateRepository(Generic[A]):
         relay: OutboxRelay,
         clock: Clock,
         locks: weakref.WeakValueDictionary[str, asyncio.Lock] | None = None,
+        hooks: CollectionHooks | None = None,
     ) -> None:
         self.collection = collection
         self.model = model
@@ -114,6 +135,7 @@ class AggregateRepository(Generic[A]):
         # that writes to one aggregate stay serialised within the process whatever the model.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary() if locks is None else locks)
+        self.hooks = hooks if hooks is not None else CollectionHooks()
 
     # --- reading -------------------------------------------------------------------
 
@@ -222,6 +244,10 @@ class AggregateRepository(Generic[A]):
             state.model_dump(mode="json", exclude={"id", "version"}) if state is not None else {}
         )
         fields["version"] = version + 1
+        written_doc = {**{k: v for k, v in (doc or {}).items() if k not in META},
+                       **fields, "_id": aggregate_id}
+        for hook in self.hooks.before_write:
+            await hook(aggregate_id, written_doc)
         # The ledgers are trimmed here, from the state just read, and written with $set under
         # the version check (FerretDB ignores $push's $slice). The outbox is $push-ed: the
         # relay removes published entries concurrently, outside the version check.
@@ -241,12 +267,21 @@ class AggregateRepository(Generic[A]):
                 await self.collection.insert_one(new_doc)
             except DuplicateKeyError:
                 return False  # created meanwhile by another process: decide again
-            return True
-        update: dict[str, Any] = {"$set": fields}
-        if entries:
-            update["$push"] = {OUTBOX: {"$each": entries}}
-        result = await self.collection.update_one({"_id": aggregate_id, "version": version}, update)
-        return result.modified_count == 1
+        else:
+            update: dict[str, Any] = {"$set": fields}
+            if entries:
+                update["$push"] = {OUTBOX: {"$each": entries}}
+            result = await self.collection.update_one(
+                {"_id": aggregate_id, "version": version}, update)
+            if result.modified_count != 1:
+                return False
+        for hook in self.hooks.after_write:
+            try:
+                await hook(aggregate_id, written_doc)
+            except Exception as exc:  # derived data: its own sweep catches up
+                log.warning("after_write_hook_failed", collection=self.collection.name,
+                            id=aggregate_id, error=repr(exc))
+        return True
 
     def _entry(self, aggregate_id: str, emit: Emit) -> dict[str, Any]:
         message = current_message()

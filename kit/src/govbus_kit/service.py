@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from govbus_contracts.base import Command, Event, Query, Reply
 from govbus_contracts.envelope import Envelope, Principal
 from govbus_contracts.registry import CommandSpec, EventSpec, QuerySpec, ServiceContract
-from govbus_kit.repository import Aggregate, AggregateRepository, Decide
+from govbus_kit.repository import Aggregate, AggregateRepository, CollectionHooks, Decide
 
 if TYPE_CHECKING:
     from faststream.nats import NatsBroker
@@ -54,6 +54,11 @@ class ServiceContext:
         default_factory=dict)
     _locks: dict[str, weakref.WeakValueDictionary[str, asyncio.Lock]] = field(
         default_factory=dict)
+    _hooks: dict[str, CollectionHooks] = field(default_factory=dict)
+
+    def hooks(self, collection: str) -> CollectionHooks:
+        """The hooks on every write to ``collection`` (shared by all its repositories)."""
+        return self._hooks.setdefault(collection, CollectionHooks())
 
     def repository(self, collection: str, model: type[A]) -> AggregateRepository[A]:
         # One per collection and model: two slices may read one collection as different
@@ -65,6 +70,7 @@ class ServiceContext:
                 self.db[collection], model, service=self.service.name, relay=self.relay,
                 clock=self.clock,
                 locks=self._locks.setdefault(collection, weakref.WeakValueDictionary()),
+                hooks=self.hooks(collection),
             )
             self._repositories[(collection, model)] = repo
         return repo
