@@ -20,7 +20,7 @@ import hashlib
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pymongo.asynchronous.collection import AsyncCollection
@@ -60,7 +60,6 @@ class Aggregate(BaseModel):
 log = get_logger("govbus.repository")
 
 A = TypeVar("A", bound=Aggregate)
-A_co = TypeVar("A_co", bound=Aggregate, covariant=True)
 R = TypeVar("R")
 
 
@@ -306,46 +305,3 @@ class AggregateRepository(Generic[A]):
             # removes an entry by matching it whole.
             "at": self.clock.now().isoformat(),
         }
-
-
-class DueChange(Protocol[A_co]):
-    """What a deadline rule returns when something is due: the new state and its facts."""
-
-    @property
-    def state(self) -> A_co: ...
-
-    @property
-    def events(self) -> list[Emit]: ...
-
-
-async def sweep_due(repo: AggregateRepository[A], filter: dict[str, Any],
-                    due: Callable[[A], DueChange[A] | None], *, batch: int = 200,
-                    what: str = "aggregate") -> int:
-    """Apply ``due`` (a deadline rule: reminders, overdue notices, lapses) to every aggregate
-    matching ``filter``, in pages by ``_id``, each in its own compare-and-set; returns how many
-    facts were written.
-
-    Safe on many replicas and when run twice, provided the rule records what it announced on
-    the aggregate and gives its facts deterministic ids. One aggregate that fails (a record
-    the rule cannot read) is logged and skipped: it must not stop the others' reminders.
-    """
-    written = 0
-    last_id = ""
-    while True:
-        page = await repo.find({**filter, "_id": {"$gt": last_id}}, sort=[("_id", 1)],
-                               limit=batch)
-        for item in page:
-            last_id = item.id
-
-            def decide(current: A | None) -> Outcome[A, int]:
-                change = due(current) if current is not None else None
-                if change is None:
-                    return Outcome(None, 0)
-                return Outcome(change.state, len(change.events), change.events)
-
-            try:
-                written += int(await repo.execute(item.id, decide) or 0)
-            except Exception as exc:
-                log.warning("deadline_sweep_failed", what=what, id=item.id, error=repr(exc))
-        if len(page) < batch:
-            return written

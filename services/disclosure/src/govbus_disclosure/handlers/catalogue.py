@@ -7,7 +7,7 @@ the search index. The rules live in ``govbus_disclosure.domain.catalogue``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -49,14 +49,16 @@ from govbus_disclosure.service import service
 from govbus_disclosure.settings import DisclosureSettings
 from govbus_kit.calendar import CalendarError
 from govbus_kit.clock import office_date
+from govbus_kit.due import Due, day, due_index, track_due
 from govbus_kit.logging import get_logger
-from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome, sweep_due
+from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome
 from govbus_kit.service import CommandContext, EventContext, QueryContext, ServiceContext
 
 COLLECTION = "catalogue"
 REFUSALS = "catalogue_refusals"
 INDEX_STATE = "catalogue_index"
-SWEEP_BATCH = 200
+#: The named set of entries whose 公开期限 was computed on a provisional calendar year.
+PROVISIONAL = "provisional"
 
 settings = DisclosureSettings()
 log = get_logger("govbus.disclosure.catalogue")
@@ -134,10 +136,20 @@ async def _step(ctx: CommandContext, entry_id: str,
     return reply
 
 
+def catalogue_due(doc: Mapping[str, Any]) -> Due:
+    """What the 公开期限 sweep and the calendar revision watch: a 待公开 entry on its next
+    alert day; any entry whose 公开期限 is provisional."""
+    on = (day(doc.get("next_alert_on")) if doc.get("status") == CatalogueStatus.pending.value
+          else None)
+    return Due(on=on, sets=frozenset({PROVISIONAL}) if doc.get("due_on_provisional")
+               else frozenset())
+
+
 @service.on_startup
 async def catalogue_indexes(ctx: ServiceContext) -> None:
+    # The sweeps read the due index by _id (kit due): no index of the collection serves them.
+    track_due(ctx, COLLECTION, catalogue_due)
     collection = ctx.db[COLLECTION]
-    await collection.create_index([("status", 1), ("next_alert_on", 1)])
     await collection.create_index([("department", 1)])
     await collection.create_index([("document_id", 1)])
     # Build this replica's search index in the background: the first public search should
@@ -350,12 +362,10 @@ async def sweep_catalogue_deadlines(ctx: ServiceContext,
     the entry and has an id derived from the entry and its period."""
     s = s or settings
     now = ctx.clock.now()
-    written = await sweep_due(
+    written = await due_index(ctx, COLLECTION).sweep_due(
         entries(ctx),
-        {"status": CatalogueStatus.pending.value,
-         "next_alert_on": {"$lte": office_date(now).isoformat()}},
         lambda entry: rules.due_alerts(entry, now, ctx.calendar, s.remind_working_days_before),
-        batch=SWEEP_BATCH, what="公开目录")
+        today=office_date(now), what="公开目录")
     if written:
         await changed(ctx)
     return written
@@ -365,8 +375,8 @@ async def catalogue_calendar_revision(ctx: ServiceContext) -> None:
     """The official calendar arrived: recompute the provisional 公开期限."""
     s = settings
     now = ctx.clock.now()
-    await sweep_due(
-        entries(ctx), {"due_on_provisional": True},
+    await due_index(ctx, COLLECTION).sweep_set(
+        entries(ctx), PROVISIONAL,
         lambda entry: rules.revise_deadline(entry, now, ctx.calendar,
                                             s.publication_working_days,
                                             s.remind_working_days_before),

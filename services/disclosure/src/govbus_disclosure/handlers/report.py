@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -75,7 +76,8 @@ from govbus_disclosure.service import service
 from govbus_disclosure.settings import DisclosureSettings
 from govbus_disclosure.spreadsheet import workbook_bytes
 from govbus_kit.clock import office_date
-from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome, sweep_due
+from govbus_kit.due import Due, day, due_index, track_due
+from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 
 REPORT_FIGURES = "report_figures"
@@ -358,11 +360,21 @@ async def sweep_report_deadlines(ctx: ServiceContext) -> int:
     # overdue on a guess; staff put it on record by editing or publishing it.
     if today <= report_record.report_due(last_year, SETTINGS.report_level):
         await repo.execute(report_record.record_id(last_year), ensure)
-    return await sweep_due(
-        repo, {"published_on": None, "next_alert_on": {"$lte": today.isoformat()}},
+    return await due_index(ctx, ANNUAL_REPORTS).sweep_due(
+        repo,
         lambda record: report_record.due_alerts(record, now, ctx.calendar,
                                                 SETTINGS.remind_working_days_before),
-        what="年度报告")
+        today=today, what="年度报告")
+
+
+def report_due(doc: Mapping[str, Any]) -> Due:
+    """What the report's deadline sweep watches: an unpublished report on its next alert day."""
+    return Due(on=day(doc.get("next_alert_on")) if doc.get("published_on") is None else None)
+
+
+@service.on_startup
+async def report_due_index(ctx: ServiceContext) -> None:
+    track_due(ctx, ANNUAL_REPORTS, report_due)
 
 
 @service.every(SETTINGS.sweep_seconds, name="report_deadlines")

@@ -8,7 +8,7 @@ live in ``govbus_disclosure.domain.requests``.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -75,8 +75,9 @@ from govbus_disclosure.domain.requests import (
 from govbus_disclosure.service import service
 from govbus_disclosure.settings import DisclosureSettings
 from govbus_kit.clock import office_date
+from govbus_kit.due import AT_ONCE, Due, day, due_index, track_due
 from govbus_kit.logging import get_logger
-from govbus_kit.repository import AggregateRepository, Outcome, sweep_due
+from govbus_kit.repository import AggregateRepository, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 
 COLLECTION = "requests"
@@ -85,7 +86,9 @@ REGISTER_COLLECTION = "request_register"
 #: (FerretDB uses no secondary indexes).
 CODES_COLLECTION = "request_codes"
 MONTHS_COLLECTION = "request_months"
-SWEEP_BATCH = 200
+#: The named set of open requests with a period computed on a provisional calendar year.
+PROVISIONAL = "provisional"
+_OPEN = frozenset(st.value for st in OPEN_STATUSES)
 COMPLAINTS_OFFICER = "complaints_officer"
 STAFF = (Role.officer, Role.admin)
 
@@ -209,11 +212,26 @@ async def _take_monthly_position(ctx: CommandContext, key: str, received_on: dat
                                  month_id, take))
 
 
+def request_due(doc: Mapping[str, Any]) -> Due:
+    """What the deadline sweep and the calendar revision watch: an open request on its next
+    alert day, and in the provisional set while one of its periods is provisional."""
+    if doc.get("status") not in _OPEN:
+        return Due()
+    on = day(doc.get("next_alert_on"))
+    if on is None and doc.get("status") == RequestStatus.consulting.value:
+        # Consultations recorded before the sweep looked at them had no alert day
+        # (第三十二条): the next sweep picks them up so that their clock runs again too.
+        on = AT_ONCE
+    return Due(on=on, sets=frozenset({PROVISIONAL}) if doc.get("provisional_periods")
+               else frozenset())
+
+
 @service.on_startup
 async def prepare_requests(ctx: ServiceContext) -> None:
+    # The sweeps read the due index by _id (kit due): no index of the collection serves them.
+    track_due(ctx, COLLECTION, request_due)
     ctx.state["disclosure.tracking_key"] = await load_tracking_key(ctx)
     collection = ctx.db[COLLECTION]
-    await collection.create_index([("status", 1), ("next_alert_on", 1)])
     await collection.create_index([("applicant_key", 1), ("received_on", 1)])
     await collection.create_index([("department", 1), ("received_on", -1)])
 
@@ -481,14 +499,9 @@ async def sweep_request_deadlines(ctx: ServiceContext,
     how many facts it wrote. Safe on many replicas and when run twice."""
     p = periods(ctx, s)
     now = ctx.clock.now()
-    return await sweep_due(
-        requests(ctx),
-        {"status": {"$in": [st.value for st in OPEN_STATUSES]},
-         "$or": [{"next_alert_on": {"$lte": office_date(now).isoformat()}},
-                 # Consultations recorded before the sweep looked at them had no alert day
-                 # (第三十二条): pick them up so that their clock runs again too.
-                 {"status": RequestStatus.consulting.value, "next_alert_on": None}]},
-        lambda req: rules.due_alerts(req, now, p), batch=SWEEP_BATCH, what="依申请公开")
+    return await due_index(ctx, COLLECTION).sweep_due(
+        requests(ctx), lambda req: rules.due_alerts(req, now, p), today=office_date(now),
+        what="依申请公开")
 
 async def revise_request_deadlines(ctx: ServiceContext,
                                    s: DisclosureSettings | None = None) -> int:
@@ -497,10 +510,8 @@ async def revise_request_deadlines(ctx: ServiceContext,
     a deadline-changed fact for each one that moved."""
     p = periods(ctx, s)
     now = ctx.clock.now()
-    return await sweep_due(
-        requests(ctx),
-        {"status": {"$in": [st.value for st in OPEN_STATUSES]}, "provisional_periods": True},
-        lambda req: rules.revise_deadline(req, now, p), batch=SWEEP_BATCH,
+    return await due_index(ctx, COLLECTION).sweep_set(
+        requests(ctx), PROVISIONAL, lambda req: rules.revise_deadline(req, now, p),
         what="依申请公开 期限重算")
 
 

@@ -6,7 +6,7 @@ The rules live in ``govbus_documents.domain.incoming``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from govbus_contracts.envelope import deterministic_id
@@ -52,13 +52,15 @@ from govbus_documents.indexing import mark_for_indexing
 from govbus_documents.service import service
 from govbus_documents.settings import DocumentsSettings
 from govbus_kit.clock import office_date
+from govbus_kit.due import Due, day, due_index, track_due
 from govbus_kit.logging import get_logger
-from govbus_kit.repository import AggregateRepository, Outcome, sweep_due
+from govbus_kit.repository import AggregateRepository, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 
 COLLECTION = "incoming"
 REGISTER_COLLECTION = "incoming_register"
-SWEEP_BATCH = 200
+#: The named set of 收文 whose 办理期限 was computed on a provisional calendar year.
+PROVISIONAL = "provisional"
 
 settings = DocumentsSettings()
 log = get_logger("govbus.documents.incoming")
@@ -102,10 +104,22 @@ async def _step(ctx: CommandContext, document_id: str,
     return reply
 
 
+def incoming_due(doc: Mapping[str, Any]) -> Due:
+    """What the 催办 sweep and the calendar revision watch: a 收文 in handling, on its next
+    alert day, and in the provisional set while its 办理期限 is provisional."""
+    if doc.get("status") != IncomingStatus.in_handling.value:
+        return Due()
+    assignment = doc.get("assignment") or {}
+    return Due(on=day(doc.get("next_alert_on")),
+               sets=frozenset({PROVISIONAL}) if assignment.get("due_on_provisional")
+               else frozenset())
+
+
 @service.on_startup
 async def incoming_indexes(ctx: ServiceContext) -> None:
+    # The sweeps read the due index by _id (kit due): no index of the collection serves them.
+    track_due(ctx, COLLECTION, incoming_due)
     collection = ctx.db[COLLECTION]
-    await collection.create_index([("status", 1), ("next_alert_on", 1)])
     await collection.create_index([("departments", 1)])
     await collection.create_index([("registered_at", -1)])
 
@@ -275,23 +289,20 @@ async def sweep_incoming_deadlines(ctx: ServiceContext,
     """
     s = s or settings
     now = ctx.clock.now()
-    return await sweep_due(
+    return await due_index(ctx, COLLECTION).sweep_due(
         documents(ctx),
-        {"status": IncomingStatus.in_handling.value,
-         "next_alert_on": {"$lte": office_date(now).isoformat()}},
         lambda doc: rules.due_alerts(doc, now, ctx.calendar, s.remind_working_days_before),
-        batch=SWEEP_BATCH, what="收文")
+        today=office_date(now), what="收文")
 
 @service.on_calendar_revision
 async def incoming_calendar_revision(ctx: ServiceContext) -> None:
     """The official calendar arrived: recompute the provisional 办理期限."""
     s = settings
     now = ctx.clock.now()
-    await sweep_due(
-        documents(ctx),
-        {"status": IncomingStatus.in_handling.value, "assignment.due_on_provisional": True},
+    await due_index(ctx, COLLECTION).sweep_set(
+        documents(ctx), PROVISIONAL,
         lambda doc: rules.revise_deadline(doc, now, ctx.calendar, s.remind_working_days_before),
-        batch=SWEEP_BATCH, what="收文 期限重算")
+        what="收文 期限重算")
 
 
 @service.every(settings.sweep_seconds, name="incoming_deadlines")
