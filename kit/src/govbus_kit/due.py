@@ -276,11 +276,13 @@ class DueIndex:
             bucket_id = self.bucket_id(key, shard)
             bucket = await self.buckets.find_one({"_id": bucket_id})
             entries: dict[str, Any] = (bucket or {}).get("ids") or {}
+            left = 0
             for escaped, entry in sorted(entries.items()):
-                kept = await self._visit(repo, rule, bucket_id, key, escaped, entry,
-                                         belongs, visit, what)
-                emptied = emptied and not kept
-            if bucket is not None and not entries:
+                left += await self._visit(repo, rule, bucket_id, key, escaped, entry,
+                                          belongs, visit, what)
+            emptied = emptied and not left
+            if bucket is not None and not left:
+                # Only if still empty: a writer may have added meanwhile.
                 async with self._lock(bucket_id):
                     await self.buckets.delete_one({"_id": bucket_id, "ids": {}})
         return emptied
