@@ -245,6 +245,29 @@ async def test_a_crash_after_the_record_is_appended_is_completed_by_the_retry(
         assert (await db["outgoing"].find_one({"_id": "o-crash"}))["status"] == "已归档"
 
 
+async def test_a_crash_before_the_claim_notes_its_record_is_completed_by_the_retry(
+        settings, monkeypatch):
+    async with documents_service(settings, "claim") as (host, db):
+        await db["outgoing"].insert_one(outgoing("o-claim"))
+        real = archive_handlers._complete_claim
+
+        async def crashing(*args: Any) -> None:
+            raise RuntimeError("process died after appending, before noting the record")
+
+        monkeypatch.setattr(archive_handlers, "_complete_claim", crashing)
+        command_id = str(uuid.uuid4())
+        with pytest.raises(GovbusError):
+            await archive(host, "发文", "o-claim", message_id=command_id)
+        assert (await db["archive_index"].find_one({"_id": "doc:发文:o-claim"}))["seq"] is None
+
+        monkeypatch.setattr(archive_handlers, "_complete_claim", real)
+        reply = await archive(host, "发文", "o-claim", message_id=command_id)
+        # The record appended before the crash, not a second one.
+        assert reply["record_seq"] == 1
+        assert await db["archive"].count_documents({}) == 1
+        assert (await verify(host))["ok"]
+
+
 async def test_the_record_can_be_looked_up_by_archival_code_by_whoever_may_read_it(settings):
     async with documents_service(settings, "lookup") as (host, db):
         await db["outgoing"].insert_one(outgoing("o-1"))

@@ -147,11 +147,11 @@ def catalogue_due(doc: Mapping[str, Any]) -> Due:
 
 @service.on_startup
 async def catalogue_indexes(ctx: ServiceContext) -> None:
-    # The sweeps read the due index by _id (kit due): no index of the collection serves them.
+    # The sweeps read the due index by _id (kit due), and a dispatched 公文's entry has an id
+    # derived from the 公文's: no index of the collection serves either.
     track_due(ctx, COLLECTION, catalogue_due)
     collection = ctx.db[COLLECTION]
     await collection.create_index([("department", 1)])
-    await collection.create_index([("document_id", 1)])
     # Build this replica's search index in the background: the first public search should
     # not pay for it (a few seconds for thousands of entries).
     ctx.state["catalogue_index_warmup"] = asyncio.get_running_loop().create_task(

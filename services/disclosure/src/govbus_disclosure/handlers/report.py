@@ -286,6 +286,8 @@ async def list_review_cases(query: ListReviewCases, ctx: QueryContext) -> Review
     where: dict[str, Any] = {"$and": clauses} if len(clauses) > 1 else (
         clauses[0] if clauses else {})
     repo = _cases_repo(ctx.service)
+    # scan: review cases (行政复议 and 行政诉讼 about the office's disclosure work) come a
+    # handful a year; the collection stays tiny, so its list reads it whole.
     found = await repo.find(where, sort=[("filed_on", -1), ("_id", 1)], skip=query.offset,
                             limit=query.limit)
     total = await repo.collection.count_documents(where)
@@ -390,7 +392,9 @@ async def compute_report(ctx: ServiceContext, year: int) -> AnnualReport:
     db = ctx.db
     problems: list[RecordProblem] = []
     # Every record, not only the year's: a record whose dates cannot be read must show up as
-    # a problem rather than silently fall out of a filter. (The local server scans anyway.)
+    # a problem rather than silently fall out of a filter.
+    # scan: the annual report (第四十九条) is compiled when staff open or export it, a few
+    # times a year, never by a command, an event or a sweep; it must count every record.
     stored_requests, stored_catalogue, stored_cases = await asyncio.gather(
         db[REQUESTS].find({}, REQUEST_FIELDS).to_list(None),
         db[CATALOGUE].find({}, CATALOGUE_FIELDS).to_list(None),

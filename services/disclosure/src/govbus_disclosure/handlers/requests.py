@@ -228,11 +228,12 @@ def request_due(doc: Mapping[str, Any]) -> Due:
 
 @service.on_startup
 async def prepare_requests(ctx: ServiceContext) -> None:
-    # The sweeps read the due index by _id (kit due): no index of the collection serves them.
+    # The sweeps read the due index by _id (kit due), an applicant's month is a document of
+    # its own (request_months) and a tracking code is found by _id (request_codes): no index
+    # of the collection serves them.
     track_due(ctx, COLLECTION, request_due)
     ctx.state["disclosure.tracking_key"] = await load_tracking_key(ctx)
     collection = ctx.db[COLLECTION]
-    await collection.create_index([("applicant_key", 1), ("received_on", 1)])
     await collection.create_index([("department", 1), ("received_on", -1)])
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from bson import Binary
 from pydantic import ConfigDict
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from govbus_contracts.envelope import Principal, deterministic_id
@@ -200,9 +201,9 @@ async def _archive_record(cmd: ArchiveDocument, ctx: CommandContext,
             if claim.get("owner") != ctx.command_id and \
                     float(claim.get("at") or 0) > now - CLAIM_STALE_SECONDS:
                 raise GovbusError(ErrorCode.conflict, "该文件正在归档", id=cmd.document_id)
-            # Our own earlier attempt, or an abandoned one: its record may be in the chain.
-            found = await db[ARCHIVE].find_one(
-                {"doc_kind": cmd.kind.value, "doc_id": cmd.document_id})
+            # Our own earlier attempt, or an abandoned one: its record may be in the chain, at
+            # the number the claim noted before the insert (read by _id, not searched for).
+            found = await _pending_record(db, claim, cmd)
             if found is not None:
                 await _complete_claim(ctx, claim_id, found)
                 return found
@@ -211,10 +212,23 @@ async def _archive_record(cmd: ArchiveDocument, ctx: CommandContext,
                 {"$set": {"owner": ctx.command_id, "at": now}})
             if taken.modified_count != 1:
                 continue
-        record = await _append(cmd, ctx, doc, *prepared)
+        record = await _append(cmd, ctx, doc, claim_id, *prepared)
         await _complete_claim(ctx, claim_id, record)
         return record
     raise GovbusError(ErrorCode.conflict, "该文件正在归档，请稍后再试", id=cmd.document_id)
+
+
+async def _pending_record(db: AsyncDatabase[dict[str, Any]], claim: Mapping[str, Any],
+                          cmd: ArchiveDocument) -> dict[str, Any] | None:
+    """The record an earlier attempt appended for this document, if it got that far."""
+    seq = claim.get("pending_seq")
+    if not isinstance(seq, int):
+        return None
+    record = await db[ARCHIVE].find_one({"_id": seq})
+    if record is None or (record.get("doc_kind"), record.get("doc_id")) != (
+            cmd.kind.value, cmd.document_id):
+        return None  # it died before the insert, or lost that number to another document
+    return record
 
 
 async def _complete_claim(ctx: CommandContext, claim_id: str, record: Mapping[str, Any]
@@ -285,7 +299,7 @@ async def _prepare(cmd: ArchiveDocument, ctx: CommandContext, doc: Mapping[str, 
 
 
 async def _append(cmd: ArchiveDocument, ctx: CommandContext, doc: Mapping[str, Any],
-                  params: ArchiveParams, attachments: list[AttachmentContent]
+                  claim_id: str, params: ArchiveParams, attachments: list[AttachmentContent]
                   ) -> dict[str, Any]:
     svc = ctx.service
     year = params.year
@@ -299,6 +313,9 @@ async def _append(cmd: ArchiveDocument, ctx: CommandContext, doc: Mapping[str, A
             package = build_package(doc, params, code, item_no, attachments)
             record = make_record(seq, head.record_hash, code, cmd.kind, cmd.document_id, group,
                                  item_no, package, ALGORITHM)
+            # Noted before the insert: a retry after a crash finds the record by this number.
+            await svc.db[ARCHIVE_INDEX].update_one({"_id": claim_id},
+                                                   {"$set": {"pending_seq": seq}})
             try:
                 await svc.db[ARCHIVE].insert_one(record)
             except DuplicateKeyError:
@@ -309,8 +326,16 @@ async def _append(cmd: ArchiveDocument, ctx: CommandContext, doc: Mapping[str, A
                 if taken is not None:
                     head.fold(taken)
                     continue
-                existing = await svc.db[ARCHIVE].find_one(
-                    {"doc_kind": cmd.kind.value, "doc_id": cmd.document_id})
+                claim = await svc.db[ARCHIVE_INDEX].find_one({"_id": claim_id}) or {}
+                if isinstance(claim.get("seq"), int):  # the racer completed its claim
+                    existing = await svc.db[ARCHIVE].find_one({"_id": claim["seq"]})
+                else:
+                    # scan (on FerretDB; the unique index serves it on MongoDB): only when a
+                    # stale claim was taken over while its first owner still appended, and
+                    # that owner has not noted its record yet: rare, never a command's
+                    # normal path.
+                    existing = await svc.db[ARCHIVE].find_one(
+                        {"doc_kind": cmd.kind.value, "doc_id": cmd.document_id})
                 if existing is not None:
                     return existing
                 continue
@@ -332,6 +357,8 @@ async def _read_head(svc: ServiceContext) -> ChainHead:
         return ChainHead(seq=int(stored["seq"]), record_hash=str(stored["record_hash"]),
                          items={i["g"]: int(i["n"]) for i in stored.get("items") or []})
     head = ChainHead()
+    # scan: only when the head document is missing: the first archiving (an empty chain) or
+    # an operator's repair after removing it; every other append reads the head by _id.
     records = await svc.db[ARCHIVE].find({}, HEAD_FIELDS).to_list(None)
     for record in sorted(records, key=lambda r: int(r["seq"])):
         head.fold(record)
@@ -398,6 +425,9 @@ async def run_checks(svc: ServiceContext) -> ArchiveReport:
     links: list[ChainLink] = []
     codes: set[str] = set()
     checked = 0
+    # scan: the archive's fixity check (四性检测 of the whole chain) is run by an archivist or an
+    # operator on demand (check/verify archive), never by a command on a document or a sweep;
+    # it must read every record, and the claims and archived documents below, by design.
     async for record in db[ARCHIVE].find({}):
         checked += 1
         raw = record.get("package")
@@ -419,11 +449,11 @@ async def run_checks(svc: ServiceContext) -> ArchiveReport:
     head = await db[ARCHIVE_HEAD].find_one({"_id": HEAD_ID})
     if head:
         known_last = int(head.get("seq") or 0)
-    async for claim in db[ARCHIVE_INDEX].find({"seq": {"$ne": None}}, {"seq": 1}):
+    async for claim in db[ARCHIVE_INDEX].find({"seq": {"$ne": None}}, {"seq": 1}):  # scan: ^
         if isinstance(claim.get("seq"), int):
             known_last = max(known_last, claim["seq"])
     for kind, collection in indexing.SOURCES.items():
-        async for doc in db[collection].find({"status": ARCHIVED_STATUS},
+        async for doc in db[collection].find({"status": ARCHIVED_STATUS},  # scan: ^
                                              {"archival_code": 1, "archive_record_seq": 1}):
             seq = doc.get("archive_record_seq")
             if isinstance(seq, int):
