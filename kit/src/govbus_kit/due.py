@@ -40,9 +40,10 @@ import weakref
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from govbus_kit.clock import SystemClock, office_date
 from govbus_kit.logging import get_logger
 from govbus_kit.repository import META, Aggregate, AggregateRepository, Emit, Outcome
 
@@ -133,11 +134,16 @@ class DueIndex:
     """The due-date buckets and named sets of one collection."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], collection: str,
-                 membership: Membership, *, shards: int = SHARDS) -> None:
+                 membership: Membership, *, shards: int = SHARDS,
+                 today: Callable[[], date] | None = None) -> None:
         self.db = db
         self.collection = collection
         self.membership = membership
         self.shards = shards
+        self.today = today or (lambda: office_date(SystemClock().now()))
+        #: Days this process put on the head that were then still in the future: no sweep
+        #: takes a day off the head before it comes, so writes to it need not add it again.
+        self._on_head: set[str] = set()
         self.buckets = db[DUE_COLLECTION]
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary())
@@ -182,12 +188,19 @@ class DueIndex:
                 await self.buckets.update_one({"_id": bucket}, {"$set": {path: entry}},
                                               upsert=True)
         if due.on is not None:
+            iso = due.on.isoformat()
+            # A day at least two days ahead (whatever the replicas' clocks say) cannot be
+            # taken off the head meanwhile: once it is there, it stays until it comes.
+            ahead = due.on > self.today() + timedelta(days=1)
+            if ahead and iso in self._on_head:
+                return
             # After the bucket: a sweep that drops an emptied day from the head looks at the
             # day's buckets again afterwards, so one of the two always sees this entry.
             async with self._lock(self.head_id):
                 await self.buckets.update_one(
-                    {"_id": self.head_id}, {"$addToSet": {"dates": due.on.isoformat()}},
-                    upsert=True)
+                    {"_id": self.head_id}, {"$addToSet": {"dates": iso}}, upsert=True)
+            if ahead:
+                self._on_head.add(iso)
 
     def install(self, ctx: ServiceContext) -> None:
         ctx.hooks(self.collection).before_write.append(self.before_write)
@@ -351,6 +364,7 @@ class DueIndex:
     async def _drop_day(self, iso: str, key: str) -> None:
         """Take an emptied day off the head, then look again: a writer that added to the
         day meanwhile has (or will have) put it back, or is seen here and put back."""
+        self._on_head.discard(iso)
         async with self._lock(self.head_id):
             await self.buckets.update_one({"_id": self.head_id}, {"$pull": {"dates": iso}})
         for shard in range(self.shards):
@@ -366,7 +380,8 @@ def track_due(ctx: ServiceContext, collection: str, membership: Membership) -> D
     """Declare what the aggregates of ``collection`` are due for (call it in the service's
     start-up, before it takes messages): installs the write hook and starts the one-time
     backfill in the background."""
-    index = DueIndex(ctx.db, collection, membership)
+    index = DueIndex(ctx.db, collection, membership,
+                     today=lambda: office_date(ctx.clock.now()))
     existing = ctx.state.setdefault(_STATE, {})
     if collection in existing:
         raise ValueError(f"due index of {collection} declared twice")
