@@ -212,9 +212,19 @@ class DueIndex:
             self._backfill = asyncio.get_running_loop().create_task(self.backfill())
 
     async def ready(self) -> None:
-        """Wait for the one-time backfill, if one is running (sweeps call this)."""
-        if self._backfill is not None:
-            await asyncio.shield(self._backfill)
+        """Wait for the one-time backfill, if one is running (sweeps call this); one that
+        failed (the store away at start-up) starts again here."""
+        task = self._backfill
+        if task is None:
+            return
+        if task.done() and (task.cancelled() or task.exception() is not None):
+            log.warning("due_backfill_retried", collection=self.collection,
+                        error=repr(None if task.cancelled() else task.exception()))
+            self._backfill = None
+            self.start_backfill()
+            task = self._backfill
+            assert task is not None
+        await asyncio.shield(task)
 
     async def backfill(self) -> int:
         """Index a collection written before the index existed; once per database."""
