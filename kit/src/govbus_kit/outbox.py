@@ -112,6 +112,17 @@ class OutboxRelay:
         except DuplicateKeyError:  # another process created it at that instant: set ours
             await markers.update_one({"_id": marker_id(collection.name, aggregate_id)}, update)
 
+    async def _mark_if_missing(self, collection: AsyncCollection[dict[str, Any]],
+                               aggregate_id: str, version: int) -> None:
+        fields = {"collection": collection.name, "aggregate": aggregate_id,
+                  "at": self.clock.now(), "version": version}
+        try:
+            await collection.database[TOUCHED].update_one(
+                {"_id": marker_id(collection.name, aggregate_id)}, {"$setOnInsert": fields},
+                upsert=True)
+        except DuplicateKeyError:  # a writer set it meanwhile: that one stands
+            pass
+
     async def publish(
         self, collection: AsyncCollection[dict[str, Any]], aggregate_id: Any, entries: list[Entry]
     ) -> int:
@@ -201,7 +212,8 @@ class OutboxRelay:
                     if not all(isinstance(e, dict) and {"id", "subject", "stream"} <= e.keys()
                                for e in doc[OUTBOX]):
                         continue  # not an aggregate's outbox (a search index's field, say)
-                    await self.touch(database[name], doc["_id"], int(doc.get("version") or 0))
+                    await self._mark_if_missing(database[name], doc["_id"],
+                                                int(doc.get("version") or 0))
                     marked += 1
             try:
                 await database[MIGRATIONS].insert_one(
