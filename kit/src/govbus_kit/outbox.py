@@ -153,6 +153,10 @@ class OutboxRelay:
             await self._expire(database)
             now = self.clock.now()
             markers = [m async for m in database[TOUCHED].find({})]
+            # Forget what another replica deleted meanwhile.
+            alive = {(database.name, str(m["_id"])) for m in markers}
+            for key in [k for k in self._clean if k[0] == database.name and k not in alive]:
+                del self._clean[key]
             for marker in markers:
                 try:
                     published += await self._sweep_marker(database, marker, now)
