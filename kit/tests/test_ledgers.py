@@ -137,9 +137,11 @@ async def test_a_document_written_by_the_earlier_version_keeps_its_guarantees(db
     r = repo_on(db)
     await db["counters"].insert_one({
         "_id": "old", "n": 3, "version": 3, "_outbox": [],
-        "_commands": [{"id": "old-cmd", "hash": "h", "reply": 3,
-                       "at": datetime.now(UTC) - timedelta(minutes=5)}],
-        "_applied": ["old-event"]})
+        "_commands": [{"id": f"older-{i}", "hash": "h", "reply": 0,
+                       "at": datetime.now(UTC) - timedelta(minutes=6)} for i in range(199)]
+        + [{"id": "old-cmd", "hash": "h", "reply": 3,
+            "at": datetime.now(UTC) - timedelta(minutes=5)}],
+        "_applied": [f"older-event-{i}" for i in range(999)] + ["old-event"]})
     # Read from the arrays while they are there...
     assert await r.execute("old", bump("old"), command_id="old-cmd", command_hash="h") == 3
     assert await r.execute("old", bump("old"), applied_event_id="old-event") is None
@@ -149,6 +151,8 @@ async def test_a_document_written_by_the_earlier_version_keeps_its_guarantees(db
     assert "_commands" not in doc and "_applied" not in doc
     assert await r.execute("old", bump("old"), command_id="old-cmd", command_hash="h") == 3
     assert await r.execute("old", bump("old"), applied_event_id="old-event") is None
+    assert await r.execute("old", bump("old"), command_id="older-0", command_hash="h") == 0
+    assert await r.execute("old", bump("old"), applied_event_id="older-event-0") is None
     with pytest.raises(GovbusError) as reused:
         await r.execute("old", bump("old"), command_id="old-cmd", command_hash="other")
     assert reused.value.code is ErrorCode.idempotency_key_reused

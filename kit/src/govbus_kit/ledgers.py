@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from govbus_kit.logging import get_logger
 
@@ -108,11 +109,18 @@ class Ledgers:
         """Store records (each with its ``_id``) in the current period; idempotent, since a
         writer that loses its compare-and-set copies again."""
         target = db[ledger.current(now)]
-        for record in records:
+        if len(records) == 1:
             try:
-                await target.replace_one({"_id": record["_id"]}, record, upsert=True)
+                await target.replace_one({"_id": records[0]["_id"]}, records[0], upsert=True)
             except DuplicateKeyError:  # two writers copied it at once: it is stored
                 pass
+        elif records:  # an earlier version's arrays: one round trip for them all
+            try:
+                await target.bulk_write([ReplaceOne({"_id": r["_id"]}, r, upsert=True)
+                                         for r in records], ordered=False)
+            except BulkWriteError as exc:
+                if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                    raise
 
     async def expire(self, db: AsyncDatabase[dict[str, Any]], now: datetime) -> list[str]:
         """Drop the periods no lookup reads any more (older than the previous period)."""
