@@ -191,7 +191,9 @@ class OutboxRelay:
             return published
         async with self._lock(database.name, collection.name, aggregate_id):
             faults.point("outbox.before_marker_delete")
-            # On `at` too: a writer that set the marker again meanwhile keeps it.
+            # On `at` too: a writer that set the marker again meanwhile keeps it. Atomic on
+            # MongoDB; on FerretDB a read then a write, which the lock guards within this
+            # process (and FerretDB serves one replica only: deploy/README.md).
             await database[TOUCHED].delete_one({"_id": marker["_id"], "at": at})
         self._clean.pop(key, None)
         return published
