@@ -61,8 +61,7 @@ pytestmark = pytest.mark.servers
 #: Collections read whole by design: small, holding only what changed recently or one
 #: document per service.
 SMALL = {
-    "_touched": "only the aggregates written in the last minutes (helper ledgers' markers)",
-    "_outbox_collections": "one document per collection that ever held an outbox",
+    "_touched": "only the aggregates written in the last minutes (the repository's markers)",
     "calendar_revisions": "one marker per service",
     "search_meta": "the search index's state document and lease",
     "search_recent": "search entries written since the last compaction",
@@ -100,9 +99,6 @@ ALLOWED = [
     Allowed("the annual report's compile, opened by staff a few times a year (compute_report)",
             lambda s: s.collection in {"requests", "catalogue", "review_cases"}
             and s.filter == {} and in_handler(s, rep.ANNUAL_REPORT)),
-    Allowed("the outbox relay's sweep: helper 'ledgers' replaces it with the _touched "
-            "markers; remove this entry when that is merged",
-            lambda s: isinstance(s.filter, dict) and "_outbox.0" in s.filter),
     Allowed("the documents search index's own sweep (helper 'lists')",
             lambda s: s.context.get("task") == "search_index_sweep"),
 ]

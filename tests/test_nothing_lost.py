@@ -320,3 +320,237 @@ async def test_every_service_answers_health(settings):
             assert reply["service"] == contract.name
             assert reply["checks"] == {"nats": "ok", "mongo": "ok"}
             assert reply["status"] == "ok"
+
+
+# --- a crash at each write of a command (markers, ledgers, the outbox's removal) ---------
+
+LEDGER_PLUGIN = "govbus_testplugins.ledger:service"
+
+
+async def _store(settings, collection: str):
+    mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True)
+    return mongo, mongo["govbus_ledger"][collection]
+
+
+async def _ledger_records(settings, name: str) -> list[dict]:
+    """The command records of account ``name`` in the ledger's period collections."""
+    mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True)
+    try:
+        db = mongo["govbus_ledger"]
+        found = []
+        for period in await db.list_collection_names():
+            if period.startswith("_commands_"):
+                found += [r async for r in db[period].find({})
+                          if r["_id"].startswith(f"accounts/{name}/")]
+        return found
+    finally:
+        await mongo.close()
+
+
+async def _killed_on(host, victim, spec, payload, command_id) -> None:
+    """Send a command the victim dies on: the client hears nothing, the victim is killed."""
+    with pytest.raises(GovbusError) as refused:
+        await request(host.broker, spec, payload, message_id=command_id, timeout=3)
+    assert refused.value.code in (ErrorCode.timeout, ErrorCode.unavailable)
+    assert victim.wait(timeout=10) == -signal.SIGKILL
+
+
+async def _deposit(host, name: str, amount: int, command_id: str) -> dict:
+    return await request(host.broker, ledger.DEPOSIT, {"account": name, "amount": amount},
+                         message_id=command_id, timeout=10)
+
+
+async def test_killed_after_the_marker_before_the_state_write_the_retry_applies_once(
+        servers, settings, monkeypatch):
+    monkeypatch.setenv("GOVBUS_TOUCHED_RETENTION_SECONDS", "1")
+    await provision(settings, ledger.service, audit.service)
+    name, command_id = account("marker"), str(uuid.uuid4())
+    victim = service_process(settings, LEDGER_PLUGIN, faults="repository.after_marker=kill")
+    try:
+        async with running(settings, audit.service) as host:
+            await eventually(lambda: _health(host.broker), lambda ok: ok, timeout=30)
+            await _killed_on(host, victim, ledger.DEPOSIT, {"account": name, "amount": 7},
+                             command_id)
+            mongo, accounts = await _store(settings, "accounts")
+            touched = mongo["govbus_ledger"]["_touched"]
+            # The marker of a write that never happened; no state, nothing published.
+            assert await accounts.find_one({"_id": name}) is None
+            assert (await touched.find_one({"_id": f"accounts/{name}"}))["version"] == 1
+            survivor = service_process(settings, LEDGER_PLUGIN)
+            try:
+                await eventually(lambda: _health(host.broker), lambda ok: ok, timeout=30)
+                again = await _deposit(host, name, 7, command_id)
+                assert again == {"account": name, "balance": 7, "version": 1}
+                assert await _deposit(host, name, 7, command_id) == again
+                t = await eventually(lambda: tally(host.broker, name),
+                                     lambda t: t["credits"] == 1)
+                assert t["total"] == 7
+                # Its outbox empty and its retention past, the marker goes.
+                await eventually(lambda: touched.find_one({"_id": f"accounts/{name}"}),
+                                 lambda m: m is None, timeout=30)
+            finally:
+                survivor.terminate()
+                survivor.wait(timeout=15)
+                await mongo.close()
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+
+
+async def test_killed_after_copying_the_last_record_before_the_state_write_loses_nothing(
+        servers, settings):
+    """The next writer copies the previous command's record into the ledger, then dies
+    before its own compare-and-set: both commands, retried, act once in all."""
+    await provision(settings, ledger.service, audit.service)
+    name, first_id, second_id = account("copy"), str(uuid.uuid4()), str(uuid.uuid4())
+    victim = service_process(settings, LEDGER_PLUGIN,
+                             faults="repository.after_ledger_copy=kill")
+    try:
+        async with running(settings, audit.service) as host:
+            await eventually(lambda: _health(host.broker), lambda ok: ok, timeout=30)
+            first = await _deposit(host, name, 3, first_id)  # a new aggregate: nothing to copy
+            assert first == {"account": name, "balance": 3, "version": 1}
+            await _killed_on(host, victim, ledger.DEPOSIT, {"account": name, "amount": 4},
+                             second_id)
+            mongo, accounts = await _store(settings, "accounts")
+            doc = await accounts.find_one({"_id": name})
+            assert (doc["balance"], doc["version"]) == (3, 1)
+            assert doc["_last"]["command"]["id"] == first_id  # and in the ledger now:
+            assert [r["id"] for r in await _ledger_records(settings, name)] == [first_id]
+            survivor = service_process(settings, LEDGER_PLUGIN)
+            try:
+                await eventually(lambda: _health(host.broker), lambda ok: ok, timeout=30)
+                assert await _deposit(host, name, 4, second_id) == {
+                    "account": name, "balance": 7, "version": 2}
+                assert await _deposit(host, name, 3, first_id) == first
+                assert await _deposit(host, name, 4, second_id) == {
+                    "account": name, "balance": 7, "version": 2}
+                t = await eventually(lambda: tally(host.broker, name),
+                                     lambda t: t["credits"] == 2)
+                assert t["total"] == 7
+                await asyncio.sleep(1.0)
+                assert (await tally(host.broker, name))["credits"] == 2
+            finally:
+                survivor.terminate()
+                survivor.wait(timeout=15)
+                await mongo.close()
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+
+
+async def test_killed_after_copying_an_earlier_versions_records_loses_none_of_them(
+        servers, settings):
+    """An aggregate an earlier version wrote, with its ledgers in arrays: the next writer
+    copies them into the ledger and dies before the write that removes them."""
+    await provision(settings, ledger.service, audit.service)
+    name, old_id, new_id = account("legacy"), str(uuid.uuid4()), str(uuid.uuid4())
+    old_reply = {"account": name, "balance": 5, "version": 1}
+    mongo, accounts = await _store(settings, "accounts")
+    await accounts.insert_one({"_id": name, "balance": 5, "version": 1, "_outbox": [],
+                               "_commands": [{"id": old_id, "hash": None, "reply": old_reply}],
+                               "_applied": []})
+    victim = service_process(settings, LEDGER_PLUGIN,
+                             faults="repository.after_legacy_copy=kill")
+    try:
+        async with running(settings, audit.service) as host:
+            await eventually(lambda: _health(host.broker), lambda ok: ok, timeout=30)
+            assert await _deposit(host, name, 5, old_id) == old_reply  # from the array
+            await _killed_on(host, victim, ledger.DEPOSIT, {"account": name, "amount": 2},
+                             new_id)
+            assert [r["id"] for r in await _ledger_records(settings, name)] == [old_id]
+            assert "_commands" in await accounts.find_one({"_id": name})
+            survivor = service_process(settings, LEDGER_PLUGIN)
+            try:
+                await eventually(lambda: _health(host.broker), lambda ok: ok, timeout=30)
+                assert await _deposit(host, name, 2, new_id) == {
+                    "account": name, "balance": 7, "version": 2}
+                doc = await accounts.find_one({"_id": name})
+                assert "_commands" not in doc and "_applied" not in doc
+                assert await _deposit(host, name, 5, old_id) == old_reply  # from the ledger
+                t = await eventually(lambda: tally(host.broker, name),
+                                     lambda t: t["credits"] == 1)
+                assert t["total"] == 2
+            finally:
+                survivor.terminate()
+                survivor.wait(timeout=15)
+    finally:
+        await mongo.close()
+        if victim.poll() is None:
+            victim.kill()
+
+
+async def test_killed_after_the_publish_before_the_outbox_removal_publishes_once(
+        servers, settings):
+    await provision(settings, ledger.service, audit.service)
+    name, command_id = account("pulled"), str(uuid.uuid4())
+    victim = service_process(settings, LEDGER_PLUGIN, faults="outbox.after_publish=kill")
+    try:
+        async with running(settings, audit.service) as host:
+            await eventually(lambda: _health(host.broker), lambda ok: ok, timeout=30)
+            await _killed_on(host, victim, ledger.DEPOSIT, {"account": name, "amount": 6},
+                             command_id)
+            mongo, accounts = await _store(settings, "accounts")
+            # Published, still in the outbox.
+            assert len((await accounts.find_one({"_id": name}))["_outbox"]) == 1
+            assert len(await credited_for(servers, name)) == 1
+            survivor = service_process(settings, LEDGER_PLUGIN)
+            try:
+                # The sweeper publishes it again; the stream drops the duplicate.
+                await eventually(lambda: accounts.find_one({"_id": name}),
+                                 lambda doc: doc["_outbox"] == [], timeout=30)
+                assert await _deposit(host, name, 6, command_id) == {
+                    "account": name, "balance": 6, "version": 1}
+                t = await eventually(lambda: tally(host.broker, name),
+                                     lambda t: t["credits"] == 1)
+                assert t["total"] == 6
+                assert len(await credited_for(servers, name)) == 1
+            finally:
+                survivor.terminate()
+                survivor.wait(timeout=15)
+                await mongo.close()
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+
+
+async def test_sweeper_killed_as_it_deletes_a_marker_loses_nothing(
+        servers, settings, monkeypatch):
+    """The sweeper dies at a marker's deletion (its aggregate's outbox empty, its retention
+    past): the restarted service deletes it, and nothing was applied twice."""
+    monkeypatch.setenv("GOVBUS_TOUCHED_RETENTION_SECONDS", "1")
+    await provision(settings, ledger.service, audit.service)
+    name, command_id = account("unmark"), str(uuid.uuid4())
+    victim = service_process(settings, LEDGER_PLUGIN, faults="outbox.before_marker_delete=kill")
+    mongo, _ = await _store(settings, "accounts")
+    touched = mongo["govbus_ledger"]["_touched"]
+    try:
+        async with running(settings, audit.service) as host:
+            # The victim may die on an earlier test's marker before it answers: then the
+            # deposit is the retry's to make.
+            first = None
+            try:
+                await eventually(lambda: _health(host.broker), lambda ok: ok, timeout=30)
+                first = await _deposit(host, name, 5, command_id)
+            except (GovbusError, AssertionError):
+                pass
+            assert victim.wait(timeout=30) == -signal.SIGKILL
+            survivor = service_process(settings, LEDGER_PLUGIN)
+            try:
+                await eventually(lambda: _health(host.broker), lambda ok: ok, timeout=30)
+                again = await _deposit(host, name, 5, command_id)
+                assert again == {"account": name, "balance": 5, "version": 1}
+                assert first in (None, again)
+                await eventually(lambda: touched.find_one({"_id": f"accounts/{name}"}),
+                                 lambda m: m is None, timeout=30)
+                t = await eventually(lambda: tally(host.broker, name),
+                                     lambda t: t["credits"] == 1)
+                assert t["total"] == 5
+                assert len(await credited_for(servers, name)) == 1
+            finally:
+                survivor.terminate()
+                survivor.wait(timeout=15)
+    finally:
+        await mongo.close()
+        if victim.poll() is None:
+            victim.kill()

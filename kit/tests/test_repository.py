@@ -7,7 +7,6 @@ import json
 import uuid
 
 from govbus_contracts import Event, ServiceContract
-from govbus_kit import repository
 from govbus_kit.bus import make_broker, stop_broker
 from govbus_kit.clock import SystemClock
 from govbus_kit.outbox import OutboxRelay
@@ -51,24 +50,6 @@ def bump(agg: Counter | None, name: str) -> Outcome[Counter, int]:
                    [Emit(COUNTED, Counted(n=current.n + 1))])
 
 
-async def test_remembered_commands_and_events_are_bounded(settings, monkeypatch):
-    monkeypatch.setattr(repository, "REMEMBERED_COMMANDS", 3)
-    monkeypatch.setattr(repository, "REMEMBERED_EVENTS", 2)
-    client, r = await repo(settings)
-    name = f"bounded-{uuid.uuid4().hex[:6]}"
-    for i in range(5):
-        await r.execute(name, lambda a: bump(a, name), command_id=f"c{i}", command_hash="h")
-    for i in range(4):
-        await r.execute(name, lambda a: bump(a, name), applied_event_id=f"e{i}")
-    doc = await r.collection.find_one({"_id": name})
-    await client.close()
-    assert [c["id"] for c in doc["_commands"]] == ["c2", "c3", "c4"]
-    assert doc["_applied"] == ["e2", "e3"]
-    assert doc["n"] == doc["version"] == 9
-    assert len(doc["_outbox"]) == 9  # nothing was published: all still waiting, in order
-    assert [e["headers"]["ce-type"] for e in doc["_outbox"]] == [COUNTED.type] * 9
-
-
 async def test_one_process_serialises_writes_to_one_aggregate(settings):
     client, r = await repo(settings)
     name = f"serial-{uuid.uuid4().hex[:6]}"
@@ -80,7 +61,8 @@ async def test_one_process_serialises_writes_to_one_aggregate(settings):
 
 
 
-async def test_the_sweeper_reads_only_collections_that_hold_outboxes(settings, nats_js):
+async def test_the_sweeper_finds_a_straggler_through_its_marker_and_reads_nothing_else(
+        settings, nats_js):
     await sync_streams(nats_js, [CONTRACT], settings)
     client = make_client(settings.mongo_url)
     db = client[f"govbus_sweeptest_{uuid.uuid4().hex[:6]}"]
@@ -89,12 +71,14 @@ async def test_the_sweeper_reads_only_collections_that_hold_outboxes(settings, n
                             clock=SystemClock())
     name = f"swept-{uuid.uuid4().hex[:6]}"
     await r.execute(name, lambda a: bump(a, name))
+    marker = await db["_touched"].find_one({"_id": f"counters/{name}"})
+    assert (marker["collection"], marker["aggregate"], marker["version"]) == (
+        "counters", name, 1)
     # A collection that is not an aggregate's (a search index, say) is never read, even if
     # something in it looks like an outbox.
     await db["search_index"].insert_one({"_id": "x", "_outbox": [{"id": "not-an-event"}]})
-    assert [d["_id"] async for d in db["_outbox_collections"].find()] == ["counters"]
 
-    # A new process (nothing registered in memory) finds the collection in the registry and
+    # A new process (nothing in memory) finds the aggregate through its marker and
     # publishes the straggler to the real stream.
     broker = make_broker(settings)
     await broker.start()
@@ -105,6 +89,8 @@ async def test_the_sweeper_reads_only_collections_that_hold_outboxes(settings, n
         assert (await db["counters"].find_one({"_id": name}))["_outbox"] == []
         last = await nats_js.get_last_msg("GOV_REPOTEST", COUNTED.subject)
         assert json.loads(last.data) == {"n": 1}
+        assert (await db["search_index"].find_one({"_id": "x"}))["_outbox"] != []
+        assert await db["_touched"].find_one({"_id": "search_index/x"}) is None
     finally:
         await stop_broker(broker)
         await client.drop_database(db.name)

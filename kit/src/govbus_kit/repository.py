@@ -2,11 +2,21 @@
 
 One MongoDB document per aggregate holds its state and, in reserved fields,
 - ``_outbox``: events written with the state, waiting to be published;
-- ``_commands``: the id, request hash and first reply of every command that changed it,
-  so a retried command returns the first reply instead of acting twice;
-- ``_applied``: ids of the events whose effect is in this state, so a redelivered event
-  changes nothing.
-All three change in the same single-document update as the state: no transactions needed.
+- ``_last``: the record of the write that made this version: the command's id, request hash
+  and reply, or the applied event's id. One entry, whatever the aggregate's history.
+Both change in the same single-document update as the state: no transactions needed.
+
+Earlier records live beside the aggregate, in the ledgers (govbus_kit.ledgers): the next
+writer copies ``_last`` there before its compare-and-set replaces it, so a crash between any
+two writes leaves every record either in the ledger or still in ``_last``. A retried command
+looks in the ledger, then in ``_last`` (and in the ``_commands``/``_applied`` arrays of a
+document written by an earlier version, which the next write moves to the ledger and
+removes); found, it returns the first reply instead of acting twice, and a redelivered event
+changes nothing.
+
+Before every state write the repository also upserts the aggregate's ``_touched`` marker
+(govbus_kit.outbox), through which the outbox sweeper and other readers find what changed
+recently without scanning.
 
 Writes to one aggregate are serialised inside a process (a lock per id), because FerretDB's
 update-with-filter is a read then a write, not one atomic step; across processes MongoDB's
@@ -18,8 +28,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -34,18 +45,15 @@ from govbus_contracts.subjects import stream_name
 from govbus_kit import faults
 from govbus_kit.clock import Clock
 from govbus_kit.context import current_message
+from govbus_kit.ledgers import APPLIED, COMMANDS, Ledger, ledger_key
 from govbus_kit.logging import get_logger
 from govbus_kit.outbox import OUTBOX, OutboxRelay
 
-COMMANDS = "_commands"
-APPLIED = "_applied"
-META = (OUTBOX, COMMANDS, APPLIED)
+LAST = "_last"
+#: Fields of an aggregate document that are not its state (``_commands`` and ``_applied``
+#: only in documents an earlier version wrote).
+META = (OUTBOX, LAST, COMMANDS, APPLIED)
 MAX_CAS_RETRIES = 20
-#: How many recent command ids (with their replies) and applied event ids an aggregate
-#: remembers. Retries and redeliveries come within seconds or minutes; an unbounded list
-#: would make every write of a busy aggregate rewrite an ever larger document.
-REMEMBERED_COMMANDS = 200
-REMEMBERED_EVENTS = 1000
 
 
 class Aggregate(BaseModel):
@@ -131,9 +139,10 @@ class AggregateRepository(Generic[A]):
         self.relay = relay
         self.clock = clock
         # Repositories reading one collection as different models pass the same locks, so
-        # that writes to one aggregate stay serialised within the process whatever the model.
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary() if locks is None else locks)
+        # that writes to one aggregate stay serialised within the process whatever the model;
+        # the relay holds them too, for its deletion of the collection's markers.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = relay.locks(
+            collection, locks)
         self.hooks = hooks if hooks is not None else CollectionHooks()
 
     # --- reading -------------------------------------------------------------------
@@ -192,28 +201,23 @@ class AggregateRepository(Generic[A]):
         lock = self._lock(aggregate_id)
         async with lock:
             for _ in range(MAX_CAS_RETRIES):
-                doc = await self.collection.find_one({"_id": aggregate_id})
-                if doc is not None:
-                    if command_id is not None:
-                        for seen in doc.get(COMMANDS, []):
-                            if seen["id"] == command_id:
-                                if command_hash and seen.get("hash") not in (None, command_hash):
-                                    raise GovbusError(
-                                        ErrorCode.idempotency_key_reused,
-                                        "this command id was used before for a different request",
-                                        command_id=command_id,
-                                    )
-                                return seen["reply"]
-                    if applied_event_id is not None and applied_event_id in doc.get(APPLIED, []):
-                        return None
+                doc, seen, applied = await self._read(aggregate_id, command_id, applied_event_id)
+                if seen is not None:
+                    if command_hash and seen.get("hash") not in (None, command_hash):
+                        raise GovbusError(
+                            ErrorCode.idempotency_key_reused,
+                            "this command id was used before for a different request",
+                            command_id=command_id,
+                        )
+                    return seen["reply"]
+                if applied:
+                    return None
                 current = self.from_document(doc) if doc else None
                 result = decide(current)
                 outcome: Outcome[A, R] = await result if asyncio.iscoroutine(result) else result  # type: ignore[assignment]
                 if outcome.state is None and not outcome.events:
                     return outcome.reply
                 entries = [self._entry(aggregate_id, e) for e in outcome.events]
-                if entries:  # before the write: the sweeper must know where to look
-                    await self.relay.register(self.collection)
                 written = await self._write(doc, aggregate_id, outcome, entries, command_id,
                                             command_hash, applied_event_id)
                 if written:
@@ -226,6 +230,40 @@ class AggregateRepository(Generic[A]):
                 f"{self.model.__name__} {aggregate_id} changed concurrently too often; try again",
                 id=aggregate_id,
             )
+
+    def _key(self, aggregate_id: str, entry_id: str) -> str:
+        return ledger_key(self.collection.name, aggregate_id, entry_id)
+
+    async def _read(
+        self, aggregate_id: str, command_id: str | None, event_id: str | None,
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, bool]:
+        """The aggregate, the record of ``command_id`` if it was executed on it, and whether
+        ``event_id`` was applied to it. The ledger lookups go with the aggregate's read, at
+        once: every one is a read by ``_id``."""
+        ledgers, db, now = self.relay.ledgers, self.collection.database, ledger_now()
+        reads: list[Awaitable[dict[str, Any] | None]] = [
+            self.collection.find_one({"_id": aggregate_id})]
+        if command_id is not None:
+            reads.append(ledgers.find(db, ledgers.commands, self._key(aggregate_id, command_id),
+                                      now))
+        if event_id is not None:
+            reads.append(ledgers.find(db, ledgers.applied, self._key(aggregate_id, event_id),
+                                      now))
+        found = await asyncio.gather(*reads)
+        doc = found[0]
+        seen = found[1] if command_id is not None else None
+        applied = event_id is not None and found[-1] is not None
+        if doc is not None:
+            # Not copied to the ledger yet: the last write's own record, or the arrays of a
+            # document an earlier version wrote.
+            last = doc.get(LAST) or {}
+            if seen is None and command_id is not None:
+                candidates = [last.get("command") or {}, *doc.get(COMMANDS, [])]
+                seen = next((c for c in candidates if c.get("id") == command_id), None)
+            if not applied and event_id is not None:
+                applied = ((last.get("event") or {}).get("id") == event_id
+                           or event_id in doc.get(APPLIED, []))
+        return doc, seen, applied
 
     async def _write(
         self,
@@ -245,29 +283,34 @@ class AggregateRepository(Generic[A]):
         fields["version"] = version + 1
         written_doc = {**{k: v for k, v in (doc or {}).items() if k not in META},
                        **fields, "_id": aggregate_id}
-        for hook in self.hooks.before_write:
-            await hook(aggregate_id, written_doc)
-        # The ledgers are trimmed here, from the state just read, and written with $set under
-        # the version check (FerretDB ignores $push's $slice). The outbox is $push-ed: the
-        # relay removes published entries concurrently, outside the version check.
+        now = ledger_now()
+        last: dict[str, Any] = {}
         if command_id is not None:
             reply = outcome.reply
             stored = reply.model_dump(mode="json") if isinstance(reply, BaseModel) else reply
-            seen = [*(doc or {}).get(COMMANDS, []), {
-                "id": command_id, "hash": command_hash, "reply": stored, "at": self.clock.now()}]
-            fields[COMMANDS] = seen[-REMEMBERED_COMMANDS:]
+            last["command"] = {"id": command_id, "hash": command_hash, "reply": stored,
+                               "at": now}
         if applied_event_id is not None:
-            applied = [*(doc or {}).get(APPLIED, []), applied_event_id]
-            fields[APPLIED] = applied[-REMEMBERED_EVENTS:]
+            last["event"] = {"id": applied_event_id, "at": now}
+        await self._before_write(doc, aggregate_id, version + 1, written_doc, now)
         if doc is None:
-            new_doc: dict[str, Any] = {
-                "_id": aggregate_id, COMMANDS: [], APPLIED: [], **fields, OUTBOX: entries}
+            new_doc: dict[str, Any] = {"_id": aggregate_id, **fields, OUTBOX: entries}
+            if last:
+                new_doc[LAST] = last
             try:
                 await self.collection.insert_one(new_doc)
             except DuplicateKeyError:
                 return False  # created meanwhile by another process: decide again
         else:
-            update: dict[str, Any] = {"$set": fields}
+            # The outbox is $push-ed: the relay removes published entries concurrently,
+            # outside the version check. The previous record, already in the ledger, is
+            # replaced (or removed); so are an earlier version's arrays.
+            update: dict[str, Any] = {"$set": {**fields, **({LAST: last} if last else {})}}
+            unset = {k: "" for k in (COMMANDS, APPLIED) if k in doc}
+            if not last and LAST in doc:
+                unset[LAST] = ""
+            if unset:
+                update["$unset"] = unset
             if entries:
                 update["$push"] = {OUTBOX: {"$each": entries}}
             result = await self.collection.update_one(
@@ -281,6 +324,63 @@ class AggregateRepository(Generic[A]):
                 log.warning("after_write_hook_failed", collection=self.collection.name,
                             id=aggregate_id, error=repr(exc))
         return True
+
+    async def _before_write(self, doc: dict[str, Any] | None, aggregate_id: str, version: int,
+                            written_doc: dict[str, Any], now: datetime) -> None:
+        """What must be stored before the compare-and-set, all at once: the marker, the
+        previous write's record (into the ledger: the write replaces it), the hooks'."""
+
+        async def mark() -> None:
+            await self.relay.touch(self.collection, aggregate_id, version)
+            faults.point("repository.after_marker")
+
+        steps: list[Coroutine[Any, Any, None]] = [mark()]
+        steps.extend(self._copies(doc, aggregate_id, now))
+        steps.extend(hook(aggregate_id, written_doc) for hook in self.hooks.before_write)  # type: ignore[misc]
+        results = await asyncio.gather(*steps, return_exceptions=True)
+        for outcome in results:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    def _copies(self, doc: dict[str, Any] | None, aggregate_id: str, now: datetime,
+                ) -> list[Coroutine[Any, Any, None]]:
+        """Copies into the ledgers of the records the document holds, before a write
+        replaces them: its ``_last`` (within its retention) and an earlier version's
+        arrays."""
+        if doc is None:
+            return []
+        ledgers, db = self.relay.ledgers, self.collection.database
+        commands: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        last = doc.get(LAST) or {}
+        command, event = last.get("command"), last.get("event")
+        if command and _within(command.get("at"), ledgers.commands, now):
+            commands.append(self._command_record(aggregate_id, command, now))
+        if event and _within(event.get("at"), ledgers.applied, now):
+            events.append({"_id": self._key(aggregate_id, event["id"]), "at": now})
+        copies = []
+        if commands or events:
+            async def copy_last() -> None:
+                await asyncio.gather(ledgers.keep(db, ledgers.commands, commands, now),
+                                     ledgers.keep(db, ledgers.applied, events, now))
+                faults.point("repository.after_ledger_copy")
+            copies.append(copy_last())
+        legacy_commands = [self._command_record(aggregate_id, c, now)
+                           for c in doc.get(COMMANDS, [])]
+        legacy_events = [{"_id": self._key(aggregate_id, e), "at": now}
+                         for e in doc.get(APPLIED, [])]
+        if legacy_commands or legacy_events:
+            async def copy_legacy() -> None:
+                await asyncio.gather(ledgers.keep(db, ledgers.commands, legacy_commands, now),
+                                     ledgers.keep(db, ledgers.applied, legacy_events, now))
+                faults.point("repository.after_legacy_copy")
+            copies.append(copy_legacy())
+        return copies
+
+    def _command_record(self, aggregate_id: str, command: dict[str, Any], now: datetime,
+                        ) -> dict[str, Any]:
+        return {"_id": self._key(aggregate_id, command["id"]), "id": command["id"],
+                "hash": command.get("hash"), "reply": command.get("reply"), "at": now}
 
     def _entry(self, aggregate_id: str, emit: Emit) -> dict[str, Any]:
         message = current_message()
@@ -305,3 +405,17 @@ class AggregateRepository(Generic[A]):
             # removes an entry by matching it whole.
             "at": self.clock.now().isoformat(),
         }
+
+
+def ledger_now() -> datetime:
+    """The ledgers' time: the wall clock, not the service's (possibly simulated) one, since
+    a retention counts the real time a client or an operator may retry in."""
+    return datetime.now(UTC)
+
+
+def _within(at: Any, ledger: Ledger, now: datetime) -> bool:
+    """Whether a record written at ``at`` is still within ``ledger``'s retention (a record
+    without a time is kept)."""
+    if not isinstance(at, datetime):
+        return True
+    return now - (at if at.tzinfo else at.replace(tzinfo=UTC)) < ledger.retention

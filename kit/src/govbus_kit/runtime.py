@@ -132,7 +132,9 @@ class Host:
             settings.mongo_url or "mongodb://127.0.0.1:27017/"
         )
         self.relay = OutboxRelay(self.broker, self.clock,
-                                 grace_seconds=settings.outbox_grace_seconds)
+                                 grace_seconds=settings.outbox_grace_seconds,
+                                 touched_retention_seconds=settings.touched_retention_seconds,
+                                 ledgers=settings.ledgers())
         self.contexts: dict[str, ServiceContext] = {}
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self._stop = asyncio.Event()

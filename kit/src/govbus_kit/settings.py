@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from govbus_kit.ledgers import APPLIED, COMMANDS, Ledger, Ledgers
 
 
 class Settings(BaseSettings):
@@ -47,6 +50,16 @@ class Settings(BaseSettings):
     # Outbox relay.
     outbox_sweep_seconds: float = 5.0
     outbox_grace_seconds: float = 2.0
+    # A `_touched` marker (what the outbox sweeper and list projections follow) is kept at
+    # least this long after its aggregate's last write.
+    touched_retention_seconds: float = Field(default=120.0, gt=0)
+
+    # Idempotency ledgers (govbus_kit.ledgers), kept beside the aggregates. A retried command
+    # comes within seconds or minutes of its first try: a week is plenty. Applied event ids
+    # are kept longer, because an operator may replay a dead letter days after its first
+    # deliveries, one of which may have applied already.
+    command_ledger_days: float = Field(default=7.0, gt=0)
+    applied_ledger_days: float = Field(default=30.0, gt=0)
 
     # Gateway.
     gateway_host: str = "127.0.0.1"
@@ -70,6 +83,10 @@ class Settings(BaseSettings):
     calendar_check_seconds: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
     log_format: str = Field(default="json", description="json | console")
+
+    def ledgers(self) -> Ledgers:
+        return Ledgers(Ledger(COMMANDS, timedelta(days=self.command_ledger_days)),
+                       Ledger(APPLIED, timedelta(days=self.applied_ledger_days)))
 
     def database_name(self, service: str) -> str:
         return f"govbus_{service}"
