@@ -99,6 +99,10 @@ ALLOWED = [
     Allowed("the annual report's compile, opened by staff a few times a year (compute_report)",
             lambda s: s.collection in {"requests", "catalogue", "review_cases"}
             and s.filter == {} and in_handler(s, rep.ANNUAL_REPORT)),
+    Allowed("the outbox's one-time marker migration at a database's first start with markers "
+            "(outbox.py migrate_markers: recorded in _migrations, never again)",
+            lambda s: s.collection == "_outbox_collections"
+            or (isinstance(s.filter, dict) and "_outbox.0" in s.filter)),
     Allowed("the documents search index's own sweep (helper 'lists')",
             lambda s: s.context.get("task") == "search_index_sweep"),
 ]
