@@ -26,7 +26,7 @@ help:
 	@echo "make test   install what is missing, run the whole test suite against real servers"
 	@echo "make lint   ruff, mypy --strict on contracts, kit, gateway and services, import contracts"
 	@echo "make contracts   regenerate contracts/schemas (JSON Schema + AsyncAPI)"
-	@echo "make bench  benchmarks (ratios against the raw servers)"
+	@echo "make bench  benchmarks (ratios against the raw servers; issue 10 scale up to 100 000; BENCH_ARGS=--quick: up to 20 000)"
 	@echo "make bench-search  documents search on 2000 and 20000 documents (ratios)"
 
 install: $(BIN)/nats-server $(BIN)/ferretdb .venv/.synced
@@ -82,7 +82,7 @@ contracts: install
 	@$(CURDIR)/.venv/bin/govbus contracts export
 
 bench: install
-	@$(PY) bench/run.py
+	@$(PY) bench/run.py $(BENCH_ARGS)
 
 bench-search: install
 	@$(PY) bench/search.py
