@@ -5,6 +5,10 @@
 
 NATS_SERVER_VERSION := v2.12.3
 FERRETDB_VERSION    := v1.24.2
+# The local FerretDB is built with the project's patch (infra/ferretdb/, why in the patch's text):
+# bump the suffix whenever the patch changes, so that the binary says which one it carries.
+FERRETDB_PATCH      := infra/ferretdb/sqlite-id-index.patch
+FERRETDB_BUILD      := $(FERRETDB_VERSION)-govbus.1
 UV_VERSION          := 0.13.9
 PYTHON              ?= python3
 
@@ -22,7 +26,7 @@ help:
 	@echo "make test   install what is missing, run the whole test suite against real servers"
 	@echo "make lint   ruff, mypy --strict on contracts, kit, gateway and services, import contracts"
 	@echo "make contracts   regenerate contracts/schemas (JSON Schema + AsyncAPI)"
-	@echo "make bench  benchmarks (ratios against the raw servers)"
+	@echo "make bench  benchmarks (ratios against the raw servers; issue 10 scale up to 100 000; BENCH_ARGS=--quick: up to 20 000)"
 	@echo "make bench-search  documents search on 2000 and 20000 documents (ratios)"
 
 install: $(BIN)/nats-server $(BIN)/ferretdb .venv/.synced
@@ -43,17 +47,24 @@ $(BIN)/nats-server:
 	@GOBIN=$(BIN) GOFLAGS=-mod=mod go install github.com/nats-io/nats-server/v2@$(NATS_SERVER_VERSION)
 
 # `go install ...ferretdb@v1.24.2` fails on the module proxy's deprecation lookup, and the
-# module's version file is generated at release time; so: download the module, write the
-# version file into a copy, build from the copy.
-$(BIN)/ferretdb:
-	@echo "==> installing FerretDB $(FERRETDB_VERSION) into .bin/ (go build; once, a few minutes)"
+# module's version file is generated at release time; so: download the module, apply the
+# project's patch to a copy, write the version file into it, build from the copy.
+# A binary that does not report $(FERRETDB_BUILD) (an unpatched one, or an older patch) is
+# rebuilt, as is one older than the patch file.
+ifneq ($(shell $(BIN)/ferretdb --version 2>/dev/null | sed -n 's/^version: //p'),$(FERRETDB_BUILD))
+.PHONY: $(BIN)/ferretdb
+endif
+$(BIN)/ferretdb: $(FERRETDB_PATCH)
+	@echo "==> installing FerretDB $(FERRETDB_BUILD) (with $(FERRETDB_PATCH)) into .bin/ (go build; a few minutes)"
 	@mkdir -p $(BIN)
 	@set -e; \
 	  dir=$$(GOFLAGS=-mod=mod go mod download -json github.com/FerretDB/FerretDB@$(FERRETDB_VERSION) \
 	        | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'); \
 	  src=$$(mktemp -d); cp -r "$$dir"/. "$$src"; chmod -R u+w "$$src"; \
-	  echo $(FERRETDB_VERSION) > "$$src/build/version/version.txt"; \
-	  (cd "$$src" && GOFLAGS=-mod=mod go build -o $(BIN)/ferretdb ./cmd/ferretdb); \
+	  patch --quiet --forward -p1 -d "$$src" < $(CURDIR)/$(FERRETDB_PATCH); \
+	  echo $(FERRETDB_BUILD) > "$$src/build/version/version.txt"; \
+	  (cd "$$src" && GOFLAGS=-mod=mod go build -o $(BIN)/ferretdb.new ./cmd/ferretdb); \
+	  mv $(BIN)/ferretdb.new $(BIN)/ferretdb; \
 	  rm -rf "$$src"
 
 run: install
@@ -71,7 +82,7 @@ contracts: install
 	@$(CURDIR)/.venv/bin/govbus contracts export
 
 bench: install
-	@$(PY) bench/run.py
+	@$(PY) bench/run.py $(BENCH_ARGS)
 
 bench-search: install
 	@$(PY) bench/search.py

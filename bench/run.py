@@ -48,6 +48,8 @@ import nats  # noqa: E402
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig  # noqa: E402
 from nats.js.errors import NotFoundError  # noqa: E402
 from pymongo import AsyncMongoClient, monitoring  # noqa: E402
+from scale import print_goals, scale_bench  # noqa: E402
+from scale import ratios as scale_ratios  # noqa: E402
 
 from govbus_kit.bus import make_broker, request, stop_broker  # noqa: E402
 from govbus_kit.infra import LocalServers, free_port  # noqa: E402
@@ -453,6 +455,11 @@ def main() -> int:
                         help="untimed iterations before each case (default: max(10, n/10))")
     parser.add_argument("--clients", type=_positive, default=8, help="concurrent clients (8)")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"JSON file ({RESULTS})")
+    parser.add_argument("--quick", action="store_true",
+                        help="the scale part on 1 000 / 5 000 / 20 000 instead of up to 100 000")
+    parser.add_argument("--scale-n", type=_positive, default=100,
+                        help="timed calls per case of the scale part (100)")
+    parser.add_argument("--no-scale", action="store_true", help="skip the scale part")
     args = parser.parse_args()
     if args.warmup is None:
         args.warmup = max(10, args.n // 10)
@@ -466,12 +473,24 @@ def main() -> int:
             loop.add_signal_handler(sig, task.cancel)
         return await bench(args, servers)
 
+    async def guarded_scale(servers: Servers) -> dict[str, Any]:
+        task, loop = asyncio.current_task(), asyncio.get_running_loop()
+        assert task is not None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        return await scale_bench(servers, quick=args.quick, n=args.scale_n)
+
     started = time.perf_counter()
     with Servers() as servers:
         print(f"servers: {servers.kind}  nats {servers.nats_url}  mongo {servers.mongo_url}",
               flush=True)
         try:
             out = asyncio.run(guarded(servers))
+            scale_out = None
+            if not args.no_scale:
+                # The scale part makes the relay's publish fail on purpose: no warnings.
+                configure_logging("ERROR", "console")
+                scale_out = asyncio.run(guarded_scale(servers))
         except asyncio.CancelledError:
             print("\ninterrupted: nothing written", file=sys.stderr)
             return 130
@@ -496,6 +515,10 @@ def main() -> int:
     print(f"raw CAS in a filled collection / raw CAS alone: "
           f"{rat['raw_cas_collection_size_effect']:.2f}")
 
+    goals = scale_ratios(scale_out, rat) if scale_out is not None else []
+    if goals:
+        print_goals(goals)
+
     report = {
         "generated_at": datetime.now(UTC).isoformat(),
         "run_id": out["run"],
@@ -514,6 +537,8 @@ def main() -> int:
                     else "as configured"},
         "results": {name: asdict(s) for name, s in r.items()},
         "ratios": rat,
+        "scale": scale_out,
+        "goals": goals,
         "notes": [
             "Everything (client, govbus Host or raw responder) runs in one Python process "
             "and event loop; the servers run on the same machine.",
