@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     command_ledger_days: float = Field(default=7.0, gt=0)
     applied_ledger_days: float = Field(default=30.0, gt=0)
 
+    # List projections (govbus_kit.listing): how often a replica reads the markers of the
+    # other replicas' writes, and how long a list query waits for the start-up load before
+    # it answers "unavailable" (below the request timeout, so the caller hears why).
+    listing_refresh_seconds: float = Field(default=1.0, gt=0)
+    listing_load_wait_seconds: float = Field(default=4.5, gt=0)
+
     # Gateway.
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080

@@ -51,8 +51,10 @@ from govbus_documents.domain.incoming import Change, IncomingDocument, IncomingR
 from govbus_documents.indexing import mark_for_indexing
 from govbus_documents.service import service
 from govbus_documents.settings import DocumentsSettings
+from govbus_kit import listing
 from govbus_kit.clock import office_date
 from govbus_kit.due import Due, day, due_index, track_due
+from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
 from govbus_kit.logging import get_logger
 from govbus_kit.repository import AggregateRepository, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
@@ -115,13 +117,41 @@ def incoming_due(doc: Mapping[str, Any]) -> Due:
                else frozenset())
 
 
+def summary_of(d: IncomingDocument) -> IncomingSummary:
+    return IncomingSummary(
+        id=d.id, registration_number=d.registration_number, status=d.status, title=d.title,
+        doc_type=d.doc_type, issuer=d.issuer, issuer_doc_number=d.issuer_doc_number,
+        classification_level=d.classification_level, urgency=d.urgency,
+        received_on=d.received_on,
+        lead_department=d.assignment.lead_department if d.assignment else None,
+        due_on=d.assignment.due_on if d.assignment else None,
+        due_on_provisional=bool(d.assignment and d.assignment.due_on_provisional),
+        holders=list(d.holders),
+    )
+
+
+def _list_facets(doc: listing.Document) -> list[str]:
+    # What a list is filtered by (status, department) and seen by (密级, departments: the
+    # fields of ``visibility_filter``).
+    return [facet("status", doc.get("status")),
+            facet("classification_level", doc.get("classification_level")),
+            *(facet("departments", d) for d in doc.get("departments") or [])]
+
+
+INCOMING_LIST = listing.declare(service, ListSpec(
+    collection=COLLECTION, fields=tuple(IncomingSummary.model_fields),
+    order=lambda doc: newest_first(doc.get("registered_at")), facets=_list_facets,
+    summary=lambda doc: summary_of(IncomingDocument.model_validate(aggregate_fields(doc)))
+    .model_dump(mode="json")))
+
+
 @service.on_startup
 async def incoming_indexes(ctx: ServiceContext) -> None:
     # The sweeps read the due index by _id (kit due): no index of the collection serves them.
     track_due(ctx, COLLECTION, incoming_due)
     collection = ctx.db[COLLECTION]
-    await collection.create_index([("departments", 1)])
-    await collection.create_index([("registered_at", -1)])
+    # Lists are served by INCOMING_LIST: the indexes that served them once go.
+    await listing.drop_indexes(collection, "departments_1", "registered_at_-1")
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -252,29 +282,15 @@ async def list_incoming(query: ListIncoming, ctx: QueryContext) -> IncomingList:
     visible = visibility_filter(ctx.principal)
     if visible is None:
         return IncomingList(items=[], total=0, offset=query.offset, limit=query.limit)
-    criteria: dict[str, Any] = {}
+    where = listing.clauses(visible)
     if query.status is not None:
-        criteria["status"] = query.status.value
+        where.append(facet("status", query.status.value))
     if query.department is not None:
-        criteria["departments"] = query.department
-    clauses = [c for c in (visible, criteria) if c]
-    where: dict[str, Any] = (clauses[0] if len(clauses) == 1 else {"$and": clauses}
-                             if clauses else {})
-    repo = documents(ctx.service)
-    found = await repo.find(where, sort=[("registered_at", -1), ("_id", 1)],
-                            skip=query.offset, limit=query.limit)
-    total = await repo.collection.count_documents(where)
-    items = [IncomingSummary(
-        id=d.id, registration_number=d.registration_number, status=d.status, title=d.title,
-        doc_type=d.doc_type, issuer=d.issuer, issuer_doc_number=d.issuer_doc_number,
-        classification_level=d.classification_level, urgency=d.urgency,
-        received_on=d.received_on,
-        lead_department=d.assignment.lead_department if d.assignment else None,
-        due_on=d.assignment.due_on if d.assignment else None,
-        due_on_provisional=bool(d.assignment and d.assignment.due_on_provisional),
-        holders=list(d.holders),
-    ) for d in found]
-    return IncomingList(items=items, total=total, offset=query.offset, limit=query.limit)
+        where.append(facet("departments", query.department))
+    page = await INCOMING_LIST.of(ctx.service).page(where, offset=query.offset,
+                                                     limit=query.limit)
+    items = [IncomingSummary.model_validate(item) for item in page.items]
+    return IncomingList(items=items, total=page.total, offset=query.offset, limit=query.limit)
 
 
 # --- 催办 sweep ---------------------------------------------------------------------------

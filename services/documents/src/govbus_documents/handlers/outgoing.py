@@ -71,7 +71,9 @@ from govbus_documents.domain.outgoing import OutgoingDocument, Step
 from govbus_documents.handlers.incoming import COLLECTION as INCOMING_COLLECTION
 from govbus_documents.indexing import mark_for_indexing
 from govbus_documents.service import service
+from govbus_kit import listing
 from govbus_kit.clock import office_date
+from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
 from govbus_kit.repository import AggregateRepository, Emit, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 
@@ -91,13 +93,38 @@ def registers(ctx: ServiceContext) -> AggregateRepository[NumberRegister]:
     return ctx.repository(numbering.COLLECTION, NumberRegister)
 
 
+def list_item_of(d: OutgoingDocument) -> OutgoingListItem:
+    return OutgoingListItem(
+        document_id=d.id, status=d.status, doc_type=d.doc_type, title=d.title,
+        doc_number=d.doc_number, issuer_code=d.issuer_code,
+        classification_level=d.classification_level, urgency=d.urgency,
+        disclosure=d.disclosure, drafting_department=d.drafting_department,
+        drafted_at=d.drafted_at, date_of_writing=d.date_of_writing)
+
+
+def _list_facets(doc: listing.Document) -> list[str]:
+    # What a list is filtered by (status, 文种, 发文机关代字) and seen by (密级, departments:
+    # the fields of ``visibility_filter``).
+    return [facet("status", doc.get("status")), facet("doc_type", doc.get("doc_type")),
+            facet("issuer_code", doc.get("issuer_code")),
+            facet("classification_level", doc.get("classification_level")),
+            *(facet("departments", d) for d in doc.get("departments") or [])]
+
+
+OUTGOING_LIST = listing.declare(service, ListSpec(
+    collection=outgoing.COLLECTION, fields=tuple(OutgoingListItem.model_fields),
+    order=lambda doc: newest_first(doc.get("drafted_at")), facets=_list_facets,
+    summary=lambda doc: list_item_of(OutgoingDocument.model_validate(aggregate_fields(doc)))
+    .model_dump(mode="json")))
+
+
 @service.on_startup
 async def outgoing_indexes(ctx: ServiceContext) -> None:
     collection = ctx.db[outgoing.COLLECTION]
+    # The archive check's query by status. Lists are served by OUTGOING_LIST: the indexes
+    # that served them once go.
     await collection.create_index([("status", 1), ("drafted_at", -1)])
-    await collection.create_index([("drafted_at", -1)])
-    await collection.create_index([("departments", 1)])
-    await collection.create_index([("issuer_code", 1)])
+    await listing.drop_indexes(collection, "drafted_at_-1", "departments_1", "issuer_code_1")
 
 
 def state_of(doc: OutgoingDocument) -> OutgoingState:
@@ -323,25 +350,17 @@ async def list_outgoing(query: ListOutgoing, ctx: QueryContext) -> OutgoingList:
     visible = visibility_filter(ctx.principal)
     if visible is None:
         return OutgoingList(items=[], total=0, offset=query.offset, limit=query.limit)
-    conditions: dict[str, Any] = {}
+    where = listing.clauses(visible)
     if query.status is not None:
-        conditions["status"] = query.status.value
+        where.append(facet("status", query.status.value))
     if query.doc_type is not None:
-        conditions["doc_type"] = query.doc_type.value
+        where.append(facet("doc_type", query.doc_type.value))
     if query.issuer_code is not None:
-        conditions["issuer_code"] = query.issuer_code
-    criteria = {**visible, **conditions}
-    repo = documents(ctx.service)
-    found = await repo.find(criteria, sort=[("drafted_at", -1), ("_id", 1)],
-                            skip=query.offset, limit=query.limit)
-    total = await repo.collection.count_documents(criteria)
-    items = [OutgoingListItem(
-        document_id=d.id, status=d.status, doc_type=d.doc_type, title=d.title,
-        doc_number=d.doc_number, issuer_code=d.issuer_code,
-        classification_level=d.classification_level, urgency=d.urgency,
-        disclosure=d.disclosure, drafting_department=d.drafting_department,
-        drafted_at=d.drafted_at, date_of_writing=d.date_of_writing) for d in found]
-    return OutgoingList(items=items, total=total, offset=query.offset, limit=query.limit)
+        where.append(facet("issuer_code", query.issuer_code))
+    page = await OUTGOING_LIST.of(ctx.service).page(where, offset=query.offset,
+                                                     limit=query.limit)
+    items = [OutgoingListItem.model_validate(item) for item in page.items]
+    return OutgoingList(items=items, total=page.total, offset=query.offset, limit=query.limit)
 
 
 @service.query(GET_NUMBER_REGISTER)
