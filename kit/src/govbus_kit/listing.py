@@ -427,5 +427,6 @@ def declare(service: Service, spec: ListSpec) -> DeclaredList:
     return declared
 
 
-__all__ = ["DeclaredList", "Document", "ListProjection", "ListSpec", "Page", "aggregate_fields",
-           "any_of", "clauses", "declare", "drop_indexes", "facet", "newest_first"]
+__all__ = ["Clause", "DeclaredList", "Document", "ListProjection", "ListSpec", "Page",
+           "aggregate_fields", "any_of", "clauses", "declare", "drop_indexes", "facet",
+           "newest_first"]

@@ -47,9 +47,11 @@ from govbus_disclosure.domain import catalogue as rules
 from govbus_disclosure.domain.catalogue import CatalogueEntry, Change, Refusal
 from govbus_disclosure.service import service
 from govbus_disclosure.settings import DisclosureSettings
+from govbus_kit import listing
 from govbus_kit.calendar import CalendarError
 from govbus_kit.clock import office_date
 from govbus_kit.due import Due, day, due_index, track_due
+from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
 from govbus_kit.logging import get_logger
 from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome
 from govbus_kit.service import CommandContext, EventContext, QueryContext, ServiceContext
@@ -145,13 +147,40 @@ def catalogue_due(doc: Mapping[str, Any]) -> Due:
                else frozenset())
 
 
+def summary_of(e: CatalogueEntry) -> CatalogueSummary:
+    return CatalogueSummary(
+        entry_id=e.id, status=e.status, source=e.source, category=e.category, title=e.title,
+        doc_number=e.doc_number, department=e.department, information_date=e.information_date,
+        due_on=e.due_on, published_on=e.published_on, late=e.late,
+        working_days_late=e.working_days_late)
+
+
+def _list_facets(doc: listing.Document) -> list[str]:
+    # What the list is filtered by (status, late, category, source) and scoped by (the
+    # officer's department).
+    tokens = [facet("status", doc.get("status")), facet("late", bool(doc.get("late"))),
+              facet("category", doc.get("category")), facet("source", doc.get("source"))]
+    if doc.get("department") is not None:
+        tokens.append(facet("department", doc["department"]))
+    return tokens
+
+
+CATALOGUE_LIST = listing.declare(service, ListSpec(
+    collection=COLLECTION, fields=tuple(CatalogueSummary.model_fields),
+    order=lambda doc: newest_first(doc.get("information_date")), facets=_list_facets,
+    summary=lambda doc: summary_of(CatalogueEntry.model_validate(aggregate_fields(doc)))
+    .model_dump(mode="json")))
+
+
 @service.on_startup
 async def catalogue_indexes(ctx: ServiceContext) -> None:
     # The sweeps read the due index by _id (kit due), and a dispatched 公文's entry has an id
     # derived from the 公文's: no index of the collection serves either.
     track_due(ctx, COLLECTION, catalogue_due)
     collection = ctx.db[COLLECTION]
-    await collection.create_index([("department", 1)])
+    # Lists are served by CATALOGUE_LIST: the index that served them once goes (and the
+    # 公文's, which no query used).
+    await listing.drop_indexes(collection, "department_1", "document_id_1")
     # Build this replica's search index in the background: the first public search should
     # not pay for it (a few seconds for thousands of entries).
     ctx.state["catalogue_index_warmup"] = asyncio.get_running_loop().create_task(
@@ -329,27 +358,21 @@ async def get_catalogue_entry(query: GetCatalogueEntry, ctx: QueryContext) -> Ca
 @service.query(LIST_CATALOGUE)
 async def list_catalogue(query: ListCatalogue, ctx: QueryContext) -> CatalogueList:
     actor = rules.act_as_officer(ctx.principal, "查看公开目录")
-    where: dict[str, Any] = {}
+    where: list[listing.Clause] = []
     if actor.department is not None:
-        where["department"] = actor.department
+        where.append(facet("department", actor.department))
     if query.status is not None:
-        where["status"] = query.status.value
+        where.append(facet("status", query.status.value))
     if query.late is not None:
-        where["late"] = query.late
+        where.append(facet("late", query.late))
     if query.category is not None:
-        where["category"] = query.category
+        where.append(facet("category", query.category))
     if query.source is not None:
-        where["source"] = query.source.value
-    repo = entries(ctx.service)
-    found = await repo.find(where, sort=[("information_date", -1), ("_id", 1)],
-                            skip=query.offset, limit=query.limit)
-    total = await repo.collection.count_documents(where)
-    items = [CatalogueSummary(
-        entry_id=e.id, status=e.status, source=e.source, category=e.category, title=e.title,
-        doc_number=e.doc_number, department=e.department, information_date=e.information_date,
-        due_on=e.due_on, published_on=e.published_on, late=e.late,
-        working_days_late=e.working_days_late) for e in found]
-    return CatalogueList(items=items, total=total, offset=query.offset, limit=query.limit)
+        where.append(facet("source", query.source.value))
+    page = await CATALOGUE_LIST.of(ctx.service).page(where, offset=query.offset,
+                                                      limit=query.limit)
+    items = [CatalogueSummary.model_validate(item) for item in page.items]
+    return CatalogueList(items=items, total=page.total, offset=query.offset, limit=query.limit)
 
 
 # --- 公开期限 sweep -------------------------------------------------------------------------

@@ -74,8 +74,10 @@ from govbus_disclosure.domain.requests import (
 )
 from govbus_disclosure.service import service
 from govbus_disclosure.settings import DisclosureSettings
+from govbus_kit import listing
 from govbus_kit.clock import office_date
 from govbus_kit.due import AT_ONCE, Due, day, due_index, track_due
+from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
 from govbus_kit.logging import get_logger
 from govbus_kit.repository import AggregateRepository, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
@@ -226,6 +228,33 @@ def request_due(doc: Mapping[str, Any]) -> Due:
                else frozenset())
 
 
+def summary_of(r: InformationRequest) -> RequestSummary:
+    return RequestSummary(
+        id=r.id, request_number=r.request_number, status=r.status,
+        applicant_type=r.applicant_type, description=r.information.description[:100],
+        received_on=r.received_on, due_on=r.due_on, overdue_since=r.overdue_since,
+        department=r.department, closed_on=r.closed_on, outcome=r.outcome)
+
+
+def _list_facets(doc: listing.Document) -> list[str]:
+    # What the list is filtered by (status, overdue, year, department) and scoped by
+    # (``rules.scope_filter``: the department).
+    received = str(doc.get("received_on") or "")
+    tokens = [facet("status", doc.get("status")),
+              facet("overdue", doc.get("overdue_since") is not None),
+              facet("year", received[:4])]
+    if doc.get("department") is not None:
+        tokens.append(facet("department", doc["department"]))
+    return tokens
+
+
+REQUEST_LIST = listing.declare(service, ListSpec(
+    collection=COLLECTION, fields=tuple(RequestSummary.model_fields),
+    order=lambda doc: newest_first(doc.get("received_on")), facets=_list_facets,
+    summary=lambda doc: summary_of(InformationRequest.model_validate(aggregate_fields(doc)))
+    .model_dump(mode="json")))
+
+
 @service.on_startup
 async def prepare_requests(ctx: ServiceContext) -> None:
     # The sweeps read the due index by _id (kit due), an applicant's month is a document of
@@ -234,7 +263,10 @@ async def prepare_requests(ctx: ServiceContext) -> None:
     track_due(ctx, COLLECTION, request_due)
     ctx.state["disclosure.tracking_key"] = await load_tracking_key(ctx)
     collection = ctx.db[COLLECTION]
-    await collection.create_index([("department", 1), ("received_on", -1)])
+    # Lists are served by REQUEST_LIST: the index that served them once goes (and the
+    # applicant's, which no query used).
+    await listing.drop_indexes(collection, "applicant_key_1_received_on_1",
+                               "department_1_received_on_-1")
 
 
 # --- public: the applicant ----------------------------------------------------------------------
@@ -445,32 +477,19 @@ async def get_request(query: GetRequest, ctx: QueryContext) -> RequestView:
 async def list_requests(query: ListRequests, ctx: QueryContext) -> RequestList:
     rules.act_as(ctx.principal, Role.officer, Role.approver, Role.admin, step="查看申请")
     limit = max(1, min(query.limit, 200))
-    clauses: list[dict[str, Any]] = []
-    scope = rules.scope_filter(ctx.principal)
-    if scope:
-        clauses.append(scope)
+    where = listing.clauses(rules.scope_filter(ctx.principal))
     if query.status is not None:
-        clauses.append({"status": query.status.value})
+        where.append(facet("status", query.status.value))
     if query.overdue is not None:
-        clauses.append({"overdue_since": {"$ne": None}} if query.overdue
-                       else {"overdue_since": None})
+        where.append(facet("overdue", query.overdue))
     if query.year is not None:
-        clauses.append({"received_on": {"$gte": f"{query.year:04d}-01-01",
-                                        "$lte": f"{query.year:04d}-12-31"}})
+        where.append(facet("year", f"{query.year:04d}"))
     if query.department is not None:
-        clauses.append({"department": query.department})
-    where: dict[str, Any] = ({} if not clauses else clauses[0] if len(clauses) == 1
-                             else {"$and": clauses})
-    repo = requests(ctx.service)
-    found = await repo.find(where, sort=[("received_on", -1), ("_id", 1)],
-                            skip=max(0, query.offset), limit=limit)
-    total = await repo.collection.count_documents(where)
-    items = [RequestSummary(
-        id=r.id, request_number=r.request_number, status=r.status,
-        applicant_type=r.applicant_type, description=r.information.description[:100],
-        received_on=r.received_on, due_on=r.due_on, overdue_since=r.overdue_since,
-        department=r.department, closed_on=r.closed_on, outcome=r.outcome) for r in found]
-    return RequestList(items=items, total=total, offset=query.offset, limit=limit)
+        where.append(facet("department", query.department))
+    page = await REQUEST_LIST.of(ctx.service).page(where, offset=max(0, query.offset),
+                                                    limit=limit)
+    items = [RequestSummary.model_validate(item) for item in page.items]
+    return RequestList(items=items, total=page.total, offset=query.offset, limit=limit)
 
 
 @service.query(GET_REFERRAL)
