@@ -259,7 +259,7 @@ class ListProjection:
         started = time.perf_counter()
         count = 0
         async for doc in db[self.spec.collection].find({}, _META_FIELDS):
-            self.put(doc)
+            self._put_or_skip(doc)
             count += 1
             if count % _LOAD_YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # the handlers run between batches
@@ -285,9 +285,19 @@ class ListProjection:
             doc = await db[self.spec.collection].find_one({"_id": aggregate_id}, _META_FIELDS)
             # Not there yet (the marker precedes the write) or an older version: the next
             # refresh looks again while the marker stays.
-            if doc is not None and self.put(doc):
+            if doc is not None and self._put_or_skip(doc):
                 changed += 1
         return changed
+
+    def _put_or_skip(self, doc: Document) -> bool:
+        # A document the list cannot read (written by hand, or by an older shape) is left
+        # out and said so; it must not keep every other document out of the list.
+        try:
+            return self.put(doc)
+        except Exception as exc:
+            log.warning("list_entry_unreadable", collection=self.spec.collection,
+                        id=str(doc.get("_id")), error=repr(exc)[:500])
+            return False
 
     async def tick(self) -> None:
         """The periodic task: the load on its first run, then the markers."""

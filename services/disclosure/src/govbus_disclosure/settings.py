@@ -44,11 +44,10 @@ class DisclosureSettings(BaseSettings):
     catalogue_doc_type_categories: dict[str, str] = {
         "命令": "规章", "公告": "通知公告", "通告": "通知公告"}
     # Search: the indexed beginning of a body, the snippet width, and how often a replica
-    # looks at the change counter (catalogue_meta) and, regardless, at every entry's version.
+    # reads the markers of the other replicas' writes (catalogue_index.py).
     catalogue_body_chars: int = 20000
     catalogue_snippet_chars: int = 80
     catalogue_refresh_seconds: float = 1.0
-    catalogue_full_check_seconds: float = 60.0
 
     # report (年度报告) ------------------------------------------------------------------------
     # The office's name heads the workbook and its file name (e.g. 某市人民政府办公室); empty:

@@ -1,17 +1,20 @@
 """The search index of the documents service, kept in its own collections.
 
-API for the other handlers (call after a write to ``incoming`` or ``outgoing``)::
+How documents get in, without scanning on the way:
 
-    from govbus_documents.indexing import mark_for_indexing
-    await mark_for_indexing(ctx.service.db, DocumentKind.incoming, doc_id)   # never raises
+- every write to ``incoming`` or ``outgoing`` through a repository indexes the document as
+  written (``index_written``, the collections' ``after_write`` hook, registered by
+  ``attach``): searchable at once;
+- a write whose process died before its hook ran is caught by ``catch_up`` (the periodic
+  task): it reads the ``_touched`` markers (one small document per aggregate written in the
+  last minutes) and reads by ``_id`` each document whose marker is newer than its entry;
+- ``sweep`` is the full pass: it compares every document's ``version`` with the version
+  indexed (a scan of both collections) and withdraws documents that are gone. It runs once
+  when a process starts (the periodic task's first run, off the request path, logged) and
+  when an operator asks; also for writes made around the repository.
 
-    from govbus_documents.indexing import reindex_document
-    await reindex_document(db, "发文", doc_id)   # raises on database errors
-
-Both read the document as stored and index it at once; a periodic sweep (``sweep``)
-compares every document's ``version`` with the version indexed and catches up after a crash
-or a write that did not call them. Nobody has to call anything for a document to become
-searchable eventually; calling makes it searchable at once.
+``reindex_document(db, kind, id)`` and ``mark_for_indexing`` (never raises) index one
+document by ``_id`` now.
 
 Layout. The local FerretDB (v1, SQLite) uses no index for any filter, not even ``_id``:
 every lookup, update and delete reads the whole collection (measured: about 45 ms per MB of
@@ -43,7 +46,7 @@ import re
 import time
 import zlib
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +67,9 @@ from govbus_documents.domain.search import (
     rank,
     snippet,
 )
+from govbus_kit.listing import TOUCHED
 from govbus_kit.logging import get_logger
+from govbus_kit.repository import CollectionHooks
 
 log = get_logger("govbus.documents.search")
 
@@ -360,6 +365,25 @@ async def reindex_document(db: Db, kind: DocumentKind | str, doc_id: str) -> boo
     return True
 
 
+async def index_written(db: Db, kind: DocumentKind, doc: Mapping[str, Any]) -> bool:
+    """Index a document as just written (no read); False if that version is indexed."""
+    entry = indexed_document(kind, doc, _config.body_chars)
+    index = _indexes.get(db.name)
+    if index is not None and (index.version_of(entry.key) or -1) >= entry.version:
+        return False
+    await _put_recent(db, _entry(entry, _config.excerpt_chars))
+    return True
+
+
+def attach(db: Db, hooks_of: Callable[[str], CollectionHooks]) -> None:
+    """Index every write to the source collections as it is written."""
+    for kind, collection in SOURCES.items():
+        async def written(doc_id: str, doc: dict[str, Any], kind: DocumentKind = kind) -> None:
+            await index_written(db, kind, doc)
+
+        hooks_of(collection).after_write.append(written)
+
+
 async def mark_for_indexing(db: Db, kind: DocumentKind | str, doc_id: str) -> None:
     """``reindex_document`` for callers that must not fail because of the index: a failure
     is logged, and the sweep indexes the document later."""
@@ -544,12 +568,55 @@ async def _drop_old_generations(db: Db, current: str, previous: str | None) -> N
             await db[coll].drop()
 
 
-# --- the sweep ------------------------------------------------------------------------------
+# --- catching up ----------------------------------------------------------------------------
+
+_swept: set[str] = set()
+
+
+async def periodic(db: Db) -> dict[str, int]:
+    """The periodic task: the full pass once per process and database (at start-up), then
+    only what the markers name."""
+    if db.name not in _swept:
+        started = time.perf_counter()
+        summary = await sweep(db)
+        _swept.add(db.name)
+        log.info("search_index_full_pass", scan=True, **summary,
+                 seconds=round(time.perf_counter() - started, 2))
+        return summary
+    return await catch_up(db)
+
+
+async def catch_up(db: Db) -> dict[str, int]:
+    """Index the documents whose ``_touched`` marker is newer than their entry (a writer
+    that died before its hook ran), reading each by ``_id``; merge into a new generation
+    when the recent entries grow too many. Reads no source collection whole."""
+    index = await memory_index(db, fresh=True)
+    kinds = {collection: kind for kind, collection in SOURCES.items()}
+    markers = await db[TOUCHED].find({"collection": {"$in": list(kinds)}}).to_list(None)
+    indexed = 0
+    for marker in markers:
+        kind = kinds.get(str(marker.get("collection")))
+        doc_id = str(marker.get("aggregate") or "")
+        if kind is None or not doc_id:
+            continue
+        held = index.version_of(document_key(kind, doc_id))
+        if held is not None and held >= int(marker.get("version") or 0):
+            continue
+        doc = await db[SOURCES[kind]].find_one({"_id": doc_id}, AGGREGATE_META)
+        # Not there yet (the marker precedes the write): the next run looks again. Never a
+        # withdrawal here: a document is withdrawn only by the full pass.
+        if doc is not None and await index_written(db, kind, doc):
+            indexed += 1
+    built = 0
+    if indexed and await db[RECENT].count_documents({}) > _config.recent_max_docs:
+        built = int(await compact(db))
+    return {"stale": indexed, "withdrawn": 0, "generations_built": built}
 
 
 async def sweep(db: Db) -> dict[str, int]:
-    """Index every document whose version differs from the one indexed, withdraw those
-    that are gone, and merge into a new generation when the recent entries grow too many."""
+    """The full pass: index every document whose version differs from the one indexed,
+    withdraw those that are gone, and merge into a new generation when the recent entries
+    grow too many. Scans both source collections: at start-up and on request only."""
     index = await memory_index(db, fresh=True)
     stale: list[tuple[DocumentKind, str]] = []
     present: set[str] = set()

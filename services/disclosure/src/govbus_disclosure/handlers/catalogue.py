@@ -42,7 +42,7 @@ from govbus_contracts.services.disclosure.catalogue import (
 from govbus_contracts.services.disclosure.common import SERVICE
 from govbus_contracts.services.documents.common import DisclosureAttribute
 from govbus_contracts.services.documents.outgoing import OUTGOING_DISPATCHED, OutgoingDispatched
-from govbus_disclosure.catalogue_index import CatalogueIndex, bump
+from govbus_disclosure.catalogue_index import CatalogueIndex
 from govbus_disclosure.domain import catalogue as rules
 from govbus_disclosure.domain.catalogue import CatalogueEntry, Change, Refusal
 from govbus_disclosure.service import service
@@ -87,17 +87,10 @@ def index(ctx: ServiceContext) -> CatalogueIndex:
         found = CatalogueIndex(
             ctx.db, body_chars=settings.catalogue_body_chars,
             snippet_chars=settings.catalogue_snippet_chars,
-            refresh_seconds=settings.catalogue_refresh_seconds,
-            full_check_seconds=settings.catalogue_full_check_seconds)
+            refresh_seconds=settings.catalogue_refresh_seconds)
         ctx.state[INDEX_STATE] = found
     assert isinstance(found, CatalogueIndex)
     return found
-
-
-async def changed(ctx: ServiceContext) -> None:
-    """After a write: this replica's index looks again at once, the others within a second."""
-    index(ctx).mark_stale()
-    await bump(ctx.db)
 
 
 def category_of(event: OutgoingDispatched, s: DisclosureSettings) -> str:
@@ -133,9 +126,7 @@ async def _step(ctx: CommandContext, entry_id: str,
             raise _calendar_error(exc) from exc
         return Outcome(change.state, _ack(change.state, visible.version + 1), change.events)
 
-    reply = _as_reply(await ctx.execute(entries(ctx.service), entry_id, decide))
-    await changed(ctx.service)
-    return reply
+    return _as_reply(await ctx.execute(entries(ctx.service), entry_id, decide))
 
 
 def catalogue_due(doc: Mapping[str, Any]) -> Due:
@@ -181,6 +172,8 @@ async def catalogue_indexes(ctx: ServiceContext) -> None:
     # Lists are served by CATALOGUE_LIST: the index that served them once goes (and the
     # 公文's, which no query used).
     await listing.drop_indexes(collection, "department_1", "document_id_1")
+    # The search index learns of this replica's writes as they are written.
+    ctx.hooks(COLLECTION).after_write.append(index(ctx).written)
     # Build this replica's search index in the background: the first public search should
     # not pay for it (a few seconds for thousands of entries).
     ctx.state["catalogue_index_warmup"] = asyncio.get_running_loop().create_task(
@@ -227,7 +220,6 @@ async def catalogue_dispatched(event: OutgoingDispatched, ctx: EventContext) -> 
 
     created = await ctx.execute(entries(ctx.service), entry_id, decide)
     if created:
-        await changed(ctx.service)
         log.info("catalogue_entry_from_document", entry_id=entry_id,
                  document_id=event.document_id, late=change.state.late)
 
@@ -279,9 +271,7 @@ async def register_catalogue_entry(cmd: RegisterCatalogueEntry,
             raise _calendar_error(exc) from exc
         return Outcome(change.state, _ack(change.state, 1), change.events)
 
-    reply = _as_reply(await ctx.execute(entries(ctx.service), entry_id, decide))
-    await changed(ctx.service)
-    return reply
+    return _as_reply(await ctx.execute(entries(ctx.service), entry_id, decide))
 
 
 @service.command(PUBLISH_CATALOGUE_ENTRY)
@@ -385,13 +375,10 @@ async def sweep_catalogue_deadlines(ctx: ServiceContext,
     the entry and has an id derived from the entry and its period."""
     s = s or settings
     now = ctx.clock.now()
-    written = await due_index(ctx, COLLECTION).sweep_due(
+    return await due_index(ctx, COLLECTION).sweep_due(
         entries(ctx),
         lambda entry: rules.due_alerts(entry, now, ctx.calendar, s.remind_working_days_before),
         today=office_date(now), what="公开目录")
-    if written:
-        await changed(ctx)
-    return written
 
 @service.on_calendar_revision
 async def catalogue_calendar_revision(ctx: ServiceContext) -> None:

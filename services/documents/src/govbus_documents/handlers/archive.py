@@ -165,7 +165,6 @@ async def archive_document(cmd: ArchiveDocument, ctx: CommandContext) -> Any:
     record = await _archive_record(cmd, ctx, doc)
     reply = await ctx.execute(_source_repo(svc, cmd.kind), cmd.document_id,
                               _mark_archived(cmd, ctx, record))
-    await indexing.mark_for_indexing(svc.db, cmd.kind, cmd.document_id)
     return reply
 
 
@@ -565,9 +564,16 @@ async def prepare_archive(ctx: ServiceContext) -> None:
                                        name="one_record_per_document")
 
 
+@service.on_startup
+async def search_index_hooks(ctx: ServiceContext) -> None:
+    # Every write to 收文 and 发文 is searchable as soon as it is written.
+    indexing.attach(ctx.db, ctx.hooks)
+
+
 @service.every(SETTINGS.sweep_seconds, name="search_index_sweep")
 async def search_index_sweep(ctx: ServiceContext) -> None:
-    await indexing.sweep(ctx.db)
+    # The full pass once at start-up, then only what the markers name.
+    await indexing.periodic(ctx.db)
 
 
 __all__ = ["ARCHIVABLE_STATUS", "ArchivableDocument", "run_checks"]

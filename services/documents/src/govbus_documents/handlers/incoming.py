@@ -11,7 +11,7 @@ from typing import Any
 
 from govbus_contracts.envelope import deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.services.documents.common import SERVICE, DocumentKind, Role, Urgency
+from govbus_contracts.services.documents.common import SERVICE, Role, Urgency
 from govbus_contracts.services.documents.incoming import (
     ASSIGN_INCOMING,
     CIRCULATE_INCOMING,
@@ -48,7 +48,6 @@ from govbus_contracts.services.documents.incoming import (
 from govbus_documents.domain import incoming as rules
 from govbus_documents.domain.access import require_visible, visibility_filter
 from govbus_documents.domain.incoming import Change, IncomingDocument, IncomingRegister
-from govbus_documents.indexing import mark_for_indexing
 from govbus_documents.service import service
 from govbus_documents.settings import DocumentsSettings
 from govbus_kit import listing
@@ -102,7 +101,6 @@ async def _step(ctx: CommandContext, document_id: str,
         return Outcome(change.state, _ack(change.state, visible.version + 1), change.events)
 
     reply = _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
-    await mark_for_indexing(ctx.service.db, DocumentKind.incoming, document_id)
     return reply
 
 
@@ -182,8 +180,6 @@ async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> Incom
         return Outcome(change.state, _ack(change.state, 1), change.events)
 
     reply = _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
-    # Searchable at once; the index sweep catches up if this process dies before.
-    await mark_for_indexing(ctx.service.db, DocumentKind.incoming, document_id)
     return reply
 
 

@@ -13,7 +13,7 @@ from govbus_contracts.base import Event
 from govbus_contracts.envelope import deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.registry import EventSpec
-from govbus_contracts.services.documents.common import Classification, DocumentKind
+from govbus_contracts.services.documents.common import Classification
 from govbus_contracts.services.documents.outgoing import (
     DISPATCH_OUTGOING,
     DRAFT_OUTGOING,
@@ -69,7 +69,6 @@ from govbus_documents.domain.incoming import IncomingDocument
 from govbus_documents.domain.numbering import NumberRegister
 from govbus_documents.domain.outgoing import OutgoingDocument, Step
 from govbus_documents.handlers.incoming import COLLECTION as INCOMING_COLLECTION
-from govbus_documents.indexing import mark_for_indexing
 from govbus_documents.service import service
 from govbus_kit import listing
 from govbus_kit.clock import office_date
@@ -147,7 +146,6 @@ async def advance(ctx: CommandContext, document_id: str,
         return outcome_of(step(require_visible(ctx.principal, current, "发文", document_id)))
 
     reply: Any = await ctx.execute(documents(ctx.service), document_id, decide)
-    await mark_for_indexing(ctx.service.db, DocumentKind.outgoing, document_id)
     return OutgoingState.model_validate(reply) if isinstance(reply, dict) else reply
 
 
@@ -167,8 +165,6 @@ async def draft_outgoing(cmd: DraftOutgoing, ctx: CommandContext) -> OutgoingSta
         return outcome_of(outgoing.draft(document_id, cmd, ctx.principal, now, request))
 
     reply: Any = await ctx.execute(documents(ctx.service), document_id, decide)
-    # Searchable at once; the index sweep catches up if this process dies before.
-    await mark_for_indexing(ctx.service.db, DocumentKind.outgoing, document_id)
     return OutgoingState.model_validate(reply) if isinstance(reply, dict) else reply
 
 
