@@ -160,7 +160,8 @@ CATALOGUE_LIST = listing.declare(service, ListSpec(
     collection=COLLECTION, fields=tuple(CatalogueSummary.model_fields),
     order=lambda doc: newest_first(doc.get("information_date")), facets=_list_facets,
     summary=lambda doc: summary_of(CatalogueEntry.model_validate(aggregate_fields(doc)))
-    .model_dump(mode="json")))
+    .model_dump(mode="json"),
+    pairs=(("department", "status"),)))
 
 
 @service.on_startup

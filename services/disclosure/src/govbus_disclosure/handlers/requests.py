@@ -252,7 +252,8 @@ REQUEST_LIST = listing.declare(service, ListSpec(
     collection=COLLECTION, fields=tuple(RequestSummary.model_fields),
     order=lambda doc: newest_first(doc.get("received_on")), facets=_list_facets,
     summary=lambda doc: summary_of(InformationRequest.model_validate(aggregate_fields(doc)))
-    .model_dump(mode="json")))
+    .model_dump(mode="json"),
+    pairs=(("department", "status"),)))
 
 
 @service.on_startup

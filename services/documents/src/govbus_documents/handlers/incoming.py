@@ -140,7 +140,8 @@ INCOMING_LIST = listing.declare(service, ListSpec(
     collection=COLLECTION, fields=tuple(IncomingSummary.model_fields),
     order=lambda doc: newest_first(doc.get("registered_at")), facets=_list_facets,
     summary=lambda doc: summary_of(IncomingDocument.model_validate(aggregate_fields(doc)))
-    .model_dump(mode="json")))
+    .model_dump(mode="json"),
+    pairs=(("departments", "status"),)))
 
 
 @service.on_startup

@@ -114,7 +114,8 @@ OUTGOING_LIST = listing.declare(service, ListSpec(
     collection=outgoing.COLLECTION, fields=tuple(OutgoingListItem.model_fields),
     order=lambda doc: newest_first(doc.get("drafted_at")), facets=_list_facets,
     summary=lambda doc: list_item_of(OutgoingDocument.model_validate(aggregate_fields(doc)))
-    .model_dump(mode="json")))
+    .model_dump(mode="json"),
+    pairs=(("departments", "status"),)))
 
 
 @service.on_startup
