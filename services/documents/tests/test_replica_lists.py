@@ -1,0 +1,120 @@
+"""收文 lists and search when another replica writes: what it writes is listed within the
+refresh and found by the search index, from its ``_touched`` marker, without a scan. The other
+replica is simulated: its document and marker are written directly, from another client, as
+its repository writes them."""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
+
+from govbus_contracts.envelope import Principal  # noqa: E402
+from govbus_contracts.services.documents.archive import SEARCH_DOCUMENTS  # noqa: E402
+from govbus_contracts.services.documents.incoming import (  # noqa: E402
+    LIST_INCOMING,
+    REGISTER_INCOMING,
+)
+from govbus_documents import indexing  # noqa: E402
+from govbus_documents.plugin import service  # noqa: E402
+from govbus_kit.bus import request  # noqa: E402
+from govbus_kit.listing import TOUCHED  # noqa: E402
+from govbus_kit.store import make_client  # noqa: E402
+from helpers import eventually, isolated  # noqa: E402
+
+pytestmark = pytest.mark.servers
+
+REGISTRAR = Principal(subject="li-wenshu", name="李文书", roles=frozenset({"registrar"}),
+                      department="办公室")
+LEADER = Principal(subject="wang-fqz", name="王副区长", roles=frozenset({"leader"}))
+
+
+def handler(department: str) -> Principal:
+    return Principal(subject=f"h-{department}", name="张承办", roles=frozenset({"handler"}),
+                     department=department)
+
+
+async def ask(host: Any, spec: Any, payload: dict[str, Any], who: Principal) -> dict[str, Any]:
+    return await request(host.broker, spec, payload, principal=who)
+
+
+async def register(host: Any, title: str) -> dict[str, Any]:
+    return await ask(host, REGISTER_INCOMING, {
+        "issuer": "区委办公室", "issuer_doc_number": "区委办发〔2026〕12号", "doc_type": "意见",
+        "urgency": "平件", "received_on": "2026-09-30", "copies": 1, "title": title,
+        "body": "经研究, 制定本意见。"}, REGISTRAR)
+
+
+async def write_as_another_replica(mongo_url: str, db_name: str, doc: dict[str, Any]) -> None:
+    """What the other replica's repository does: the marker first, then the state."""
+    client = make_client(mongo_url)
+    try:
+        db = client[db_name]
+        await db[TOUCHED].update_one(
+            {"_id": f"incoming/{doc['_id']}"},
+            {"$set": {"collection": "incoming", "aggregate": doc["_id"],
+                      "at": datetime.now(UTC), "version": doc["version"]}}, upsert=True)
+        await db["incoming"].replace_one({"_id": doc["_id"]}, doc, upsert=True)
+    finally:
+        await client.close()
+
+
+async def test_a_document_another_replica_registers_is_listed_within_the_refresh(settings):
+    department = f"审计局-{uuid.uuid4().hex[:6]}"
+    async with isolated(settings, service, "replicas") as (host, db):
+        mine = await register(host, "关于做好年度审计整改工作的意见")
+        listed = await ask(host, LIST_INCOMING, {}, LEADER)
+        assert [i["id"] for i in listed["items"]] == [mine["id"]]
+
+        stored = await db["incoming"].find_one({"_id": mine["id"]},
+                                               {"_outbox": 0, "_commands": 0, "_applied": 0})
+        theirs = {**stored, "_id": f"other-{uuid.uuid4().hex}", "version": 1,
+                  "registration_number": "收〔2026〕9001号", "title": "关于审计发现问题移送的函",
+                  "registered_at": datetime.now(UTC).isoformat(), "departments": [department]}
+        written = time.monotonic()
+        await write_as_another_replica(settings.mongo_url, db.name, theirs)
+
+        seen = await eventually(
+            lambda: ask(host, LIST_INCOMING, {"department": department}, handler(department)),
+            lambda page: page["total"] == 1, timeout=10)
+        after = time.monotonic() - written
+        print(f"\n[lists] another replica's 收文 listed after {after:.2f}s "
+              f"(refresh every {settings.listing_refresh_seconds}s)")
+        assert seen["items"][0]["title"] == "关于审计发现问题移送的函"
+        assert after < settings.listing_refresh_seconds + 2
+        everything = await ask(host, LIST_INCOMING, {}, LEADER)
+        assert [i["id"] for i in everything["items"]] == [theirs["_id"], mine["id"]]
+
+        # Its next step, written by the other replica too: the list follows the status.
+        moved = {**theirs, "version": 2, "status": "待拟办"}
+        await write_as_another_replica(settings.mongo_url, db.name, moved)
+        await eventually(
+            lambda: ask(host, LIST_INCOMING, {"status": "待拟办"}, LEADER),
+            lambda page: [i["id"] for i in page["items"]] == [theirs["_id"]], timeout=10)
+
+
+async def test_the_search_index_catches_up_on_another_replicas_write_by_its_marker(settings):
+    async with isolated(settings, service, "replica_search") as (host, db):
+        mine = await register(host, "关于加强机关节能降耗管理的意见")
+        await indexing.periodic(db)  # the start-up pass
+        stored = await db["incoming"].find_one({"_id": mine["id"]},
+                                               {"_outbox": 0, "_commands": 0, "_applied": 0})
+        # Written by a replica that died before indexing it.
+        theirs = {**stored, "_id": f"other-{uuid.uuid4().hex}", "version": 1,
+                  "title": "关于开展古树名木普查登记的意见"}
+        await write_as_another_replica(settings.mongo_url, db.name, theirs)
+        assert (await ask(host, SEARCH_DOCUMENTS, {"q": "古树名木"}, LEADER))["total"] == 0
+
+        caught = await indexing.periodic(db)  # after the start-up pass: the markers only
+        assert caught["stale"] == 1
+        found = await ask(host, SEARCH_DOCUMENTS, {"q": "古树名木"}, LEADER)
+        assert [h["id"] for h in found["hits"]] == [theirs["_id"]]
+        # Nothing new: nothing read again.
+        assert (await indexing.periodic(db))["stale"] == 0
