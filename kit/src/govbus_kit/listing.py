@@ -203,6 +203,8 @@ def _compact(value: Any) -> Any:
 def _expand(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_expand(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand(v) for k, v in value.items()}
     return value
 
 
@@ -361,7 +363,8 @@ class ListProjection:
     async def ensure_loading(self) -> None:
         if self._loading is None or (self._loading.done() and not self.loaded):
             self._loading = asyncio.get_running_loop().create_task(self.load())
-        await asyncio.shield(self._loading)
+        # Not shielded: when the service stops, the load stops with its periodic task.
+        await self._loading
 
     def _db(self) -> AsyncDatabase[dict[str, Any]]:
         if self.db is None:
