@@ -573,6 +573,11 @@ async def _drop_old_generations(db: Db, current: str, previous: str | None) -> N
 _swept: set[str] = set()
 
 
+def full_pass_done(db: Db) -> bool:
+    """Whether this process made its start-up full pass over ``db``."""
+    return db.name in _swept
+
+
 async def periodic(db: Db) -> dict[str, int]:
     """The periodic task: the full pass once per process and database (at start-up), then
     only what the markers name."""
