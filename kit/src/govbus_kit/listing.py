@@ -48,6 +48,7 @@ from pymongo.errors import PyMongoError
 
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_kit.logging import get_logger
+from govbus_kit.outbox import TOUCHED
 from govbus_kit.repository import META
 from govbus_kit.settings import get_settings
 
@@ -59,8 +60,6 @@ if TYPE_CHECKING:
 
 log = get_logger("govbus.listing")
 
-#: The marker set the repository keeps (see the module docstring).
-TOUCHED = "_touched"
 #: The aggregate's bookkeeping (outbox, ledgers): never read for a list entry.
 _META_FIELDS = {k: 0 for k in META}
 #: Strings up to this length are shared between entries (statuses, departments, codes).
@@ -504,6 +503,6 @@ def declare(service: Service, spec: ListSpec) -> DeclaredList:
     return declared
 
 
-__all__ = ["Clause", "DeclaredList", "Document", "ListProjection", "ListSpec", "Page",
+__all__ = ["TOUCHED", "Clause", "DeclaredList", "Document", "ListProjection", "ListSpec", "Page",
            "aggregate_fields", "any_of", "clauses", "declare", "drop_indexes", "facet",
            "newest_first"]
