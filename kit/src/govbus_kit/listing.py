@@ -155,6 +155,14 @@ class ListSpec:
     #: Facets asked together often (a department's list of one status): each pair gets
     #: lists of its own, so that such a page, too, costs the page alone.
     pairs: tuple[tuple[str, str], ...] = ()
+    #: Large fields neither the summary nor the facets need (a body, a history): the load
+    #: and the marker reads leave them in the store. They must have defaults in the model
+    #: the summary is made with.
+    unread: tuple[str, ...] = ()
+
+    @property
+    def projection(self) -> dict[str, int]:
+        return {**_META_FIELDS, **{name: 0 for name in self.unread}}
 
     def tokens(self, doc: Document) -> list[str]:
         """The document's facet tokens, with those of the declared pairs."""
@@ -309,7 +317,7 @@ class ListProjection:
         count = 0
         self._begin_bulk()
         try:
-            async for doc in db[self.spec.collection].find({}, _META_FIELDS):
+            async for doc in db[self.spec.collection].find({}, self.spec.projection):
                 self._put_or_skip(doc)
                 count += 1
                 if count % _LOAD_YIELD_EVERY == 0:
@@ -335,7 +343,8 @@ class ListProjection:
             if not aggregate_id or (held is not None
                                     and held >= int(marker.get("version") or 0)):
                 continue
-            doc = await db[self.spec.collection].find_one({"_id": aggregate_id}, _META_FIELDS)
+            doc = await db[self.spec.collection].find_one({"_id": aggregate_id},
+                                                          self.spec.projection)
             # Not there yet (the marker precedes the write) or an older version: the next
             # refresh looks again while the marker stays.
             if doc is not None and self._put_or_skip(doc):

@@ -17,17 +17,21 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 
 from govbus_contracts.envelope import Principal  # noqa: E402
+from govbus_contracts.services.documents import outgoing as out  # noqa: E402
 from govbus_contracts.services.documents.archive import SEARCH_DOCUMENTS  # noqa: E402
 from govbus_contracts.services.documents.incoming import (  # noqa: E402
+    ASSIGN_INCOMING,
     LIST_INCOMING,
+    PROPOSE_HANDLING,
     REGISTER_INCOMING,
+    REVIEW_INCOMING,
 )
 from govbus_documents import indexing  # noqa: E402
 from govbus_documents.plugin import service  # noqa: E402
 from govbus_kit.bus import request  # noqa: E402
 from govbus_kit.listing import TOUCHED  # noqa: E402
 from govbus_kit.store import make_client  # noqa: E402
-from helpers import eventually, isolated  # noqa: E402
+from helpers import IsolatedSettings, eventually, isolated, running  # noqa: E402
 
 pytestmark = pytest.mark.servers
 
@@ -118,3 +122,33 @@ async def test_the_search_index_catches_up_on_another_replicas_write_by_its_mark
         assert [h["id"] for h in found["hits"]] == [theirs["_id"]]
         # Nothing new: nothing read again.
         assert (await indexing.periodic(db))["stale"] == 0
+
+
+async def test_a_list_answers_alike_from_its_writes_and_from_its_load_after_a_restart(settings):
+    lead = f"财政局-{uuid.uuid4().hex[:6]}"
+    async with isolated(settings, service, "restart") as (host, db):
+        first = await register(host, "关于下达年度预算指标的通知")
+        await register(host, "关于开展财政资金专项检查的通知")
+        await ask(host, REVIEW_INCOMING, {"id": first["id"], "decision": "受理"}, REGISTRAR)
+        await ask(host, PROPOSE_HANDLING, {"id": first["id"], "opinion": "拟请财政局办理",
+                                           "lead_department": lead,
+                                           "needs_instruction": False}, REGISTRAR)
+        await ask(host, ASSIGN_INCOMING, {"id": first["id"], "lead_department": lead},
+                  REGISTRAR)
+        drafter = Principal(subject="u-drafter", name="李明", roles=frozenset({"drafter"}),
+                            department="秘书科")
+        await ask(host, out.DRAFT_OUTGOING, {
+            "doc_type": "通知", "title": "关于做好秋冬季森林防灭火工作的通知",
+            "body": "现将有关事项通知如下。", "main_recipients": ["市应急管理局"],
+            "cc_recipients": [], "recipient_departments": [], "disclosure": "主动公开",
+            "issuer_code": "宜府办发", "issuing_organ": "宜春市人民政府办公室"}, drafter)
+        written = await ask(host, LIST_INCOMING, {}, LEADER)
+        assert written["items"][1]["lead_department"] == lead
+        assert written["items"][1]["due_on"] is not None
+        drafts = await ask(host, out.LIST_OUTGOING, {}, LEADER)
+        assert drafts["total"] == 1
+    # Another life of the service on the same database: the lists come from the load.
+    again = IsolatedSettings(**settings.model_dump(), database=db.name)
+    async with running(again, service) as restarted:
+        assert await ask(restarted, LIST_INCOMING, {}, LEADER) == written
+        assert await ask(restarted, out.LIST_OUTGOING, {}, LEADER) == drafts

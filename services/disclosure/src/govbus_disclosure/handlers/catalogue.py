@@ -161,7 +161,8 @@ CATALOGUE_LIST = listing.declare(service, ListSpec(
     order=lambda doc: newest_first(doc.get("information_date")), facets=_list_facets,
     summary=lambda doc: summary_of(CatalogueEntry.model_validate(aggregate_fields(doc)))
     .model_dump(mode="json"),
-    pairs=(("department", "status"),)))
+    pairs=(("department", "status"),),
+    unread=("body", "audit", "versions")))
 
 
 @service.on_startup

@@ -253,7 +253,8 @@ REQUEST_LIST = listing.declare(service, ListSpec(
     order=lambda doc: newest_first(doc.get("received_on")), facets=_list_facets,
     summary=lambda doc: summary_of(InformationRequest.model_validate(aggregate_fields(doc)))
     .model_dump(mode="json"),
-    pairs=(("department", "status"),)))
+    pairs=(("department", "status"),),
+    unread=("history",)))
 
 
 @service.on_startup

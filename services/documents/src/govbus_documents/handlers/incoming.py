@@ -141,7 +141,8 @@ INCOMING_LIST = listing.declare(service, ListSpec(
     order=lambda doc: newest_first(doc.get("registered_at")), facets=_list_facets,
     summary=lambda doc: summary_of(IncomingDocument.model_validate(aggregate_fields(doc)))
     .model_dump(mode="json"),
-    pairs=(("departments", "status"),)))
+    pairs=(("departments", "status"),),
+    unread=("body", "circulation", "history")))
 
 
 @service.on_startup

@@ -115,7 +115,8 @@ OUTGOING_LIST = listing.declare(service, ListSpec(
     order=lambda doc: newest_first(doc.get("drafted_at")), facets=_list_facets,
     summary=lambda doc: list_item_of(OutgoingDocument.model_validate(aggregate_fields(doc)))
     .model_dump(mode="json"),
-    pairs=(("departments", "status"),)))
+    pairs=(("departments", "status"),),
+    unread=("revisions", "history")))
 
 
 @service.on_startup
