@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_kit.listing import (
+    LOADING_RETRY_AFTER_SECONDS,
     TOUCHED,
     ListProjection,
     ListSpec,
@@ -254,6 +256,19 @@ async def test_a_list_asked_during_the_load_waits_for_the_whole_collection(store
     assert page.total in (1500, 1501)  # never a partial list
     listed = await projection.page([facet("departments", "审计局")], offset=0, limit=10)
     assert [i["id"] for i in listed.items] == [during["_id"]]
+
+
+@pytest.mark.servers
+async def test_a_list_not_loaded_in_time_answers_unavailable_with_when_to_retry(store):
+    rng = random.Random(6)
+    await store["incoming"].insert_many([document(i, rng, ["财政局"]) for i in range(3000)])
+    projection = ListProjection(spec(), store, load_wait_seconds=0.001)
+    with pytest.raises(GovbusError) as refused:
+        await projection.page([], offset=0, limit=10)
+    assert refused.value.code is ErrorCode.unavailable
+    assert refused.value.details["retry_after"] == LOADING_RETRY_AFTER_SECONDS
+    await projection.ensure_loading()
+    assert (await projection.page([], offset=0, limit=10)).total == 3000
 
 
 @pytest.mark.servers

@@ -93,7 +93,8 @@ def error_response(exc: GovbusError, request_id: str | None = None) -> JSONRespo
         log.error("internal_error_answered", reason=exc.message, details=exc.details)
         exc = internal_error(request_id)
     headers = {"X-Request-Id": request_id} if request_id else {}
-    if exc.code in (ErrorCode.rate_limited, ErrorCode.timeout) and "retry_after" in exc.details:
+    if (exc.code in (ErrorCode.rate_limited, ErrorCode.timeout, ErrorCode.unavailable)
+            and "retry_after" in exc.details):
         headers["Retry-After"] = str(exc.details["retry_after"])
     if exc.code is ErrorCode.timeout and "idempotency_key" in exc.details:
         headers[IDEMPOTENCY_KEY] = str(exc.details["idempotency_key"])

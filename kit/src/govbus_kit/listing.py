@@ -65,6 +65,8 @@ _META_FIELDS = {k: 0 for k in META}
 #: Strings up to this length are shared between entries (statuses, departments, codes).
 _INTERN_CHARS = 40
 _LOAD_YIELD_EVERY = 200
+#: What a list query asked during the start-up load tells the client to wait (Retry-After).
+LOADING_RETRY_AFTER_SECONDS = 5
 
 Key = tuple[float, str]
 Document = Mapping[str, Any]
@@ -392,7 +394,8 @@ class ListProjection:
                 await asyncio.wait_for(self._loaded.wait(), timeout=self.load_wait_seconds)
             except TimeoutError:
                 raise GovbusError(ErrorCode.unavailable, "列表正在加载，请稍后再试",
-                                  collection=self.spec.collection) from None
+                                  collection=self.spec.collection,
+                                  retry_after=LOADING_RETRY_AFTER_SECONDS) from None
         return self.page_now(where, offset=offset, limit=limit)
 
     def page_now(self, where: Sequence[Clause], *, offset: int, limit: int) -> Page:
