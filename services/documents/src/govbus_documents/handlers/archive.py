@@ -86,7 +86,7 @@ from govbus_documents.domain.archive import (
 from govbus_documents.service import service
 from govbus_documents.settings import DocumentsSettings
 from govbus_kit.clock import office_date
-from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome
+from govbus_kit.repository import META, Aggregate, AggregateRepository, Emit, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 
 ARCHIVE = "archive"
@@ -99,7 +99,8 @@ HEAD_ID = "head"
 CLAIM_STALE_SECONDS = 120.0
 MAX_APPEND_TRIES = 50
 EVENT_FINDINGS = 100
-AGGREGATE_META = {"_outbox": 0, "_commands": 0, "_applied": 0}
+#: The repository's bookkeeping fields, never part of what is archived.
+AGGREGATE_META = {k: 0 for k in META}
 HEAD_FIELDS = {"seq": 1, "record_hash": 1, "group": 1, "item_no": 1}
 
 SETTINGS = DocumentsSettings()
