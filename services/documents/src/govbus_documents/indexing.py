@@ -41,6 +41,7 @@ On MongoDB the same layout works unchanged.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import os
 import re
@@ -221,6 +222,17 @@ class Row:
 #: What decides whether a row is seen by a query: (kind, 密级, departments, year).
 GroupKey = tuple[str, str, tuple[str, ...], int | None]
 DEAD_GROUP = 0  # rows superseded or withdrawn: never seen, not counted in a term's df
+#: From this many postings a term is also kept by weight and year (see ``Bucket``).
+BUCKET_MIN_POSTINGS = 512
+
+
+@dataclass(slots=True)
+class Bucket:
+    """The rows holding a term with one weight, of one year: a one-term query's order
+    within it is the key's, so it reads the first rows it needs and stops."""
+
+    rows: array[int] = field(default_factory=lambda: array("i"))
+    sorted_upto: int = 0
 
 
 @dataclass
@@ -245,6 +257,14 @@ class MemoryIndex:
     row_group: array[int] = field(default_factory=lambda: array("i"))
     groups: dict[GroupKey, int] = field(default_factory=dict)
     group_keys: list[GroupKey | None] = field(default_factory=lambda: [None])
+    row_keys: list[str] = field(default_factory=list)
+    #: Rows that stopped being current, in the order they did: a term's df is its postings
+    #: less those among them (postings are in row order, so each is a bisection).
+    dead_rows: array[int] = field(default_factory=lambda: array("i"))
+    #: Long postings also by (weight, year or 0): a one-term query reads them best first.
+    buckets: dict[str, dict[tuple[float, int], Bucket]] = field(default_factory=dict)
+    _df: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    _seen: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
 
     def version_of(self, key: str) -> int | None:
         idx = self.by_key.get(key)
@@ -269,6 +289,7 @@ class MemoryIndex:
             if self.rows[current].alive:
                 self.rows[current].alive = False
                 self.row_group[current] = DEAD_GROUP
+                self.dead_rows.append(current)
                 self.live -= 1
         deleted = bool(entry.get("deleted"))
         idx = len(self.rows)
@@ -278,11 +299,13 @@ class MemoryIndex:
             departments=tuple(entry.get("p") or ()), display=dict(entry.get("d") or {}),
             excerpt=bytes(entry["x"]) if entry.get("x") else None, alive=not deleted)
         self.rows.append(row)
+        self.row_keys.append(key)
         self.row_group.append(DEAD_GROUP if deleted else self._group(row))
         self.by_key[key] = idx
         if deleted:
             return True
         self.live += 1
+        year0 = row.year or 0
         names, weights = _terms_of(entry)
         for name, weight in zip(names, weights, strict=True):
             slot = self.postings.get(name)
@@ -290,11 +313,69 @@ class MemoryIndex:
                 slot = self.postings[name] = (array("i"), array("f"))
             slot[0].append(idx)
             slot[1].append(weight)
+            by_weight = self.buckets.get(name)
+            if by_weight is not None:
+                bucket = by_weight.get((weight, year0))
+                if bucket is None:
+                    bucket = by_weight[(weight, year0)] = Bucket()
+                bucket.rows.append(idx)
+            elif len(slot[0]) >= BUCKET_MIN_POSTINGS:
+                self._bucket(name)
         return True
+
+    def _bucket(self, term: str) -> None:
+        by_weight: dict[tuple[float, int], Bucket] = {}
+        rows, weights = self.postings[term]
+        for idx, weight in zip(rows, weights, strict=True):
+            key = (weight, self.rows[idx].year or 0)
+            bucket = by_weight.get(key)
+            if bucket is None:
+                bucket = by_weight[key] = Bucket()
+            bucket.rows.append(idx)
+        self.buckets[term] = by_weight
+
+    def sorted_bucket(self, bucket: Bucket) -> array[int]:
+        """The bucket's rows in key order (rows mostly arrive in that order already: the
+        sort is then one pass)."""
+        if bucket.sorted_upto < len(bucket.rows):
+            ordered = sorted(bucket.rows, key=self.row_keys.__getitem__)
+            bucket.rows = array("i", ordered)
+            bucket.sorted_upto = len(ordered)
+        return bucket.rows
+
+    def df(self, term: str) -> int:
+        """How many current rows hold ``term``."""
+        rows = self.postings[term][0]
+        n, d = len(rows), len(self.dead_rows)
+        held = self._df.get(term)
+        if held is not None and held[0] == n and held[1] == d:
+            return held[2]
+        # Rows added since are current when added; rows that died since are taken off.
+        value, since = (n, 0) if held is None else (held[2] + (n - held[0]), held[1])
+        if (d - since) * 16 < n:  # few died (a loaded generation has none): bisections
+            for dead in self.dead_rows[since:]:
+                at = bisect.bisect_left(rows, dead)
+                if at < n and rows[at] == dead:
+                    value -= 1
+        else:
+            groups = array("i", map(self.row_group.__getitem__, rows))
+            value = n - groups.count(DEAD_GROUP)
+        self._df[term] = (n, d, value)
+        return value
 
     def seen_groups(self, principal: Principal, kind: DocumentKind | None,
                     year: int | None) -> bytes:
         """Per group, 1 if a query of ``principal`` with these filters sees its rows."""
+        memo = (principal.roles, principal.department, kind, year, len(self.group_keys))
+        held = self._seen.get(memo)
+        if held is None:
+            if len(self._seen) > 256:
+                self._seen.clear()
+            held = self._seen[memo] = self._seen_groups(principal, kind, year)
+        return held
+
+    def _seen_groups(self, principal: Principal, kind: DocumentKind | None,
+                     year: int | None) -> bytes:
         out = bytearray(len(self.group_keys))
         for gid, key in enumerate(self.group_keys):
             if key is None:
@@ -483,6 +564,8 @@ def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
     only the ``wanted`` best are ordered in full (a threshold first, then the few at or
     above it); the total is a count."""
     seen = index.seen_groups(principal, kind, year)
+    if len(terms) == 1 and terms[0] in index.buckets:
+        return _rank_one_term(index, terms[0], seen, wanted=wanted, max_results=max_results)
     group_of = index.row_group.__getitem__
     hits: dict[str, tuple[list[int], list[float]]] = {}
     frequency: dict[str, int] = {}
@@ -492,9 +575,8 @@ def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
             hits[term], frequency[term] = ([], []), 0
             continue
         rows, weights = slot
-        groups = array("i", map(group_of, rows))
-        frequency[term] = len(groups) - groups.count(DEAD_GROUP)  # df: current rows
-        visible = bytes(map(seen.__getitem__, groups))
+        frequency[term] = index.df(term)  # current rows, seen or not
+        visible = bytes(map(seen.__getitem__, map(group_of, rows)))
         hits[term] = (list(compress(rows, visible)), list(compress(weights, visible)))
     present = [t for t in terms if hits[t][0]]
     candidates: set[int] | list[int] | None = None
@@ -539,6 +621,61 @@ def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
     ordered = sorted(zip(map(neg, scores), years, map(_key_of, rows_of), cands))
     return RowRanking([(idx, -score) for score, _, _, idx in ordered[:wanted]],
                       total, matched_all)
+
+
+def _rank_one_term(index: MemoryIndex, term: str, seen: bytes, *, wanted: int,
+                   max_results: int) -> RowRanking:
+    """``rank_rows`` for one term with long postings, reading them best first.
+
+    A row's score is round(weight × idf, 6): never higher for a lower weight. So the
+    buckets are read by score (buckets whose weights round to the same score together),
+    then year, higher first; within one (score, year) by key, in which each bucket keeps
+    its rows. Reading stops once the page is full and ``max_results`` rows were counted.
+    """
+    w = idf(index.df(term), max(index.live, 1))
+    by_score: dict[float, dict[int, list[Bucket]]] = {}
+    for (weight, year0), bucket in index.buckets[term].items():
+        score = round(0.0 + weight * w, 6)  # as ``rank_rows`` sums: from 0.0
+        by_score.setdefault(score, {}).setdefault(year0, []).append(bucket)
+    group_of = index.row_group.__getitem__
+    page: list[tuple[int, float]] = []
+    counted = 0
+    for score in sorted(by_score, reverse=True):
+        for year0 in sorted(by_score[score], reverse=True):
+            if len(page) >= wanted and counted >= max_results:
+                break
+            want = wanted - len(page)
+            firsts: list[int] = []
+            for bucket in by_score[score][year0]:
+                rows = index.sorted_bucket(bucket)
+                first, seen_count = _first_seen(rows, seen, group_of, want,
+                                                max_results - counted)
+                firsts.extend(first)
+                counted += seen_count
+            if want > 0 and firsts:
+                # Each bucket's first ``want`` in key order hold the first ``want`` of all.
+                firsts.sort(key=index.row_keys.__getitem__)
+                page.extend((idx, score) for idx in firsts[:want])
+    return RowRanking(page, min(counted, max_results), counted > 0)
+
+
+def _first_seen(rows: array[int], seen: bytes, group_of: Callable[[int], int], want: int,
+                count_up_to: int) -> tuple[list[int], int]:
+    """The first ``want`` rows seen, and how many are seen (counted until ``count_up_to``,
+    at least; C-level ``map`` over chunks that grow)."""
+    first: list[int] = []
+    counted = 0
+    start, chunk = 0, 256
+    while start < len(rows) and (len(first) < want or counted < count_up_to):
+        part = rows[start:start + chunk]
+        flags = bytes(map(seen.__getitem__, map(group_of, part)))
+        found = flags.count(1)
+        if found and len(first) < want:
+            first.extend(list(compress(part, flags))[:want - len(first)])
+        counted += found
+        start += chunk
+        chunk = min(chunk * 2, 16384)
+    return first, counted
 
 
 _key_of = attrgetter("key")
