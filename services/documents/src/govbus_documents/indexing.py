@@ -61,7 +61,7 @@ from pymongo.errors import DuplicateKeyError
 from govbus_contracts.envelope import Principal
 from govbus_contracts.services.documents.archive import SearchHit, SearchResults
 from govbus_contracts.services.documents.common import Classification, DocumentKind
-from govbus_documents.domain.access import may_read, visibility_filter
+from govbus_documents.domain.access import may_read
 from govbus_documents.domain.archive import classification_level, document_year
 from govbus_documents.domain.search import (
     IndexedDocument,
@@ -579,19 +579,21 @@ def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
         visible = bytes(map(seen.__getitem__, map(group_of, rows)))
         hits[term] = (list(compress(rows, visible)), list(compress(weights, visible)))
     present = [t for t in terms if hits[t][0]]
-    candidates: set[int] | list[int] | None = None
+    found: set[int] | None = None
     if len(present) == len(terms):
         for term in sorted(terms, key=lambda t: len(hits[t][0])):
-            candidates = (set(hits[term][0]) if candidates is None
-                          else candidates.intersection(hits[term][0]))
-            if not candidates:
+            found = (set(hits[term][0]) if found is None
+                     else found.intersection(hits[term][0]))
+            if not found:
                 break
-    matched_all = bool(candidates)
+    matched_all = bool(found)
+    cands: list[int]
     if len(present) == 1:
-        candidates = hits[present[0]][0]  # AND and OR alike: every row holding the term
-    elif not matched_all:
-        candidates = set().union(*(hits[t][0] for t in present))
-    cands = list(candidates or ())
+        cands = hits[present[0]][0]  # AND and OR alike: every row holding the term
+    elif matched_all:
+        cands = list(found or ())
+    else:
+        cands = list(set().union(*(hits[t][0] for t in present)))
     if not cands:
         return RowRanking([], 0, matched_all)
     total_documents = max(index.live, 1)
@@ -600,11 +602,11 @@ def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
     sums: list[float] = [0.0] * len(cands)
     for term in present:
         w = idf(frequency[term], total_documents)
-        rows, weights = hits[term]
-        if rows is cands:
-            contrib: Iterable[float] = map(w.__mul__, weights)
+        term_rows, term_weights = hits[term]
+        if term_rows is cands:
+            contrib: Iterable[float] = map(w.__mul__, term_weights)
         else:
-            by_row = dict(zip(rows, map(w.__mul__, weights), strict=True))
+            by_row = dict(zip(term_rows, map(w.__mul__, term_weights), strict=True))
             contrib = map(by_row.get, cands, repeat(0.0))
         sums = list(map(add, sums, contrib))
     scores = list(map(round, sums, repeat(6)))
@@ -618,7 +620,8 @@ def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
         cands, scores = list(compress(cands, keep)), list(compress(scores, keep))
     rows_of = list(map(index.rows.__getitem__, cands))
     years = map(neg, map(_year_or_zero, rows_of))
-    ordered = sorted(zip(map(neg, scores), years, map(_key_of, rows_of), cands))
+    ordered = sorted(zip(map(neg, scores), years, map(_key_of, rows_of), cands,
+                         strict=True))
     return RowRanking([(idx, -score) for score, _, _, idx in ordered[:wanted]],
                       total, matched_all)
 
