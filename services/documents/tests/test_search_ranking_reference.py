@@ -22,7 +22,8 @@ from govbus_documents.domain.access import may_read
 from govbus_documents.domain.search import IndexedDocument, document_key, rank
 
 TERMS = ["通知", "财政", "资金", "审计", "督办", "教育", "卫生", "招标"]
-WEIGHTS = [1.0, 1.0, 1.0, 1.6931, 2.0986, 3.0, 5.0, 6.0, 10.0]  # many ties
+# Many ties; 1.0000001 and 1.0 are different weights that a score rounds alike.
+WEIGHTS = [1.0, 1.0, 1.0, 1.0000001, 1.6931, 2.0986, 3.0, 5.0, 6.0, 10.0]
 YEARS = [None, 2024, 2025, 2026, 2026]
 DEPARTMENTS = ["教育局", "财政局", "审计局"]
 PRINCIPALS = [
@@ -86,15 +87,17 @@ def test_the_fast_ranking_answers_exactly_as_the_rule_over_every_readable_row(
     queries = [[t] for t in TERMS] + [["不在"], ["通知", "财政"], ["审计", "不在"],
                                       ["督办", "教育", "卫生"]]
     compared = 0
-    for round_ in range(6):
-        for doc_id in rng.sample(ids, 300 if round_ == 0 else 60):
+    # Few writes between queries as well as many: a term's df is then kept by looking up
+    # the rows that died since, else recounted.
+    for round_ in range(20):
+        for doc_id in rng.sample(ids, 300 if round_ == 0 else rng.choice([3, 60])):
             versions[doc_id] += 1
             if round_ and rng.random() < 0.15:
                 kind = DocumentKind.incoming if doc_id < "m" else DocumentKind.outgoing
                 index.apply(indexing._withdrawal(kind, doc_id))
             else:
                 index.apply(random_entry(rng, doc_id, versions[doc_id]))
-        for _ in range(40):
+        for _ in range(12):
             terms = rng.choice(queries)
             principal = rng.choice(PRINCIPALS)
             kind = rng.choice([None, None, DocumentKind.incoming])
