@@ -307,13 +307,14 @@ class MemoryIndex:
         self.live += 1
         year0 = row.year or 0
         names, weights = _terms_of(entry)
+        postings, buckets = self.postings, self.buckets  # the loop runs per term: locals
         for name, weight in zip(names, weights, strict=True):
-            slot = self.postings.get(name)
+            slot = postings.get(name)
             if slot is None:
-                slot = self.postings[name] = (array("i"), array("f"))
+                slot = postings[name] = (array("i"), array("f"))
             slot[0].append(idx)
             slot[1].append(weight)
-            by_weight = self.buckets.get(name)
+            by_weight = buckets.get(name)
             if by_weight is not None:
                 bucket = by_weight.get((weight, year0))
                 if bucket is None:
