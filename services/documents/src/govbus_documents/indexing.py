@@ -35,6 +35,11 @@ Every replica loads the current generation into an inverted index in memory (ter
 document rows and weights) and applies recent entries as they appear (at most every
 ``refresh_seconds``; its own writes at once). A query filters postings by visibility, kind
 and year, then ranks (AND, rarest term first; OR if nothing holds every term) and pages.
+Its cost follows the page, not the number of matching documents, where it can: visibility
+is decided once per group of alike rows and postings are filtered by C-level ``map``; a
+one-term query (the usual one) reads a long posting list by weight and year, best first,
+and stops once the page is full and ``max_results`` are counted; snippets are made for the
+page only. ``rank_rows`` answers exactly as ``textsearch.rank`` over every readable row.
 On MongoDB the same layout works unchanged.
 """
 
