@@ -38,7 +38,10 @@ $(UV):
 
 .venv/.synced: $(UV) uv.lock pyproject.toml contracts/pyproject.toml kit/pyproject.toml gateway/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@echo "==> installing Python dependencies into .venv (uv sync --frozen)"
-	@$(UV) sync --frozen --all-packages --python $(PYTHON) --quiet
+	@# Bytecode compiled once here: every `govbus` process (the CLI, and the services the
+	@# tests start) otherwise compiles its imports again where .pyc files are not written
+	@# (PYTHONDONTWRITEBYTECODE, a read-only install): 2.6 s instead of 0.9 s per start.
+	@$(UV) sync --frozen --all-packages --python $(PYTHON) --quiet --compile-bytecode
 	@touch $@
 
 $(BIN)/nats-server:
