@@ -36,9 +36,12 @@ $(UV):
 	@$(PYTHON) -m venv $(TOOLS)
 	@$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# The bytecode is compiled once here: every govbus process (the CLI, and the services the
+# tests start) otherwise compiles its imports again where .pyc files are not written
+# (PYTHONDONTWRITEBYTECODE, a read-only install): 2.6 s instead of 0.9 s per start.
 .venv/.synced: $(UV) uv.lock pyproject.toml contracts/pyproject.toml kit/pyproject.toml gateway/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@echo "==> installing Python dependencies into .venv (uv sync --frozen)"
-	@$(UV) sync --frozen --all-packages --python $(PYTHON) --quiet
+	@$(UV) sync --frozen --all-packages --python $(PYTHON) --quiet --compile-bytecode
 	@touch $@
 
 $(BIN)/nats-server:

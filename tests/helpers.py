@@ -58,7 +58,9 @@ async def stream_messages(nats_url: str, subject: str, stream: str) -> list[dict
     try:
         sub = await nc.jetstream().pull_subscribe(subject, stream=stream)
         try:
-            while True:
+            # Until the consumer has nothing pending: the last fetch does not wait out its
+            # timeout for messages that are not there.
+            while (await sub.consumer_info()).num_pending:
                 for m in await sub.fetch(200, timeout=1):
                     out.append({"subject": m.subject, "headers": m.headers or {},
                                 "data": json.loads(m.data)})

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from govbus_kit.ledgers import APPLIED, COMMANDS, Ledger, Ledgers
+if TYPE_CHECKING:
+    # Imported where used: the ledgers bring pymongo, which a command such as
+    # `govbus token` never needs (a third of a second at every start of the CLI).
+    from govbus_kit.ledgers import Ledgers
 
 
 class Settings(BaseSettings):
@@ -91,6 +95,8 @@ class Settings(BaseSettings):
     log_format: str = Field(default="json", description="json | console")
 
     def ledgers(self) -> Ledgers:
+        from govbus_kit.ledgers import APPLIED, COMMANDS, Ledger, Ledgers
+
         return Ledgers(Ledger(COMMANDS, timedelta(days=self.command_ledger_days)),
                        Ledger(APPLIED, timedelta(days=self.applied_ledger_days)))
 
