@@ -253,6 +253,48 @@ async def test_poison_message_is_dead_lettered_after_its_tries_and_replayed(serv
         assert await letters() == []
 
 
+async def test_dead_letters_with_chinese_in_every_header_are_listed_and_replayed(
+        servers, settings):
+    """An account named in Chinese: its name is in the event's body, in ``ce-subject`` and in
+    the handler's error, so in every header and the body a dead letter carries. ``govbus dlq
+    list`` (text and --json) shows them as written, and the replay brings them back intact."""
+    poison = account("poison-非密账户")
+    async with running(settings, ledger.service, audit.service) as host:
+        await request(host.broker, ledger.DEPOSIT, {"account": poison, "amount": 7})
+
+        async def letters():
+            nc = await nats.connect(servers.nats_url)
+            try:
+                found = await list_dead_letters(nc.jetstream(), 1000)
+            finally:
+                await nc.close()
+            return [d for d in found if json.loads(d.body).get("account") == poison]
+
+        dead = (await eventually(letters, lambda d: len(d) == 1, timeout=30))[0]
+        assert f"cannot tally {poison}" in dead.error
+        assert dead.headers["ce-subject"] == poison
+        assert all(isinstance(v, str) for v in dead.headers.values())
+
+        listed = await asyncio.to_thread(govbus_cli, settings, "dlq", "list", "--json",
+                                         "--limit", "1000")
+        assert listed.returncode == 0, listed.stderr
+        mine = [json.loads(line) for line in listed.stdout.splitlines()
+                if json.loads(line)["id"] == dead.id]
+        assert len(mine) == 1 and poison in mine[0]["error"]
+        table = await asyncio.to_thread(govbus_cli, settings, "dlq", "list", "--limit", "1000")
+        assert table.returncode == 0, table.stderr
+        assert poison in table.stdout
+
+        await host.contexts["audit"].db["cures"].insert_one({"_id": poison})
+        replayed = await asyncio.to_thread(govbus_cli, settings, "dlq", "replay", str(dead.id))
+        assert replayed.returncode == 0, replayed.stderr
+        t = await eventually(lambda: tally(host.broker, poison), lambda t: t["credits"] == 1)
+        assert t["total"] == 7
+        replay = [m for m in await credited_for(servers, poison)
+                  if "govbus-replay-of" in m["headers"]]
+        assert [m["headers"]["ce-subject"] for m in replay] == [poison]
+
+
 async def test_malformed_event_is_dead_lettered_at_once(servers, settings, nats_js):
     async with running(settings, ledger.service, audit.service):
         bad = Envelope(source="/integrator/x", type=ledger.CREDITED.type)

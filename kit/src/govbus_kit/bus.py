@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import weakref
+from collections.abc import Mapping
+from email.header import decode_header
 from typing import Any
 
 from faststream.nats import NatsBroker, NatsUserPassword
@@ -185,3 +187,30 @@ async def request(
     if (msg.headers or {}).get(H_STATUS) == "error" or ("error" in data and len(data) == 1):
         raise GovbusError.from_reply(ErrorReply.model_validate(data))
     return data
+
+
+def headers_text(headers: Mapping[str, Any] | None) -> dict[str, str]:
+    """A stored message's headers as text.
+
+    nats-py reads the headers of a stored message (``get_msg``) with Python's e-mail parser,
+    which hands a value holding non-ASCII bytes back as an ``email.header.Header``, not a
+    ``str``: an error quoting 非密, a 收文 title in ``ce-subject``. Such a value is the UTF-8
+    the publisher wrote; anything undecodable is replaced, never raised on.
+    """
+    out: dict[str, str] = {}
+    for key, value in (headers or {}).items():
+        if isinstance(value, str):
+            out[str(key)] = value
+            continue
+        parts = []
+        for chunk, charset in decode_header(value):
+            if isinstance(chunk, bytes):
+                encoding = charset if charset and charset != "unknown-8bit" else "utf-8"
+                try:
+                    parts.append(chunk.decode(encoding, errors="replace"))
+                except LookupError:  # a charset Python does not know
+                    parts.append(chunk.decode("utf-8", errors="replace"))
+            else:
+                parts.append(chunk)
+        out[str(key)] = "".join(parts)
+    return out

@@ -10,6 +10,7 @@ from nats.js.errors import NotFoundError
 from govbus_contracts.envelope import H_ID, H_MSG_ID
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.subjects import DLQ_PREFIX, DLQ_STREAM, SUBJECT_RE, stream_name
+from govbus_kit.bus import headers_text
 from govbus_kit.runtime import (
     H_DLQ_AT,
     H_DLQ_CONSUMER,
@@ -48,7 +49,7 @@ async def list_dead_letters(js: JetStreamContext, limit: int = 100) -> list[Dead
         except NotFoundError:  # replayed and deleted
             seq += 1
             continue
-        out.append(_dead_letter(seq, msg.headers or {}, msg.data or b""))
+        out.append(_dead_letter(seq, headers_text(msg.headers), msg.data or b""))
         seq += 1
     return out
 
@@ -111,7 +112,7 @@ async def replay(js: JetStreamContext, dead_letter_id: int) -> DeadLetter:
         msg = await js.get_msg(DLQ_STREAM, dead_letter_id)
     except NotFoundError as exc:
         raise GovbusError(ErrorCode.not_found, f"no dead letter {dead_letter_id}") from exc
-    letter = _dead_letter(dead_letter_id, msg.headers or {}, msg.data or b"")
+    letter = _dead_letter(dead_letter_id, headers_text(msg.headers), msg.data or b"")
     if not letter.subject:
         raise GovbusError(ErrorCode.validation_failed, "dead letter has no original subject")
     tokens = (msg.subject or "").split(".")
@@ -149,7 +150,7 @@ async def replay(js: JetStreamContext, dead_letter_id: int) -> DeadLetter:
         raise _refuse(dead_letter_id, f"message {seq} of {stream} is not on {original}")
     # Server-interpreted headers (Nats-Msg-Id of the first publication, ...) stay behind:
     # they described the earlier publication, not this one.
-    headers = {k: v for k, v in (stored.headers or {}).items()
+    headers = {k: v for k, v in headers_text(stored.headers).items()
                if not k.lower().startswith("nats-")}
     headers[H_MSG_ID] = f"{headers.get(H_ID) or 'msg'}:replay:{dead_letter_id}"
     headers[H_REPLAY_OF] = str(dead_letter_id)

@@ -36,7 +36,7 @@ from govbus_contracts.envelope import (
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.registry import HealthReply
 from govbus_contracts.subjects import DLQ_STREAM, dlq_subject, stream_name
-from govbus_kit.bus import inbox_prefix, make_broker, stop_broker
+from govbus_kit.bus import headers_text, inbox_prefix, make_broker, stop_broker
 from govbus_kit.calendar import WorkingCalendar, default_calendar
 from govbus_kit.clock import Clock, SystemClock, office_date
 from govbus_kit.context import handling
@@ -379,7 +379,9 @@ class Host:
         self, msg: NatsMessage, sub: Subscription, tries: int, error: str
     ) -> None:
         raw = msg.raw_message
-        headers = {k: v for k, v in dict(msg.headers or {}).items()
+        # As text: a value with non-ASCII bytes (a 收文 title in ce-subject) comes out of
+        # nats-py's header parser as an e-mail Header, which the publish cannot send.
+        headers = {k: v for k, v in headers_text(msg.headers).items()
                    if not k.lower().startswith("nats-")}
         seq = raw.metadata.sequence.stream
         headers.update({
