@@ -47,7 +47,9 @@ async def running(settings: Settings, *services: Service, **kwargs: Any) -> Asyn
 
 async def stream_messages(nats_url: str, subject: str, stream: str) -> list[dict[str, Any]]:
     """Every message ``stream`` holds on ``subject`` (wildcards allowed), in stream order, as
-    ``{"subject", "headers", "data"}``; read with a fresh ephemeral consumer each time."""
+    ``{"subject", "headers", "data"}``; read with a fresh ephemeral consumer each time.
+    A message whose body is not a JSON object is no fact of any contract (the fault tests
+    publish such garbage on purpose, and the consumers dead-letter it): left out."""
     import json
 
     import nats
@@ -62,9 +64,14 @@ async def stream_messages(nats_url: str, subject: str, stream: str) -> list[dict
             # timeout for messages that are not there.
             while (await sub.consumer_info()).num_pending:
                 for m in await sub.fetch(200, timeout=1):
-                    out.append({"subject": m.subject, "headers": m.headers or {},
-                                "data": json.loads(m.data)})
                     await m.ack()
+                    try:
+                        data = json.loads(m.data)
+                    except ValueError:
+                        continue
+                    if isinstance(data, dict):
+                        out.append({"subject": m.subject, "headers": m.headers or {},
+                                    "data": data})
         except (TimeoutError, nats.errors.TimeoutError):
             pass
         await sub.unsubscribe()

@@ -40,6 +40,16 @@ async def ledger_messages(servers, subject: str) -> list[dict]:
     return await stream_messages(servers.nats_url, subject, "GOV_LEDGER")
 
 
+def account_of(body: bytes) -> object:
+    """The account a dead letter's body names, if it is a JSON object at all (the fault tests
+    dead-letter undecodable bodies too)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data.get("account") if isinstance(data, dict) else None
+
+
 async def credited_for(servers, name: str) -> list[dict]:
     messages = await ledger_messages(servers, ledger.CREDITED.subject)
     return [m for m in messages if m["data"]["account"] == name]
@@ -230,7 +240,7 @@ async def test_poison_message_is_dead_lettered_after_its_tries_and_replayed(serv
                 found = await list_dead_letters(nc.jetstream(), 1000)
             finally:
                 await nc.close()
-            return [d for d in found if json.loads(d.body).get("account") == poison]
+            return [d for d in found if account_of(d.body) == poison]
 
         dead = (await eventually(letters, lambda d: len(d) == 1, timeout=30))[0]
         assert dead.subject == ledger.CREDITED.subject
@@ -268,7 +278,7 @@ async def test_dead_letters_with_chinese_in_every_header_are_listed_and_replayed
                 found = await list_dead_letters(nc.jetstream(), 1000)
             finally:
                 await nc.close()
-            return [d for d in found if json.loads(d.body).get("account") == poison]
+            return [d for d in found if account_of(d.body) == poison]
 
         dead = (await eventually(letters, lambda d: len(d) == 1, timeout=30))[0]
         assert f"cannot tally {poison}" in dead.error
@@ -309,6 +319,25 @@ async def test_malformed_event_is_dead_lettered_at_once(servers, settings, nats_
         assert dead.error.startswith("malformed")
         info = await nats_js.stream_info(DLQ_STREAM)
         assert info.config.subjects == ["gov.dlq.>"]
+
+
+@pytest.mark.parametrize("body", [b'{"account": ', b"\xff\xfe not json", b"", b"[1, 2]"],
+                         ids=["truncated-json", "not-utf8", "empty", "not-an-object"])
+async def test_an_undecodable_event_is_dead_lettered_at_once(servers, settings, nats_js, body):
+    """Bytes that are no JSON at all (issue 11: they were redelivered every 30 s forever,
+    silently, holding a slot of the consumer) go to the dead letters with the reason."""
+    async with running(settings, ledger.service, audit.service):
+        bad = Envelope(source="/integrator/x", type=ledger.CREDITED.type)
+        await nats_js.publish(ledger.CREDITED.subject, body,
+                              headers={**bad.to_headers(), "content-type": "application/json"})
+
+        async def letters():
+            return [d for d in await list_dead_letters(nats_js, 1000) if d.event_id == bad.id]
+
+        dead = (await eventually(letters, lambda d: len(d) == 1, timeout=20))[0]
+        assert dead.deliveries == 1
+        assert dead.error.startswith("malformed")
+        assert dead.body == body
 
 
 async def test_concurrent_commands_on_one_aggregate_lose_no_update(settings):

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from govbus_kit.bus import connect_nats
+from govbus_kit.bus import connect_nats, headers_text
 from govbus_kit.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -370,11 +370,15 @@ def events_tail(
         js = nc.jetstream()
 
         async def show(msg: Any) -> None:
-            headers = msg.headers or {}
+            headers = headers_text(msg.headers)
+            try:
+                data: Any = json.loads(msg.data or b"null")
+            except ValueError:  # not JSON (an integrator's garbage): shown as text, not fatal
+                data = (msg.data or b"").decode("utf-8", errors="replace")
             typer.echo(json.dumps({
                 "subject": msg.subject, "id": headers.get("ce-id"),
                 "time": headers.get("ce-time"), "correlation": headers.get("ce-correlationid"),
-                "data": json.loads(msg.data or b"null"),
+                "data": data,
             }, ensure_ascii=False))
             with suppress(Exception):
                 await msg.ack()

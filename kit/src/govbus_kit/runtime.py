@@ -65,6 +65,14 @@ from govbus_kit.store import make_client, service_database
 log = get_logger("govbus.runtime")
 
 #: headers a dead letter carries besides the original ones
+async def undecoded(msg: NatsMessage) -> bytes:
+    """The body as it came: FastStream would decode it as JSON before the handler runs, and a
+    body that is no JSON at all then failed outside the handler, where nothing counts tries
+    (an event: redelivered every ``ack_wait`` forever; a command: no answer). The handlers
+    validate the bytes themselves and answer, or dead-letter, with the reason."""
+    return msg.body
+
+
 H_DLQ_ERROR = "govbus-dlq-error"
 H_DLQ_SUBJECT = "govbus-dlq-subject"
 H_DLQ_CONSUMER = "govbus-dlq-consumer"
@@ -224,11 +232,11 @@ class Host:
         workers = self.settings.handler_concurrency
         for spec, handler in service.commands.values():
             self.broker.subscriber(spec.subject, queue=service.name, title=spec.name,
-                                   max_workers=workers)(
+                                   max_workers=workers, decoder=undecoded)(
                 self._command_handler(spec.request, handler, ctx))
         for qspec, qhandler in service.queries.values():
             self.broker.subscriber(qspec.subject, queue=service.name, title=qspec.name,
-                                   max_workers=workers)(
+                                   max_workers=workers, decoder=undecoded)(
                 self._query_handler(qspec.request, qhandler, ctx))
         if service.contract.health.subject not in service.queries:
             self.broker.subscriber(service.contract.health.subject, queue=service.name)(
@@ -253,6 +261,7 @@ class Host:
                     filter_subject=sub.spec.subject,
                 ),
                 title=sub.durable,
+                decoder=undecoded,
             )(self._event_handler(sub, ctx))
 
     def _command_handler(self, model: type[BaseModel], handler: Any, ctx: ServiceContext) -> Any:
