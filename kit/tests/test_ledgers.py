@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +17,6 @@ from govbus_kit.clock import SystemClock
 from govbus_kit.ledgers import Ledger, Ledgers
 from govbus_kit.outbox import OutboxRelay
 from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome
-from govbus_kit.store import make_client
 from govbus_kit.streams import sync_streams
 
 CONTRACT = ServiceContract("ledgertest")
@@ -59,14 +57,8 @@ class Commands(monitoring.CommandListener):
 
 
 @pytest.fixture
-async def db(settings):
-    client = make_client(settings.mongo_url)
-    database = client[f"govbus_ledgertest_{uuid.uuid4().hex[:6]}"]
-    try:
-        yield database
-    finally:
-        await client.drop_database(database.name)
-        await client.close()
+async def db(scratch_db):
+    return scratch_db
 
 
 def repo_on(database, relay=None) -> AggregateRepository[Counter]:

@@ -25,7 +25,6 @@ from govbus_kit.listing import (
     facet,
     newest_first,
 )
-from govbus_kit.store import make_client
 
 STATUSES = ["已登记", "待拟办", "待批示", "待承办", "办理中", "已办结"]
 LEVELS = ["非密"] * 9 + ["秘密"]
@@ -221,14 +220,8 @@ def test_an_entry_of_a_list_of_100_000_takes_about_a_kilobyte():
 
 
 @pytest.fixture
-async def store(settings):
-    client = make_client(settings.mongo_url)
-    db = client[f"govbus_listtest_{uuid.uuid4().hex[:8]}"]
-    try:
-        yield db
-    finally:
-        await client.drop_database(db.name)
-        await client.close()
+async def store(scratch_db):
+    return scratch_db
 
 
 async def write_as_a_replica(db, doc: dict[str, Any]) -> None:
