@@ -29,6 +29,12 @@ H_MSG_ID = "Nats-Msg-Id"
 H_PRINCIPAL = "govbus-principal"
 #: reply status: ``ok`` or ``error`` (then the body is an ``ErrorReply``).
 H_STATUS = "govbus-status"
+#: the caller's deadline (commands and queries): an ISO-8601 UTC instant with milliseconds,
+#: e.g. ``2026-12-02T08:30:05.250Z``. A service does not start a request whose deadline has
+#: passed (its caller has already given up): it answers ``expired`` and does nothing, so a
+#: backlog after an outage drains instead of compounding. Clocks of caller and service are
+#: assumed NTP-synchronised; a request without the header has no deadline.
+H_DEADLINE = "govbus-deadline"
 
 
 def new_id() -> str:

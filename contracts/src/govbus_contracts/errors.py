@@ -23,7 +23,13 @@ class ErrorCode(StrEnum):
     payload_too_large = "payload_too_large"
     rate_limited = "rate_limited"
     unavailable = "unavailable"
+    #: the service is saturated (its bounded queue is full): nothing was done; retry after
+    #: ``details.retry_after`` seconds
+    overloaded = "overloaded"
     timeout = "timeout"
+    #: the caller's deadline (header ``govbus-deadline``) had passed before the service
+    #: started the request: nothing was done
+    expired = "expired"
     internal = "internal"
 
 

@@ -88,6 +88,10 @@ class HealthReply(Reply):
     instance: str
     version: str
     checks: dict[str, str]
+    figures: dict[str, float] = Field(
+        default_factory=dict, max_length=200,
+        description="the measurements behind the checks, e.g. store_ping_ms, "
+        "commands_in_flight, commands_queued, backlog.<consumer> (messages not yet acknowledged)")
     warnings: list[str] = Field(
         default_factory=list, max_length=20,
         description="what an operator should act on without the service being unhealthy, "

@@ -71,7 +71,9 @@ STATUS = {
     ErrorCode.payload_too_large: 413,
     ErrorCode.rate_limited: 429,
     ErrorCode.unavailable: 503,
+    ErrorCode.overloaded: 503,
     ErrorCode.timeout: 504,
+    ErrorCode.expired: 504,
     ErrorCode.internal: 500,
 }
 
@@ -93,7 +95,8 @@ def error_response(exc: GovbusError, request_id: str | None = None) -> JSONRespo
         log.error("internal_error_answered", reason=exc.message, details=exc.details)
         exc = internal_error(request_id)
     headers = {"X-Request-Id": request_id} if request_id else {}
-    if (exc.code in (ErrorCode.rate_limited, ErrorCode.timeout, ErrorCode.unavailable)
+    if (exc.code in (ErrorCode.rate_limited, ErrorCode.timeout, ErrorCode.unavailable,
+                     ErrorCode.overloaded)
             and "retry_after" in exc.details):
         headers["Retry-After"] = str(exc.details["retry_after"])
     if exc.code is ErrorCode.timeout and "idempotency_key" in exc.details:
