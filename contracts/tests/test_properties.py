@@ -46,7 +46,8 @@ ANNOTATIONS = {"title", "description", "default", "$id", "x-govbus-subject",
                "x-govbus-schema-version", "$defs"}
 KNOWN = ANNOTATIONS | {"$ref", "anyOf", "enum", "const", "type", "format", "pattern",
                        "minLength", "maxLength", "minimum", "maximum", "items", "minItems",
-                       "maxItems", "properties", "required", "additionalProperties"}
+                       "maxItems", "properties", "required", "additionalProperties",
+                       "maxProperties"}
 
 
 def instances(node: dict[str, Any], root: dict[str, Any]) -> st.SearchStrategy[Any]:
@@ -94,7 +95,8 @@ def instances(node: dict[str, Any], root: dict[str, Any]) -> st.SearchStrategy[A
             optional={k: instances(v, root) for k, v in properties.items() if k not in required})
         extra = node.get("additionalProperties")
         if isinstance(extra, dict) and not properties:
-            return st.dictionaries(st.text(max_size=10), instances(extra, root), max_size=3)
+            return st.dictionaries(st.text(max_size=10), instances(extra, root),
+                                   max_size=min(3, node.get("maxProperties", 3)))
         return fixed
     assert kind is None, f"the generator does not know type {kind}"
     return JSON
