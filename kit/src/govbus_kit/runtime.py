@@ -28,7 +28,10 @@ from govbus_contracts.envelope import (
     H_ID,
     H_MSG_ID,
     H_PRINCIPAL,
+    H_SPECVERSION,
     H_STATUS,
+    H_TYPE,
+    SPECVERSION,
     Envelope,
     Principal,
     new_id,
@@ -114,6 +117,19 @@ def _principal(msg: NatsMessage, keys: PrincipalVerifier) -> Principal:
         return Principal.anonymous()
     return keys.verify(raw, subject=msg.raw_message.subject, message_id=headers.get(H_ID),
                        body=msg.body or b"")
+
+
+def _unknown_version(headers: dict[str, str], expected_type: str) -> str | None:
+    """Why a message on a consumed subject is not the version its consumer reads, if it is
+    not: CloudEvents' own ``specversion`` other than 1.0, or a ``ce-type`` other than the
+    subscription's (e.g. a v2 fact published on the v1 subject by a misconfigured producer)."""
+    spec = headers.get(H_SPECVERSION)
+    if spec is not None and spec != SPECVERSION:
+        return f"CloudEvents specversion {spec!r}, this consumer reads {SPECVERSION!r}"
+    found = headers.get(H_TYPE)
+    if found != expected_type:
+        return f"ce-type {found!r}, this consumer reads {expected_type!r}"
+    return None
 
 
 class Host:
@@ -361,6 +377,12 @@ class Host:
                     return
                 try:
                     envelope = Envelope.from_headers(headers)
+                    unknown = _unknown_version(headers, sub.spec.type)
+                    if unknown:
+                        # Read as this version it would be misread: the publisher speaks a
+                        # version this consumer does not know. No retry can change that.
+                        await self._dead_letter(msg, sub, tries, f"unknown version: {unknown}")
+                        return
                     event = sub.spec.model.model_validate_json(msg.body or b"{}")
                 except (ValidationError, ValueError) as exc:
                     # A malformed message cannot succeed on a retry: dead-letter it now.
