@@ -498,6 +498,143 @@ def test_the_readmes_settings_tables_were_found():
                                                           "GOVBUS_DISCLOSURE_"}
 
 
+def settings_defaults() -> dict[str, Any]:
+    import importlib
+
+    from pydantic_settings import BaseSettings
+
+    from govbus_gateway.callers import GatewaySettings
+
+    classes: list[type[BaseSettings]] = [Settings, GatewaySettings]
+    for path in sorted(ROOT.glob("services/*/src/*/settings.py")):
+        module = importlib.import_module(f"{path.parent.name}.settings")
+        classes += [c for c in vars(module).values() if isinstance(c, type)
+                    and issubclass(c, BaseSettings) and c is not BaseSettings]
+    return {str(cls.model_config.get("env_prefix", "")) + name.upper(): f.default
+            for cls in classes for name, f in cls.model_fields.items()}
+
+
+def shown_value(part: str) -> Any:
+    """A default as a table shows it: a literal (`5`, 20, `[1,5,15,60]`, true, `json`,
+    政府部门), "empty" for the empty string; None for "none" and prose (nothing to compare)."""
+    value = part.strip().strip("`")
+    if value in ("none", "—"):
+        return None
+    if value == "empty":
+        return ""
+    try:
+        return json.loads(value)
+    except ValueError:
+        pass
+    return value if re.fullmatch(r"[\w.\-]+", value) else None
+
+
+def same_default(shown: Any, default: Any) -> bool:
+    from enum import Enum
+
+    if isinstance(default, Enum):
+        default = default.value
+    if isinstance(default, Path):
+        default = str(default)
+    if isinstance(default, list) and isinstance(shown, list):
+        return len(default) == len(shown) and all(map(same_default, shown, default))
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        return isinstance(shown, (int, float)) and not isinstance(shown, bool) and \
+            float(shown) == float(default)
+    return bool(shown == default)
+
+
+def default_rows() -> list[tuple[str, str, list[str], list[str]]]:
+    """Each row of a README table whose columns are variable | default | …:
+    (where, the full names, the defaults shown), one default per name."""
+    rows = []
+    for path in rx.readmes():
+        prefix, columns = "GOVBUS_", False
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith("## "):
+                found = re.match(r"^## Settings \(`(GOVBUS_[A-Z]+_)\*`\)", line)
+                prefix = found[1] if found else "GOVBUS_"
+            if re.match(r"^\| variable \| default \|", line, re.I):
+                columns = True
+                continue
+            if not line.startswith("|"):
+                columns = False
+            row = re.match(r"^\| (`[^|]*`) \| ([^|]*) \|", line)
+            if not (columns and row):
+                continue
+            names = re.findall(r"`([A-Z0-9_*]+)`", row[1])
+            full = []
+            for name in names:
+                if name.startswith("_"):  # `HANDLING_DAYS_VERY_URGENT` / `_URGENT`
+                    stems = [names[0][:i] for i, c in enumerate(names[0]) if c == "_"]
+                    name = next((s + name for s in stems
+                                 if f"{prefix}{s}{name}" in settings_defaults()), name)
+                full.append(name if name.startswith("GOVBUS_") else prefix + name)
+            shown = [p for p in re.split(r"\s*(?:,|/)\s+", row[2].strip())]
+            if len(shown) == len(full) and not any("*" in n for n in full):
+                rows.append((f"{path.relative_to(ROOT)}:{number}", full, shown))
+    return rows
+
+
+def test_the_defaults_the_readmes_show_are_the_settings_defaults():
+    defaults = settings_defaults()
+    compared, wrong = 0, []
+    for where, names, shown in default_rows():
+        for name, part in zip(names, shown, strict=True):
+            value = shown_value(part)
+            if value is None or name not in defaults:
+                continue
+            compared += 1
+            if not same_default(value, defaults[name]):
+                wrong.append(f"{where}: {name} shows {part}, the default is {defaults[name]!r}")
+    assert not wrong, "\n".join(wrong)
+    assert compared >= 30, compared
+
+
+# --- files a README names -------------------------------------------------------------
+
+
+@cache
+def repository_files() -> frozenset[str]:
+    """Every file and folder of the checkout (not .venv, .git, var)."""
+    found: set[str] = set()
+    for top, folders, files in os.walk(ROOT):
+        folders[:] = [f for f in folders if not f.startswith(".") and f not in {
+            "var", "node_modules", "__pycache__"}]
+        rel = Path(top).relative_to(ROOT).as_posix()
+        found.update(f"{rel}/{name}".removeprefix("./") for name in files)
+        found.update(f"{rel}/{name}/".removeprefix("./") for name in folders)
+    return frozenset(found)
+
+
+PATH = re.compile(r"`([\w.\-]+(?:/[\w.\-]+)*\.(?:py|md|yaml|yml|js|json|conf|patch|lock|toml)"
+                  r"|[\w.\-]+(?:/[\w.\-]+)*/)`")
+#: what a README names that the checkout does not hold, and why
+MADE_LATER = {"var/": "made by make run", ".venv/": "made by make install",
+              ".bin/": "made by make install", ".tools/": "made by make install", "bench/results/latest.json": "a bench's output",
+              "bench/results/scale.json": "a bench's output", "latest.json": "a bench's output",
+              "deploy/.env": "the operator makes it from env.example"}
+
+
+def named_paths() -> list[tuple[str, str]]:
+    return sorted({(str(p.relative_to(ROOT)), m[1]) for p in rx.readmes()
+                   for m in PATH.finditer(p.read_text(encoding="utf-8"))})
+
+
+@pytest.mark.parametrize(("readme", "name"), named_paths(),
+                         ids=[f"{r}:{n}" for r, n in named_paths()])
+def test_a_file_a_readme_names_exists(readme, name):
+    """Named from the README's folder, from the repository's root, or as the end of a path
+    (`domain/access.py` in the documents service, `callers.py` in the gateway)."""
+    if name in MADE_LATER:
+        return
+    folder = Path(readme).parent.as_posix().removeprefix(".")
+    files = repository_files()
+    assert (f"{folder}/{name}".lstrip("/") in files or name in files
+            or any(f.endswith("/" + name) and f.startswith(folder) for f in files)), (
+        f"{readme}: {name} is not in the repository")
+
+
 # --- the NATS configuration the deploy guide describes ------------------------------------
 
 
