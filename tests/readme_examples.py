@@ -21,11 +21,13 @@ This module only reads and parses; the test module runs and asserts.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("run", "check", "illustration")
@@ -221,7 +223,7 @@ def _parse(chunk: str, line: int, expect: str, variables: dict[str, str]) -> Ite
 def jq(value: object, program: str) -> object:
     """The ``jq -r .a.b`` a README may pipe a reply through: a path of keys."""
     for key in filter(None, program.lstrip(".").split(".")):
-        assert isinstance(value, dict), f"jq {program}: {value!r} is not an object"
+        assert isinstance(value, dict) and key in value, f"jq {program}: no {key} in {value!r}"
         value = value[key]
     return value
 
@@ -257,3 +259,18 @@ def parse_curl(argv: list[str]) -> Curl:
             url = word if "://" in word else "http://" + word
     assert url, f"curl without a URL: {argv}"
     return Curl(method or ("POST" if body is not None else "GET"), url, headers, body)
+
+
+def citizen_request_body() -> dict[str, Any]:
+    """The ``-d '…'`` of the root README's curl to /api/v1/disclosure/requests."""
+    for example in all_examples():
+        if example.readme == "README.md" and example.kind == "run":
+            for step in steps(example.text, example.line):
+                for words in step.pipeline:
+                    if words[0] == "curl":
+                        request = parse_curl(words)
+                        if request.url.endswith("/api/v1/disclosure/requests"):
+                            assert request.body is not None
+                            body: dict[str, Any] = json.loads(request.body)
+                            return body
+    raise AssertionError("the README no longer shows the citizen's request")

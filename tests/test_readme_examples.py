@@ -26,7 +26,6 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,8 +42,6 @@ from govbus_contracts.services.documents.outgoing import OUTGOING_DISPATCHED
 from govbus_disclosure.plugin import service as disclosure
 from govbus_documents.plugin import service as documents
 from govbus_gateway.app import create_app
-from govbus_kit.calendar import WorkingCalendar
-from govbus_kit.clock import ManualClock
 from govbus_kit.settings import Settings
 from helpers import TESTS, IsolatedSettings, eventually, running
 
@@ -611,7 +608,8 @@ PATH = re.compile(r"`([\w.\-]+(?:/[\w.\-]+)*\.(?:py|md|yaml|yml|js|json|conf|pat
                   r"|[\w.\-]+(?:/[\w.\-]+)*/)`")
 #: what a README names that the checkout does not hold, and why
 MADE_LATER = {"var/": "made by make run", ".venv/": "made by make install",
-              ".bin/": "made by make install", ".tools/": "made by make install", "bench/results/latest.json": "a bench's output",
+              ".bin/": "made by make install", ".tools/": "made by make install",
+              "bench/results/latest.json": "a bench's output",
               "bench/results/scale.json": "a bench's output", "latest.json": "a bench's output",
               "deploy/.env": "the operator makes it from env.example"}
 
@@ -778,49 +776,25 @@ async def test_an_example_runs_against_the_test_stack_as_the_readme_shows(exampl
     await run_example(example, stack)
 
 
-# --- the citizen's request of the root README in December ----------------------------------
+SHELL = [e for e in EXAMPLES if e.lang == "sh"]
 
 
-def readme_request_body() -> dict[str, Any]:
-    """The ``-d '…'`` of the root README's curl to /api/v1/disclosure/requests."""
-    for example in EXAMPLES:
-        if example.readme == "README.md" and example.kind == "run":
-            for step in rx.steps(example.text, example.line):
-                for words in step.pipeline:
-                    if words[0] == "curl":
-                        request = rx.parse_curl(words)
-                        if request.url.endswith("/api/v1/disclosure/requests"):
-                            assert request.body is not None
-                            body: dict[str, Any] = json.loads(request.body)
-                            return body
-    raise AssertionError("the README no longer shows the citizen's request")
+@pytest.mark.parametrize("example", SHELL, ids=ids(SHELL))
+def test_a_shell_block_is_valid_shell(example):
+    """What the runner reads with shlex, a reader pastes into a shell: bash must parse it."""
+    result = subprocess.run(["bash", "-n"], input=example.text, capture_output=True, text=True,
+                            timeout=30, check=False)
+    assert result.returncode == 0, f"{example.id}: {result.stderr}"
 
 
 @pytest.mark.servers
-async def test_the_readme_request_is_accepted_in_december_with_a_provisional_deadline(settings):
-    """The citizen's request, on a day of December 2026 whose 20 working days run into a
-    year whose 调休 are not published yet: accepted, with a deadline marked provisional, and
-    /healthz saying so as a warning."""
-    own = IsolatedSettings(**settings.model_dump(),
-                           database=f"govbus_readme_{uuid.uuid4().hex[:8]}")
-    # Monday 14 December 2026, 10:00 Beijing time.
-    clock = ManualClock(datetime(2026, 12, 14, 2, 0, tzinfo=UTC))
-    secret = settings.jwt_secret.get_secret_value()
-    async with running(own, disclosure, documents, clock=clock, calendar=WorkingCalendar()):
-        app = create_app(settings, secret=secret)
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://gw", timeout=30) as api:
-                r = await api.post("/api/v1/disclosure/requests", json=readme_request_body())
-                assert r.status_code == 201, r.text
-                submitted = r.json()
-                # 20 working days from 14 Dec 2026: 15–18 (4), 21–25 (9), 28–31 (13) |
-                # 1 Jan 元旦 | 4–8 Jan (18), 11 (19), 12 (20) on the provisional 2027.
-                assert submitted["due_on"] == "2027-01-12"
-                assert submitted["due_on_provisional"] is True
-                assert submitted["tracking_code"]
-
-                health = await api.get("/healthz")
-                assert health.status_code == 200, health.text
-                assert health.json()["status"] == "ok"
-                assert any("2027" in w for w in health.json()["warnings"])
+async def test_the_gateway_readmes_refusal_is_what_the_gateway_answers(stack):
+    """gateway/README.md quotes the message of a request without the applicant's name."""
+    guide = (ROOT / "gateway/README.md").read_text(encoding="utf-8")
+    quoted = re.search(r"\(`(the request is not valid: body\.applicant\.name: [^`]+)`\)", guide)
+    assert quoted, "gateway/README.md no longer quotes a refusal"
+    body = rx.citizen_request_body()
+    del body["applicant"]["name"]
+    answer = await stack.api.post("/api/v1/disclosure/requests", json=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["message"] == quoted[1]
