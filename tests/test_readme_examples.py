@@ -570,6 +570,11 @@ def default_rows() -> list[tuple[str, str, list[str], list[str]]]:
             shown = [p for p in re.split(r"\s*(?:,|/)\s+", row[2].strip())]
             if len(shown) == len(full) and not any("*" in n for n in full):
                 rows.append((f"{path.relative_to(ROOT)}:{number}", full, shown))
+        # In prose: `GOVBUS_ACK_WAIT_SECONDS` (30), `GOVBUS_PRINCIPAL_ASSERTION_SECONDS` (60, …
+        text = path.read_text(encoding="utf-8")
+        for m in re.finditer(r"`(GOVBUS_[A-Z0-9_]+)` \(([0-9.]+)[,)]", text):
+            where = f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}"
+            rows.append((where, [m[1]], [m[2]]))
     return rows
 
 
