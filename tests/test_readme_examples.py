@@ -384,21 +384,27 @@ def test_the_root_readme_lists_every_govbus_command():
 # --- GOVBUS_* variables -------------------------------------------------------------------
 
 
-def settings_classes() -> dict[str, set[str]]:
-    """Every settings class of the workspace: env prefix → field names."""
+@cache
+def settings_models() -> list[Any]:
+    """Every settings class of the workspace: the kit's, the gateway's, each service's."""
     import importlib
 
     from pydantic_settings import BaseSettings
 
     from govbus_gateway.callers import GatewaySettings
 
-    classes: list[type[BaseSettings]] = [Settings, GatewaySettings]
+    classes: list[Any] = [Settings, GatewaySettings]
     for path in sorted(ROOT.glob("services/*/src/*/settings.py")):
         module = importlib.import_module(f"{path.parent.name}.settings")
         classes += [c for c in vars(module).values() if isinstance(c, type)
                     and issubclass(c, BaseSettings) and c is not BaseSettings]
+    return classes
+
+
+def settings_classes() -> dict[str, set[str]]:
+    """Env prefix → the variable names after it."""
     found: dict[str, set[str]] = {}
-    for cls in classes:
+    for cls in settings_models():
         found.setdefault(str(cls.model_config.get("env_prefix", "")), set()).update(
             name.upper() for name in cls.model_fields)
     return found
@@ -495,19 +501,8 @@ def test_the_readmes_settings_tables_were_found():
 
 
 def settings_defaults() -> dict[str, Any]:
-    import importlib
-
-    from pydantic_settings import BaseSettings
-
-    from govbus_gateway.callers import GatewaySettings
-
-    classes: list[type[BaseSettings]] = [Settings, GatewaySettings]
-    for path in sorted(ROOT.glob("services/*/src/*/settings.py")):
-        module = importlib.import_module(f"{path.parent.name}.settings")
-        classes += [c for c in vars(module).values() if isinstance(c, type)
-                    and issubclass(c, BaseSettings) and c is not BaseSettings]
     return {str(cls.model_config.get("env_prefix", "")) + name.upper(): f.default
-            for cls in classes for name, f in cls.model_fields.items()}
+            for cls in settings_models() for name, f in cls.model_fields.items()}
 
 
 def shown_value(part: str) -> Any:
