@@ -129,11 +129,13 @@ async def _admit(admission: Admission, headers: dict[str, Any], kind: str
         await admission.enter(parse_deadline(headers.get(H_DEADLINE)))
     except Expired as exc:
         # Its caller has already answered (504): doing it now would only add to a backlog.
-        log.warning(f"{kind}_expired", late_ms=round(exc.late))
+        # Info, like every request's outcome: under overload a warning per request would
+        # add to the load (the health figures count them).
+        log.info(f"{kind}_expired", late_ms=round(exc.late))
         return exc
     except GovbusError as exc:
         if exc.code is ErrorCode.overloaded:
-            log.warning(f"{kind}_shed", in_flight=admission.in_flight, queued=admission.queued)
+            log.info(f"{kind}_shed", in_flight=admission.in_flight, queued=admission.queued)
         else:
             log.info(f"{kind}_refused", code=exc.code.value, reason=exc.message)
         return exc
