@@ -114,8 +114,8 @@ async def test_a_burst_beyond_concurrency_and_queue_is_shed_at_once_and_the_rest
     done = [a for a in answers if a[0] == "ok"]
     shed = [a for a in answers if a[0] == "overloaded"]
     assert len(done) == 4 + 8 and len(shed) == 60 - 12, [a[0] for a in answers]
-    # Shed at once, not after waiting for a slot (each accepted one takes a second).
-    assert max(seconds for _, seconds, _ in shed) < 0.9
+    # Shed at once: every refusal came before any accepted one (a second each) finished.
+    assert max(seconds for _, seconds, _ in shed) < min(seconds for _, seconds, _ in done)
     assert all(details["retry_after"] == 2 for _, _, details in shed)
     # Every accepted one completed, never more than the limit at once; none shed ran.
     assert sorted(reply["tag"] for _, _, reply in done) == sorted(record.executed)
@@ -134,11 +134,11 @@ async def test_requests_whose_deadline_passes_while_they_wait_are_never_executed
         waiting = await asyncio.gather(*(outcome(request(
             host.broker, slow.WORK, {"tag": f"w{i}"}, timeout=5,
             deadline=datetime.now(UTC) + timedelta(seconds=0.3))) for i in range(3)))
+        # Answered when their deadline passed, not when the slot came free.
+        assert not long.done()
         assert (await long)[0] == "ok"
         after = await health(host)
-    # Answered when their deadline passed, not when a slot came free.
     assert [code for code, _, _ in waiting] == ["expired"] * 3
-    assert all(seconds < 1.2 for _, seconds, _ in waiting)
     assert record.executed == ["long"]
     assert after["figures"]["commands_expired"] == 3
     assert after["figures"]["commands_queued"] == 0
@@ -186,8 +186,9 @@ async def test_health_says_degraded_while_a_consumer_falls_behind_and_ok_once_it
                 f"degraded: {backlog:.0f} messages not yet acknowledged (limit 2)")
         finally:
             record.gate.set()
-        caught_up = await eventually(lambda: health(host), lambda r: r["status"] == "ok")
-    assert caught_up["figures"]["backlog.slow-noted"] == 0
+        caught_up = await eventually(lambda: health(host),
+                                     lambda r: r["figures"]["backlog.slow-noted"] == 0)
+    assert caught_up["status"] == "ok"
     assert len(record.handled) >= 4
 
 

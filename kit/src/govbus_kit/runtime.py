@@ -420,10 +420,10 @@ class Host:
             why = (f"did not answer within {HEALTH_STORE_TIMEOUT * 1000:.0f} ms"
                    if isinstance(exc, TimeoutError) else f"failed ({type(exc).__name__})")
             return f"degraded: store {why}", round(took, 1)
-        took = (time.perf_counter() - started) * 1000
+        took = round((time.perf_counter() - started) * 1000, 1)
         if took > limit:
-            return f"degraded: store answered in {took:.0f} ms (limit {limit:g})", round(took, 1)
-        return "ok", round(took, 1)
+            return f"degraded: store answered in {took:.0f} ms (limit {limit:g})", took
+        return "ok", took
 
     async def _backlog_checks(self, ctx: ServiceContext
                               ) -> dict[str, tuple[str, float | None]]:
