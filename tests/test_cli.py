@@ -79,9 +79,9 @@ async def test_health_command_answers_for_a_running_service(settings):
     import asyncio
 
     async with running(settings, ledger.service):
-        ok = await asyncio.to_thread(govbus, "health", "ledger", env=env)
+        ok = await asyncio.to_thread(govbus, "health", "ledger", "--json", env=env)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert json.loads(ok.stdout)["checks"] == {"nats": "ok", "mongo": "ok"}
+    assert json.loads(ok.stdout)["checks"] == {"nats": "ok", "mongo": "ok", "commands": "ok"}
     down = await asyncio.to_thread(govbus, "health", "ledger", env=env)
     assert down.returncode == 1
     assert "not running" in down.stdout
@@ -162,7 +162,7 @@ async def test_health_warns_but_passes_when_next_year_is_only_provisional(settin
     env = {"GOVBUS_NATS_URL": settings.nats_url, "GOVBUS_MONGO_URL": settings.mongo_url}
     clock = ManualClock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
     async with running(settings, ledger.service, clock=clock):
-        ok = await asyncio.to_thread(govbus, "health", "ledger", env=env)
+        ok = await asyncio.to_thread(govbus, "health", "ledger", "--json", env=env)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     reply = json.loads(ok.stdout)
     assert reply["status"] == "ok"

@@ -5,19 +5,33 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Mapping
+from datetime import datetime
 from email.header import decode_header
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faststream.nats import NatsBroker, NatsUserPassword
 from nats.aio.client import Client as NATS
 from nats.js.api import PubAck
 
-from govbus_contracts.envelope import H_CORRELATION, H_ID, H_PRINCIPAL, H_STATUS, Principal, new_id
+from govbus_contracts.envelope import (
+    H_CORRELATION,
+    H_DEADLINE,
+    H_ID,
+    H_PRINCIPAL,
+    H_STATUS,
+    Principal,
+    new_id,
+)
 from govbus_contracts.errors import ErrorCode, ErrorReply, GovbusError
 from govbus_contracts.registry import CommandSpec, QuerySpec
+from govbus_kit.admission import deadline_after, format_deadline
 from govbus_kit.logging import get_logger
 from govbus_kit.principal import PrincipalSigner, signer
 from govbus_kit.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where used: an operator's command (`govbus health` as an exec probe) needs
+    # only nats-py, and FastStream takes a second to import.
+    from faststream.nats import NatsBroker
 
 log = get_logger("govbus.bus")
 
@@ -75,6 +89,8 @@ async def connect_nats(settings: Settings) -> NATS:
 
 
 def make_broker(settings: Settings, url: str | None = None, **kwargs: Any) -> NatsBroker:
+    from faststream.nats import NatsBroker, NatsUserPassword
+
     servers = url.split(",") if url else nats_servers(settings)
     auth: dict[str, Any] = {}
     if settings.nats_creds:
@@ -140,11 +156,16 @@ async def request(
     message_id: str | None = None,
     correlation_id: str | None = None,
     timeout: float = 5.0,
+    deadline: datetime | None = None,
 ) -> dict[str, Any]:
     """Ask a service and return its reply as JSON; an error reply raises ``GovbusError``.
 
     A principal is sent signed when the broker was made with a signing key (the gateway);
     otherwise as a plain header, which services refuse (``unauthenticated``).
+
+    The request carries its deadline (``govbus-deadline``): ``deadline`` if given (a caller
+    passing on its own caller's), else now + ``timeout``, when this caller stops waiting.
+    A service does not start a request whose deadline has passed (``expired``).
     """
     from faststream.exceptions import FastStreamException
     from nats.errors import Error as NatsError
@@ -156,6 +177,7 @@ async def request(
         H_ID: message_id,
         H_CORRELATION: correlation_id or message_id,
         "content-type": "application/json",
+        H_DEADLINE: format_deadline(deadline) if deadline is not None else deadline_after(timeout),
     }
     body = (payload if isinstance(payload, bytes)
             else json.dumps(payload, ensure_ascii=False).encode())

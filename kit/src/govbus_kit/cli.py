@@ -199,30 +199,80 @@ def gateway() -> None:
 
 
 @app.command()
-def health(service: str, timeout: float = 2.0) -> None:
-    """Ask a service whether it is healthy (exit 0 if it is): for exec probes."""
+def health(
+    service: str,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the answer")] = 2.0,
+    as_json: Annotated[bool, typer.Option("--json", help="the reply as JSON")] = False,
+    live: Annotated[bool, typer.Option(
+        "--live", help="exit 0 whenever the service answers, degraded or not (a liveness "
+        "probe: restarting a saturated service only adds to its load)")] = False,
+) -> None:
+    """Ask a service how it is: status, checks and the figures behind them.
+
+    Exit 0 when it is ok; 1 when it is degraded (a check says why, with its figure) or does
+    not answer (no service, no bus): an exec probe.
+    """
     settings = _settings()
-
-    async def ask() -> dict[str, Any]:
-        from govbus_contracts.registry import ServiceContract
-        from govbus_kit.bus import make_broker, request
-
-        broker = make_broker(settings)
-        await broker.connect()
-        try:
-            return await request(broker, ServiceContract(service).health, {}, timeout=timeout)
-        finally:
-            await broker.stop()
-
+    started = time.monotonic()
     try:
-        reply = asyncio.run(ask())
+        reply = asyncio.run(_ask_health(settings, service, timeout))
     except Exception as exc:
-        typer.echo(f"{service}: {exc}")
+        reason = str(exc) or type(exc).__name__
+        if as_json:
+            typer.echo(json.dumps({"service": service, "status": "unreachable",
+                                   "error": reason}, ensure_ascii=False))
+        else:
+            typer.echo(f"{service}: unreachable: {reason}")
         raise typer.Exit(1) from exc
-    typer.echo(json.dumps(reply, ensure_ascii=False))
+    status = str(reply.get("status"))
+    if as_json:
+        typer.echo(json.dumps(reply, ensure_ascii=False))
+    else:
+        took = (time.monotonic() - started) * 1000
+        typer.echo(f"{service}: {status} (instance {reply.get('instance')}, version "
+                   f"{reply.get('version')}, answered in {took:.0f} ms)")
+        checks: dict[str, str] = reply.get("checks") or {}
+        width = max((len(k) for k in checks), default=0)
+        for name, check in checks.items():
+            typer.echo(f"  {name:<{width}}  {check}")
+        figures: dict[str, float] = reply.get("figures") or {}
+        if figures:
+            typer.echo("figures:")
+            width = max(len(k) for k in figures)
+            for name, value in figures.items():
+                typer.echo(f"  {name:<{width}}  {value:g}")
     for warning in reply.get("warnings") or []:
         typer.echo(f"warning: {warning}", err=True)
-    raise typer.Exit(0 if reply.get("status") == "ok" else 1)
+    raise typer.Exit(0 if status == "ok" or live else 1)
+
+
+async def _ask_health(settings: Settings, service: str, timeout: float) -> dict[str, Any]:
+    """One request on a plain connection (no FastStream: an exec probe should be quick)."""
+    from nats.errors import NoRespondersError
+    from nats.errors import TimeoutError as NatsTimeout
+
+    from govbus_contracts.envelope import H_CORRELATION, H_DEADLINE, H_ID, new_id
+    from govbus_contracts.subjects import query_subject
+    from govbus_kit.admission import deadline_after
+
+    subject = query_subject(service, "health")
+    nc = await connect_nats(settings)
+    try:
+        message_id = new_id()
+        try:
+            msg = await nc.request(subject, b"{}", timeout=timeout, headers={
+                H_ID: message_id, H_CORRELATION: message_id,
+                H_DEADLINE: deadline_after(timeout), "content-type": "application/json"})
+        except NoRespondersError as exc:
+            raise RuntimeError(f"service {service} is not running") from exc
+        except (TimeoutError, NatsTimeout) as exc:
+            raise RuntimeError(f"service {service} did not answer in {timeout:g}s") from exc
+    finally:
+        await nc.close()
+    reply: dict[str, Any] = json.loads(msg.data or b"{}")
+    if "error" in reply:
+        raise RuntimeError(f"service {service} answered an error: {reply['error']}")
+    return reply
 
 
 # --- calendar ----------------------------------------------------------------------

@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     # Commands and queries handled at once per subscriber (per service instance). Writes to
     # one aggregate are still serialised by the repository's lock.
     handler_concurrency: int = Field(default=16, ge=1)
+    # Requests of one service waiting for a slot, at most; one more is answered `overloaded`
+    # at once (with Retry-After) instead of waiting in an unbounded queue until long after
+    # its caller gave up. A waiting request whose caller's deadline passes is dropped.
+    handler_queue_limit: int = Field(default=64, ge=0)
+    overload_retry_after_seconds: int = Field(default=1, ge=1, le=60)
+    # Service health: a store ping slower than this, or a consumer with more messages not yet
+    # acknowledged than this, makes the service "degraded" (with the figure).
+    health_store_slow_ms: float = Field(default=500.0, gt=0)
+    health_backlog_max: int = Field(default=1000, ge=0)
 
     # Outbox relay.
     outbox_sweep_seconds: float = 5.0
