@@ -176,16 +176,19 @@ class LocalCluster:
                                 max_reconnect_attempts=1, allow_reconnect=False)
         return nc, nc.jetstream(timeout=2)
 
-    async def stream_info(self, stream: str) -> Any:
+    async def info(self, stream: str, consumer: str | None = None) -> Any:
+        """The stream's info, or its consumer's (each has a leader and replicas of its own)."""
         nc, js = await self._js()
         try:
-            return await js.stream_info(stream)
+            if consumer is None:
+                return await js.stream_info(stream)
+            return await js.consumer_info(stream, consumer)
         finally:
             await nc.close()
 
-    async def leader_of(self, stream: str) -> str:
-        """The node leading ``stream``'s replicas (from the stream's info)."""
-        info = await self.stream_info(stream)
+    async def leader_of(self, stream: str, consumer: str | None = None) -> str:
+        """The node leading ``stream``'s replicas (or its consumer's), from their info."""
+        info = await self.info(stream, consumer)
         assert info.cluster is not None and info.cluster.leader, info.cluster
         return str(info.cluster.leader)
 
@@ -199,15 +202,16 @@ class LocalCluster:
                 raise AssertionError(f"no JetStream meta leader within {timeout:g} s")
             await asyncio.sleep(0.2)
 
-    async def wait_stream(self, stream: str, timeout: float = 60.0) -> Any:
-        """Wait until ``stream`` has a leader and every other node is a current replica
-        (so that one node may be lost again); return its info."""
+    async def wait_stream(self, stream: str, consumer: str | None = None,
+                          timeout: float = 60.0) -> Any:
+        """Wait until ``stream`` (or its consumer) has a leader and every other node is a
+        current replica, so that one node may be lost again; return the info."""
         await self.wait_meta_leader(timeout)
         deadline = asyncio.get_running_loop().time() + timeout
         last: Any = None
         while True:
             try:
-                info = await self.stream_info(stream)
+                info = await self.info(stream, consumer)
                 cluster = info.cluster
                 last = cluster
                 replicas = list(cluster.replicas or []) if cluster is not None else []
@@ -218,23 +222,27 @@ class LocalCluster:
             except Exception as exc:  # electing, catching up: asked again
                 last = exc
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{stream} not led with current replicas within "
-                                     f"{timeout:g} s: {last!r}")
+                raise AssertionError(f"{stream} {consumer or ''} not led with current "
+                                     f"replicas within {timeout:g} s: {last!r}")
             await asyncio.sleep(0.25)
 
-    async def move_leader(self, stream: str, to: str, timeout: float = 30.0) -> None:
-        """Make ``to`` the leader of ``stream`` (a step-down with a preferred successor)."""
+    async def move_leader(self, stream: str, to: str, consumer: str | None = None,
+                          timeout: float = 30.0) -> None:
+        """Make ``to`` the leader of ``stream`` (or of its consumer): a step-down with a
+        preferred successor."""
+        api = (f"$JS.API.STREAM.LEADER.STEPDOWN.{stream}" if consumer is None
+               else f"$JS.API.CONSUMER.LEADER.STEPDOWN.{stream}.{consumer}")
         deadline = asyncio.get_running_loop().time() + timeout
-        while await self.leader_of(stream) != to:
+        while await self.leader_of(stream, consumer) != to:
             nc, _ = await self._js()
             try:
-                await nc.request(f"$JS.API.STREAM.LEADER.STEPDOWN.{stream}",
-                                 json.dumps({"placement": {"preferred": to}}).encode(),
+                await nc.request(api, json.dumps({"placement": {"preferred": to}}).encode(),
                                  timeout=5)
             except Exception:  # no answer while it steps down: looked at again
                 pass
             finally:
                 await nc.close()
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{stream}'s leader did not move to {to}")
-            await self.wait_stream(stream, timeout)
+                raise AssertionError(f"{stream} {consumer or ''}: the leader did not move "
+                                     f"to {to}")
+            await self.wait_stream(stream, consumer, timeout)

@@ -31,9 +31,9 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from cluster import LocalCluster
 from pymongo import AsyncMongoClient
 
-from cluster import LocalCluster
 from govbus_contracts.envelope import H_ID, H_SUBJECT
 from govbus_contracts.registry import all_contracts
 from govbus_contracts.services.documents.outgoing import OUTGOING_DISPATCHED
@@ -52,6 +52,7 @@ pytestmark = pytest.mark.servers
 
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENTS, DISCLOSURE = "GOV_DOCUMENTS", "GOV_DISCLOSURE"
+CONSUMER = "disclosure-catalogue"  # disclosure's consumer of the dispatched 发文
 STREAMS = sorted({c.stream for c in all_contracts()} | {DLQ_STREAM})
 SECRET = "cluster-secret-" + "k" * 40
 ISSUER_CODE = "宜府办发"
@@ -234,7 +235,7 @@ class Burst:
         silences = {}
         for kill in ("kill1", "kill2"):
             times = [marks[kill], *sorted(t for t in self.answered if t >= marks[kill])]
-            silences[kill] = round(max(b - a for a, b in zip(times, times[1:])), 1)
+            silences[kill] = round(max(b - a for a, b in zip(times, times[1:], strict=False)), 1)
         return {"phases": phases, "longest_silence_s": silences,
                 "answers": len(self.answered), "tries": len(self.tries),
                 "5xx": dict(sorted(Counter(s for _, s in self.tries if s >= 500).items()))}
@@ -289,9 +290,11 @@ async def test_a_burst_survives_kill_9_of_stream_leaders_nothing_lost_or_doubled
         cluster: LocalCluster, cluster_settings: ClusterSettings, stack):
     host, bus, api = stack
     host_nc, gateway_nc = connection(host.broker), connection(bus)
-    # The first victim leads GOV_DOCUMENTS and carries the services' connection.
+    # The first victim leads GOV_DOCUMENTS and the disclosure service's consumer of it, and
+    # carries the services' connection.
     first = cluster.node_at(host_nc.connected_url.port)
     await cluster.move_leader(DOCUMENTS, first)
+    await cluster.move_leader(DOCUMENTS, first, CONSUMER)
 
     burst = Burst(api)
     marks: dict[str, float] = {}
@@ -301,11 +304,13 @@ async def test_a_burst_survives_kill_9_of_stream_leaders_nothing_lost_or_doubled
             await asyncio.sleep(BEFORE_SECONDS)
             for n, victim in ((1, first), (2, None)):
                 if victim is None:
-                    # The second: the node the gateway now talks to, made GOV_DOCUMENTS's
-                    # leader (after the first failover it may lead it already).
+                    # The second: the node the gateway now talks to, made the leader of
+                    # GOV_DOCUMENTS and of the consumer again.
                     victim = cluster.node_at(gateway_nc.connected_url.port)
                     await cluster.move_leader(DOCUMENTS, victim)
+                    await cluster.move_leader(DOCUMENTS, victim, CONSUMER)
                 assert await cluster.leader_of(DOCUMENTS) == victim
+                assert await cluster.leader_of(DOCUMENTS, CONSUMER) == victim
                 marks[f"kill{n}"] = burst.now()
                 cluster.kill9(victim)
                 # The two survivors elect a leader; the burst goes on with one node down.
@@ -316,6 +321,7 @@ async def test_a_burst_survives_kill_9_of_stream_leaders_nothing_lost_or_doubled
                 await asyncio.to_thread(cluster.restart, victim)
                 for stream in STREAMS:
                     await cluster.wait_stream(stream)
+                await cluster.wait_stream(DOCUMENTS, CONSUMER)
                 marks[f"whole{n}"] = burst.now()
             await asyncio.sleep(AFTER_SECONDS)
         finally:
@@ -386,7 +392,7 @@ async def test_a_burst_survives_kill_9_of_stream_leaders_nothing_lost_or_doubled
             # A delivery whose ack died with its consumer's leader comes again after
             # ack_wait, and is acknowledged then (the entry exists: nothing is written).
             async def unacknowledged() -> tuple[int, int]:
-                info = await nc.jetstream().consumer_info(DOCUMENTS, "disclosure-catalogue")
+                info = await nc.jetstream().consumer_info(DOCUMENTS, CONSUMER)
                 return info.num_pending, info.num_ack_pending
 
             await eventually(unacknowledged, lambda left: left == (0, 0),
