@@ -120,6 +120,38 @@ async def test_streams_sync_against_the_cluster_creates_every_stream_with_three_
     assert set(re.findall(r"stream \S+: (\w+)", again.stderr)) == {"unchanged"}
 
 
+def env_values(text: str, name: str) -> list[str]:
+    """``name``'s values in a manifest: Kubernetes ``- name:/value:`` pairs, compose and
+    ConfigMap ``NAME: value`` lines."""
+    k8s = re.findall(rf"- name: {name}\s*\n\s*value:\s*\"?([^\"\n]*)\"?", text)
+    plain = re.findall(rf"^\s*{name}:\s*\"?([^\"\n]*)\"?\s*$", text, re.M)
+    return k8s + plain
+
+
+def test_the_deployments_sync_r3_streams_on_a_cluster_like_this_one(cluster: LocalCluster):
+    """What deploy/ runs is what the tests here try: `govbus streams sync` with
+    GOVBUS_STREAM_REPLICAS=3 against every node listed in GOVBUS_NATS_URL, on nodes that
+    fsync every JetStream write."""
+    deploy = REPO / "deploy"
+    compose = (deploy / "compose.yaml").read_text()
+    job = (deploy / "k8s" / "streams-job.yaml").read_text()
+    shared = (deploy / "k8s" / "settings.yaml").read_text()
+    assert "govbus streams sync" in compose
+    assert 'command: ["govbus", "streams", "sync"]' in job
+    for text in (compose, job, shared):
+        assert set(env_values(text, "GOVBUS_STREAM_REPLICAS")) == {"3"}
+    for text in (compose, shared):
+        (urls,) = env_values(text, "GOVBUS_NATS_URL")
+        assert len(urls.split(",")) == 3, urls
+    assert len(cluster.nats_url.split(",")) == 3
+    for conf in ((deploy / "nats" / "nats-server.conf").read_text(),
+                 cluster.nodes["n1"].conf.read_text()):
+        assert re.search(r"(?s)jetstream\s*\{[^}]*sync_interval:\s*always", conf)
+        assert re.search(r"(?s)cluster\s*\{.*routes:", conf)
+    guide = (deploy / "README.md").read_text()
+    assert "`GOVBUS_STREAM_REPLICAS=3`" in guide and "tests/test_cluster.py" in guide
+
+
 # --- the burst --------------------------------------------------------------------------
 
 REGISTRAR = bearer(SECRET, "registrar", "u-reg-liu", "刘文书", "办公室")
