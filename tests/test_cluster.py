@@ -365,6 +365,9 @@ async def test_a_burst_survives_kill_9_of_stream_leaders_nothing_lost_or_doubled
     print("\ncluster burst:", json.dumps({"marks": {k: round(v, 1) for k, v in marks.items()},
                                           **figures}, ensure_ascii=False))
     assert burst.refused == []
+    # A lost node costs a client a retry (503: the connection was away; 504: the answer
+    # died with it), never an internal error.
+    assert set(figures["5xx"]) <= {503, 504}, figures
     # The same Host and gateway served throughout: both connections moved to a live node.
     assert host_nc.is_connected and gateway_nc.is_connected
     assert host_nc.stats["reconnects"] >= 1 and gateway_nc.stats["reconnects"] >= 1
