@@ -120,6 +120,29 @@ async def test_streams_sync_against_the_cluster_creates_every_stream_with_three_
     assert set(re.findall(r"stream \S+: (\w+)", again.stderr)) == {"unchanged"}
 
 
+async def test_streams_sync_waits_out_the_election_that_follows_a_nodes_death(
+        cluster: LocalCluster, tmp_path: Path):
+    """A release's streams job may run while a node is lost (a rolling NATS restart, a
+    machine's failure): the streams that node led have no leader for some seconds, and
+    `govbus streams sync` waits for the new one instead of failing on the first timeout."""
+    env = {"GOVBUS_NATS_URL": cluster.nats_url, "GOVBUS_STREAM_REPLICAS": "3"}
+    synced = await asyncio.to_thread(govbus, tmp_path, env, "streams", "sync")
+    assert synced.returncode == 0, synced.stderr
+    for stream in STREAMS:
+        await cluster.wait_stream(stream)
+    victim = await cluster.leader_of(DOCUMENTS)
+    cluster.kill9(victim)
+    try:
+        again = await asyncio.to_thread(govbus, tmp_path, env, "streams", "sync")
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert dict(re.findall(r"stream (\S+): (\w+)", again.stderr)) == {
+            s: "unchanged" for s in STREAMS}
+    finally:
+        await asyncio.to_thread(cluster.restart, victim)
+        for stream in STREAMS:
+            await cluster.wait_stream(stream)
+
+
 def env_values(text: str, name: str) -> list[str]:
     """``name``'s values in a manifest: Kubernetes ``- name:/value:`` pairs, compose and
     ConfigMap ``NAME: value`` lines."""
