@@ -10,7 +10,6 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from nats.errors import NoRespondersError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError, ServiceUnavailableError
@@ -78,9 +77,10 @@ async def sync_streams(
             try:
                 changes.append(await _sync_one(js, wanted))
                 break
-            except (TimeoutError, NoRespondersError, ServiceUnavailableError) as exc:
+            except (TimeoutError, ServiceUnavailableError) as exc:
                 # Electing a leader (or the meta group is): asked again from the start, so a
                 # creation or update that took effect without its answer is seen as done.
+                # (No responders at all is no election: a server without JetStream.)
                 if time.monotonic() >= deadline:
                     raise StreamsUnavailable(
                         f"JetStream did not answer about stream {wanted.name} for "
