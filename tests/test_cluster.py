@@ -403,8 +403,10 @@ async def test_a_burst_survives_kill_9_of_stream_leaders_nothing_lost_or_doubled
         documents = mongo[settings.database_name("documents")]
         disclosure = mongo[settings.database_name("disclosure")]
         # Every 收文 answered is stored once, its number taken once, the register gapless.
-        incoming = [d async for d in documents["incoming"].find({}, {"registration_serial": 1})]
+        incoming = [d async for d in documents["incoming"].find(
+            {}, {"registration_serial": 1, "version": 1})]
         assert sorted(d["_id"] for d in incoming) == sorted(r["id"] for r in burst.registered)
+        assert {d["version"] for d in incoming} == {1}
         serials = sorted(d["registration_serial"] for d in incoming)
         assert serials == list(range(1, len(burst.registered) + 1))
         registers = [r async for r in documents["incoming_register"].find({})]
@@ -414,6 +416,8 @@ async def test_a_burst_survives_kill_9_of_stream_leaders_nothing_lost_or_doubled
         assert sorted(outgoing) == sorted(burst.drafted)
         dispatched = {r["document_id"] for r in burst.dispatched}
         assert {i for i, d in outgoing.items() if d["status"] == "已核发"} == dispatched
+        # 起草 … 核发: seven commands, seven writes (a retry wrote nothing).
+        assert {outgoing[i]["version"] for i in dispatched} == {7}
         numbers = (await api.get(f"/api/v1/documents/numbers/{ISSUER_CODE}/2026",
                                  headers=REGISTRAR)).json()
         assert [e["serial"] for e in numbers["entries"]] == list(range(1, len(dispatched) + 1))
