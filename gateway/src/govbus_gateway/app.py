@@ -28,7 +28,7 @@ from govbus_contracts.envelope import Principal, new_id
 from govbus_contracts.errors import ErrorBody, ErrorCode, GovbusError
 from govbus_contracts.registry import CommandSpec, ServiceContract, all_contracts
 from govbus_gateway.auth import Authenticator
-from govbus_gateway.buslink import BUS_DOWN, BUS_RETRY_AFTER, BusLink
+from govbus_gateway.buslink import BUS_DOWN, BUS_RETRY_AFTER, BusLink, down
 from govbus_gateway.callers import (
     Caller,
     ClientAddresses,
@@ -136,7 +136,8 @@ def create_app(
     link = BusLink()
     # A broker given by the caller is refused to while down, but its requests already
     # waiting when it drops wait out their timeout: only ours tells the link at once.
-    bus = broker or make_broker(settings, disconnected_cb=link.dropped)
+    bus = broker or make_broker(settings, disconnected_cb=link.dropped,
+                                reconnected_cb=link.restored)
     link.broker = bus
 
     @asynccontextmanager
@@ -321,11 +322,11 @@ def _unavailable(exc: GovbusError) -> GovbusError:
     running (being restarted) or not ready yet; each passes within seconds."""
     details = {**exc.details}
     details.setdefault("retry_after", BUS_RETRY_AFTER)
-    message = exc.message
-    if message.startswith(BUS_DOWN) and "Idempotency-Key" not in message:
+    message, said = exc.message, down().message
+    if message.startswith(BUS_DOWN) and message != said and "Idempotency-Key" not in message:
         # The bus layer names the driver's exception: logged, not told (issue 9).
         log.warning("bus_unavailable", reason=message)
-        message = f"{BUS_DOWN}; try again shortly"
+        message = said
     return GovbusError(ErrorCode.unavailable, message, **details)
 
 

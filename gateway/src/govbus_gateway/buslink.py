@@ -18,8 +18,10 @@ from typing import Any, TypeVar
 from faststream.nats import NatsBroker
 
 from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_kit.logging import get_logger
 
 T = TypeVar("T")
+log = get_logger("govbus.gateway")
 
 #: how govbus_kit.bus says that the connection failed (its message then names the exception)
 BUS_DOWN = "the bus is unavailable"
@@ -32,7 +34,7 @@ class BusLink:
     """The connection's state as the gateway's requests see it.
 
     ``dropped`` is the connection's ``disconnected_cb``: it settles the future every waiting
-    request watches, and arms a new one for the next outage.
+    request watches (the next request arms a new one); ``restored`` its ``reconnected_cb``.
     """
 
     def __init__(self) -> None:
@@ -44,9 +46,14 @@ class BusLink:
         return connection is not None and bool(getattr(connection, "is_connected", False))
 
     async def dropped(self) -> None:
+        # Said once here, not at every request refused while the connection is away.
+        log.warning("bus_connection_lost")
         lost, self._lost = self._lost, None
         if lost is not None and not lost.done():
             lost.set_result(None)
+
+    async def restored(self) -> None:
+        log.info("bus_connection_restored")
 
     def _watch(self) -> asyncio.Future[None]:
         if self._lost is None or self._lost.done():
