@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import json
 import os
@@ -67,7 +68,7 @@ from burst import (  # noqa: E402
     whole_register,
 )
 
-from govbus_kit.infra import LocalServers, free_port  # noqa: E402
+from govbus_kit.infra import MONGO, LocalServers, free_port  # noqa: E402
 from govbus_kit.logging import configure_logging  # noqa: E402
 from govbus_kit.settings import Settings  # noqa: E402
 
@@ -87,6 +88,7 @@ class Stack:
     stop_broker: Callable[[], None] | None = None
     start_broker: Callable[[], None] | None = None
     cluster: Any = None
+    store_pid: int | None = None  # FerretDB's
 
 
 Fault = Callable[[Stack, Burst, argparse.Namespace], Awaitable[None]]
@@ -144,7 +146,7 @@ async def single_server(root: Path, args: argparse.Namespace) -> AsyncIterator[S
         settings = burst_settings(local.nats_url, local.mongo_url)
         async with office(settings, root, args) as (services, gateway, year):
             yield Stack(settings, services, gateway, year, stop_broker=local.stop_nats,
-                        start_broker=local.start_nats)
+                        start_broker=local.start_nats, store_pid=local.running_pid(MONGO))
     finally:
         local.stop()
 
@@ -169,7 +171,8 @@ async def three_nodes(root: Path, args: argparse.Namespace) -> AsyncIterator[Sta
         async with office(settings, root, args, {"GOVBUS_STREAM_REPLICAS": "3"}) as (
                 services, gateway, year):
             await cluster.wait_stream(LEADER_STREAM)
-            yield Stack(settings, services, gateway, year, cluster=cluster)
+            yield Stack(settings, services, gateway, year, cluster=cluster,
+                        store_pid=mongo.running_pid(MONGO))
     finally:
         try:
             mongo.stop_mongo()
@@ -197,26 +200,30 @@ async def office(settings: Settings, root: Path, args: argparse.Namespace,
         services.stop()
 
 
-async def settled(services: Services, quiet: float = 0.15, timeout: float = 300.0) -> float:
-    """Until the services process is nearly idle (its start-up scans of the stored 收文
-    done: the list's load, the search index's full pass, ...), so that "before" is the
-    steady state; the seconds waited. Linux (/proc); elsewhere it does not wait."""
-    process = services.process
-    stat = Path(f"/proc/{process.pid}/stat") if process is not None else None
-    if stat is None or not stat.exists():
+async def settled(pids: list[int], quiet: float = 0.1, timeout: float = 300.0) -> float:
+    """Until the services process and the store are nearly idle (the start-up scans of the
+    stored 收文 done: the list's load, the search index's full pass, ...; the scanning is
+    mostly FerretDB's), so that "before" is the steady state; the seconds waited. Linux
+    (/proc); elsewhere it does not wait."""
+    stats = [Path(f"/proc/{pid}/stat") for pid in pids]
+    if not stats or not all(s.exists() for s in stats):
         return 0.0
     ticks = os.sysconf("SC_CLK_TCK")
 
     def cpu() -> float:
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        total = 0.0
+        for stat in stats:
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        return total
 
     t0 = time.monotonic()
     calm, last = 0, cpu()
-    while calm < 2 and time.monotonic() - t0 < timeout:
+    while calm < 3 and time.monotonic() - t0 < timeout:
         await asyncio.sleep(1.0)
         now = cpu()
-        calm, last = (calm + 1 if now - last < quiet else 0), now
+        calm, last = (calm + 1 if now - last < quiet * len(stats) else 0), now
     return time.monotonic() - t0
 
 
@@ -226,7 +233,9 @@ async def settled(services: Services, quiet: float = 0.15, timeout: float = 300.
 async def run_fault(name: str, fault: Fault, stack: Stack, args: argparse.Namespace,
                     label: str) -> dict[str, Any]:
     await services_ready(stack.gateway.url)
-    waited = await settled(stack.services)
+    waited = await settled([p for p in (
+        stack.services.process.pid if stack.services.process else None, stack.store_pid)
+        if p is not None])
     print(f"\n{name}: the services settled ({waited:.0f} s)", flush=True)
     before = await register_last(stack.settings.mongo_url or "", stack.year)
     burst = Burst(stack.gateway.url, args.n, args.clients, label=label)
