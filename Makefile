@@ -19,7 +19,7 @@ PY    := $(CURDIR)/.venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 
-.PHONY: install run test lint contracts bench bench-search infra-up infra-down clean help
+.PHONY: install run test lint contracts bench bench-search bench-faults infra-up infra-down clean help
 
 help:
 	@echo "make run    install what is missing, start NATS + FerretDB under ./var, every service and the gateway on 127.0.0.1:8080"
@@ -28,6 +28,7 @@ help:
 	@echo "make contracts   regenerate contracts/schemas (JSON Schema + AsyncAPI)"
 	@echo "make bench  benchmarks (ratios against the raw servers; issue 10 scale up to 100 000; BENCH_ARGS=--quick: up to 20 000)"
 	@echo "make bench-search  documents search on 2000 and 20000 documents (ratios)"
+	@echo "make bench-faults  1000 commands through the gateway per fault (broker restart, kill -9, ...)"
 
 install: $(BIN)/nats-server $(BIN)/ferretdb .venv/.synced
 
@@ -89,6 +90,9 @@ bench: install
 
 bench-search: install
 	@$(PY) bench/search.py
+
+bench-faults: install
+	@$(PY) bench/faults.py $(BENCH_ARGS)
 
 infra-up: install
 	@$(CURDIR)/.venv/bin/govbus infra up

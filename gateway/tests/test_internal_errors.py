@@ -92,16 +92,13 @@ async def test_the_service_itself_answers_no_exception_name_on_the_bus(settings)
 
 
 async def test_a_lost_bus_answers_503_without_the_drivers_exception(settings):
-    from nats.errors import ConnectionClosedError
-
     app = create_app(settings, secret=SECRET, routes=ROUTES, contracts=[faulty.CONTRACT])
-    # The connection is closed under the gateway: stopping it at the end then fails too.
-    with pytest.raises(ConnectionClosedError):
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://gw") as c:
-                await app.state.bus._connection.close()
-                r = await c.get("/api/v1/faulty/things/peek")
+    # The connection is closed under the gateway (its stop at the end copes with that).
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as c:
+            await app.state.bus._connection.close()
+            r = await c.get("/api/v1/faulty/things/peek")
     assert r.status_code == 503, r.text
     assert r.json()["error"]["code"] == "unavailable"
     assert "Error" not in r.json()["error"]["message"], r.text

@@ -28,6 +28,7 @@ from govbus_contracts.envelope import Principal, new_id
 from govbus_contracts.errors import ErrorBody, ErrorCode, GovbusError
 from govbus_contracts.registry import CommandSpec, ServiceContract, all_contracts
 from govbus_gateway.auth import Authenticator
+from govbus_gateway.buslink import BUS_DOWN, BUS_RETRY_AFTER, BusLink, down
 from govbus_gateway.callers import (
     Caller,
     ClientAddresses,
@@ -45,7 +46,7 @@ from govbus_gateway.openapi import (
 )
 from govbus_gateway.routes import all_routes
 from govbus_gateway.routing import DownloadSpec, Route
-from govbus_kit.bus import make_broker
+from govbus_kit.bus import make_broker, stop_broker
 from govbus_kit.bus import request as bus_request
 from govbus_kit.logging import get_logger
 from govbus_kit.settings import Settings
@@ -54,8 +55,6 @@ log = get_logger("govbus.gateway")
 API_PREFIX = "/api/v1"
 #: an X-Request-Id the gateway passes on: printable ASCII without spaces, at most 128
 REQUEST_ID = re.compile(r"[!-~]{1,128}")
-#: how govbus_kit.bus says that the connection failed (its message then names the exception)
-BUS_DOWN = "the bus is unavailable"
 #: seconds a client is asked to wait before repeating a command that timed out, at most
 RETRY_AFTER_MAX = 10
 
@@ -99,7 +98,8 @@ def error_response(exc: GovbusError, request_id: str | None = None) -> JSONRespo
                      ErrorCode.overloaded)
             and "retry_after" in exc.details):
         headers["Retry-After"] = str(exc.details["retry_after"])
-    if exc.code is ErrorCode.timeout and "idempotency_key" in exc.details:
+    if (exc.code in (ErrorCode.timeout, ErrorCode.unavailable)
+            and "idempotency_key" in exc.details):
         headers[IDEMPOTENCY_KEY] = str(exc.details["idempotency_key"])
     return JSONResponse(exc.to_reply().model_dump(mode="json"),
                         status_code=STATUS.get(exc.code, 500), headers=headers)
@@ -133,7 +133,12 @@ def create_app(
     # The roles some route requires: a token carrying one is staff; any other token (an
     # identity provider's default roles such as offline_access) is limited like the public.
     staff_roles = frozenset(role for r in table for role in r.roles)
-    bus = broker or make_broker(settings)
+    link = BusLink()
+    # A broker given by the caller is refused to while down, but its requests already
+    # waiting when it drops wait out their timeout: only ours tells the link at once.
+    bus = broker or make_broker(settings, disconnected_cb=link.dropped,
+                                reconnected_cb=link.restored)
+    link.broker = bus
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -142,7 +147,7 @@ def create_app(
         try:
             yield
         finally:
-            await bus.stop()
+            await stop_broker(bus)  # also while the broker is away
 
     app = FastAPI(
         title="govbus gateway",
@@ -153,12 +158,15 @@ def create_app(
             "public reaches only the routes marked public (x-govbus-public; a token there is "
             "optional). Every route's operationId is the command or query it forwards. "
             "Idempotency-Key on a command makes a retry return the first result; a command "
-            "that timed out (504) may have completed: repeat it with the same key after "
-            "Retry-After seconds. Errors: {error: {code, message, details}}."
+            "that timed out (504), or was cut off by a lost bus connection (503 naming its key), "
+            "may have completed: repeat it with the same key after Retry-After seconds. While "
+            "the bus is away every route answers 503 with Retry-After at once. "
+            "Errors: {error: {code, message, details}}."
         ),
         lifespan=lifespan,
     )
     app.state.bus = bus
+    app.state.link = link
 
     @app.middleware("http")
     async def request_ids(request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -196,13 +204,14 @@ def create_app(
 
     @app.get("/healthz", operation_id="healthz", tags=["operations"])
     async def healthz() -> JSONResponse:
-        """Whether the gateway, the bus and each service answer."""
-        connection = bus._connection
-        bus_ok = connection is not None and bool(getattr(connection, "is_connected", False))
+        """Whether the gateway, the bus and each service answer: each service's own reply
+        (its checks and figures) as it gave it; at once, without asking, while the bus is
+        down."""
+        bus_ok = link.up()
 
         async def ask(contract: ServiceContract) -> tuple[str, dict[str, Any]]:
             try:
-                reply = await bus_request(bus, contract.health, {}, timeout=2.0)
+                reply = await link.ask(bus_request(bus, contract.health, {}, timeout=2.0))
                 return contract.name, reply
             except GovbusError as exc:
                 return contract.name, {"status": "down", "error": exc.code.value}
@@ -279,18 +288,17 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
                       if message_id is not None else None)
         timeout = r.timeout or settings.request_timeout_seconds
         try:
-            reply = await bus_request(request.app.state.bus, spec,
-                                      payload.model_dump(mode="json"), principal=principal,
-                                      message_id=command_id, correlation_id=request_id,
-                                      timeout=timeout)
+            # While the bus is away: 503 at once, not 504 after the timeout (issue 11).
+            reply = await request.app.state.link.ask(
+                bus_request(request.app.state.bus, spec, payload.model_dump(mode="json"),
+                            principal=principal, message_id=command_id,
+                            correlation_id=request_id, timeout=timeout),
+                message_id=message_id)
         except GovbusError as exc:
             if is_command and exc.code is ErrorCode.timeout and message_id is not None:
                 raise _command_timeout(exc, message_id, timeout) from exc
-            if exc.code is ErrorCode.unavailable and exc.message.startswith(BUS_DOWN):
-                # The bus layer names the driver's exception: logged, not told (issue 9).
-                log.warning("bus_unavailable", reason=exc.message)
-                raise GovbusError(ErrorCode.unavailable, f"{BUS_DOWN}; try again shortly",
-                                  **exc.details) from exc
+            if exc.code is ErrorCode.unavailable:
+                raise _unavailable(exc) from exc
             raise
         if r.download is not None:
             return download_response(reply, r.download, r.status)
@@ -307,6 +315,19 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
         tags=list(r.tags), status_code=r.status,
         responses={r.status: success},
     )
+
+
+def _unavailable(exc: GovbusError) -> GovbusError:
+    """503 ``unavailable`` always with ``Retry-After``: the bus is away, the service is not
+    running (being restarted) or not ready yet; each passes within seconds."""
+    details = {**exc.details}
+    details.setdefault("retry_after", BUS_RETRY_AFTER)
+    message, said = exc.message, down().message
+    if message.startswith(BUS_DOWN) and message != said and "Idempotency-Key" not in message:
+        # The bus layer names the driver's exception: logged, not told (issue 9).
+        log.warning("bus_unavailable", reason=message)
+        message = said
+    return GovbusError(ErrorCode.unavailable, message, **details)
 
 
 def _command_timeout(exc: GovbusError, key: str, timeout: float) -> GovbusError:
