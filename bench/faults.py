@@ -67,7 +67,6 @@ from burst import (  # noqa: E402
     verify,
     whole_register,
 )
-
 from govbus_kit.infra import MONGO, LocalServers, free_port  # noqa: E402
 from govbus_kit.logging import configure_logging  # noqa: E402
 from govbus_kit.settings import Settings  # noqa: E402

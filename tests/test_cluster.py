@@ -31,9 +31,9 @@ from typing import Any
 import httpx
 import nats
 import pytest
-from cluster import LocalCluster
 from pymongo import AsyncMongoClient
 
+from cluster import LocalCluster
 from govbus_contracts.envelope import H_ID, H_SUBJECT
 from govbus_contracts.registry import all_contracts
 from govbus_contracts.services.documents.outgoing import OUTGOING_DISPATCHED
@@ -48,7 +48,7 @@ from govbus_kit.settings import Settings
 from govbus_kit.streams import sync_streams
 from helpers import OfficeClock, bearer, eventually
 
-pytestmark = pytest.mark.servers
+pytestmark = [pytest.mark.servers, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENTS, DISCLOSURE = "GOV_DOCUMENTS", "GOV_DISCLOSURE"

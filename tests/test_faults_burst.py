@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from burst import (
     PLUGINS,
     Burst,
@@ -40,7 +41,6 @@ from burst import (
     services_ready,
     verify,
 )
-
 from govbus_kit.infra import LocalServers, free_port
 from govbus_kit.settings import Settings
 from govbus_kit.testing import repo_root
