@@ -230,15 +230,16 @@ async def settled(pids: list[int], quiet: float = 0.1, timeout: float = 300.0) -
 
 
 async def run_fault(name: str, fault: Fault, stack: Stack, args: argparse.Namespace,
-                    label: str) -> dict[str, Any]:
+                    label: str, clients: int | None = None) -> dict[str, Any]:
     await services_ready(stack.gateway.url)
     waited = await settled([p for p in (
         stack.services.process.pid if stack.services.process else None, stack.store_pid)
         if p is not None])
     print(f"\n{name}: the services settled ({waited:.0f} s)", flush=True)
     before = await register_last(stack.settings.mongo_url or "", stack.year)
-    burst = Burst(stack.gateway.url, args.n, args.clients, label=label)
-    print(f"  {args.n} commands, {args.clients} clients", flush=True)
+    clients = clients or args.clients
+    burst = Burst(stack.gateway.url, args.n, clients, label=label)
+    print(f"  {args.n} commands, {clients} clients", flush=True)
     result = await burst.run(lambda b: fault(stack, b, args))
     verdict = await verify(stack.settings.mongo_url or "", result, stack.year, before)
     row = figures(name, result)
@@ -327,6 +328,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 if name in args.skip:
                     continue
                 rows.append(await run_fault(name, fault, stack, args, f"{run}-{len(rows)}"))
+            if "overload" not in args.skip:
+                # More clients than the services' slots and queue (handler_concurrency 16 +
+                # handler_queue_limit 64): the excess is answered 503 overloaded at once.
+                rows.append(await run_fault(f"overload ({args.overload_clients} clients)",
+                                            no_fault, stack, args, f"{run}-{len(rows)}",
+                                            clients=args.overload_clients))
             registers["single"] = await whole(stack)
         if "leader kill -9" in args.skip:
             pass
@@ -372,8 +379,11 @@ def main() -> int:
     parser.add_argument("--down", type=float, default=2.0,
                         help="seconds the faulted component stays down (2)")
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["none", "broker restart", "services kill -9",
+                        choices=["none", "broker restart", "services kill -9", "overload",
                                  "leader kill -9"], help="a fault not to run (repeatable)")
+    parser.add_argument("--overload-clients", type=int, default=256,
+                        help="clients of the overload burst, beyond the services' slots and "
+                        "queue (256)")
     parser.add_argument("--out", type=Path, default=None,
                         help="JSON file (bench/results/faults-<date>.json)")
     args = parser.parse_args()
