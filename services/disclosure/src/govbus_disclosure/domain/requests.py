@@ -193,13 +193,6 @@ class InformationRequest(Aggregate):
     reply_type: ReplyType | None = None
 
 
-class RequestRegister(Aggregate):
-    """申请编号登记簿 of one year (collection ``request_register``): serials without gaps."""
-
-    year: int
-    last_serial: int = 0
-
-
 class ApplicantMonth(Aggregate):
     """How many requests one applicant made in one calendar month (collection
     ``request_months``, id ``<applicant_key>:<YYYY-MM>``): the count the fee rests on,
@@ -285,11 +278,6 @@ def scope_filter(principal: Principal) -> dict[str, Any]:
 def request_number(year: int, serial: int) -> str:
     """申请编号: year and a serial without gaps, e.g. 2026-0001."""
     return f"{year}-{serial:04d}"
-
-
-def next_serial(register: RequestRegister | None, year: int) -> RequestRegister:
-    current = register or RequestRegister(id=str(year), year=year)
-    return current.model_copy(update={"last_serial": current.last_serial + 1})
 
 
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over the phone

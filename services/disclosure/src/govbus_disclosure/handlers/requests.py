@@ -70,7 +70,6 @@ from govbus_disclosure.domain.requests import (
     Change,
     InformationRequest,
     Periods,
-    RequestRegister,
 )
 from govbus_disclosure.service import service
 from govbus_disclosure.settings import DisclosureSettings
@@ -79,11 +78,13 @@ from govbus_kit.clock import office_date
 from govbus_kit.due import AT_ONCE, Due, day, due_index, track_due
 from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
 from govbus_kit.logging import get_logger
+from govbus_kit.registers import SerialRegister
 from govbus_kit.repository import AggregateRepository, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 
 COLLECTION = "requests"
-REGISTER_COLLECTION = "request_register"
+#: 申请编号登记簿: 2026-0001, serials per year without gaps.
+NUMBERS = SerialRegister("request_register", rules.request_number)
 #: tracking-code hash → request id: the code is found by ``_id``, not by scanning requests
 #: (FerretDB uses no secondary indexes).
 CODES_COLLECTION = "request_codes"
@@ -297,15 +298,8 @@ async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubm
                         phone=cmd.contact.phone, name=cmd.applicant.name)
     if existing is None:
         position = await _take_monthly_position(ctx, key, received_on)
-
-        def take_serial(register: RequestRegister | None) -> Outcome[RequestRegister, int]:
-            taken = rules.next_serial(register, year)
-            return Outcome(taken, taken.last_serial)
-
         # Once per command id: a retried submission gets the same number back.
-        serial = int(await ctx.execute(
-            ctx.service.repository(REGISTER_COLLECTION, RequestRegister), str(year),
-            take_serial))
+        serial = await NUMBERS.take(ctx, year)
     else:
         position = existing.monthly_position
 

@@ -130,13 +130,6 @@ class IncomingDocument(Aggregate):
     history: list[HistoryEntry] = []
 
 
-class IncomingRegister(Aggregate):
-    """收文登记簿 of one year: the last 收文编号 serial given (collection ``incoming_register``)."""
-
-    year: int
-    last_serial: int = 0
-
-
 @dataclass
 class Change:
     """A step's result: the new state and the facts to publish with it."""
@@ -194,12 +187,6 @@ def registration_number(year: int, serial: int) -> str:
     """收文编号: 收 + year in full inside 〔〕 + serial without leading zeros + 号,
     after the pattern of 发文字号 (GB/T 9704-2012 §7.2.5)."""
     return f"收〔{year}〕{serial}号"
-
-
-def next_serial(register: IncomingRegister | None, year: int) -> IncomingRegister:
-    """The register with the next serial taken: serials run per year without gaps."""
-    current = register or IncomingRegister(id=str(year), year=year)
-    return current.model_copy(update={"last_serial": current.last_serial + 1})
 
 
 def handling_days(urgency: Urgency, days_by_urgency: Mapping[Urgency, int]) -> int:

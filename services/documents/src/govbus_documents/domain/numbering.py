@@ -13,11 +13,16 @@ Every serial comes from one ``NumberRegister`` aggregate written by compare-and-
 registrations never take the same serial and none is skipped. A number is taken together
 with the id of the document it is for: a registration retried after a crash finds the
 number it already took instead of taking another.
+
+The register document keeps the numbers reserved for a document and the last ``WINDOW``
+others, and the last ``WINDOW`` lines of its history; older ones move to the kit's pages
+(``govbus_kit.registers.EntryPages``), so that no 编号 rewrites a document growing all year.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import Field
@@ -31,6 +36,7 @@ from govbus_contracts.services.documents.outgoing import (
     NumberSeries,
     NumberStatus,
 )
+from govbus_kit.registers import WINDOW, overflow
 from govbus_kit.repository import Aggregate
 
 COLLECTION = "numbering"
@@ -139,11 +145,14 @@ class NumberRegister(Aggregate):
     year: int = Field(description="年度 (令号: the year the series was opened)")
     series: NumberSeries = Field(default=NumberSeries.standard, description="编号序列")
     next_serial: int = Field(default=1, description="the serial the next number takes")
-    entries: list[NumberEntry] = Field(default_factory=list)
+    entries: list[NumberEntry] = Field(
+        default_factory=list, description="the open entries and the recent final ones")
     # Readable by the office's staff (access.py): a register names no classified content.
     classification_level: Classification = Classification.none
     departments: list[str] = Field(default_factory=list)
-    history: list[HistoryEntry] = Field(default_factory=list)
+    history: list[HistoryEntry] = Field(default_factory=list,
+                                        description="the recent lines of the history")
+    history_moved: int = Field(default=0, description="history lines moved to pages")
 
 
 def new_register(issuer_code: str, year: int,
@@ -286,7 +295,53 @@ def void_number(register: NumberRegister, serial: int, reason: str, at: datetime
                        history=_history(actor, at, "作废", f"{entry.doc_number}: {reason}")), voided
 
 
-def gaps(register: NumberRegister) -> list[int]:
-    """Serials below ``next_serial`` that the register does not account for (none, ever)."""
-    held = {e.serial for e in register.entries}
+def gaps(register: NumberRegister, moved: Iterable[int] = ()) -> list[int]:
+    """Serials below ``next_serial`` that the register does not account for (none, ever);
+    ``moved``: the serials of the entries in pages."""
+    held = {e.serial for e in register.entries} | set(moved)
     return [s for s in range(1, register.next_serial) if s not in held]
+
+
+# --- what moves to pages ---------------------------------------------------------------------
+
+
+def movable(entry: NumberEntry) -> bool:
+    """Whether an entry may live in a page: every entry but one reserved for a document,
+    which a registration looks up by the document (a number reserved for a purpose is named
+    by its serial, and read back from its page when used or voided)."""
+    return entry.status is not NumberStatus.reserved or entry.document_id is None
+
+
+def to_move(register: NumberRegister) -> tuple[list[NumberEntry], list[HistoryEntry]]:
+    """The oldest movable entries beyond ``WINDOW`` and the oldest history lines beyond it."""
+    serials = set(overflow([e.serial for e in register.entries],
+                           [movable(e) for e in register.entries], WINDOW))
+    history = register.history[:max(len(register.history) - WINDOW, 0)]
+    return [e for e in register.entries if e.serial in serials], history
+
+
+def without_moved(register: NumberRegister, moved: Iterable[NumberEntry], history_upto: int
+                  ) -> NumberRegister:
+    """The register without the entries written to pages, where it still holds them as
+    written there (one changed meanwhile stays), and without the history lines up to
+    position ``history_upto``."""
+    paged = {e.serial: e for e in moved}
+    entries = [e for e in register.entries if paged.get(e.serial) != e]
+    first = register.history_moved + 1  # the position of ``history[0]``
+    history = register.history[max(history_upto - first + 1, 0):]
+    if len(entries) == len(register.entries) and len(history) == len(register.history):
+        return register
+    return register.model_copy(update={
+        "entries": entries, "history": history,
+        "history_moved": max(register.history_moved, history_upto)})
+
+
+def with_paged(register: NumberRegister, paged: Iterable[NumberEntry]) -> NumberRegister:
+    """The register with entries read back from their pages, for a rule that names their
+    serial (the register's own copy, where it holds one, is the newer)."""
+    held = {e.serial for e in register.entries}
+    extra = [e for e in paged if e.serial not in held]
+    if not extra:
+        return register
+    return register.model_copy(update={
+        "entries": sorted([*register.entries, *extra], key=lambda e: e.serial)})

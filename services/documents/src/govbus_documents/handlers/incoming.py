@@ -47,7 +47,7 @@ from govbus_contracts.services.documents.incoming import (
 )
 from govbus_documents.domain import incoming as rules
 from govbus_documents.domain.access import require_visible, visibility_filter
-from govbus_documents.domain.incoming import Change, IncomingDocument, IncomingRegister
+from govbus_documents.domain.incoming import Change, IncomingDocument
 from govbus_documents.service import service
 from govbus_documents.settings import DocumentsSettings
 from govbus_kit import listing
@@ -55,11 +55,13 @@ from govbus_kit.clock import office_date
 from govbus_kit.due import Due, day, due_index, track_due
 from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
 from govbus_kit.logging import get_logger
+from govbus_kit.registers import SerialRegister
 from govbus_kit.repository import AggregateRepository, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 
 COLLECTION = "incoming"
-REGISTER_COLLECTION = "incoming_register"
+#: 收文登记簿: 收〔2026〕N号, serials per year without gaps.
+NUMBERS = SerialRegister("incoming_register", rules.registration_number)
 #: The named set of 收文 whose 办理期限 was computed on a provisional calendar year.
 PROVISIONAL = "provisional"
 
@@ -165,13 +167,8 @@ async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> Incom
     rules.validate_registration(cmd, office_date(now))
     year = office_date(now).year
 
-    def take_serial(register: IncomingRegister | None) -> Outcome[IncomingRegister, int]:
-        taken = rules.next_serial(register, year)
-        return Outcome(taken, taken.last_serial)
-
     # Once per command id: a retried registration gets the same number back.
-    serial = int(await ctx.execute(ctx.service.repository(REGISTER_COLLECTION, IncomingRegister),
-                                   str(year), take_serial))
+    serial = await NUMBERS.take(ctx, year)
     document_id = deterministic_id(SERVICE, "incoming", ctx.command_id)
 
     def decide(current: IncomingDocument | None) -> Outcome[IncomingDocument, IncomingStepReply]:

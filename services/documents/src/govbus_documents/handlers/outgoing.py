@@ -63,6 +63,7 @@ from govbus_contracts.services.documents.outgoing import (
     SignOffOutgoing,
     VoidNumber,
 )
+from govbus_documents import numbers
 from govbus_documents.domain import numbering, outgoing
 from govbus_documents.domain.access import may_read, require_visible, visibility_filter
 from govbus_documents.domain.incoming import IncomingDocument
@@ -86,10 +87,6 @@ FACTS: dict[type[Event], EventSpec] = {
 
 def documents(ctx: ServiceContext) -> AggregateRepository[OutgoingDocument]:
     return ctx.repository(outgoing.COLLECTION, OutgoingDocument)
-
-
-def registers(ctx: ServiceContext) -> AggregateRepository[NumberRegister]:
-    return ctx.repository(numbering.COLLECTION, NumberRegister)
 
 
 def list_item_of(d: OutgoingDocument) -> OutgoingListItem:
@@ -239,8 +236,9 @@ async def register_outgoing(cmd: RegisterOutgoing, ctx: CommandContext) -> Outgo
                                                cmd.reserved_serial)
         return Outcome(changed, entry)
 
-    taken: Any = await ctx.execute(registers(ctx.service),
-                                   numbering.register_id(doc.issuer_code, year, series), take)
+    register_id = numbering.register_id(doc.issuer_code, year, series)
+    taken: Any = await numbers.execute(ctx, register_id, take,
+                                       serial=doc.number_serial or cmd.reserved_serial)
     entry = NumberEntry.model_validate(taken) if isinstance(taken, dict) else taken
     return await advance(ctx, doc.id, lambda current: outgoing.register(
         current, entry, cmd, ctx.principal, now))
@@ -299,9 +297,8 @@ async def reserve_number(cmd: ReserveNumber, ctx: CommandContext) -> NumberReply
                               reserved_at=now)
         return Outcome(new, number_reply(new, entry), [Emit(NUMBER_RESERVED, fact)])
 
-    reply: Any = await ctx.execute(registers(ctx.service),
-                                   numbering.register_id(cmd.issuer_code, year, cmd.series),
-                                   decide)
+    reply: Any = await numbers.execute(
+        ctx, numbering.register_id(cmd.issuer_code, year, cmd.series), decide)
     return NumberReply.model_validate(reply) if isinstance(reply, dict) else reply
 
 
@@ -321,7 +318,7 @@ async def void_number(cmd: VoidNumber, ctx: CommandContext) -> NumberReply:
                             voided_by=ctx.principal.subject, voided_at=now)
         return Outcome(new, number_reply(new, entry), [Emit(NUMBER_VOIDED, fact)])
 
-    reply: Any = await ctx.execute(registers(ctx.service), register_id, decide)
+    reply: Any = await numbers.execute(ctx, register_id, decide, serial=cmd.serial)
     return NumberReply.model_validate(reply) if isinstance(reply, dict) else reply
 
 
@@ -366,11 +363,11 @@ async def get_number_register(query: GetNumberRegister, ctx: QueryContext) -> Nu
     if not may_read(ctx.principal, Classification.none, []):
         raise GovbusError(ErrorCode.forbidden, "无权查阅发文字号登记簿")
     register_id = numbering.register_id(query.issuer_code, query.year, query.series)
-    register = await registers(ctx.service).get(register_id)
+    register = await numbers.registers(ctx.service).get(register_id)
     if register is None:
         # A register nobody has numbered from yet: empty, and its first serial is 1.
         register = numbering.new_register(query.issuer_code, query.year, query.series)
     return NumberRegisterView(register_id=register.id, issuer_code=register.issuer_code,
                               year=register.year, series=register.series,
                               next_serial=register.next_serial,
-                              entries=register.entries)
+                              entries=await numbers.entries(ctx.service, register))
