@@ -18,9 +18,11 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+E = TypeVar("E")
 
 # --- tokens -------------------------------------------------------------------------------
 
@@ -204,6 +206,32 @@ def rank(
     return Ranking(ranked, matched_all)
 
 
+def rank_visible(
+    terms: Sequence[str],
+    entries: Mapping[str, E],
+    postings: Mapping[str, Mapping[str, float]],
+    visible: Callable[[E], bool],
+    tie_break: Callable[[E], Any],
+) -> Ranking:
+    """``rank`` over the entries a query may see: ``visible`` (the service's rule, asked once
+    per entry the query's postings name, not of the whole index) filters the postings
+    first; a term's document frequency counts every entry holding it."""
+    verdict: dict[str, bool] = {}
+
+    def allowed(key: str) -> bool:
+        found = verdict.get(key)
+        if found is None:
+            entry = entries.get(key)
+            found = verdict[key] = entry is not None and visible(entry)
+        return found
+
+    frequency = {t: len(postings.get(t, {})) for t in terms}
+    filtered = {t: {d: w for d, w in postings.get(t, {}).items() if allowed(d)} for t in terms}
+    candidates = {d for docs in filtered.values() for d in docs}
+    return rank(terms, filtered, frequency, max(len(entries), 1),
+                tie_break={key: tie_break(entries[key]) for key in candidates})
+
+
 # --- snippets -----------------------------------------------------------------------------
 
 
@@ -248,6 +276,7 @@ __all__ = [
     "normalize",
     "query_terms",
     "rank",
+    "rank_visible",
     "snippet",
     "tf_factor",
     "tokenize",

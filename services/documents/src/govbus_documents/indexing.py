@@ -76,9 +76,9 @@ from govbus_documents.domain.search import (
     query_terms,
     snippet,
 )
-from govbus_kit.listing import TOUCHED
 from govbus_kit.logging import get_logger
 from govbus_kit.repository import CollectionHooks
+from govbus_kit.searchindex import follow_markers
 
 log = get_logger("govbus.documents.search")
 
@@ -829,21 +829,14 @@ async def catch_up(db: Db) -> dict[str, int]:
     when the recent entries grow too many. Reads no source collection whole."""
     index = await memory_index(db, fresh=True)
     kinds = {collection: kind for kind, collection in SOURCES.items()}
-    markers = await db[TOUCHED].find({"collection": {"$in": list(kinds)}}).to_list(None)
-    indexed = 0
-    for marker in markers:
-        kind = kinds.get(str(marker.get("collection")))
-        doc_id = str(marker.get("aggregate") or "")
-        if kind is None or not doc_id:
-            continue
-        held = index.version_of(document_key(kind, doc_id))
-        if held is not None and held >= int(marker.get("version") or 0):
-            continue
-        doc = await db[SOURCES[kind]].find_one({"_id": doc_id}, AGGREGATE_META)
-        # Not there yet (the marker precedes the write): the next run looks again. Never a
-        # withdrawal here: a document is withdrawn only by the full pass.
-        if doc is not None and await index_written(db, kind, doc):
-            indexed += 1
+
+    async def take(collection: str, doc: dict[str, Any]) -> bool:
+        # Never a withdrawal here: a document is withdrawn only by the full pass.
+        return await index_written(db, kinds[collection], doc)
+
+    indexed, _ = await follow_markers(
+        db, kinds, known=lambda c, i: index.version_of(document_key(kinds[c], i)),
+        take=take, projection=AGGREGATE_META)
     built = 0
     if indexed and await db[RECENT].count_documents({}) > _config.recent_max_docs:
         built = int(await compact(db))

@@ -22,7 +22,7 @@ from govbus_contracts.services.disclosure.catalogue import (
     SearchCatalogue,
 )
 from govbus_disclosure.domain.catalogue import PUBLIC_STATUSES
-from govbus_kit.textsearch import field_terms, query_terms, rank, snippet
+from govbus_kit.textsearch import field_terms, query_terms, rank_visible, snippet
 
 EXCERPT_CHARS = 600  # the beginning of the text kept in memory for snippets
 
@@ -99,22 +99,8 @@ def search(entries: Mapping[str, IndexedEntry], postings: Mapping[str, Mapping[s
     terms = query_terms(query.q) if query.q and query.q.strip() else []
     matched_all = True
     if terms:
-        # Only the entries the query's postings name are looked at (not the whole index).
-        verdict: dict[str, bool] = {}
-
-        def allowed(eid: str) -> bool:
-            found = verdict.get(eid)
-            if found is None:
-                entry = entries.get(eid)
-                found = verdict[eid] = entry is not None and matches_filters(entry, query)
-            return found
-
-        frequency = {t: len(postings.get(t, {})) for t in terms}
-        filtered = {t: {d: w for d, w in postings.get(t, {}).items() if allowed(d)}
-                    for t in terms}
-        candidates = {d for docs in filtered.values() for d in docs}
-        ranking = rank(terms, filtered, frequency, max(len(entries), 1),
-                       tie_break={eid: _tie_break(entries[eid]) for eid in candidates})
+        ranking = rank_visible(terms, entries, postings,
+                               lambda entry: matches_filters(entry, query), _tie_break)
         ranked = ranking.ranked
         matched_all = ranking.matched_all_terms
     else:
