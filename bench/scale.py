@@ -315,7 +315,7 @@ async def documents_part(servers: Any, size: int, n: int, warmup: int) -> dict[s
         out["search_index_build_seconds"] = time.perf_counter() - t0
         # This process now holds the index the sweep built; a replica starting on this
         # database would not: forget it, so that the Host loads it as at a start-up.
-        indexing._indexes.pop(db.name, None)
+        indexing.INDEX.indexes.pop(db.name, None)
         print(f"    search index built ({out['search_index_build_seconds']:.0f} s)", flush=True)
         await sync_streams(nc.jetstream(), [documents_service.contract], settings)
         host = Host([documents_service], settings)

@@ -212,7 +212,7 @@ async def test_search_over_two_thousand_documents_ranks_filters_and_hides(settin
 
 
 async def test_changes_become_searchable_at_once_or_by_the_sweep(settings, rng, monkeypatch):
-    monkeypatch.setattr(indexing, "_config",
+    monkeypatch.setattr(indexing.INDEX, "config",
                         dataclasses.replace(indexing.current_config(), recent_max_docs=50))
     async with documents_service(settings, "catchup") as (host, db):
         docs = generated(300, rng)

@@ -20,6 +20,7 @@ from govbus_contracts.services.documents.common import Classification, DocumentK
 from govbus_documents import indexing
 from govbus_documents.domain.access import may_read
 from govbus_documents.domain.search import IndexedDocument, document_key, rank
+from govbus_kit import storedindex
 
 TERMS = ["通知", "财政", "资金", "审计", "督办", "教育", "卫生", "招标"]
 # Many ties; 1.0000001 and 1.0 are different weights that a score rounds alike.
@@ -79,7 +80,7 @@ def test_the_fast_ranking_answers_exactly_as_the_rule_over_every_readable_row(
         seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # Long postings are kept by weight and year from a few rows on, so that a one-term
     # query takes that path here too.
-    monkeypatch.setattr(indexing, "BUCKET_MIN_POSTINGS", 20)
+    monkeypatch.setattr(storedindex, "BUCKET_MIN_POSTINGS", 20)
     rng = random.Random(seed)
     index = indexing.MemoryIndex()
     ids = [f"{rng.choice('az')}{rng.randrange(10**6):06d}" for _ in range(600)]

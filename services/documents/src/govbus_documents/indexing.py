@@ -1,67 +1,19 @@
-"""The search index of the documents service, kept in its own collections.
+"""The search index of the documents service: what a 收文/发文 gives it, and who sees a hit.
 
-How documents get in, without scanning on the way:
-
-- every write to ``incoming`` or ``outgoing`` through a repository indexes the document as
-  written (``index_written``, the collections' ``after_write`` hook, registered by
-  ``attach``): searchable at once;
-- a write whose process died before its hook ran is caught by ``catch_up`` (the periodic
-  task): it reads the ``_touched`` markers (one small document per aggregate written in the
-  last minutes) and reads by ``_id`` each document whose marker is newer than its entry;
-- ``sweep`` is the full pass: it compares every document's ``version`` with the version
-  indexed (a scan of both collections) and withdraws documents that are gone. It runs once
-  when a process starts (the periodic task's first run, off the request path, logged) and
-  when an operator asks; also for writes made around the repository.
-
-``reindex_document(db, kind, id)`` and ``mark_for_indexing`` (never raises) index one
-document by ``_id`` now.
-
-Layout. The local FerretDB (v1, SQLite) uses no index for any filter, not even ``_id``:
-every lookup, update and delete reads the whole collection (measured: about 45 ms per MB of
-stored documents). A posting list per term on disk therefore cannot answer quickly there.
-So the index is *stored* by inserts only and *served* from memory:
-
-- ``search_g<stamp>``: an immutable generation, one entry per document: key, version, kind,
-  year, 密级, departments, display fields, the beginning of the body (non-classified only,
-  for snippets), and its term weights (compressed binary).
-- ``search_recent``: entries written since that generation (``_id`` = key@version), by
-  ``reindex_document`` and the sweep; small by design.
-- ``search_meta``: which generation is current, and a lease so that one replica at a time
-  merges the recent entries into the next generation (when there are more than
-  ``recent_max_docs``), which it writes by inserts and switches to; the generation before
-  the previous one is dropped.
-
-Every replica loads the current generation into an inverted index in memory (term →
-document rows and weights) and applies recent entries as they appear (at most every
-``refresh_seconds``; its own writes at once). A query filters postings by visibility, kind
-and year, then ranks (AND, rarest term first; OR if nothing holds every term) and pages.
-Its cost follows the page, not the number of matching documents, where it can: visibility
-is decided once per group of alike rows and postings are filtered by C-level ``map``; a
-one-term query (the usual one) reads a long posting list by weight and year, best first,
-and stops once the page is full and ``max_results`` are counted; snippets are made for the
-page only. ``rank_rows`` answers exactly as ``textsearch.rank`` over every readable row.
-On MongoDB the same layout works unchanged.
+The index itself is the kit's (``govbus_kit.storedindex``: stored by inserts in generations,
+served from memory, kept by the write hook and the ``_touched`` markers, a full pass at
+start-up). The documents give it their two source collections, the entry of a document
+(numbers, title, issuer and the beginning of the body, weighed by ``textsearch.field_terms``;
+its 密级, departments and year) and their access rule (``domain.access.may_read``), decided
+once per group of alike rows. Snippets are kept only of non-classified documents.
 """
 
 from __future__ import annotations
 
-import asyncio
-import bisect
-import heapq
-import os
-import re
-import time
 import zlib
-from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import add, attrgetter, neg
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
-
-from bson import Binary
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from govbus_contracts.envelope import Principal
 from govbus_contracts.services.documents.archive import SearchHit, SearchResults
@@ -72,68 +24,26 @@ from govbus_documents.domain.search import (
     IndexedDocument,
     document_key,
     field_terms,
-    idf,
     query_terms,
     snippet,
 )
-from govbus_kit.logging import get_logger
-from govbus_kit.repository import CollectionHooks
-from govbus_kit.searchindex import follow_markers
+from govbus_kit import storedindex
+from govbus_kit.storedindex import (
+    IndexItem,
+    IndexSpec,
+    RowRanking,
+    SearchConfig,
+    StoredIndex,
+    config_from,
+    rank_rows,
+    stored_entry,
+    withdrawal,
+)
 
-log = get_logger("govbus.documents.search")
-
-Db = AsyncDatabase[dict[str, Any]]
-
-META = "search_meta"
-RECENT = "search_recent"
-GENERATION_PREFIX = "search_g"
-STATE_ID = "state"
 SOURCES: Mapping[DocumentKind, str] = {
     DocumentKind.incoming: "incoming",
     DocumentKind.outgoing: "outgoing",
 }
-INSERT_BATCH = 500
-TERM_SEPARATOR = "\x1f"  # never inside a term: terms are word characters and 〔〕
-DELETED_VERSION = 2**53  # a withdrawal outranks every version of the document
-#: Entries of other replicas may carry a clock a little behind ours.
-CLOCK_MARGIN_NS = 10 * 10**9
-AGGREGATE_META = {"_outbox": 0, "_commands": 0, "_applied": 0}
-
-
-@dataclass(frozen=True)
-class SearchConfig:
-    """How much the index keeps and when it merges (DocumentsSettings may override)."""
-
-    body_chars: int = 3000  # the indexed beginning of a body
-    excerpt_chars: int = 600  # the beginning kept for snippets
-    snippet_chars: int = 80
-    recent_max_docs: int = 200
-    max_results: int = 200
-    refresh_seconds: float = 1.0
-    lease_seconds: float = 600.0
-
-
-def config_from(settings: object | None) -> SearchConfig:
-    """Read ``search_*`` settings where DocumentsSettings has them; defaults otherwise."""
-    base = SearchConfig()
-    if settings is None:
-        return base
-    values = {name: type(getattr(base, name))(getattr(settings, f"search_{name}"))
-              for name in base.__dataclass_fields__ if hasattr(settings, f"search_{name}")}
-    return SearchConfig(**values)
-
-
-_config = SearchConfig()
-
-
-def configure(config: SearchConfig) -> None:
-    """Set the configuration the module-level API uses (the service does so at import)."""
-    global _config
-    _config = config
-
-
-def current_config() -> SearchConfig:
-    return _config
 
 
 # --- what a document gives the index ------------------------------------------------------
@@ -176,367 +86,74 @@ def indexed_document(kind: DocumentKind, doc: Mapping[str, Any], body_chars: int
     )
 
 
+def _item(doc: IndexedDocument) -> IndexItem:
+    return IndexItem(
+        key=doc.key, kind=doc.kind.value, id=doc.id, version=doc.version, year=doc.year,
+        level=doc.classification_level.value, owners=doc.departments,
+        display={"doc_number": doc.doc_number, "title": doc.title, "issuer": doc.issuer,
+                 "status": doc.status},
+        body=doc.body, terms=doc.terms)
+
+
 def _entry(doc: IndexedDocument, excerpt_chars: int) -> dict[str, Any]:
-    """The stored form of an index entry (both in a generation and among the recent)."""
-    names = TERM_SEPARATOR.join(doc.terms).encode()
-    weights = array("f", doc.terms.values()).tobytes()
-    excerpt = doc.body[:excerpt_chars].encode() if doc.body else None
-    return {
-        "key": doc.key, "kind": doc.kind.value, "id": doc.id, "v": doc.version,
-        "y": doc.year, "c": doc.classification_level.value, "p": list(doc.departments),
-        "d": {"doc_number": doc.doc_number, "title": doc.title, "issuer": doc.issuer,
-              "status": doc.status},
-        "x": Binary(zlib.compress(excerpt)) if excerpt else None,
-        "t": Binary(zlib.compress(names)), "w": Binary(zlib.compress(weights)),
-        "deleted": False, "at": time.time_ns(),
-    }
+    """The stored form of an index entry."""
+    return stored_entry(_item(doc), excerpt_chars)
 
 
 def _withdrawal(kind: DocumentKind, doc_id: str) -> dict[str, Any]:
-    return {"key": document_key(kind, doc_id), "kind": kind.value, "id": doc_id,
-            "v": DELETED_VERSION, "y": None, "c": Classification.top_secret.value, "p": [],
-            "d": {}, "x": None, "t": None, "w": None, "deleted": True, "at": time.time_ns()}
-
-
-def _terms_of(entry: Mapping[str, Any]) -> tuple[list[str], array[float]]:
-    if not entry.get("t"):
-        return [], array("f")
-    names = zlib.decompress(entry["t"]).decode()
-    weights = array("f")
-    weights.frombytes(zlib.decompress(entry["w"]))
-    return (names.split(TERM_SEPARATOR) if names else []), weights
-
-
-# --- the index in memory -----------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Row:
-    key: str
-    kind: str
-    id: str
-    version: int
-    year: int | None
-    level: str
-    departments: tuple[str, ...]
-    display: dict[str, Any]
-    excerpt: bytes | None
-    alive: bool = True
-
-
-#: What decides whether a row is seen by a query: (kind, 密级, departments, year).
-GroupKey = tuple[str, str, tuple[str, ...], int | None]
-DEAD_GROUP = 0  # rows superseded or withdrawn: never seen, not counted in a term's df
-#: From this many postings a term is also kept by weight and year (see ``Bucket``).
-BUCKET_MIN_POSTINGS = 512
-
-
-@dataclass(slots=True)
-class Bucket:
-    """The rows holding a term with one weight, of one year: a one-term query's order
-    within it is the key's, so it reads the first rows it needs and stops."""
-
-    rows: array[int] = field(default_factory=lambda: array("i"))
-    sorted_upto: int = 0
+    return withdrawal(DocumentKind(kind).value, doc_id, Classification.top_secret.value)
 
 
 @dataclass
-class MemoryIndex:
-    """One generation and the recent entries applied to it, inverted.
+class MemoryIndex(storedindex.MemoryIndex):
+    """The kit's index in memory, with the documents' access rule."""
 
-    Every row belongs to a *group* of rows alike for visibility and the filters (kind,
-    密级, departments, year; a few dozen in an office); a row no longer current is moved to
-    ``DEAD_GROUP``. A query decides visibility once per group, and filters a term's
-    postings through ``row_group`` with C-level ``map``/``compress``, instead of a Python
-    check per posting (the cost that grew with the number of matching documents).
-    """
+    hidden_level: str = Classification.top_secret.value
 
-    generation: str | None = None
-    rows: list[Row] = field(default_factory=list)
-    by_key: dict[str, int] = field(default_factory=dict)
-    postings: dict[str, tuple[array[int], array[float]]] = field(default_factory=dict)
-    applied: set[str] = field(default_factory=set)
-    last_at: int = 0
-    refreshed: float = 0.0
-    live: int = 0
-    row_group: array[int] = field(default_factory=lambda: array("i"))
-    groups: dict[GroupKey, int] = field(default_factory=dict)
-    group_keys: list[GroupKey | None] = field(default_factory=lambda: [None])
-    row_keys: list[str] = field(default_factory=list)
-    #: Rows that stopped being current, in the order they did: a term's df is its postings
-    #: less those among them (postings are in row order, so each is a bisection).
-    dead_rows: array[int] = field(default_factory=lambda: array("i"))
-    #: Long postings also by (weight, year or 0): a one-term query reads them best first.
-    buckets: dict[str, dict[tuple[float, int], Bucket]] = field(default_factory=dict)
-    _df: dict[str, tuple[int, int, int]] = field(default_factory=dict)
-    _seen: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
-
-    def version_of(self, key: str) -> int | None:
-        idx = self.by_key.get(key)
-        return None if idx is None else self.rows[idx].version
-
-    def _group(self, row: Row) -> int:
-        key: GroupKey = (row.kind, row.level, row.departments, row.year)
-        gid = self.groups.get(key)
-        if gid is None:
-            gid = self.groups[key] = len(self.group_keys)
-            self.group_keys.append(key)
-        return gid
-
-    def apply(self, entry: Mapping[str, Any]) -> bool:
-        """Take an entry unless the index holds this or a later version already."""
-        key, version = str(entry["key"]), int(entry["v"])
-        self.last_at = max(self.last_at, int(entry.get("at") or 0))
-        current = self.by_key.get(key)
-        if current is not None:
-            if self.rows[current].version >= version:
-                return False
-            if self.rows[current].alive:
-                self.rows[current].alive = False
-                self.row_group[current] = DEAD_GROUP
-                self.dead_rows.append(current)
-                self.live -= 1
-        deleted = bool(entry.get("deleted"))
-        idx = len(self.rows)
-        row = Row(
-            key=key, kind=str(entry["kind"]), id=str(entry["id"]), version=version,
-            year=entry.get("y"), level=str(entry.get("c") or Classification.top_secret.value),
-            departments=tuple(entry.get("p") or ()), display=dict(entry.get("d") or {}),
-            excerpt=bytes(entry["x"]) if entry.get("x") else None, alive=not deleted)
-        self.rows.append(row)
-        self.row_keys.append(key)
-        self.row_group.append(DEAD_GROUP if deleted else self._group(row))
-        self.by_key[key] = idx
-        if deleted:
-            return True
-        self.live += 1
-        year0 = row.year or 0
-        names, weights = _terms_of(entry)
-        postings, buckets = self.postings, self.buckets  # the loop runs per term: locals
-        for name, weight in zip(names, weights, strict=True):
-            slot = postings.get(name)
-            if slot is None:
-                slot = postings[name] = (array("i"), array("f"))
-            slot[0].append(idx)
-            slot[1].append(weight)
-            by_weight = buckets.get(name)
-            if by_weight is not None:
-                bucket = by_weight.get((weight, year0))
-                if bucket is None:
-                    bucket = by_weight[(weight, year0)] = Bucket()
-                bucket.rows.append(idx)
-            elif len(slot[0]) >= BUCKET_MIN_POSTINGS:
-                self._bucket(name)
-        return True
-
-    def _bucket(self, term: str) -> None:
-        by_weight: dict[tuple[float, int], Bucket] = {}
-        rows, weights = self.postings[term]
-        for idx, weight in zip(rows, weights, strict=True):
-            key = (weight, self.rows[idx].year or 0)
-            bucket = by_weight.get(key)
-            if bucket is None:
-                bucket = by_weight[key] = Bucket()
-            bucket.rows.append(idx)
-        self.buckets[term] = by_weight
-
-    def sorted_bucket(self, bucket: Bucket) -> array[int]:
-        """The bucket's rows in key order (rows mostly arrive in that order already: the
-        sort is then one pass)."""
-        if bucket.sorted_upto < len(bucket.rows):
-            ordered = sorted(bucket.rows, key=self.row_keys.__getitem__)
-            bucket.rows = array("i", ordered)
-            bucket.sorted_upto = len(ordered)
-        return bucket.rows
-
-    def df(self, term: str) -> int:
-        """How many current rows hold ``term``."""
-        rows = self.postings[term][0]
-        n, d = len(rows), len(self.dead_rows)
-        held = self._df.get(term)
-        if held is not None and held[0] == n and held[1] == d:
-            return held[2]
-        # Rows added since are current when added; rows that died since are taken off.
-        value, since = (n, 0) if held is None else (held[2] + (n - held[0]), held[1])
-        if (d - since) * 16 < n:  # few died (a loaded generation has none): bisections
-            for dead in self.dead_rows[since:]:
-                at = bisect.bisect_left(rows, dead)
-                if at < n and rows[at] == dead:
-                    value -= 1
-        else:
-            groups = array("i", map(self.row_group.__getitem__, rows))
-            value = n - groups.count(DEAD_GROUP)
-        self._df[term] = (n, d, value)
-        return value
-
-    def seen_groups(self, principal: Principal, kind: DocumentKind | None,
-                    year: int | None) -> bytes:
-        """Per group, 1 if a query of ``principal`` with these filters sees its rows."""
-        memo = (principal.roles, principal.department, kind, year, len(self.group_keys))
-        held = self._seen.get(memo)
-        if held is None:
-            if len(self._seen) > 256:
-                self._seen.clear()
-            held = self._seen[memo] = self._seen_groups(principal, kind, year)
-        return held
-
-    def _seen_groups(self, principal: Principal, kind: DocumentKind | None,
-                     year: int | None) -> bytes:
-        out = bytearray(len(self.group_keys))
-        for gid, key in enumerate(self.group_keys):
-            if key is None:
-                continue
-            g_kind, level, departments, g_year = key
-            out[gid] = ((kind is None or g_kind == kind.value)
-                        and (year is None or g_year == year)
-                        and may_read(principal, Classification(level), departments))
-        return bytes(out)
+    def sees(self, principal: Principal, level: str, owners: tuple[str, ...]) -> bool:
+        return may_read(principal, Classification(level), owners)
 
 
-_indexes: dict[str, MemoryIndex] = {}
-_locks: dict[str, asyncio.Lock] = {}
-_loading: dict[str, asyncio.Task[None]] = {}
+INDEX = StoredIndex(IndexSpec(
+    sources={kind.value: collection for kind, collection in SOURCES.items()},
+    item=lambda kind, doc, body_chars: _item(indexed_document(DocumentKind(kind), doc,
+                                                              body_chars)),
+    index_type=MemoryIndex, hidden_level=Classification.top_secret.value))
+
+# The service's calls, by their names of before.
+attach = INDEX.attach
+catch_up = INDEX.catch_up
+compact = INDEX.compact
+entry_of = INDEX.entry_of
+full_pass_done = INDEX.full_pass_done
+index_written = INDEX.index_written
+mark_for_indexing = INDEX.mark_for_indexing
+memory_index = INDEX.memory_index
+periodic = INDEX.periodic
+reindex_document = INDEX.reindex_document
+sweep = INDEX.sweep
 
 
-def _lock(db: Db) -> asyncio.Lock:
-    lock = _locks.get(db.name)
-    if lock is None:
-        lock = _locks[db.name] = asyncio.Lock()
-    return lock
+def configure(config: SearchConfig) -> None:
+    """Set the configuration of the documents' index (the service does so at start)."""
+    INDEX.config = config
 
 
-async def _state(db: Db) -> dict[str, Any]:
-    return await db[META].find_one({"_id": STATE_ID}) or {"_id": STATE_ID, "generation": None}
-
-
-async def _load(db: Db, generation: str | None) -> MemoryIndex:
-    started = time.perf_counter()
-    index = MemoryIndex(generation=generation)
-    if generation is not None:
-        async for entry in db[generation].find({}):
-            index.apply(entry)
-    index.last_at = 0  # recent entries are read from the start
-    await _refresh(db, index)
-    log.info("search_index_loaded", generation=generation, documents=index.live,
-             terms=len(index.postings), seconds=round(time.perf_counter() - started, 2))
-    return index
-
-
-async def _refresh(db: Db, index: MemoryIndex) -> None:
-    since = index.last_at - CLOCK_MARGIN_NS
-    entries = await db[RECENT].find({"at": {"$gte": since}}).to_list(None)
-    for entry in sorted(entries, key=lambda e: int(e.get("at") or 0)):
-        if entry["_id"] not in index.applied:
-            index.applied.add(entry["_id"])
-            index.apply(entry)
-    index.refreshed = time.monotonic()
-
-
-async def _switch(db: Db, generation: str | None) -> None:
-    loaded = await _load(db, generation)
-    async with _lock(db):
-        _indexes[db.name] = loaded
-
-
-async def memory_index(db: Db, *, fresh: bool = False) -> MemoryIndex:
-    """This replica's index of ``db``: loaded on first use; a new generation is loaded in
-    the background while the one in memory keeps answering; recent entries are applied
-    at most every ``refresh_seconds`` (or now, with ``fresh``)."""
-    index = _indexes.get(db.name)
-    if index is None:
-        async with _lock(db):
-            index = _indexes.get(db.name)
-            if index is None:
-                index = _indexes[db.name] = await _load(db, (await _state(db)).get("generation"))
-                return index
-    if fresh or time.monotonic() - index.refreshed >= _config.refresh_seconds:
-        generation = (await _state(db)).get("generation")
-        if generation != index.generation:
-            task = _loading.get(db.name)
-            if fresh:
-                await _switch(db, generation)
-            elif task is None or task.done():
-                _loading[db.name] = asyncio.create_task(_switch(db, generation))
-        async with _lock(db):
-            index = _indexes[db.name]
-            await _refresh(db, index)
-    return _indexes[db.name]
-
-
-# --- writing ------------------------------------------------------------------------------------
-
-
-async def _put_recent(db: Db, entry: dict[str, Any]) -> None:
-    ident = f"{entry['key']}@{entry['v']}"
-    try:
-        await db[RECENT].insert_one({"_id": ident, **entry})
-    except DuplicateKeyError:
-        return  # this version is recorded already
-    index = _indexes.get(db.name)
-    if index is not None:  # this replica's own write is searchable at once
-        index.applied.add(ident)
-        index.apply(entry)
-
-
-async def reindex_document(db: Db, kind: DocumentKind | str, doc_id: str) -> bool:
-    """Read the document as stored and index it at once. False: it does not exist (any
-    earlier entry of it is withdrawn)."""
-    kind = DocumentKind(kind)
-    doc = await db[SOURCES[kind]].find_one({"_id": doc_id}, AGGREGATE_META)
-    if doc is None:
-        await _put_recent(db, _withdrawal(kind, doc_id))
-        return False
-    entry = indexed_document(kind, doc, _config.body_chars)
-    index = _indexes.get(db.name)
-    if index is not None and (index.version_of(entry.key) or -1) >= entry.version:
-        return True  # indexed already
-    await _put_recent(db, _entry(entry, _config.excerpt_chars))
-    return True
-
-
-async def index_written(db: Db, kind: DocumentKind, doc: Mapping[str, Any]) -> bool:
-    """Index a document as just written (no read); False if that version is indexed."""
-    entry = indexed_document(kind, doc, _config.body_chars)
-    index = _indexes.get(db.name)
-    if index is not None and (index.version_of(entry.key) or -1) >= entry.version:
-        return False
-    await _put_recent(db, _entry(entry, _config.excerpt_chars))
-    return True
-
-
-def attach(db: Db, hooks_of: Callable[[str], CollectionHooks]) -> None:
-    """Index every write to the source collections as it is written."""
-    for kind, collection in SOURCES.items():
-        async def written(doc_id: str, doc: dict[str, Any], kind: DocumentKind = kind) -> None:
-            await index_written(db, kind, doc)
-
-        hooks_of(collection).after_write.append(written)
-
-
-async def mark_for_indexing(db: Db, kind: DocumentKind | str, doc_id: str) -> None:
-    """``reindex_document`` for callers that must not fail because of the index: a failure
-    is logged, and the sweep indexes the document later."""
-    try:
-        await reindex_document(db, kind, doc_id)
-    except Exception as exc:  # the caller's write has succeeded; the sweep catches up
-        log.warning("search_reindex_deferred", kind=str(kind), id=doc_id, error=repr(exc))
-
-
-# --- searching ----------------------------------------------------------------------------------
+def current_config() -> SearchConfig:
+    return INDEX.config
 
 
 async def search(
-    db: Db, principal: Principal, q: str, *, kind: DocumentKind | None = None,
+    db: storedindex.Db, principal: Principal, q: str, *, kind: DocumentKind | None = None,
     year: int | None = None, offset: int = 0, limit: int = 20,
 ) -> SearchResults:
     """Ranked hits the principal may read; visibility and filters apply before ranking."""
     terms = query_terms(q)
     if not terms:
         return SearchResults(total=0, matched_all_terms=True, hits=[])
-    index = await memory_index(db)
-    ranking = rank_rows(index, terms, principal, kind=kind, year=year,
-                        wanted=min(offset + limit, _config.max_results),
-                        max_results=_config.max_results)
+    index, ranking = await INDEX.ranked(db, principal, terms,
+                                        kind=kind.value if kind is not None else None,
+                                        year=year, offset=offset, limit=limit)
     hits_out: list[SearchHit] = []
     for idx, score in ranking.page[offset:offset + limit]:
         row = index.rows[idx]
@@ -548,350 +165,18 @@ async def search(
             title=row.display.get("title"), issuer=row.display.get("issuer"),
             status=row.display.get("status"), year=row.year, classification_level=level,
             score=round(score, 4),
-            snippet=snippet(excerpt, terms, _config.snippet_chars) if excerpt else None))
+            snippet=snippet(excerpt, terms, INDEX.config.snippet_chars) if excerpt else None))
     return SearchResults(total=ranking.total, matched_all_terms=ranking.matched_all_terms,
                          hits=hits_out)
 
 
-@dataclass(frozen=True)
-class RowRanking:
-    page: list[tuple[int, float]]  # (row, score), best first: the first ``wanted`` only
-    total: int  # how many rank, at most ``max_results``
-    matched_all_terms: bool
-
-
-def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
-              kind: DocumentKind | None = None, year: int | None = None, wanted: int,
-              max_results: int) -> RowRanking:
-    """``textsearch.rank`` over the rows the principal sees, with its results exactly (AND
-    then OR, score = the terms' weight × idf summed in the query's order and rounded, ties
-    to the later year, then the key), but without a Python step per matching posting:
-    postings are filtered, scored and summed by C-level ``map``/``compress``/``zip``, and
-    only the ``wanted`` best are ordered in full (a threshold first, then the few at or
-    above it); the total is a count."""
-    seen = index.seen_groups(principal, kind, year)
-    if len(terms) == 1 and terms[0] in index.buckets:
-        return _rank_one_term(index, terms[0], seen, wanted=wanted, max_results=max_results)
-    group_of = index.row_group.__getitem__
-    hits: dict[str, tuple[list[int], list[float]]] = {}
-    frequency: dict[str, int] = {}
-    for term in terms:
-        slot = index.postings.get(term)
-        if slot is None:
-            hits[term], frequency[term] = ([], []), 0
-            continue
-        rows, weights = slot
-        frequency[term] = index.df(term)  # current rows, seen or not
-        visible = bytes(map(seen.__getitem__, map(group_of, rows)))
-        hits[term] = (list(compress(rows, visible)), list(compress(weights, visible)))
-    present = [t for t in terms if hits[t][0]]
-    found: set[int] | None = None
-    if len(present) == len(terms):
-        for term in sorted(terms, key=lambda t: len(hits[t][0])):
-            found = (set(hits[term][0]) if found is None
-                     else found.intersection(hits[term][0]))
-            if not found:
-                break
-    matched_all = bool(found)
-    cands: list[int]
-    if len(present) == 1:
-        cands = hits[present[0]][0]  # AND and OR alike: every row holding the term
-    elif matched_all:
-        cands = list(found or ())
-    else:
-        cands = list(set().union(*(hits[t][0] for t in present)))
-    if not cands:
-        return RowRanking([], 0, matched_all)
-    total_documents = max(index.live, 1)
-    # Summed term by term in the order of ``present`` as ``rank`` does: s + 0.0 is s, so a
-    # row without the term adds exactly nothing.
-    sums: list[float] = [0.0] * len(cands)
-    for term in present:
-        w = idf(frequency[term], total_documents)
-        term_rows, term_weights = hits[term]
-        if term_rows is cands:
-            contrib: Iterable[float] = map(w.__mul__, term_weights)
-        else:
-            by_row = dict(zip(term_rows, map(w.__mul__, term_weights), strict=True))
-            contrib = map(by_row.get, cands, repeat(0.0))
-        sums = list(map(add, sums, contrib))
-    scores = list(map(round, sums, repeat(6)))
-    total = min(len(cands), max_results)
-    if wanted <= 0:
-        return RowRanking([], total, matched_all)
-    if wanted < len(cands):
-        # Only rows scoring at least the ``wanted``-th best score can be on the page.
-        threshold = heapq.nlargest(wanted, scores)[-1]
-        keep = list(map(threshold.__le__, scores))
-        cands, scores = list(compress(cands, keep)), list(compress(scores, keep))
-    rows_of = list(map(index.rows.__getitem__, cands))
-    years = map(neg, map(_year_or_zero, rows_of))
-    ordered = sorted(zip(map(neg, scores), years, map(_key_of, rows_of), cands,
-                         strict=True))
-    return RowRanking([(idx, -score) for score, _, _, idx in ordered[:wanted]],
-                      total, matched_all)
-
-
-def _rank_one_term(index: MemoryIndex, term: str, seen: bytes, *, wanted: int,
-                   max_results: int) -> RowRanking:
-    """``rank_rows`` for one term with long postings, reading them best first.
-
-    A row's score is round(weight × idf, 6): never higher for a lower weight. So the
-    buckets are read by score (buckets whose weights round to the same score together),
-    then year, higher first; within one (score, year) by key, in which each bucket keeps
-    its rows. Reading stops once the page is full and ``max_results`` rows were counted.
-    """
-    w = idf(index.df(term), max(index.live, 1))
-    by_score: dict[float, dict[int, list[Bucket]]] = {}
-    for (weight, year0), bucket in index.buckets[term].items():
-        score = round(0.0 + weight * w, 6)  # as ``rank_rows`` sums: from 0.0
-        by_score.setdefault(score, {}).setdefault(year0, []).append(bucket)
-    group_of = index.row_group.__getitem__
-    page: list[tuple[int, float]] = []
-    counted = 0
-    for score in sorted(by_score, reverse=True):
-        for year0 in sorted(by_score[score], reverse=True):
-            if len(page) >= wanted and counted >= max_results:
-                break
-            want = wanted - len(page)
-            firsts: list[int] = []
-            for bucket in by_score[score][year0]:
-                rows = index.sorted_bucket(bucket)
-                first, seen_count = _first_seen(rows, seen, group_of, want,
-                                                max_results - counted)
-                firsts.extend(first)
-                counted += seen_count
-            if want > 0 and firsts:
-                # Each bucket's first ``want`` in key order hold the first ``want`` of all.
-                firsts.sort(key=index.row_keys.__getitem__)
-                page.extend((idx, score) for idx in firsts[:want])
-    return RowRanking(page, min(counted, max_results), counted > 0)
-
-
-def _first_seen(rows: array[int], seen: bytes, group_of: Callable[[int], int], want: int,
-                count_up_to: int) -> tuple[list[int], int]:
-    """The first ``want`` rows seen, and how many are seen (counted until ``count_up_to``,
-    at least; C-level ``map`` over chunks that grow)."""
-    first: list[int] = []
-    counted = 0
-    start, chunk = 0, 256
-    while start < len(rows) and (len(first) < want or counted < count_up_to):
-        part = rows[start:start + chunk]
-        flags = bytes(map(seen.__getitem__, map(group_of, part)))
-        found = flags.count(1)
-        if found and len(first) < want:
-            first.extend(list(compress(part, flags))[:want - len(first)])
-        counted += found
-        start += chunk
-        chunk = min(chunk * 2, 16384)
-    return first, counted
-
-
-_key_of = attrgetter("key")
-
-
-def _year_or_zero(row: Row) -> int:
-    return row.year or 0
-
-
-# --- merging into a new generation -------------------------------------------------------------
-
-_OWNER = f"{os.uname().nodename}:{os.getpid()}:{os.urandom(4).hex()}"
-_STAMP = re.compile(rf"^{GENERATION_PREFIX}(\d{{13}})_[0-9a-f]+$")
-
-
-async def _take_lease(db: Db, seconds: float) -> bool:
-    now = time.time()
-    await db[META].update_one({"_id": STATE_ID}, {"$setOnInsert": {"generation": None}},
-                              upsert=True)
-    taken = await db[META].update_one(
-        {"_id": STATE_ID, "$or": [{"lease_until": {"$lt": now}},
-                                  {"lease_until": {"$exists": False}},
-                                  {"lease_owner": _OWNER}]},
-        {"$set": {"lease_owner": _OWNER, "lease_until": now + seconds}})
-    if taken.modified_count != 1:
-        return False
-    # FerretDB's update is a read then a write: read back who holds the lease.
-    return bool((await _state(db)).get("lease_owner") == _OWNER)
-
-
-async def _release_lease(db: Db) -> None:
-    await db[META].update_one({"_id": STATE_ID, "lease_owner": _OWNER},
-                              {"$set": {"lease_until": 0.0, "lease_owner": None}})
-
-
-async def compact(db: Db, fresh: Sequence[Mapping[str, Any]] = (),
-                  withdrawn: Iterable[tuple[DocumentKind, str]] = ()) -> bool:
-    """Write a new generation: the current one, the recent entries, ``fresh`` entries (as
-    ``entry_of`` makes them) and withdrawals; switch to it. False if another replica holds
-    the lease or switched first."""
-    if not await _take_lease(db, _config.lease_seconds):
-        return False
-    try:
-        generation = await _compact(db, fresh, withdrawn)
-    finally:
-        await _release_lease(db)
-    if generation is None:
-        return False
-    await _switch(db, generation)
-    return True
-
-
-async def _compact(db: Db, fresh: Sequence[Mapping[str, Any]],
-                   withdrawn: Iterable[tuple[DocumentKind, str]]) -> str | None:
-    started = time.perf_counter()
-    old = (await _state(db)).get("generation")
-    recent = await db[RECENT].find({}).to_list(None)
-    latest: dict[str, Mapping[str, Any]] = {}
-    for entry in [*recent, *fresh, *(_withdrawal(k, i) for k, i in withdrawn)]:
-        held = latest.get(entry["key"])
-        if held is None or int(entry["v"]) >= int(held["v"]):
-            latest[entry["key"]] = entry
-
-    name = f"{GENERATION_PREFIX}{int(time.time() * 1000):013d}_{os.urandom(3).hex()}"
-    batch: list[dict[str, Any]] = []
-    written = 0
-
-    async def put(entry: Mapping[str, Any]) -> None:
-        nonlocal written
-        batch.append({**{k: v for k, v in entry.items() if k != "_id"}, "_id": entry["key"]})
-        written += 1
-        if len(batch) >= INSERT_BATCH:
-            await db[name].insert_many(batch, ordered=False)
-            batch.clear()
-
-    if old is not None:
-        async for entry in db[old].find({}):
-            newer = latest.get(entry["key"])
-            if newer is not None and int(newer["v"]) >= int(entry["v"]):
-                continue
-            latest.pop(entry["key"], None)  # an older recent entry than the generation's
-            await put(entry)
-    for entry in latest.values():
-        if not entry.get("deleted"):
-            await put(entry)
-    if batch:
-        await db[name].insert_many(batch, ordered=False)
-    switched = await db[META].update_one(
-        {"_id": STATE_ID, "generation": old, "lease_owner": _OWNER},
-        {"$set": {"generation": name, "previous": old, "switched_at": time.time()}})
-    if switched.modified_count != 1:
-        await db[name].drop()
-        return None
-    merged = [e["_id"] for e in recent]
-    for start in range(0, len(merged), 500):
-        await db[RECENT].delete_many({"_id": {"$in": merged[start:start + 500]}})
-    await _drop_old_generations(db, name, old)
-    log.info("search_generation_written", generation=name, documents=written,
-             merged_recent=len(recent), fresh=len(fresh),
-             seconds=round(time.perf_counter() - started, 2))
-    return name
-
-
-async def _drop_old_generations(db: Db, current: str, previous: str | None) -> None:
-    """Generations older than the previous one go; the previous one stays for replicas
-    still loading or reading it."""
-    m = _STAMP.match(previous or "")
-    if m is None:
-        return
-    for coll in await db.list_collection_names():
-        other = _STAMP.match(coll)
-        if other and coll not in (current, previous) and other.group(1) < m.group(1):
-            await db[coll].drop()
-
-
-# --- catching up ----------------------------------------------------------------------------
-
-_swept: set[str] = set()
-
-
-def full_pass_done(db: Db) -> bool:
-    """Whether this process made its start-up full pass over ``db``."""
-    return db.name in _swept
-
-
-async def periodic(db: Db) -> dict[str, int]:
-    """The periodic task: the full pass once per process and database (at start-up), then
-    only what the markers name."""
-    if db.name not in _swept:
-        started = time.perf_counter()
-        summary = await sweep(db)
-        _swept.add(db.name)
-        log.info("search_index_full_pass", scan=True, **summary,
-                 seconds=round(time.perf_counter() - started, 2))
-        return summary
-    return await catch_up(db)
-
-
-async def catch_up(db: Db) -> dict[str, int]:
-    """Index the documents whose ``_touched`` marker is newer than their entry (a writer
-    that died before its hook ran), reading each by ``_id``; merge into a new generation
-    when the recent entries grow too many. Reads no source collection whole."""
-    index = await memory_index(db, fresh=True)
-    kinds = {collection: kind for kind, collection in SOURCES.items()}
-
-    async def take(collection: str, doc: dict[str, Any]) -> bool:
-        # Never a withdrawal here: a document is withdrawn only by the full pass.
-        return await index_written(db, kinds[collection], doc)
-
-    indexed, _ = await follow_markers(
-        db, kinds, known=lambda c, i: index.version_of(document_key(kinds[c], i)),
-        take=take, projection=AGGREGATE_META)
-    built = 0
-    if indexed and await db[RECENT].count_documents({}) > _config.recent_max_docs:
-        built = int(await compact(db))
-    return {"stale": indexed, "withdrawn": 0, "generations_built": built}
-
-
-async def sweep(db: Db) -> dict[str, int]:
-    """The full pass: index every document whose version differs from the one indexed,
-    withdraw those that are gone, and merge into a new generation when the recent entries
-    grow too many. Scans both source collections: at start-up and on request only."""
-    index = await memory_index(db, fresh=True)
-    stale: list[tuple[DocumentKind, str]] = []
-    present: set[str] = set()
-    for kind, collection in SOURCES.items():
-        async for doc in db[collection].find({}, {"_id": 1, "version": 1}):
-            key = document_key(kind, str(doc["_id"]))
-            present.add(key)
-            if index.version_of(key) != int(doc.get("version") or 0):
-                stale.append((kind, str(doc["_id"])))
-    withdrawn = [(DocumentKind(r.kind), r.id) for r in index.rows
-                 if r.alive and r.key not in present]
-    recent = await db[RECENT].count_documents({})
-    built = 0
-    if len(stale) + len(withdrawn) + recent > _config.recent_max_docs:
-        built += int(await compact(db, await _read_sources(db, stale), withdrawn))
-    else:
-        for kind, doc_id in stale:
-            await reindex_document(db, kind, doc_id)
-        for kind, doc_id in withdrawn:
-            await _put_recent(db, _withdrawal(kind, doc_id))
-    return {"stale": len(stale), "withdrawn": len(withdrawn), "generations_built": built}
-
-
-async def _read_sources(db: Db, wanted: Sequence[tuple[DocumentKind, str]]
-                        ) -> list[dict[str, Any]]:
-    """Index entries of the wanted documents, compact (terms compressed) so that tens of
-    thousands fit in memory for one merge."""
-    out: list[dict[str, Any]] = []
-    by_kind: dict[DocumentKind, set[str]] = {}
-    for kind, doc_id in wanted:
-        by_kind.setdefault(kind, set()).add(doc_id)
-    for kind, ids in by_kind.items():
-        source = db[SOURCES[kind]]
-        if len(ids) <= 20:
-            docs = [await source.find_one({"_id": i}, AGGREGATE_META) for i in ids]
-            out.extend(entry_of(kind, d) for d in docs if d)
-            continue
-        # One pass over the collection, filtered here: FerretDB scans for any filter, and
-        # evaluates a long $in against every document.
-        async for doc in source.find({}, AGGREGATE_META):
-            if str(doc["_id"]) in ids:
-                out.append(entry_of(kind, doc))
-    return out
-
-
-def entry_of(kind: DocumentKind, doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored index entry of a stored document."""
-    return _entry(indexed_document(kind, doc, _config.body_chars), _config.excerpt_chars)
+__all__ = [
+    "INDEX",
+    "SOURCES",
+    "MemoryIndex",
+    "RowRanking",
+    "config_from",
+    "indexed_document",
+    "rank_rows",
+    "search",
+]
