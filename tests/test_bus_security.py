@@ -21,7 +21,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import deploy_nats
 import nats
 import pytest
 from test_documents_to_disclosure import DRAFTER, OFFICER, OfficeClock, dispatch_notice
@@ -47,7 +46,7 @@ from govbus_kit.runtime import (
 )
 from govbus_kit.settings import Settings
 from govbus_kit.streams import sync_streams
-from helpers import IsolatedSettings, eventually
+from govbus_testing import IsolatedSettings, deploy_nats, eventually
 
 pytestmark = pytest.mark.servers
 

@@ -30,7 +30,7 @@ from govbus_disclosure.plugin import service as disclosure_service
 from govbus_documents.plugin import service as documents_service
 from govbus_gateway.app import create_app
 from govbus_kit.bus import request
-from helpers import eventually, running
+from govbus_testing import OfficeClock, eventually, running
 
 pytestmark = pytest.mark.servers
 
@@ -47,14 +47,8 @@ BODY = ("各县(市、区)人民政府, 市直各单位:\n当前已进入秋冬�
         "森林防灭火工作, 确保人民群众生命财产安全, 现将有关事项通知如下。")
 
 
-class OfficeClock:
-    """Real time moved to Monday 2 March 2026, 09:30 Beijing time."""
-
-    def __init__(self) -> None:
-        self._offset = datetime(2026, 3, 2, 1, 30, tzinfo=UTC) - datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
+#: 09:30 on Monday 2 March 2026, Beijing time.
+MONDAY_MORNING = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 
 
 async def ask(host: Any, spec: CommandSpec | QuerySpec, payload: dict[str, Any],
@@ -82,7 +76,7 @@ async def dispatch_notice(host: Any) -> dict[str, Any]:
 
 async def test_a_dispatched_proactive_notice_reaches_the_public_catalogue(settings):
     async with running(settings, documents_service, disclosure_service,
-                       clock=OfficeClock()) as host:
+                       clock=OfficeClock(MONDAY_MORNING)) as host:
         state = await dispatch_notice(host)
         assert state["status"] == "已核发"
         doc_id, doc_number = state["document_id"], state["doc_number"]

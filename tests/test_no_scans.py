@@ -62,7 +62,7 @@ from govbus_kit import runtime
 from govbus_kit.bus import request
 from govbus_kit.clock import OFFICE_TZ, ManualClock
 from govbus_kit.settings import Settings
-from helpers import eventually, running
+from govbus_testing import eventually, running
 
 pytestmark = pytest.mark.servers
 

@@ -33,7 +33,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import readme_examples as rx
 import typer
 import yaml
 
@@ -43,7 +42,8 @@ from govbus_disclosure.plugin import service as disclosure
 from govbus_documents.plugin import service as documents
 from govbus_gateway.app import create_app
 from govbus_kit.settings import Settings
-from helpers import TESTS, IsolatedSettings, eventually, running
+from govbus_testing import IsolatedSettings, eventually, running
+from govbus_testing import readme_examples as rx
 
 ROOT = rx.ROOT
 EXAMPLES = rx.all_examples()
@@ -78,7 +78,7 @@ def test_every_example_is_marked_run_or_check_with_its_reason(example):
 @cache
 def cli() -> Any:
     """The click command behind ``govbus --help`` (typer's own copy of click)."""
-    from govbus_kit.cli import app
+    from govbus_ops.cli import app
 
     return typer.main.get_command(app)
 
@@ -332,8 +332,8 @@ def check_javascript(example: rx.Example) -> None:
 
 def govbus_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 90
                ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "govbus_kit.cli", *args], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(TESTS), **(env or {})},
+    return subprocess.run([sys.executable, "-m", "govbus_ops.cli", *args], cwd=ROOT,
+                          env={**os.environ, **(env or {})},
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 

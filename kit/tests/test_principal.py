@@ -81,7 +81,7 @@ def test_a_misconfigured_key_is_named_at_start(keys):
 def test_local_use_shares_one_key_pair_under_var(tmp_path):
     """`govbus gateway` and `govbus run --no-gateway` started apart, without configured
     keys and without an identity provider: both use var/principal-signing-key."""
-    from govbus_kit.cli import principal_keys
+    from govbus_ops.cli import principal_keys
 
     base = Settings(var_dir=tmp_path, nats_url="nats://127.0.0.1:1")
     gateway = principal_keys(base, gateway=True)
@@ -96,7 +96,7 @@ def test_local_use_shares_one_key_pair_under_var(tmp_path):
 def test_with_an_identity_provider_the_gateway_needs_its_signing_key(tmp_path):
     import typer
 
-    from govbus_kit.cli import principal_keys
+    from govbus_ops.cli import principal_keys
 
     production = Settings(var_dir=tmp_path, jwt_jwks_url="https://idp.example/certs")
     with pytest.raises(typer.BadParameter, match="GOVBUS_PRINCIPAL_SIGNING_KEY"):
@@ -109,7 +109,7 @@ def test_with_an_identity_provider_the_gateway_needs_its_signing_key(tmp_path):
 def test_principal_key_command_prints_a_working_pair():
     from typer.testing import CliRunner
 
-    from govbus_kit.cli import app
+    from govbus_ops.cli import app
 
     result = CliRunner().invoke(app, ["principal-key"])
     assert result.exit_code == 0, result.output

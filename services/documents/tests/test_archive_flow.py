@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import sys
 import uuid
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,9 +30,7 @@ from govbus_documents.service import service
 from govbus_kit.bus import request
 from govbus_kit.runtime import Host
 from govbus_kit.settings import Settings
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-from helpers import eventually, isolated, stream_messages  # noqa: E402
+from govbus_testing import eventually, isolated, stream_messages
 
 ARCHIVIST = Principal(subject="u-archivist", name="档案员甲", roles=frozenset({"archivist"}),
                       department="办公室")

@@ -4,19 +4,15 @@ who may see a document, and the 催办 sweep."""
 
 from __future__ import annotations
 
-import sys
 import uuid
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-
-from govbus_contracts.envelope import Principal  # noqa: E402
-from govbus_contracts.errors import ErrorCode, GovbusError  # noqa: E402
-from govbus_contracts.services.documents.incoming import (  # noqa: E402
+from govbus_contracts.envelope import Principal
+from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.services.documents.incoming import (
     ASSIGN_INCOMING,
     CIRCULATE_INCOMING,
     COMPLETE_INCOMING,
@@ -32,12 +28,12 @@ from govbus_contracts.services.documents.incoming import (  # noqa: E402
     REVIEW_INCOMING,
     WHO_HOLDS,
 )
-from govbus_documents.domain.incoming import overdue_event_id, reminder_event_id  # noqa: E402
-from govbus_documents.handlers.incoming import sweep_incoming_deadlines  # noqa: E402
-from govbus_documents.service import service  # noqa: E402
-from govbus_kit.bus import request  # noqa: E402
-from govbus_kit.clock import OFFICE_TZ, ManualClock  # noqa: E402
-from helpers import eventually, running, stream_messages  # noqa: E402
+from govbus_documents.domain.incoming import overdue_event_id, reminder_event_id
+from govbus_documents.handlers.incoming import sweep_incoming_deadlines
+from govbus_documents.service import service
+from govbus_kit.bus import request
+from govbus_kit.clock import OFFICE_TZ, ManualClock
+from govbus_testing import eventually, running, stream_messages
 
 pytestmark = pytest.mark.servers
 

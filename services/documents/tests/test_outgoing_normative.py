@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_outgoing_rules import (  # type: ignore[import-not-found]  # noqa: E402
+from test_outgoing_rules import (  # type: ignore[import-not-found]
     AT,
     DRAFTER,
     REGISTRAR,
@@ -18,9 +18,9 @@ from test_outgoing_rules import (  # type: ignore[import-not-found]  # noqa: E40
     refused,
 )
 
-from govbus_contracts.errors import ErrorCode  # noqa: E402
-from govbus_contracts.services.documents.common import DisclosureAttribute  # noqa: E402
-from govbus_documents.domain import outgoing as rules  # noqa: E402
+from govbus_contracts.errors import ErrorCode
+from govbus_contracts.services.documents.common import DisclosureAttribute
+from govbus_documents.domain import outgoing as rules
 
 
 def test_a_normative_document_carries_its_flag_and_registration_number_to_the_dispatch():
