@@ -337,6 +337,18 @@ def _schemas_dir() -> Path:
     raise typer.BadParameter("run this in the govbus repository (contracts/schemas not found)")
 
 
+@contracts_app.command("list")
+def contracts_list() -> None:
+    """The installed services' contracts (entry points in group govbus.contracts): each
+    service with its stream and the subjects of its commands, queries and events."""
+    from govbus_contracts.registry import all_contracts
+
+    for contract in all_contracts():
+        typer.echo(f"{contract.name}  stream {contract.stream}  {contract.description}")
+        for spec in [*contract.commands, *contract.queries, *contract.events]:
+            typer.echo(f"  {spec.subject}")
+
+
 @contracts_app.command("export")
 def contracts_export(
     check: Annotated[bool, typer.Option(help="only check that the export is up to date")] = False,
