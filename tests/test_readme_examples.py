@@ -353,6 +353,22 @@ def check_json(example: rx.Example, tmp: Path) -> None:
                                          for d in year.get("workdays", [])}, year
 
 
+def check_toml(example: rx.Example) -> None:
+    """A service's entry points: the groups the code reads, one service name, module:attr."""
+    import tomllib
+
+    from govbus_contracts import registry
+    from govbus_gateway import routes
+    from govbus_kit import plugins
+
+    groups = tomllib.loads(example.text)["project"]["entry-points"]
+    assert set(groups) == {registry.GROUP, routes.GROUP, plugins.GROUP}, groups
+    assert len({frozenset(names) for names in groups.values()}) == 1, groups
+    for names in groups.values():
+        for value in names.values():
+            assert re.fullmatch(r"[a-z_][\w.]*:[A-Za-z_]\w*", value), value
+
+
 CHECKS = [e for e in EXAMPLES if e.kind == "check"]
 
 
@@ -366,6 +382,8 @@ def test_an_example_that_cannot_run_here_is_checked(example, tmp_path):
         list(yaml.safe_load_all(example.text))
     elif example.lang == "js":
         check_javascript(example)
+    elif example.lang == "toml":
+        check_toml(example)
     elif "mongodb://" in example.text or "mongodb+srv://" in example.text:
         check_mongodb_urls(example)
     elif example.text.lstrip().startswith("govbus "):

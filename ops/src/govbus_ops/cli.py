@@ -345,8 +345,11 @@ def contracts_list() -> None:
 
     for contract in all_contracts():
         typer.echo(f"{contract.name}  stream {contract.stream}  {contract.description}")
-        for spec in [*contract.commands, *contract.queries, *contract.events]:
-            typer.echo(f"  {spec.subject}")
+        subjects = [spec.subject for spec in contract.commands]
+        subjects += [spec.subject for spec in contract.queries]
+        subjects += [spec.subject for spec in contract.events]
+        for subject in subjects:
+            typer.echo(f"  {subject}")
 
 
 @contracts_app.command("export")

@@ -522,7 +522,7 @@ async def whole_register(mongo_url: str, year: int,
     finally:
         await mongo.close()
     last = await register_last(mongo_url, year, database)
-    wrong = sorted(s for s in range(1, last + 1) if serials.get(s) != 1)
+    wrong: list[Any] = sorted(s for s in range(1, last + 1) if serials.get(s) != 1)
     wrong += sorted(s for s in serials if not (isinstance(s, int) and 1 <= s <= last))
     return sum(serials.values()), last, wrong
 
