@@ -414,3 +414,18 @@ def test_services_run_without_the_gateway_installed(throwaway, tmp_path, servers
     finally:
         _stop(process)
     assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+
+
+def test_the_test_only_services_are_no_entry_points():
+    """`govbus run` without names hosts every installed service and `make contracts` exports
+    every installed contract: the test-only services must be neither."""
+    from importlib.metadata import entry_points
+
+    from govbus_contracts.registry import GROUP as CONTRACTS
+    from govbus_gateway.routes import GROUP as ROUTES
+    from govbus_kit.plugins import GROUP as SERVICES
+
+    for group in (CONTRACTS, ROUTES, SERVICES):
+        declared = {ep.value for ep in entry_points(group=group)}
+        assert declared, group
+        assert not [v for v in declared if v.startswith("govbus_testplugins")], group
