@@ -91,7 +91,7 @@ MONTHS_COLLECTION = "request_months"
 #: The named set of open requests with a period computed on a provisional calendar year.
 PROVISIONAL = "provisional"
 _OPEN = frozenset(st.value for st in OPEN_STATUSES)
-COMPLAINTS_OFFICER = "complaints_officer"
+COMPLAINTS_OFFICER = Role.complaints_officer
 STAFF = (Role.officer, Role.admin)
 
 settings = DisclosureSettings()
