@@ -27,13 +27,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import typing
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from types import CodeType
+from typing import Any, Generic, TypeVar, overload
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -94,6 +96,49 @@ class Outcome(Generic[A, R]):
 
 
 Decide = Callable[[A | None], Outcome[A, R] | Awaitable[Outcome[A, R]]]
+
+#: The reply type of each decide function, by its code (closures of one ``def`` share it).
+_REPLY_TYPES: dict[CodeType, Any] = {}
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def reply_type_of(decide: Callable[..., Any]) -> Any:
+    """The ``R`` of a decide function annotated ``-> Outcome[A, R]``.
+
+    A retried command gets its first reply from the store as JSON; this is the type it is
+    read back into, so that every caller gets the same type whether the command ran now or
+    before. A decide without that annotation must be given its reply type (``reply=``).
+    """
+    code = getattr(decide, "__code__", None)
+    if code is not None and code in _REPLY_TYPES:
+        return _REPLY_TYPES[code]
+    try:
+        returned = typing.get_type_hints(decide).get("return")
+    except Exception:  # an annotation naming what the function's module cannot see
+        returned = None
+    args = typing.get_args(returned)
+    if typing.get_origin(returned) is not Outcome or len(args) != 2:
+        raise TypeError(
+            f"{getattr(decide, '__qualname__', decide)!r}: annotate it -> Outcome[A, R] or "
+            "pass its reply type (reply=...): a retried command's reply is read back as it")
+    if code is not None:
+        _REPLY_TYPES[code] = args[1]
+    return args[1]
+
+
+def restore_reply(stored: Any, reply_type: Any) -> Any:
+    """A stored (JSON) reply as ``reply_type``."""
+    if isinstance(reply_type, type) and issubclass(reply_type, BaseModel):
+        return reply_type.model_validate(stored)
+    adapter = _ADAPTERS.get(reply_type)
+    if adapter is None:
+        adapter = _ADAPTERS[reply_type] = TypeAdapter(reply_type)
+    return adapter.validate_python(stored)
+
+
+def stored_reply(reply: Any) -> Any:
+    """A reply as the command's record keeps it (JSON)."""
+    return reply.model_dump(mode="json") if isinstance(reply, BaseModel) else reply
 
 #: A hook on the writes to one collection, called with the aggregate id and the document as
 #: written (``_id``, ``version`` and the state's fields as stored; no ledgers, no outbox).
@@ -184,20 +229,40 @@ class AggregateRepository(Generic[A]):
             self._locks[aggregate_id] = lock
         return lock
 
+    @overload
+    async def execute(
+        self, aggregate_id: str, decide: Decide[A, R], *, reply: Any = None,
+        command_id: str | None = None, command_hash: str | None = None,
+        applied_event_id: None = None,
+    ) -> R: ...
+
+    @overload
+    async def execute(
+        self, aggregate_id: str, decide: Decide[A, R], *, reply: Any = None,
+        command_id: str | None = None, command_hash: str | None = None,
+        applied_event_id: str,
+    ) -> R | None: ...
+
     async def execute(
         self,
         aggregate_id: str,
         decide: Decide[A, R],
         *,
+        reply: Any = None,
         command_id: str | None = None,
         command_hash: str | None = None,
         applied_event_id: str | None = None,
-    ) -> R | Any:
+    ) -> R | None:
         """Load, decide, and write state with its events in one compare-and-set.
 
-        Returns the decision's reply; for a command seen before, the first reply as stored
-        (JSON); for an event applied before, ``None``.
+        Returns the decision's reply, of the decision's reply type (``reply``, or the ``R``
+        of ``decide``'s ``-> Outcome[A, R]``): for a command seen before, its first reply
+        read back into that type. For an event applied before, ``None``.
         """
+        # Known before anything runs: a decide whose reply could not be read back fails on
+        # its first call, not on its first retry.
+        reply_type = reply if reply is not None or command_id is None else (
+            reply_type_of(decide))
         lock = self._lock(aggregate_id)
         async with lock:
             for _ in range(MAX_CAS_RETRIES):
@@ -209,7 +274,8 @@ class AggregateRepository(Generic[A]):
                             "this command id was used before for a different request",
                             command_id=command_id,
                         )
-                    return seen["reply"]
+                    restored: R = restore_reply(seen["reply"], reply_type)
+                    return restored
                 if applied:
                     return None
                 current = self.from_document(doc) if doc else None
@@ -223,13 +289,17 @@ class AggregateRepository(Generic[A]):
                 if written:
                     faults.point("outbox.after_state_write")
                     if entries:
-                        await self.relay.publish(self.collection, aggregate_id, entries)
+                        await self._publish(aggregate_id, entries)
                     return outcome.reply
             raise GovbusError(
                 ErrorCode.conflict,
                 f"{self.model.__name__} {aggregate_id} changed concurrently too often; try again",
                 id=aggregate_id,
             )
+
+    async def _publish(self, aggregate_id: str, entries: list[dict[str, Any]]) -> None:
+        """Publish what was just written to the outbox (the relay removes it once sent)."""
+        await self.relay.publish(self.collection, aggregate_id, entries)
 
     def _key(self, aggregate_id: str, entry_id: str) -> str:
         return ledger_key(self.collection.name, aggregate_id, entry_id)
@@ -286,10 +356,8 @@ class AggregateRepository(Generic[A]):
         now = ledger_now()
         last: dict[str, Any] = {}
         if command_id is not None:
-            reply = outcome.reply
-            stored = reply.model_dump(mode="json") if isinstance(reply, BaseModel) else reply
-            last["command"] = {"id": command_id, "hash": command_hash, "reply": stored,
-                               "at": now}
+            last["command"] = {"id": command_id, "hash": command_hash,
+                               "reply": stored_reply(outcome.reply), "at": now}
         if applied_event_id is not None:
             last["event"] = {"id": applied_event_id, "at": now}
         await self._before_write(doc, aggregate_id, version + 1, written_doc, now)

@@ -87,11 +87,12 @@ class CommandContext:
     request_hash: str
 
     async def execute(self, repo: AggregateRepository[A], aggregate_id: str,
-                      decide: Decide[A, R]) -> R | Any:
-        """Run a decision on one aggregate, once per command id."""
-        return await repo.execute(
-            aggregate_id, decide, command_id=self.command_id, command_hash=self.request_hash
-        )
+                      decide: Decide[A, R], *, reply: Any = None) -> R:
+        """Run a decision on one aggregate, once per command id; its reply, of its type
+        (``reply``, or the ``R`` of ``decide``'s ``-> Outcome[A, R]``), whether it ran now
+        or for the command's first delivery."""
+        return await repo.execute(aggregate_id, decide, reply=reply,
+                                  command_id=self.command_id, command_hash=self.request_hash)
 
 
 @dataclass
@@ -111,7 +112,8 @@ class EventContext:
     deliveries: int
 
     async def execute(self, repo: AggregateRepository[A], aggregate_id: str,
-                      decide: Decide[A, R]) -> R | Any:
+                      decide: Decide[A, R]) -> R | None:
+        """The decision's reply; None if this event was applied before."""
         return await repo.execute(aggregate_id, decide, applied_event_id=self.envelope.id)
 
 

@@ -483,7 +483,7 @@ async def check_archive(query: CheckArchive, ctx: QueryContext) -> ArchiveReport
 
 
 @service.command(VERIFY_ARCHIVE)
-async def verify_archive(cmd: VerifyArchive, ctx: CommandContext) -> Any:
+async def verify_archive(cmd: VerifyArchive, ctx: CommandContext) -> ArchiveVerificationReply:
     _require_role(ctx.principal, Role.archivist, Role.leader, Role.admin)
     report = await run_checks(ctx.service)
     verification_id = deterministic_id("documents", "archive-verification", ctx.command_id)
