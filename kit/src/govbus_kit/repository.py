@@ -6,6 +6,9 @@ One MongoDB document per aggregate holds its state and, in reserved fields,
   and reply, or the applied event's id. One entry, whatever the aggregate's history.
 Both change in the same single-document update as the state: no transactions needed.
 
+A model may declare only some of a collection's fields (another slice's view of the same
+aggregates): a write sets the fields its model declares and leaves the others as stored.
+
 Earlier records live beside the aggregate, in the ledgers (govbus_kit.ledgers): the next
 writer copies ``_last`` there before its compare-and-set replaces it, so a crash between any
 two writes leaves every record either in the ledger or still in ``_last``. A retried command
@@ -55,6 +58,8 @@ LAST = "_last"
 #: Fields of an aggregate document that are not its state (``_commands`` and ``_applied``
 #: only in documents an earlier version wrote).
 META = (OUTBOX, LAST, COMMANDS, APPLIED)
+#: The projection that reads an aggregate document without them.
+_STATE_ONLY = {k: 0 for k in META}
 MAX_CAS_RETRIES = 20
 
 
@@ -197,8 +202,13 @@ class AggregateRepository(Generic[A]):
         data["id"] = doc["_id"]
         return self.model.model_validate(data)
 
+    async def stored(self, aggregate_id: str) -> dict[str, Any] | None:
+        """The aggregate's document as stored: ``_id``, ``version`` and every state field,
+        whichever model wrote them; none of the repository's bookkeeping (outbox, records)."""
+        return await self.collection.find_one({"_id": aggregate_id}, _STATE_ONLY)
+
     async def get(self, aggregate_id: str) -> A | None:
-        doc = await self.collection.find_one({"_id": aggregate_id}, {k: 0 for k in META})
+        doc = await self.stored(aggregate_id)
         return self.from_document(doc) if doc else None
 
     async def require(self, aggregate_id: str, what: str = "") -> A:
@@ -214,7 +224,7 @@ class AggregateRepository(Generic[A]):
         self, filter: dict[str, Any], *, sort: list[tuple[str, int]] | None = None,
         skip: int = 0, limit: int = 50,
     ) -> list[A]:
-        cursor = self.collection.find(filter, {k: 0 for k in META})
+        cursor = self.collection.find(filter, _STATE_ONLY)
         if sort:
             cursor = cursor.sort(sort)
         docs = await cursor.skip(skip).limit(limit).to_list(None)
