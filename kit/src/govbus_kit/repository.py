@@ -355,14 +355,7 @@ class AggregateRepository(Generic[A]):
         command_hash: str | None,
         applied_event_id: str | None,
     ) -> bool:
-        version = (doc or {}).get("version", 0)
-        state = outcome.state
-        fields: dict[str, Any] = (
-            state.model_dump(mode="json", exclude={"id", "version"}) if state is not None else {}
-        )
-        fields["version"] = version + 1
-        written_doc = {**{k: v for k, v in (doc or {}).items() if k not in META},
-                       **fields, "_id": aggregate_id}
+        version, fields, written_doc = self._state_write(doc, aggregate_id, outcome)
         now = ledger_now()
         last: dict[str, Any] = {}
         if command_id is not None:
@@ -395,13 +388,31 @@ class AggregateRepository(Generic[A]):
                 {"_id": aggregate_id, "version": version}, update)
             if result.modified_count != 1:
                 return False
+        await self._after_write(aggregate_id, written_doc)
+        return True
+
+    def _state_write(self, doc: dict[str, Any] | None, aggregate_id: str,
+                     outcome: Outcome[A, R]) -> tuple[int, dict[str, Any], dict[str, Any]]:
+        """The version read, the fields the write sets (the model's, and the next version),
+        and the document as it will be (what the hooks see): the fields the model does not
+        declare stay as stored."""
+        version: int = (doc or {}).get("version", 0)
+        state = outcome.state
+        fields: dict[str, Any] = (
+            state.model_dump(mode="json", exclude={"id", "version"}) if state is not None else {}
+        )
+        fields["version"] = version + 1
+        written_doc = {**{k: v for k, v in (doc or {}).items() if k not in META},
+                       **fields, "_id": aggregate_id}
+        return version, fields, written_doc
+
+    async def _after_write(self, aggregate_id: str, written_doc: dict[str, Any]) -> None:
         for hook in self.hooks.after_write:
             try:
                 await hook(aggregate_id, written_doc)
             except Exception as exc:  # derived data: its own sweep catches up
                 log.warning("after_write_hook_failed", collection=self.collection.name,
                             id=aggregate_id, error=repr(exc))
-        return True
 
     async def _before_write(self, doc: dict[str, Any] | None, aggregate_id: str, version: int,
                             written_doc: dict[str, Any], now: datetime) -> None:
