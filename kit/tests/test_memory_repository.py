@@ -104,8 +104,10 @@ async def scenario(side: Side, race: bool = True) -> list[Any]:
     seen.append(await r.execute("c", bump(10), applied_event_id="e1"))
     seen.append(await side.labels.execute("c", label("甲"), command_id="k4", command_hash="h"))
     seen.append(await side.labels.execute("c", label("甲"), command_id="k4", command_hash="h"))
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError):  # no reply type: a retry could not read its reply back
         await r.execute("c", lambda current: Outcome(None, 0), command_id="k5")
+    seen.append(await r.execute("c", lambda current: Outcome(None, 0), command_id="k5",
+                                reply=int))
 
     if race:
         seen += await two_writers(side)

@@ -241,14 +241,14 @@ class AggregateRepository(Generic[A]):
 
     @overload
     async def execute(
-        self, aggregate_id: str, decide: Decide[A, R], *, reply: Any = None,
+        self, aggregate_id: str, decide: Decide[A, R], *, reply: type[R] | None = None,
         command_id: str | None = None, command_hash: str | None = None,
         applied_event_id: None = None,
     ) -> R: ...
 
     @overload
     async def execute(
-        self, aggregate_id: str, decide: Decide[A, R], *, reply: Any = None,
+        self, aggregate_id: str, decide: Decide[A, R], *, reply: type[R] | None = None,
         command_id: str | None = None, command_hash: str | None = None,
         applied_event_id: str,
     ) -> R | None: ...
@@ -258,7 +258,7 @@ class AggregateRepository(Generic[A]):
         aggregate_id: str,
         decide: Decide[A, R],
         *,
-        reply: Any = None,
+        reply: type[R] | None = None,
         command_id: str | None = None,
         command_hash: str | None = None,
         applied_event_id: str | None = None,

@@ -95,7 +95,7 @@ class CommandContext:
     request_hash: str
 
     async def execute(self, repo: AggregateRepository[A], aggregate_id: str,
-                      decide: Decide[A, R], *, reply: Any = None) -> R:
+                      decide: Decide[A, R], *, reply: type[R] | None = None) -> R:
         """Run a decision on one aggregate, once per command id; its reply, of its type
         (``reply``, or the ``R`` of ``decide``'s ``-> Outcome[A, R]``), whether it ran now
         or for the command's first delivery."""
