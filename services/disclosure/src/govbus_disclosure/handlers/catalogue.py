@@ -106,12 +106,6 @@ def _ack(entry: CatalogueEntry, version: int) -> CatalogueStepReply:
         working_days_late=entry.working_days_late)
 
 
-def _as_reply(result: Any) -> CatalogueStepReply:
-    # A retried command gets its first reply back as stored JSON.
-    return result if isinstance(result, CatalogueStepReply) else (
-        CatalogueStepReply.model_validate(result))
-
-
 def _calendar_error(exc: CalendarError) -> GovbusError:
     return GovbusError(ErrorCode.validation_failed, f"无法计算公开期限: {exc}")
 
@@ -126,7 +120,7 @@ async def _step(ctx: CommandContext, entry_id: str,
             raise _calendar_error(exc) from exc
         return Outcome(change.state, _ack(change.state, visible.version + 1), change.events)
 
-    return _as_reply(await ctx.execute(entries(ctx.service), entry_id, decide))
+    return await ctx.execute(entries(ctx.service), entry_id, decide)
 
 
 def catalogue_due(doc: Mapping[str, Any]) -> Due:
@@ -273,7 +267,7 @@ async def register_catalogue_entry(cmd: RegisterCatalogueEntry,
             raise _calendar_error(exc) from exc
         return Outcome(change.state, _ack(change.state, 1), change.events)
 
-    return _as_reply(await ctx.execute(entries(ctx.service), entry_id, decide))
+    return await ctx.execute(entries(ctx.service), entry_id, decide)
 
 
 @service.command(PUBLISH_CATALOGUE_ENTRY)

@@ -139,7 +139,8 @@ def case_id(kind: ReviewKind, case_number: str) -> str:
 
 
 @service.command(RECORD_REPORT_FIGURES)
-async def record_report_figures(cmd: RecordReportFigures, ctx: CommandContext) -> Any:
+async def record_report_figures(cmd: RecordReportFigures, ctx: CommandContext
+                                ) -> ReportFiguresReply:
     _require_role(ctx.principal, Role.officer)
     if all(v is None for v in (cmd.licensing_decisions, cmd.punishment_decisions,
                                cmd.enforcement_decisions, cmd.fees_amount)):
@@ -203,7 +204,7 @@ def _case_reply(case: ReviewCase) -> ReviewCaseReply:
 
 
 @service.command(RECORD_REVIEW_CASE)
-async def record_review_case(cmd: RecordReviewCase, ctx: CommandContext) -> Any:
+async def record_review_case(cmd: RecordReviewCase, ctx: CommandContext) -> ReviewCaseReply:
     _require_role(ctx.principal, Role.officer)
     new_id = case_id(cmd.kind, cmd.case_number)
     now = ctx.service.clock.now()
@@ -231,7 +232,7 @@ async def record_review_case(cmd: RecordReviewCase, ctx: CommandContext) -> Any:
 
 
 @service.command(UPDATE_REVIEW_CASE)
-async def update_review_case(cmd: UpdateReviewCase, ctx: CommandContext) -> Any:
+async def update_review_case(cmd: UpdateReviewCase, ctx: CommandContext) -> ReviewCaseReply:
     _require_role(ctx.principal, Role.officer)
     now = ctx.service.clock.now()
 
@@ -308,7 +309,8 @@ def _new_record(ctx: ServiceContext, year: int) -> AnnualReportRecord:
 
 
 @service.command(EDIT_REPORT_SECTION)
-async def edit_report_section(cmd: EditReportSection, ctx: CommandContext) -> Any:
+async def edit_report_section(cmd: EditReportSection, ctx: CommandContext
+                              ) -> ReportRecordReply:
     _require_role(ctx.principal, Role.officer)
     now = ctx.service.clock.now()
 
@@ -326,7 +328,8 @@ async def edit_report_section(cmd: EditReportSection, ctx: CommandContext) -> An
 
 
 @service.command(PUBLISH_ANNUAL_REPORT)
-async def publish_annual_report(cmd: PublishAnnualReport, ctx: CommandContext) -> Any:
+async def publish_annual_report(cmd: PublishAnnualReport, ctx: CommandContext
+                                ) -> ReportRecordReply:
     _require_role(ctx.principal, Role.officer)
     now = ctx.service.clock.now()
     published_on = cmd.published_on or office_date(now)

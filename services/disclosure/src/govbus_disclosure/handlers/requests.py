@@ -152,11 +152,6 @@ def _ack(req: InformationRequest, version: int) -> RequestStepReply:
                             due_on_provisional=req.due_on_provisional, closed_on=req.closed_on)
 
 
-def _as_step_reply(result: Any) -> RequestStepReply:
-    return result if isinstance(result, RequestStepReply) else (
-        RequestStepReply.model_validate(result))
-
-
 def _not_found(request_id: str) -> GovbusError:
     return GovbusError(ErrorCode.not_found, f"申请 {request_id} 不存在", id=request_id)
 
@@ -171,7 +166,7 @@ async def _execute(ctx: CommandContext, request_id: str,
         change = step(current)
         return Outcome(change.state, _ack(change.state, current.version + 1), change.events)
 
-    return _as_step_reply(await ctx.execute(requests(ctx.service), request_id, decide))
+    return await ctx.execute(requests(ctx.service), request_id, decide)
 
 
 async def _staff_step(ctx: CommandContext, request_id: str,
@@ -210,8 +205,8 @@ async def _take_monthly_position(ctx: CommandContext, key: str, received_on: dat
         taken = rules.next_in_month(month, month_id)
         return Outcome(taken, taken.count)
 
-    return int(await ctx.execute(ctx.service.repository(MONTHS_COLLECTION, ApplicantMonth),
-                                 month_id, take))
+    return await ctx.execute(ctx.service.repository(MONTHS_COLLECTION, ApplicantMonth),
+                             month_id, take)
 
 
 def request_due(doc: Mapping[str, Any]) -> Due:
@@ -303,9 +298,9 @@ async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubm
             return Outcome(taken, taken.last_serial)
 
         # Once per command id: a retried submission gets the same number back.
-        serial = int(await ctx.execute(
+        serial = await ctx.execute(
             ctx.service.repository(REGISTER_COLLECTION, RequestRegister), str(year),
-            take_serial))
+            take_serial)
     else:
         position = existing.monthly_position
 
@@ -319,9 +314,7 @@ async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubm
                               periods=p)
         return Outcome(change.state, _submitted(change.state), change.events)
 
-    result = await ctx.execute(repo, request_id, decide)
-    reply = result if isinstance(result, RequestSubmitted) else (
-        RequestSubmitted.model_validate(result))
+    reply = await ctx.execute(repo, request_id, decide)
     # After the request is written (a retry writes it again if this process died between).
     await ctx.service.db[CODES_COLLECTION].update_one(
         {"_id": rules.tracking_hash(code)}, {"$set": {"request_id": request_id}}, upsert=True)

@@ -86,12 +86,6 @@ def _ack(doc: IncomingDocument, version: int) -> IncomingStepReply:
     )
 
 
-def _as_reply(result: Any) -> IncomingStepReply:
-    # A retried command gets its first reply back as stored JSON.
-    return result if isinstance(result, IncomingStepReply) else (
-        IncomingStepReply.model_validate(result))
-
-
 async def _step(ctx: CommandContext, document_id: str,
                 step: Callable[[IncomingDocument], Change]) -> IncomingStepReply:
     def decide(current: IncomingDocument | None) -> Outcome[IncomingDocument, IncomingStepReply]:
@@ -100,8 +94,7 @@ async def _step(ctx: CommandContext, document_id: str,
         change = step(visible)
         return Outcome(change.state, _ack(change.state, visible.version + 1), change.events)
 
-    reply = _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
-    return reply
+    return await ctx.execute(documents(ctx.service), document_id, decide)
 
 
 def incoming_due(doc: Mapping[str, Any]) -> Due:
@@ -170,8 +163,8 @@ async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> Incom
         return Outcome(taken, taken.last_serial)
 
     # Once per command id: a retried registration gets the same number back.
-    serial = int(await ctx.execute(ctx.service.repository(REGISTER_COLLECTION, IncomingRegister),
-                                   str(year), take_serial))
+    serial = await ctx.execute(ctx.service.repository(REGISTER_COLLECTION, IncomingRegister),
+                               str(year), take_serial)
     document_id = deterministic_id(SERVICE, "incoming", ctx.command_id)
 
     def decide(current: IncomingDocument | None) -> Outcome[IncomingDocument, IncomingStepReply]:
@@ -181,8 +174,7 @@ async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> Incom
                                 actor=actor, now=now)
         return Outcome(change.state, _ack(change.state, 1), change.events)
 
-    reply = _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
-    return reply
+    return await ctx.execute(documents(ctx.service), document_id, decide)
 
 
 @service.command(REVIEW_INCOMING)
