@@ -123,7 +123,7 @@ from govbus_contracts.services.disclosure.requests import (
 from govbus_disclosure.domain.fees import FeeSchedule, fee_for
 from govbus_kit.calendar import CalendarError, WorkingCalendar
 from govbus_kit.clock import office_date
-from govbus_kit.deadlines import DeadlineClock, DeadlineError
+from govbus_kit.deadlines import DeadlineClock
 from govbus_kit.repository import Aggregate, Emit
 
 S = RequestStatus
@@ -546,11 +546,6 @@ def _require(req: InformationRequest, step: str, *allowed: RequestStatus) -> Non
                           status=req.status.value, step=step)
 
 
-def _clock_error(exc: DeadlineError) -> GovbusError:
-    code = ErrorCode.conflict if exc.code == "conflict" else ErrorCode.invalid_transition
-    return GovbusError(code, str(exc))
-
-
 def assign(req: InformationRequest, department: str, actor: Actor, principal: Principal,
            now: datetime, periods: Periods) -> Change:
     if principal.department is not None and Role.admin not in principal.roles:
@@ -580,10 +575,7 @@ def request_correction(req: InformationRequest, cmd: RequestCorrection, actor: A
         raise _invalid("请写明需要补正的事项", field="items")
     days = cmd.answer_working_days or periods.correction_answer_working_days
     due = periods.calendar.add_working_days(today, days)
-    try:
-        clock = req.clock.pause(today, "申请内容不明确或不完整, 告知补正", PAUSE_CORRECTION)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.pause(today, "申请内容不明确或不完整, 告知补正", PAUSE_CORRECTION)
     record = CorrectionRecord(requested_on=today, items=items, answer_working_days=days,
                               due_on=due, requested_by=actor.name or actor.subject,
                               due_on_provisional=periods.calendar.is_provisional_between(
@@ -615,10 +607,7 @@ def correct(req: InformationRequest, supplement: str, received: date, actor: Act
     if received < req.correction.requested_on:
         raise _invalid(f"收到日期 {received} 早于补正告知", field="received_on")
     restart_on = receipt_date(received, periods)
-    try:
-        clock = req.clock.restart(restart_on, "收到补正后的申请, 答复期限重新计算")
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.restart(restart_on, "收到补正后的申请, 答复期限重新计算")
     record = req.correction.model_copy(update={"answered_on": received,
                                                "supplement": supplement})
     new = settle(req.model_copy(update={
@@ -633,10 +622,7 @@ def start_consultation(req: InformationRequest, cmd: StartConsultation, actor: A
     """征求第三方意见: the third party has 15 working days; not counted (第三十二条)."""
     _require(req, "征求第三方意见", S.handling)
     today = office_date(now)
-    try:
-        clock = req.clock.pause(today, f"征求{cmd.third_party}意见", PAUSE_CONSULTATION)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.pause(today, f"征求{cmd.third_party}意见", PAUSE_CONSULTATION)
     answer_due = periods.calendar.add_working_days(today, periods.consultation_working_days)
     record = ConsultationRecord(
         third_party=cmd.third_party, matter=cmd.matter, started_on=today,
@@ -661,10 +647,7 @@ def end_consultation(req: InformationRequest, cmd: EndConsultation, actor: Actor
                           f"第三方答复期限{current.answer_due_on}尚未届满, 不能记为逾期未答复")
     # 逾期未答复: the uncounted time is the third party's period, not until staff noticed it.
     resume_on = current.answer_due_on if cmd.answer is ConsultationAnswer.no_answer else today
-    try:
-        clock = req.clock.resume(resume_on)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.resume(resume_on)
     ended = current.model_copy(update={"ended_on": resume_on, "answer": cmd.answer,
                                        "remarks": cmd.remarks})
     new = settle(req.model_copy(update={
@@ -691,11 +674,8 @@ def extend(req: InformationRequest, cmd: ExtendRequest, actor: Actor, now: datet
     if due is not None and today > due:
         raise GovbusError(ErrorCode.deadline_passed, f"答复期限已于{due}届满, 不能再延长",
                           due_on=due.isoformat())
-    try:
-        clock = req.clock.extend(cmd.working_days, cmd.reason, actor.name or actor.subject,
-                                 today)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.extend(cmd.working_days, cmd.reason, actor.name or actor.subject,
+                             today)
     new_due = clock.due_date(periods.calendar)
     shown_due = new_due or today  # while paused the new date is not known yet
     record = ExtensionRecord(working_days=cmd.working_days, reason=cmd.reason,
@@ -729,10 +709,7 @@ def issue_fee(req: InformationRequest, position: int, payment_working_days: int 
     today = office_date(now)
     days = payment_working_days or periods.fee_payment_working_days
     due = periods.calendar.add_working_days(today, days)
-    try:
-        clock = req.clock.pause(today, f"收费通知, 金额{amount}元", PAUSE_FEE)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.pause(today, f"收费通知, 金额{amount}元", PAUSE_FEE)
     record = FeeRecord(monthly_position=position, amount=amount, notice_on=today, due_on=due,
                        working_days=days,
                        due_on_provisional=periods.calendar.is_provisional_between(today, due))
@@ -758,10 +735,7 @@ def pay_fee(req: InformationRequest, paid_on: date, actor: Actor, now: datetime,
         raise _invalid(f"缴费日期 {paid_on} 不在收费通知之后、今天之前", field="paid_on")
     if paid_on > req.fee.due_on:
         raise GovbusError(ErrorCode.deadline_passed, f"缴费期限已于{req.fee.due_on}届满")
-    try:
-        clock = req.clock.resume(paid_on)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.resume(paid_on)
     new = settle(req.model_copy(update={
         "status": S.handling, "clock": clock,
         "fee": req.fee.model_copy(update={"paid_on": paid_on}),
@@ -1117,10 +1091,7 @@ def _consultation_lapsed(req: InformationRequest, current: ConsultationRecord,
     consultation ends as 逾期未答复 on the last day of the period and the clock counts again
     from the day after it, without anyone having to record it."""
     ended_on = current.answer_due_on
-    try:
-        clock = req.clock.resume(ended_on)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.resume(ended_on)
     text = f"{current.third_party}在{ended_on}前未提出意见, 答复期限恢复计算 (第三十二条)"
     ended = current.model_copy(update={"ended_on": ended_on,
                                        "answer": ConsultationAnswer.no_answer,
