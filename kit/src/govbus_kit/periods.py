@@ -16,7 +16,7 @@ last day of that month when it has none).
 from __future__ import annotations
 
 import calendar as _months
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -47,14 +47,16 @@ class PeriodVersion(BaseModel):
     valid_from: date = Field(description="生效日: cases started on or after it count this")
     amount: int = Field(ge=0, description="期限, in the unit")
     unit: PeriodUnit = Field(default="working_days", description="工作日, 自然日 or 月")
-    remind_before: int = Field(
-        default=0, ge=0,
-        description="提醒: days before the due date (working days for a working-day period, "
-                    "calendar days otherwise)")
+    remind_before: int = Field(default=0, ge=0, description="提醒: days before the due date")
+    remind_in: DayUnit | None = Field(
+        default=None, description="the reminder's days: by default the period's own (calendar "
+                                  "days for a period in months)")
     basis: str = Field(default="", description="依据: the article or the office's rule")
 
     @property
     def alert_unit(self) -> DayUnit:
+        if self.remind_in is not None:
+            return self.remind_in
         return "working_days" if self.unit == "working_days" else "calendar_days"
 
     def due_on(self, started_on: date, calendar: DayCounter) -> date:
@@ -116,10 +118,11 @@ class PeriodTable:
 
     def in_force(self, name: str, on: date) -> PeriodVersion:
         """The version of ``name`` in force on ``on`` (a case's start keeps it for good)."""
-        found = [v for v in self.versions(name) if v.valid_from <= on]
-        if not found:
-            raise LookupError(f"period {name} has no version in force on {on}")
-        return found[-1]
+        versions = self.versions(name)
+        found = [v for v in versions if v.valid_from <= on]
+        # The first version also covers the days before it: a table begins with the rule
+        # the office applied all along (a case older than the table is still counted).
+        return found[-1] if found else versions[0]
 
     def overridden(self, versions: Versions) -> PeriodTable:
         """This table with an operator's versions: the same ``valid_from`` replaces, others
@@ -170,15 +173,13 @@ _STATE = "govbus.periods"
 
 
 def periods(ctx: ServiceContext, shipped: Versions,
-            adjust: Callable[[PeriodTable], PeriodTable] | None = None) -> PeriodTable:
-    """The service's period table, loaded once per process from the shipped versions and
-    the operator's directory (``GOVBUS_PERIODS_DIR``); ``adjust``: what the service still
-    takes from deprecated settings."""
+            deprecated: Iterable[DeprecatedSetting] = ()) -> PeriodTable:
+    """The service's period table, loaded once per process from the shipped versions, the
+    operator's directory (``GOVBUS_PERIODS_DIR``) and the deprecated settings still set."""
     table = ctx.state.get(_STATE)
     if not isinstance(table, PeriodTable):
         table = load_periods(ctx.service.name, shipped, ctx.settings.periods_dir)
-        if adjust is not None:
-            table = adjust(table)
+        table = apply_deprecated(table, ctx.service.name, deprecated)
         ctx.state[_STATE] = table
     return table
 

@@ -57,7 +57,7 @@ from govbus_kit.clock import office_date
 from govbus_kit.due import Due, day, due_index, track_due
 from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
 from govbus_kit.logging import get_logger
-from govbus_kit.periods import PeriodTable, PeriodVersion, apply_deprecated, periods
+from govbus_kit.periods import PeriodTable, PeriodVersion, periods
 from govbus_kit.repository import AggregateRepository, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 
@@ -75,8 +75,7 @@ def documents(ctx: ServiceContext) -> AggregateRepository[IncomingDocument]:
 
 
 def office_periods(ctx: ServiceContext) -> PeriodTable:
-    return periods(ctx, PERIODS, lambda table: apply_deprecated(
-        table, ctx.service.name, settings.deprecated_periods()))
+    return periods(ctx, PERIODS, settings.deprecated_periods())
 
 
 def handling_period(ctx: ServiceContext, urgency: Urgency, on: date) -> PeriodVersion:
