@@ -123,7 +123,7 @@ from govbus_contracts.services.disclosure.requests import (
 from govbus_disclosure.domain.fees import FeeSchedule, fee_for
 from govbus_kit.calendar import CalendarError, WorkingCalendar
 from govbus_kit.clock import office_date
-from govbus_kit.deadlines import DeadlineClock
+from govbus_kit.deadlines import AlertSchedule, DeadlineClock, alert_event_id
 from govbus_kit.repository import Aggregate, Emit
 
 S = RequestStatus
@@ -359,17 +359,18 @@ def correction_allowed_until(received_on: date, periods: Periods) -> date:
     return periods.calendar.add_working_days(received_on, periods.correction_notice_working_days)
 
 
-def overdue_date(due_on: date, calendar: WorkingCalendar) -> date:
-    """逾期: noticed the first working day after the deadline."""
-    return calendar.next_working_day(due_on)
+def alerts(due_on: date, periods: Periods) -> AlertSchedule:
+    """到期提醒 N working days before the reply deadline; 逾期 noticed the first working day
+    after it."""
+    return AlertSchedule.of(due_on, periods.remind_working_days_before, periods.calendar)
 
 
 def reminder_event_id(request_id: str, due_on: date) -> str:
-    return deterministic_id(SERVICE, "request", request_id, "reminded", due_on.isoformat())
+    return alert_event_id(SERVICE, "request", request_id, "reminder", due_on)
 
 
 def overdue_event_id(request_id: str, due_on: date) -> str:
-    return deterministic_id(SERVICE, "request", request_id, "overdue", due_on.isoformat())
+    return alert_event_id(SERVICE, "request", request_id, "overdue", due_on)
 
 
 #: Said wherever a provisional due date is shown to the applicant.
@@ -932,9 +933,8 @@ def settle(req: InformationRequest, periods: Periods) -> InformationRequest:
         # 第三十二条: the day after the third party's 15 working days the clock runs again.
         alert = req.consultations[-1].answer_due_on + timedelta(days=1)
     elif req.status is S.handling and due is not None and req.overdue_since is None:
-        reminded = any(r.due_on == due for r in req.reminders)
-        alert = (overdue_date(due, periods.calendar) if reminded else
-                 periods.calendar.add_working_days(due, -periods.remind_working_days_before))
+        alert = alerts(due, periods).next_on(
+            reminded=any(r.due_on == due for r in req.reminders), overdue=False)
     provisional = req.clock.due_is_provisional(periods.calendar, due)
     return req.model_copy(update={
         "due_on": due, "next_alert_on": alert, "due_on_provisional": provisional,
@@ -968,8 +968,11 @@ def due_alerts(req: InformationRequest, now: datetime, periods: Periods) -> Chan
     elif req.status is S.handling:
         due = req.clock.due_date(periods.calendar)
         if due is not None:
-            overdue_on = overdue_date(due, periods.calendar)
-            if today >= overdue_on and req.overdue_since is None:
+            schedule = alerts(due, periods)
+            overdue_on = schedule.overdue_on
+            alert = schedule.due(today, reminded=any(r.due_on == due for r in req.reminders),
+                                 overdue=req.overdue_since is not None)
+            if alert == "overdue":
                 new = settle(req.model_copy(update={
                     "overdue_since": overdue_on,
                     "history": [*req.history, _history(SYSTEM, now, "逾期",
@@ -977,11 +980,8 @@ def due_alerts(req: InformationRequest, now: datetime, periods: Periods) -> Chan
                 return Change(new, [Emit(REQUEST_OVERDUE,
                                          RequestOverdue(**_fact(new), overdue_since=overdue_on),
                                          overdue_event_id(req.id, due))])
-            remind_on = periods.calendar.add_working_days(
-                due, -periods.remind_working_days_before)
-            reminded = any(r.due_on == due for r in req.reminders)
-            if remind_on <= today < overdue_on and not reminded:
-                left = periods.calendar.working_days_between(today, due)
+            if alert == "reminder":
+                left = schedule.days_left(today, periods.calendar)
                 record = ReminderRecord(on=today, due_on=due, working_days_left=left)
                 new = settle(req.model_copy(update={
                     "reminders": [*req.reminders, record],
