@@ -49,6 +49,7 @@ from govbus_contracts.services.disclosure.report import (
     RecordReviewCase,
     ReportFiguresRecorded,
     ReportFiguresReply,
+    ReportLevel,
     ReportRecordReply,
     ReviewCaseChange,
     ReviewCaseList,
@@ -72,6 +73,7 @@ from govbus_disclosure.domain.report import (
     review_case_record,
 )
 from govbus_disclosure.domain.report_record import AnnualReportRecord
+from govbus_disclosure.handlers.periods import period as office_period
 from govbus_disclosure.service import service
 from govbus_disclosure.settings import DisclosureSettings
 from govbus_disclosure.spreadsheet import workbook_bytes
@@ -303,9 +305,16 @@ def _records_repo(ctx: ServiceContext) -> AggregateRepository[AnnualReportRecord
     return ctx.repository(ANNUAL_REPORTS, AnnualReportRecord)
 
 
+def _remind_before(ctx: ServiceContext, year: int) -> int:
+    """第四十九条's reminder for the report of ``year``, as in force when its period began."""
+    name = ("annual_report_government" if SETTINGS.report_level is ReportLevel.government
+            else "annual_report_department")
+    return office_period(ctx, name, date(year, 12, 31)).remind_before
+
+
 def _new_record(ctx: ServiceContext, year: int) -> AnnualReportRecord:
     return report_record.new_record(year, SETTINGS.report_level, ctx.calendar,
-                                    SETTINGS.remind_working_days_before)
+                                    _remind_before(ctx, year))
 
 
 @service.command(EDIT_REPORT_SECTION)
@@ -338,7 +347,8 @@ async def publish_annual_report(cmd: PublishAnnualReport, ctx: CommandContext
                ) -> Outcome[AnnualReportRecord, ReportRecordReply]:
         state = current or _new_record(ctx.service, cmd.year)
         change = report_record.publish(state, published_on, cmd.where, now,
-                                       ctx.service.calendar, SETTINGS.remind_working_days_before)
+                                       ctx.service.calendar,
+                                       _remind_before(ctx.service, cmd.year))
         version = (current.version if current else 0) + 1
         return Outcome(change.state, report_record.record_reply(change.state, version),
                        change.events)
@@ -368,7 +378,7 @@ async def sweep_report_deadlines(ctx: ServiceContext) -> int:
     return await due_index(ctx, ANNUAL_REPORTS).sweep_due(
         repo,
         lambda record: report_record.due_alerts(record, now, ctx.calendar,
-                                                SETTINGS.remind_working_days_before),
+                                                _remind_before(ctx, record.year)),
         today=today, what="年度报告")
 
 
