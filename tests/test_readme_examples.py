@@ -16,6 +16,7 @@ guide describes is valid with the variables it documents.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import re
@@ -26,6 +27,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,7 @@ from govbus_contracts.services.documents.outgoing import OUTGOING_DISPATCHED
 from govbus_disclosure.plugin import service as disclosure
 from govbus_documents.plugin import service as documents
 from govbus_gateway.app import create_app
+from govbus_kit.periods import load_periods
 from govbus_kit.settings import Settings
 from govbus_testing import IsolatedSettings, eventually, running
 from govbus_testing import readme_examples as rx
@@ -351,6 +354,18 @@ def check_json(example: rx.Example, tmp: Path) -> None:
         assert set(data["holidays"]) <= off, (data["holidays"], off)
         assert set(data["workdays"]) <= {d["date"] if isinstance(d, dict) else d
                                          for d in year.get("workdays", [])}, year
+    elif data and all(isinstance(v, list) and v and all("valid_from" in x for x in v)
+                      for v in data.values()):
+        # A period file: the service of the README's folder loads it over its shipped table
+        # and counts the new version from its day on.
+        service = Path(example.readme).parent.name
+        shipped = importlib.import_module(f"govbus_{service}.domain.periods").PERIODS
+        (tmp / f"{service}.json").write_text(example.text, encoding="utf-8")
+        table = load_periods(service, shipped, tmp)
+        for name, versions in data.items():
+            for version in versions:
+                day = date.fromisoformat(version["valid_from"])
+                assert table.in_force(name, day).amount == version["amount"], example.id
 
 
 def check_toml(example: rx.Example) -> None:

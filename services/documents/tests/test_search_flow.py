@@ -19,7 +19,7 @@ from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.documents.archive import SEARCH_DOCUMENTS
 from govbus_documents import indexing
-from govbus_documents.handlers import archive as _handlers  # noqa: F401  (binds the handlers)
+from govbus_documents.handlers import search as _handlers  # noqa: F401  (binds the handlers)
 from govbus_documents.service import service
 from govbus_kit.bus import request
 from govbus_kit.runtime import Host

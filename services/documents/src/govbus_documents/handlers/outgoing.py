@@ -7,7 +7,6 @@ Thin: load, ask the rules in ``domain.outgoing`` / ``domain.numbering``, write t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from govbus_contracts.base import Event
 from govbus_contracts.envelope import deterministic_id
@@ -147,8 +146,7 @@ async def advance(ctx: CommandContext, document_id: str,
         # Whoever may not read it is not told that it exists, before any other refusal.
         return outcome_of(step(require_visible(ctx.principal, current, "发文", document_id)))
 
-    reply: Any = await ctx.execute(documents(ctx.service), document_id, decide)
-    return OutgoingState.model_validate(reply) if isinstance(reply, dict) else reply
+    return await ctx.execute(documents(ctx.service), document_id, decide)
 
 
 # --- the workflow ---------------------------------------------------------------------------
@@ -166,8 +164,7 @@ async def draft_outgoing(cmd: DraftOutgoing, ctx: CommandContext) -> OutgoingSta
             raise GovbusError(ErrorCode.conflict, "该发文已存在", id=document_id)
         return outcome_of(outgoing.draft(document_id, cmd, ctx.principal, now, request))
 
-    reply: Any = await ctx.execute(documents(ctx.service), document_id, decide)
-    return OutgoingState.model_validate(reply) if isinstance(reply, dict) else reply
+    return await ctx.execute(documents(ctx.service), document_id, decide)
 
 
 async def answered_request(ctx: CommandContext,
@@ -239,9 +236,8 @@ async def register_outgoing(cmd: RegisterOutgoing, ctx: CommandContext) -> Outgo
                                                cmd.reserved_serial)
         return Outcome(changed, entry)
 
-    taken: Any = await ctx.execute(registers(ctx.service),
-                                   numbering.register_id(doc.issuer_code, year, series), take)
-    entry = NumberEntry.model_validate(taken) if isinstance(taken, dict) else taken
+    entry = await ctx.execute(registers(ctx.service),
+                              numbering.register_id(doc.issuer_code, year, series), take)
     return await advance(ctx, doc.id, lambda current: outgoing.register(
         current, entry, cmd, ctx.principal, now))
 
@@ -299,10 +295,8 @@ async def reserve_number(cmd: ReserveNumber, ctx: CommandContext) -> NumberReply
                               reserved_at=now)
         return Outcome(new, number_reply(new, entry), [Emit(NUMBER_RESERVED, fact)])
 
-    reply: Any = await ctx.execute(registers(ctx.service),
-                                   numbering.register_id(cmd.issuer_code, year, cmd.series),
-                                   decide)
-    return NumberReply.model_validate(reply) if isinstance(reply, dict) else reply
+    return await ctx.execute(registers(ctx.service),
+                             numbering.register_id(cmd.issuer_code, year, cmd.series), decide)
 
 
 @service.command(VOID_NUMBER)
@@ -321,8 +315,7 @@ async def void_number(cmd: VoidNumber, ctx: CommandContext) -> NumberReply:
                             voided_by=ctx.principal.subject, voided_at=now)
         return Outcome(new, number_reply(new, entry), [Emit(NUMBER_VOIDED, fact)])
 
-    reply: Any = await ctx.execute(registers(ctx.service), register_id, decide)
-    return NumberReply.model_validate(reply) if isinstance(reply, dict) else reply
+    return await ctx.execute(registers(ctx.service), register_id, decide)
 
 
 # --- queries -----------------------------------------------------------------------------------
