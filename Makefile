@@ -24,7 +24,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 help:
 	@echo "make run    install what is missing, start NATS + FerretDB under ./var, every service and the gateway on 127.0.0.1:8080"
 	@echo "make test   install what is missing, run the whole test suite against real servers"
-	@echo "make lint   ruff, mypy --strict on contracts, kit, gateway and services, import contracts"
+	@echo "make lint   ruff, mypy --strict on contracts, kit, gateway, ops, testing and services, import contracts"
 	@echo "make contracts   regenerate contracts/schemas (JSON Schema + AsyncAPI)"
 	@echo "make bench  benchmarks (ratios against the raw servers; issue 10 scale up to 100 000; BENCH_ARGS=--quick: up to 20 000)"
 	@echo "make bench-search  documents search on 2000 and 20000 documents (ratios)"
@@ -40,7 +40,7 @@ $(UV):
 # The bytecode is compiled once here: every govbus process (the CLI, and the services the
 # tests start) otherwise compiles its imports again where .pyc files are not written
 # (PYTHONDONTWRITEBYTECODE, a read-only install): 2.6 s instead of 0.9 s per start.
-.venv/.synced: $(UV) uv.lock pyproject.toml contracts/pyproject.toml kit/pyproject.toml gateway/pyproject.toml $(wildcard services/*/pyproject.toml)
+.venv/.synced: $(UV) uv.lock pyproject.toml contracts/pyproject.toml kit/pyproject.toml gateway/pyproject.toml ops/pyproject.toml testing/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@echo "==> installing Python dependencies into .venv (uv sync --frozen)"
 	@$(UV) sync --frozen --all-packages --python $(PYTHON) --quiet --compile-bytecode
 	@touch $@
@@ -78,8 +78,8 @@ test: install
 	@$(PY) -m pytest
 
 lint: install
-	@$(PY) -m ruff check contracts kit gateway services tests bench
-	@$(PY) -m mypy --strict contracts/src kit/src gateway/src $(wildcard services/*/src)
+	@$(PY) -m ruff check contracts kit gateway ops testing services tests bench
+	@$(PY) -m mypy --strict contracts/src kit/src gateway/src ops/src testing/src $(wildcard services/*/src)
 	@$(CURDIR)/.venv/bin/lint-imports
 
 contracts: install

@@ -1,3 +1,3 @@
-"""Every test in the workspace gets the real-server fixtures of govbus_kit.testing."""
+"""Every test in the workspace gets the real-server fixtures of govbus_testing.servers."""
 
-pytest_plugins = ["govbus_kit.testing"]
+pytest_plugins = ["govbus_testing.servers"]

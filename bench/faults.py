@@ -6,7 +6,7 @@ For each fault, ``--n`` 收文 registrations (``register_incoming``) by ``--clie
 concurrent clients over real HTTP to the gateway (uvicorn on a loopback port, in this
 process), each client repeating a command with the same ``Idempotency-Key`` on 503, 504 or
 a connection error (after ``Retry-After``, at most 5 s) until it is answered
-(``tests/burst.py``, the driver of the fault suite). The services (documents and
+(``govbus_testing.burst``, the driver of the fault suite). The services (documents and
 disclosure) run in a process of their own, on a database holding ``--stored`` 收文
 (10 000). When ``--fault-at`` of the commands (30 %) are acknowledged, the fault:
 
@@ -14,16 +14,16 @@ disclosure) run in a process of their own, on a database holding ``--stored`` �
   broker restart    nats-server stopped, ``--down`` seconds (2), started again;
   services kill -9  the services process killed with SIGKILL, ``--down`` seconds, started
                     again (its start-up on the stored 收文 is part of the outage);
-  leader kill -9    on a 3-node NATS cluster with R3 streams (``tests/cluster.py``'s
+  leader kill -9    on a 3-node NATS cluster with R3 streams (``govbus_testing.cluster``'s
                     ``LocalCluster``, where it exists), the node leading GOV_DOCUMENTS killed
                     with SIGKILL, ``--down`` seconds, started again; skipped, and said so,
-                    where ``tests/cluster.py`` is not there.
+                    where ``govbus_testing.cluster`` is not there.
 
 Per fault: commands acknowledged per second before the fault, during it (from the fault
 until the first acknowledgement after the component is back) and after; the outage and
 the recovery in seconds; the answers that were no acknowledgement, by kind (``503
 unavailable``, ``504 timeout``, ``503 overloaded``, ``504 expired``, connection errors);
-lost and doubled (read from the store: ``tests/burst.py`` ``verify``), and at the end the
+lost and doubled (read from the store: ``govbus_testing.burst`` ``verify``), and at the end the
 whole 收文 register (one scan). Written to ``bench/results/faults-<date>.json``.
 
 Nothing here asserts a timing; ``tests/test_faults_burst.py`` asserts what must hold.
@@ -50,10 +50,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the burst driver (tests/burst.py), tests/cluster.py
-
-from burst import (  # noqa: E402
+from govbus_kit.logging import configure_logging
+from govbus_kit.settings import Settings
+from govbus_ops.infra import MONGO, LocalServers, free_port
+from govbus_testing.burst import (
     DEFAULT_CLIENTS,
     Burst,
     BurstResult,
@@ -67,9 +67,8 @@ from burst import (  # noqa: E402
     verify,
     whole_register,
 )
-from govbus_kit.infra import MONGO, LocalServers, free_port  # noqa: E402
-from govbus_kit.logging import configure_logging  # noqa: E402
-from govbus_kit.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 RESULTS = ROOT / "bench" / "results"
 BIN_DIR = Path(os.environ.get("GOVBUS_BIN_DIR", ROOT / ".bin"))
@@ -151,14 +150,13 @@ async def single_server(root: Path, args: argparse.Namespace) -> AsyncIterator[S
 
 
 def cluster_available() -> bool:
-    return (ROOT / "tests" / "cluster.py").exists() and importlib.util.find_spec(
-        "cluster") is not None
+    return importlib.util.find_spec("govbus_testing.cluster") is not None
 
 
 @asynccontextmanager
 async def three_nodes(root: Path, args: argparse.Namespace) -> AsyncIterator[Stack]:
-    """A 3-node NATS cluster (``tests/cluster.py``), streams R3, FerretDB of its own."""
-    from cluster import LocalCluster  # tests/cluster.py
+    """A 3-node NATS cluster (``govbus_testing.cluster``), streams R3, FerretDB of its own."""
+    from govbus_testing.cluster import LocalCluster
 
     cluster = LocalCluster(root / "cluster", BIN_DIR)
     mongo = LocalServers(root=root / "store", bin_dir=BIN_DIR, tied_to_parent=True,
@@ -344,11 +342,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                                             f"{run}-{len(rows)}"))
                 registers["cluster"] = await whole(stack)
         else:
-            # The hook: tests/cluster.py (a LocalCluster with start, stop, kill9, restart and
+            # The hook: govbus_testing.cluster (a LocalCluster with start, stop, kill9, restart and
             # leader_of) makes this row run; until then it is said to be missing.
             rows.append({"fault": "leader kill -9",
-                         "skipped": "tests/cluster.py (LocalCluster) is not there"})
-            print("\nleader kill -9: skipped (tests/cluster.py is not there)", flush=True)
+                         "skipped": "govbus_testing.cluster (LocalCluster) is not there"})
+            print("\nleader kill -9: skipped (govbus_testing.cluster is not there)", flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return {"rows": rows, "registers": registers}

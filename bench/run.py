@@ -41,23 +41,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import nats
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+from pymongo import AsyncMongoClient, monitoring
+from scale import print_goals, scale_bench
+from scale import ratios as scale_ratios
+
+from govbus_kit.bus import make_broker, request, stop_broker
+from govbus_kit.logging import configure_logging
+from govbus_kit.runtime import Host
+from govbus_kit.settings import Settings
+from govbus_kit.streams import sync_streams
+from govbus_ops.infra import LocalServers, free_port
+from govbus_testplugins import ledger
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the test-only plugins (govbus_testplugins)
-
-import nats  # noqa: E402
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig  # noqa: E402
-from nats.js.errors import NotFoundError  # noqa: E402
-from pymongo import AsyncMongoClient, monitoring  # noqa: E402
-from scale import print_goals, scale_bench  # noqa: E402
-from scale import ratios as scale_ratios  # noqa: E402
-
-from govbus_kit.bus import make_broker, request, stop_broker  # noqa: E402
-from govbus_kit.infra import LocalServers, free_port  # noqa: E402
-from govbus_kit.logging import configure_logging  # noqa: E402
-from govbus_kit.runtime import Host  # noqa: E402
-from govbus_kit.settings import Settings  # noqa: E402
-from govbus_kit.streams import sync_streams  # noqa: E402
-from govbus_testplugins import ledger  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 RAW_STREAM = "GOVBUS_BENCH_RAW"

@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import random
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -41,37 +40,36 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # govbus_testplugins, helpers, office_corpus
+import nats
+from pymongo import AsyncMongoClient
 
-import nats  # noqa: E402
-from office_corpus import sentences  # noqa: E402
-from pymongo import AsyncMongoClient  # noqa: E402
-
-from govbus_contracts.envelope import Principal  # noqa: E402
-from govbus_contracts.services.documents.archive import SEARCH_DOCUMENTS  # noqa: E402
-from govbus_contracts.services.documents.common import (  # noqa: E402
+from govbus_contracts.envelope import Principal
+from govbus_contracts.services.documents.archive import SEARCH_DOCUMENTS
+from govbus_contracts.services.documents.common import (
     Classification,
     ClassificationMark,
     DocType,
 )
-from govbus_contracts.services.documents.incoming import (  # noqa: E402
+from govbus_contracts.services.documents.incoming import (
     LIST_INCOMING,
     IncomingStatus,
 )
-from govbus_documents import indexing  # noqa: E402
-from govbus_documents.domain.incoming import IncomingDocument, registration_number  # noqa: E402
-from govbus_documents.handlers.incoming import INCOMING_LIST  # noqa: E402
-from govbus_documents.plugin import service as documents_service  # noqa: E402
-from govbus_kit import outbox  # noqa: E402
-from govbus_kit.bus import make_broker, request, stop_broker  # noqa: E402
-from govbus_kit.due import DUE_COLLECTION  # noqa: E402
-from govbus_kit.outbox import MARKERS_MIGRATION, MIGRATIONS  # noqa: E402
-from govbus_kit.principal import new_key_pair  # noqa: E402
-from govbus_kit.runtime import Host  # noqa: E402
-from govbus_kit.streams import sync_streams  # noqa: E402
-from govbus_testplugins import ledger  # noqa: E402
-from helpers import IsolatedSettings  # noqa: E402
+from govbus_documents import indexing
+from govbus_documents.domain.incoming import IncomingDocument, registration_number
+from govbus_documents.handlers.incoming import INCOMING_LIST
+from govbus_documents.plugin import service as documents_service
+from govbus_kit import outbox
+from govbus_kit.bus import make_broker, request, stop_broker
+from govbus_kit.due import DUE_COLLECTION
+from govbus_kit.outbox import MARKERS_MIGRATION, MIGRATIONS
+from govbus_kit.principal import new_key_pair
+from govbus_kit.runtime import Host
+from govbus_kit.streams import sync_streams
+from govbus_testing import IsolatedSettings
+from govbus_testing.office_corpus import sentences
+from govbus_testplugins import ledger
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SIZES = [1_000, 10_000, 100_000]
 QUICK_SIZES = [1_000, 5_000, 20_000]

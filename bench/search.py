@@ -2,9 +2,9 @@
 
 Run: ``make bench-search`` or ``.venv/bin/python bench/search.py [--docs 2000 20000] [--n 200]``.
 
-For each corpus size it fills a database of its own with generated 收文/发文 (sentences of the
-tests' office vocabulary, ``tests/office_corpus.py``, the same for a seed; one in twenty 秘密),
-lets the documents service build its index, and measures:
+For each corpus size it fills a database of its own with generated 收文/发文 (sentences of
+the tests' office vocabulary, ``govbus_testing.office_corpus``, the same for a seed; one in
+twenty 秘密), lets the documents service build its index, and measures:
 
   1. raw request/reply: ``nc.request`` to a trivial nats-py responder (one bus round trip);
   2. raw Mongo lookup: ``find_one({_id})`` in the same 发文 collection (one stored read, which
@@ -24,31 +24,28 @@ import argparse
 import asyncio
 import json
 import random
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import nats
+from pymongo import AsyncMongoClient
+from run import Servers, Stats, measure
+
+from govbus_contracts.envelope import Principal
+from govbus_contracts.services.documents.archive import SEARCH_DOCUMENTS
+from govbus_documents import indexing
+from govbus_documents.plugin import service
+from govbus_kit.bus import make_broker, request, stop_broker
+from govbus_kit.logging import configure_logging
+from govbus_kit.principal import new_key_pair
+from govbus_kit.runtime import Host
+from govbus_kit.streams import sync_streams
+from govbus_testing import IsolatedSettings
+from govbus_testing.office_corpus import sentences
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(ROOT / "tests"))  # helpers, office_corpus
-
-import nats  # noqa: E402
-from office_corpus import sentences  # noqa: E402
-from pymongo import AsyncMongoClient  # noqa: E402
-from run import Servers, Stats, measure  # noqa: E402
-
-from govbus_contracts.envelope import Principal  # noqa: E402
-from govbus_contracts.services.documents.archive import SEARCH_DOCUMENTS  # noqa: E402
-from govbus_documents import indexing  # noqa: E402
-from govbus_documents.plugin import service  # noqa: E402
-from govbus_kit.bus import make_broker, request, stop_broker  # noqa: E402
-from govbus_kit.logging import configure_logging  # noqa: E402
-from govbus_kit.principal import new_key_pair  # noqa: E402
-from govbus_kit.runtime import Host  # noqa: E402
-from govbus_kit.streams import sync_streams  # noqa: E402
-from helpers import IsolatedSettings  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "search.json"
 DEPARTMENTS = ["教育局", "财政局", "审计局", "民政局", "卫健委", "自然资源局", "生态环境局"]

@@ -21,10 +21,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import deploy_nats
 import nats
 import pytest
-from test_documents_to_disclosure import DRAFTER, OFFICER, OfficeClock, dispatch_notice
 
 from govbus_contracts.envelope import H_ID, H_PRINCIPAL, Envelope, Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
@@ -47,7 +45,8 @@ from govbus_kit.runtime import (
 )
 from govbus_kit.settings import Settings
 from govbus_kit.streams import sync_streams
-from helpers import IsolatedSettings, eventually
+from govbus_testing import IsolatedSettings, OfficeClock, deploy_nats, eventually
+from govbus_testing.office import DRAFTER, MONDAY_MORNING, OFFICER, dispatch_notice
 
 pytestmark = pytest.mark.servers
 
@@ -174,8 +173,9 @@ async def test_commands_queries_and_events_work_under_the_deployed_permissions(
     and consumed by another service's durable pull consumer (on that one's inbox)."""
     signing, public = keys
     async with service_host(deployed, settings, documents_service, public,
-                            clock=OfficeClock()), \
-            service_host(deployed, settings, disclosure_service, public, clock=OfficeClock()), \
+                            clock=OfficeClock(MONDAY_MORNING)), \
+            service_host(deployed, settings, disclosure_service, public,
+                         clock=OfficeClock(MONDAY_MORNING)), \
             bus_as(gateway_settings(deployed, settings, signing)) as gateway:
         state = await dispatch_notice(SimpleNamespace(broker=gateway))
         assert state["status"] == "已核发"
@@ -294,7 +294,7 @@ async def test_replay_sends_the_original_not_what_the_dead_letter_says(deployed,
     its own: replay takes the message from the stream, by the sequence named."""
     signing, public = keys
     async with service_host(deployed, settings, documents_service, public,
-                            clock=OfficeClock()), \
+                            clock=OfficeClock(MONDAY_MORNING)), \
             bus_as(gateway_settings(deployed, settings, signing)) as gateway:
         await request(gateway, DRAFT_OUTGOING, DRAFT, principal=DRAFTER, timeout=10)
     admin = deployed.settings("govbus-admin")
@@ -336,7 +336,7 @@ async def test_a_stolen_credential_cannot_act_as_a_leader(deployed, settings, ke
     header (a leader) is refused; nothing is drafted."""
     _, public = keys
     async with service_host(deployed, settings, documents_service, public,
-                            clock=OfficeClock()), \
+                            clock=OfficeClock(MONDAY_MORNING)), \
             bus_as(gateway_settings(deployed, settings, None)) as stolen:
         with pytest.raises(GovbusError) as refused:
             await _draft(stolen, LEADER)
@@ -356,7 +356,7 @@ async def test_a_signed_principal_acts_and_an_expired_or_misplaced_one_does_not(
         deployed, settings, keys):
     signing, public = keys
     async with service_host(deployed, settings, documents_service, public,
-                            clock=OfficeClock()), \
+                            clock=OfficeClock(MONDAY_MORNING)), \
             bus_as(gateway_settings(deployed, settings, signing)) as gateway:
         drafted = await _draft(gateway, DRAFTER)
         assert drafted["document_id"]
@@ -395,7 +395,7 @@ async def test_both_keys_of_a_rotation_are_accepted(deployed, settings):
     old_signing, old_public = new_key_pair()
     new_signing, new_public = new_key_pair()
     async with service_host(deployed, settings, documents_service,
-                            f"{old_public}, {new_public}", clock=OfficeClock()):
+                            f"{old_public}, {new_public}", clock=OfficeClock(MONDAY_MORNING)):
         for signing in (old_signing, new_signing):
             async with bus_as(gateway_settings(deployed, settings, signing)) as gateway:
                 assert (await _draft(gateway, DRAFTER))["document_id"]

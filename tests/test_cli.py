@@ -9,15 +9,15 @@ import sys
 
 import jwt
 
-from govbus_kit.infra import free_port
+from govbus_ops.infra import free_port
+from govbus_testing import running
 from govbus_testplugins import ledger
-from helpers import TESTS, running
 
 
 def govbus(*args: str, env: dict[str, str] | None = None, timeout: float = 90
            ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "govbus_kit.cli", *args],
-                          env={**os.environ, "PYTHONPATH": str(TESTS), **(env or {})},
+    return subprocess.run([sys.executable, "-m", "govbus_ops.cli", *args],
+                          env={**os.environ, **(env or {})},
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -98,11 +98,11 @@ async def test_events_tail_prints_events_as_they_arrive(settings):
     import asyncio
     import signal
 
-    env = {**os.environ, "PYTHONPATH": str(TESTS), "GOVBUS_NATS_URL": settings.nats_url,
+    env = {**os.environ, "GOVBUS_NATS_URL": settings.nats_url,
            "GOVBUS_MONGO_URL": settings.mongo_url}
     async with running(settings, ledger.service) as host:
         tail = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "govbus_kit.cli", "events", "tail", "gov.ledger.evt.>",
+            sys.executable, "-m", "govbus_ops.cli", "events", "tail", "gov.ledger.evt.>",
             env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         try:
             from govbus_kit.bus import request

@@ -33,7 +33,6 @@ import nats
 import pytest
 from pymongo import AsyncMongoClient
 
-from cluster import LocalCluster
 from govbus_contracts.envelope import H_ID, H_SUBJECT
 from govbus_contracts.registry import all_contracts
 from govbus_contracts.services.documents.outgoing import OUTGOING_DISPATCHED
@@ -46,7 +45,8 @@ from govbus_kit.bus import make_broker
 from govbus_kit.runtime import Host
 from govbus_kit.settings import Settings
 from govbus_kit.streams import sync_streams
-from helpers import OfficeClock, bearer, eventually
+from govbus_testing import OfficeClock, bearer, eventually
+from govbus_testing.cluster import LocalCluster
 
 pytestmark = [pytest.mark.servers, pytest.mark.slow]
 
@@ -94,7 +94,7 @@ def cluster_settings(settings, cluster: LocalCluster) -> ClusterSettings:
 
 
 def govbus(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "govbus_kit.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "govbus_ops.cli", *args], cwd=cwd,
                           env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=120, check=False)
 

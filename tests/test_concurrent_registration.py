@@ -19,7 +19,7 @@ import pytest
 
 from govbus_documents.plugin import service
 from govbus_gateway.app import create_app
-from helpers import IsolatedSettings, OfficeClock, bearer, running
+from govbus_testing import IsolatedSettings, OfficeClock, bearer, running
 
 pytestmark = pytest.mark.servers
 

@@ -15,8 +15,8 @@ import nats
 
 from govbus_contracts.envelope import H_CORRELATION
 from govbus_kit.bus import request
+from govbus_testing import running, stream_messages
 from govbus_testplugins import ledger
-from helpers import running, stream_messages
 
 FASTSTREAM_CORRELATION = "correlation_id"
 

@@ -14,8 +14,8 @@ import uuid
 import pytest
 
 from govbus_kit.bus import request
+from govbus_testing import running
 from govbus_testplugins import ledger
-from helpers import running
 
 
 @pytest.mark.mongodb_only

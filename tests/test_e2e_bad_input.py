@@ -22,7 +22,7 @@ from govbus_documents.plugin import service as documents
 from govbus_gateway.app import API_PREFIX, create_app
 from govbus_gateway.routes import all_routes
 from govbus_gateway.routing import Route
-from helpers import IsolatedSettings, OfficeClock, running
+from govbus_testing import IsolatedSettings, OfficeClock, running
 
 SECRET = "bad-input-secret-" + "b" * 40
 ROUTES = all_routes()

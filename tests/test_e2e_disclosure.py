@@ -16,7 +16,7 @@ import pytest
 
 from govbus_disclosure.plugin import service
 from govbus_gateway.app import create_app
-from helpers import IsolatedSettings, OfficeClock, bearer, running
+from govbus_testing import IsolatedSettings, OfficeClock, bearer, running
 
 SECRET = "e2e-secret-" + "g" * 40
 P = "/api/v1/disclosure/requests"

@@ -16,7 +16,7 @@ import pytest
 
 from govbus_documents.plugin import service
 from govbus_gateway.app import create_app
-from helpers import IsolatedSettings, OfficeClock, bearer, running
+from govbus_testing import IsolatedSettings, OfficeClock, bearer, running
 
 SECRET = "e2e-secret-" + "d" * 40
 

@@ -26,7 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from burst import (
+from govbus_kit.settings import Settings
+from govbus_ops.infra import LocalServers, free_port
+from govbus_testing.burst import (
     PLUGINS,
     Burst,
     BurstResult,
@@ -41,9 +43,7 @@ from burst import (
     services_ready,
     verify,
 )
-from govbus_kit.infra import LocalServers, free_port
-from govbus_kit.settings import Settings
-from govbus_kit.testing import repo_root
+from govbus_testing.servers import repo_root
 
 pytestmark = [pytest.mark.servers, pytest.mark.slow]
 

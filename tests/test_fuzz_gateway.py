@@ -29,7 +29,7 @@ from govbus_disclosure.plugin import service as disclosure
 from govbus_documents.plugin import service as documents
 from govbus_gateway.app import create_app
 from govbus_gateway.routes import all_routes
-from helpers import IsolatedSettings, OfficeClock, running
+from govbus_testing import IsolatedSettings, OfficeClock, running
 
 SECRET = "fuzz-secret-" + "f" * 40
 EVERY_ROLE = sorted({role for r in all_routes() for role in r.roles})

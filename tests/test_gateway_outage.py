@@ -23,7 +23,7 @@ from govbus_gateway.app import create_app
 from govbus_gateway.routing import route
 from govbus_kit.repository import Aggregate, Outcome
 from govbus_kit.service import CommandContext, QueryContext, Service
-from helpers import eventually, running
+from govbus_testing import eventually, running
 
 pytestmark = pytest.mark.servers
 

@@ -25,8 +25,8 @@ from govbus_disclosure.plugin import service as disclosure
 from govbus_documents.plugin import service as documents
 from govbus_gateway.app import create_app
 from govbus_kit.bus import request as bus_request
+from govbus_testing import IsolatedSettings, OfficeClock, bearer, running
 from govbus_testplugins import ledger
-from helpers import IsolatedSettings, OfficeClock, bearer, running
 
 SECRET = "idem-secret-" + "k" * 40
 REQUESTS = "/api/v1/disclosure/requests"

@@ -62,7 +62,7 @@ from govbus_kit import runtime
 from govbus_kit.bus import request
 from govbus_kit.clock import OFFICE_TZ, ManualClock
 from govbus_kit.settings import Settings
-from helpers import eventually, running
+from govbus_testing import eventually, running
 
 pytestmark = pytest.mark.servers
 
@@ -97,7 +97,7 @@ def in_handler(sent: Sent, spec: Any) -> bool:
 #: The scans that stay, each marked ``# scan:`` at its call, and why they are off the hot path.
 ALLOWED = [
     Allowed("the archive's chain head is missing: the first archiving of an empty chain "
-            "(handlers/archive.py _read_head)",
+            "(store/archive.py read_head)",
             lambda s: s.collection == "archive" and s.filter == {}
             and in_handler(s, arc.ARCHIVE_DOCUMENT)),
     Allowed("the archive's fixity check, run by an archivist on demand (run_checks)",

@@ -23,8 +23,8 @@ from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.subjects import DLQ_STREAM
 from govbus_kit.bus import make_broker, request, stop_broker
 from govbus_kit.dlq import list_dead_letters
+from govbus_testing import eventually, provision, running, service_process, stream_messages
 from govbus_testplugins import audit, ledger
-from helpers import TESTS, eventually, provision, running, service_process, stream_messages
 
 
 def account(prefix: str = "acct") -> str:
@@ -221,8 +221,8 @@ async def test_republish_within_the_window_is_dropped_by_the_stream(servers, set
 
 def govbus_cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GOVBUS_NATS_URL": settings.nats_url,
-           "GOVBUS_MONGO_URL": settings.mongo_url, "PYTHONPATH": str(TESTS)}
-    return subprocess.run([sys.executable, "-m", "govbus_kit.cli", *args], env=env,
+           "GOVBUS_MONGO_URL": settings.mongo_url}
+    return subprocess.run([sys.executable, "-m", "govbus_ops.cli", *args], env=env,
                           capture_output=True, text=True, timeout=60, check=False)
 
 

@@ -37,7 +37,7 @@ from govbus_documents.plugin import service as documents
 from govbus_gateway.app import create_app
 from govbus_gateway.routes import all_routes
 from govbus_gateway.routing import Route
-from helpers import IsolatedSettings, OfficeClock, bearer, running
+from govbus_testing import IsolatedSettings, OfficeClock, bearer, running
 
 SECRET = "probe-secret-" + "p" * 40
 API = "/api/v1"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import office_corpus
+from govbus_testing import office_corpus
 
 
 def test_a_seed_gives_the_same_distinct_sentences_every_time():

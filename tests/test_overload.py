@@ -22,8 +22,8 @@ from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.documents.incoming import REGISTER_INCOMING
 from govbus_documents.plugin import service as documents
 from govbus_kit.bus import request
+from govbus_testing import IsolatedSettings, OfficeClock, eventually, running
 from govbus_testplugins import slow
-from helpers import TESTS, IsolatedSettings, OfficeClock, eventually, running
 
 REGISTRAR = Principal(subject="li-wenshu", name="李文书", roles=frozenset({"registrar"}),
                       department="办公室")
@@ -210,9 +210,9 @@ async def test_health_is_answered_while_the_service_is_saturated(settings):
 
 
 def govbus_health(settings: Any, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(TESTS), "GOVBUS_NATS_URL": settings.nats_url,
+    env = {**os.environ, "GOVBUS_NATS_URL": settings.nats_url,
            "GOVBUS_MONGO_URL": settings.mongo_url}
-    return subprocess.run([sys.executable, "-m", "govbus_kit.cli", "health", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "govbus_ops.cli", "health", *args], env=env,
                           capture_output=True, text=True, timeout=60, check=False)
 
 

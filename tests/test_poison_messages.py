@@ -17,8 +17,8 @@ from govbus_contracts.subjects import stream_name
 from govbus_disclosure.plugin import service as disclosure
 from govbus_kit.bus import request
 from govbus_kit.dlq import list_dead_letters
+from govbus_testing import eventually, running
 from govbus_testplugins import audit, ledger
-from helpers import eventually, running
 
 pytestmark = pytest.mark.servers
 

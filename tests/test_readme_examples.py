@@ -16,6 +16,7 @@ guide describes is valid with the variables it documents.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import re
@@ -26,6 +27,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import readme_examples as rx
 import typer
 import yaml
 
@@ -42,8 +43,10 @@ from govbus_contracts.services.documents.outgoing import OUTGOING_DISPATCHED
 from govbus_disclosure.plugin import service as disclosure
 from govbus_documents.plugin import service as documents
 from govbus_gateway.app import create_app
+from govbus_kit.periods import load_periods
 from govbus_kit.settings import Settings
-from helpers import TESTS, IsolatedSettings, eventually, running
+from govbus_testing import IsolatedSettings, eventually, running
+from govbus_testing import readme_examples as rx
 
 ROOT = rx.ROOT
 EXAMPLES = rx.all_examples()
@@ -78,7 +81,7 @@ def test_every_example_is_marked_run_or_check_with_its_reason(example):
 @cache
 def cli() -> Any:
     """The click command behind ``govbus --help`` (typer's own copy of click)."""
-    from govbus_kit.cli import app
+    from govbus_ops.cli import app
 
     return typer.main.get_command(app)
 
@@ -332,8 +335,8 @@ def check_javascript(example: rx.Example) -> None:
 
 def govbus_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 90
                ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "govbus_kit.cli", *args], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(TESTS), **(env or {})},
+    return subprocess.run([sys.executable, "-m", "govbus_ops.cli", *args], cwd=ROOT,
+                          env={**os.environ, **(env or {})},
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -351,6 +354,34 @@ def check_json(example: rx.Example, tmp: Path) -> None:
         assert set(data["holidays"]) <= off, (data["holidays"], off)
         assert set(data["workdays"]) <= {d["date"] if isinstance(d, dict) else d
                                          for d in year.get("workdays", [])}, year
+    elif data and all(isinstance(v, list) and v and all("valid_from" in x for x in v)
+                      for v in data.values()):
+        # A period file: the service of the README's folder loads it over its shipped table
+        # and counts the new version from its day on.
+        service = Path(example.readme).parent.name
+        shipped = importlib.import_module(f"govbus_{service}.domain.periods").PERIODS
+        (tmp / f"{service}.json").write_text(example.text, encoding="utf-8")
+        table = load_periods(service, shipped, tmp)
+        for name, versions in data.items():
+            for version in versions:
+                day = date.fromisoformat(version["valid_from"])
+                assert table.in_force(name, day).amount == version["amount"], example.id
+
+
+def check_toml(example: rx.Example) -> None:
+    """A service's entry points: the groups the code reads, one service name, module:attr."""
+    import tomllib
+
+    from govbus_contracts import registry
+    from govbus_gateway import routes
+    from govbus_kit import plugins
+
+    groups = tomllib.loads(example.text)["project"]["entry-points"]
+    assert set(groups) == {registry.GROUP, routes.GROUP, plugins.GROUP}, groups
+    assert len({frozenset(names) for names in groups.values()}) == 1, groups
+    for names in groups.values():
+        for value in names.values():
+            assert re.fullmatch(r"[a-z_][\w.]*:[A-Za-z_]\w*", value), value
 
 
 CHECKS = [e for e in EXAMPLES if e.kind == "check"]
@@ -366,6 +397,8 @@ def test_an_example_that_cannot_run_here_is_checked(example, tmp_path):
         list(yaml.safe_load_all(example.text))
     elif example.lang == "js":
         check_javascript(example)
+    elif example.lang == "toml":
+        check_toml(example)
     elif "mongodb://" in example.text or "mongodb+srv://" in example.text:
         check_mongodb_urls(example)
     elif example.text.lstrip().startswith("govbus "):

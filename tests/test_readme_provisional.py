@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-import readme_examples as rx
 
 from govbus_disclosure.plugin import service as disclosure
 from govbus_documents.plugin import service as documents
 from govbus_gateway.app import create_app
 from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.clock import ManualClock
-from helpers import IsolatedSettings, running
+from govbus_testing import IsolatedSettings, running
+from govbus_testing import readme_examples as rx
 
 
 @pytest.mark.servers

@@ -18,7 +18,7 @@ import pytest
 
 from govbus_documents.plugin import service
 from govbus_gateway.app import create_app
-from helpers import IsolatedSettings, OfficeClock, bearer, running
+from govbus_testing import IsolatedSettings, OfficeClock, bearer, running
 
 SECRET = "e2e-timeout-secret-" + "r" * 40
 DRAFTER = bearer(SECRET, "drafter", "u-li", "李拟稿", "秘书科")

@@ -22,7 +22,7 @@ from govbus_documents.plugin import service as documents
 from govbus_kit.bus import request
 from govbus_kit.runtime import Host
 from govbus_kit.service import Service
-from helpers import IsolatedSettings, OfficeClock, running
+from govbus_testing import IsolatedSettings, OfficeClock, running
 
 BETWEEN = 201
 REGISTRAR = Principal(subject="li-wenshu", name="李文书", roles=frozenset({"registrar"}),

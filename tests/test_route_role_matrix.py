@@ -35,7 +35,7 @@ from govbus_gateway.app import API_PREFIX, create_app
 from govbus_gateway.routes import all_routes
 from govbus_gateway.routing import Route
 from govbus_kit.settings import Settings
-from helpers import IsolatedSettings, running
+from govbus_testing import IsolatedSettings, running
 
 SECRET = "matrix-secret-" + "m" * 40
 TABLE = all_routes()

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from govbus_kit.bus import request
+from govbus_testing import eventually, running
 from govbus_testplugins import audit, ledger
-from helpers import eventually, running
 
 
 async def test_deposit_reaches_the_audit(settings):

@@ -10,23 +10,19 @@ Real servers (session fixture) with the test-only audit service answering the pu
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 from starlette.requests import Request
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-
-from govbus_gateway.app import create_app  # noqa: E402
-from govbus_gateway.callers import ClientAddresses, parse_networks  # noqa: E402
-from govbus_gateway.routing import route  # noqa: E402
-from govbus_testplugins import audit, ledger  # noqa: E402
-from helpers import running  # noqa: E402
+from govbus_gateway.app import create_app
+from govbus_gateway.callers import ClientAddresses, parse_networks
+from govbus_gateway.routing import route
+from govbus_testing import running
+from govbus_testplugins import audit, ledger
 
 SECRET = "callers-test-secret-" + "c" * 32
 ROUTES = [

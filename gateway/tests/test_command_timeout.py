@@ -9,10 +9,8 @@ command; the retry goes through a gateway that waits long enough (a quieter mome
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,9 +23,7 @@ from govbus_gateway.app import create_app
 from govbus_gateway.routing import Route, route
 from govbus_kit.repository import Aggregate, Outcome
 from govbus_kit.service import CommandContext, QueryContext, Service
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-from helpers import running  # noqa: E402
+from govbus_testing import running
 
 pytestmark = pytest.mark.servers
 

@@ -8,10 +8,8 @@ route declares a ``DownloadSpec`` and the client gets the bytes, the media type 
 from __future__ import annotations
 
 import base64
-import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import unquote
 
 import httpx
@@ -24,9 +22,7 @@ from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_gateway.app import create_app
 from govbus_gateway.routing import DownloadSpec, route
 from govbus_kit.service import QueryContext, Service
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-from helpers import running  # noqa: E402
+from govbus_testing import running
 
 pytestmark = pytest.mark.servers
 

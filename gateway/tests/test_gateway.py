@@ -8,24 +8,20 @@ product: a small JWKS endpoint on loopback stands in for it, serving a real RSA 
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-
-from govbus_gateway.app import create_app  # noqa: E402
-from govbus_gateway.routing import route  # noqa: E402
-from govbus_testplugins import audit, ledger  # noqa: E402
-from helpers import running  # noqa: E402
+from govbus_gateway.app import create_app
+from govbus_gateway.routing import route
+from govbus_testing import running
+from govbus_testplugins import audit, ledger
 
 SECRET = "gateway-test-secret-" + "y" * 32
 ROUTES = [

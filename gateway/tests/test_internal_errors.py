@@ -7,21 +7,17 @@ The test-only ``faulty`` service (real servers, in a Host) raises in its handler
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 import structlog
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-
-import govbus_gateway.app as gateway_app  # noqa: E402
-from govbus_gateway.app import create_app  # noqa: E402
-from govbus_gateway.routing import route  # noqa: E402
-from govbus_testplugins import faulty  # noqa: E402
-from helpers import running  # noqa: E402
+import govbus_gateway.app as gateway_app
+from govbus_gateway.app import create_app
+from govbus_gateway.routing import route
+from govbus_testing import running
+from govbus_testplugins import faulty
 
 SECRET = "internal-errors-secret-" + "z" * 32
 ROUTES = [

@@ -173,3 +173,14 @@ def test_replies_and_errors_are_described(spec, r):
         assert set(reply.get("properties", {})) == set(r.spec.reply.model_fields)
     error = resolve(spec, responses["422"]["content"]["application/json"]["schema"])
     assert "error" in error["properties"]
+
+
+@pytest.mark.parametrize("r", ROUTES, ids=lambda r: r.spec.name)
+def test_a_routes_roles_are_its_services_own_roles(r: Route):
+    """The roles a route admits are members of its service's ``Role`` enum in the contracts,
+    never strings restated in the gateway (a renamed role would silently lock a route)."""
+    import importlib
+
+    roles = importlib.import_module(f"govbus_contracts.services.{r.spec.service}.common").Role
+    assert all(isinstance(role, roles) for role in r.roles), (
+        r.spec.name, sorted(str(x) for x in r.roles if not isinstance(x, roles)))

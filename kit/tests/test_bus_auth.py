@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from govbus_kit.bus import connect_nats, make_broker, nats_servers
-from govbus_kit.infra import free_port, wait_for_port
 from govbus_kit.settings import Settings
+from govbus_ops.infra import free_port, wait_for_port
 
 BIN = Path(__file__).resolve().parents[2] / ".bin" / "nats-server"
 

@@ -161,6 +161,11 @@ class ServiceContract:
         return out
 
 
+#: The entry-point group of contracts: a service's distribution names its ``ServiceContract``
+#: here (``documents = "govbus_contracts.services.documents:CONTRACT"``), so installing it is
+#: all that adding a service takes; no list in this package names the services.
+GROUP = "govbus.contracts"
+
 _REGISTRY: dict[str, ServiceContract] = {}
 
 
@@ -172,9 +177,27 @@ def register(contract: ServiceContract) -> ServiceContract:
     return contract
 
 
-def all_contracts() -> list[ServiceContract]:
-    """The office's services whose contracts this package ships, by name."""
-    # Importing the service modules registers them.
-    from govbus_contracts import services  # noqa: F401
+def installed_contracts() -> list[ServiceContract]:
+    """The contract of every installed service distribution (entry points in ``GROUP``)."""
+    # importlib.metadata is the standard library's: the contracts stay importable with
+    # pydantic alone.
+    from importlib.metadata import entry_points
 
+    found: list[ServiceContract] = []
+    for ep in entry_points(group=GROUP):
+        obj = ep.load()
+        contract = obj() if callable(obj) and not isinstance(obj, ServiceContract) else obj
+        if not isinstance(contract, ServiceContract):
+            raise TypeError(f"entry point {ep.name} = {ep.value} ({GROUP}) is no ServiceContract")
+        if contract.name != ep.name:
+            raise ValueError(f"entry point {ep.name} ({GROUP}) names the contract of "
+                             f"service {contract.name!r}")
+        found.append(contract)
+    return found
+
+
+def all_contracts() -> list[ServiceContract]:
+    """The installed services' contracts (and any registered in this process), by name."""
+    for contract in installed_contracts():
+        register(contract)
     return [_REGISTRY[name] for name in sorted(_REGISTRY)]

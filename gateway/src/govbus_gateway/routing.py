@@ -1,7 +1,9 @@
 """Routes as data: each forwards one command or query of a contract.
 
-    Route(REGISTER_INCOMING, "POST", "/documents/incoming", roles={"registrar"}, status=201)
-    Route(SIGN_OFF_OUTGOING, "POST", "/documents/outgoing/{id}/sign-off", roles={"signer"})
+    route(REGISTER_INCOMING, "POST", "/documents/incoming", roles={Role.registrar}, status=201)
+    route(SIGN_OFF_OUTGOING, "POST", "/documents/outgoing/{id}/sign-off", roles={Role.signer})
+
+Roles are the members of the service's ``Role`` enum in its contracts, never restated strings.
 
 Path parameters and the JSON body (POST) or the query string (GET) together make the
 command or query model; the operationId is the command's or query's name.
@@ -15,6 +17,7 @@ A route whose reply carries a file (base64 in one field) answers with the file i
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -65,7 +68,7 @@ class Route:
 
 
 def route(spec: CommandSpec | QuerySpec, method: Literal["GET", "POST", "PUT", "DELETE"],
-          path: str, *, roles: set[str] | frozenset[str] | None = None, public: bool = False,
+          path: str, *, roles: AbstractSet[str] | None = None, public: bool = False,
           status: int | None = None, summary: str = "", **extra: Any) -> Route:
     return Route(
         spec, method, path, frozenset(roles or ()), public,

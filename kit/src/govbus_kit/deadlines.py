@@ -10,20 +10,26 @@ day P1 to day P2 removes the days d with P1 < d <= P2 from the count.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal, Self
+from typing import Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from govbus_contracts.envelope import deterministic_id
+from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_kit.calendar import WorkingCalendar
 
 DeadlineErrorCode = Literal["invalid_transition", "conflict"]
 
 
-class DeadlineError(Exception):
+class DeadlineError(GovbusError):
+    """A refused change of a clock, with the stable code the caller answers with: a clock
+    change is a command's step, so the error travels to the edge as it is (DESIGN.md
+    "Errors"), not caught and translated at every call."""
+
     def __init__(self, code: DeadlineErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code: DeadlineErrorCode = code
+        super().__init__(ErrorCode(code), message)
 
 
 class Pause(BaseModel):
@@ -253,3 +259,76 @@ class DeadlineClock(BaseModel):
         if any(p.covers(d) for p in self.pauses):
             return False
         return self.unit == "calendar_days" or calendar.is_working_day(d)
+
+
+# -- reminders and overdue notices ------------------------------------------------------
+
+#: The two facts a watched deadline gives rise to, each at most once per due date.
+AlertKind = Literal["reminder", "overdue"]
+#: How the days around a due date are counted: 工作日 (the working-day calendar) or 自然日.
+DayUnit = Literal["working_days", "calendar_days"]
+
+
+class DayCounter(Protocol):
+    """What the alerts need of the working-day calendar (:class:`WorkingCalendar` has it)."""
+
+    def add_working_days(self, start: date, n: int) -> date: ...
+
+    def next_working_day(self, d: date) -> date: ...
+
+    def working_days_between(self, a: date, b: date) -> int: ...
+
+
+@dataclass(frozen=True)
+class AlertSchedule:
+    """When to remind before a due date and when to announce it overdue.
+
+    A reminder ``remind_before`` days (of the unit) before the due date, an overdue notice
+    on the first day after it (a working day when the period counts working days: 逾期 is
+    noticed when the office opens again). A service's rule asks :meth:`due` what to do
+    today, records that it did it (so each fact happens once per due date), and publishes
+    it under :func:`alert_event_id`, so that several replicas sweeping alike publish one.
+    """
+
+    due_on: date
+    remind_on: date
+    overdue_on: date
+    unit: DayUnit = "working_days"
+
+    @classmethod
+    def of(cls, due_on: date, remind_before: int, calendar: DayCounter,
+           unit: DayUnit = "working_days") -> AlertSchedule:
+        if unit == "working_days":
+            return cls(due_on, calendar.add_working_days(due_on, -remind_before),
+                       calendar.next_working_day(due_on), unit)
+        return cls(due_on, due_on - timedelta(days=remind_before),
+                   due_on + timedelta(days=1), unit)
+
+    def due(self, today: date, *, reminded: bool, overdue: bool) -> AlertKind | None:
+        """The fact due today, if any: overdue wins over a reminder never sent."""
+        if today >= self.overdue_on:
+            return None if overdue else "overdue"
+        if today >= self.remind_on and not reminded:
+            return "reminder"
+        return None
+
+    def next_on(self, *, reminded: bool, overdue: bool) -> date | None:
+        """The day the sweep must look again (None: nothing left to announce)."""
+        if overdue:
+            return None
+        return self.overdue_on if reminded else self.remind_on
+
+    def days_left(self, today: date, calendar: DayCounter) -> int:
+        """Days of the unit from ``today`` to the due date, as a reminder states them."""
+        if self.unit == "working_days":
+            return calendar.working_days_between(today, self.due_on)
+        return (self.due_on - today).days
+
+
+def alert_event_id(service: str, kind: str, aggregate_id: str, alert: AlertKind,
+                   due_on: date) -> str:
+    """The id of a reminder or overdue fact: the same for every replica and every run of
+    the sweep over the same due date, so the broker's de-duplication publishes it once;
+    a new due date (an extension, a revision) is a new fact."""
+    fact = "reminded" if alert == "reminder" else "overdue"
+    return deterministic_id(service, kind, aggregate_id, fact, due_on.isoformat())

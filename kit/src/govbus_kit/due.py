@@ -339,7 +339,7 @@ class DueIndex:
                 return Outcome(change.state, len(change.events), change.events)
 
             try:
-                visit.written += int(await repo.execute(aggregate_id, decide) or 0)
+                visit.written += await repo.execute(aggregate_id, decide)
                 wrote = bool(changed)
             except Exception as exc:  # one unreadable record must not stop the others
                 log.warning("deadline_sweep_failed", what=what, id=aggregate_id,

@@ -18,6 +18,7 @@ import base64
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,35 @@ def local_signing_key(var_dir: Path) -> str:
         path.chmod(0o600)
     return path.read_text().strip()
 
+
+
+def principal_keys(settings: Settings, *, gateway: bool,
+                   warn: Callable[[str], None] = lambda _: None) -> Settings:
+    """Settings with the principal keys: the gateway signs who acts, services verify it.
+
+    Configured keys are used as they are. Without them, local use (no identity provider
+    configured: HS256 tokens) gets one key pair for this machine under var/, shared by a
+    gateway and services started separately. With an identity provider configured, a
+    gateway without its signing key does not start (``ValueError``), and services without
+    public keys refuse every request that names a principal (they never accept an unknown
+    key).
+    """
+    if settings.principal_signing_key is not None:
+        return settings
+    if not gateway and settings.principal_public_keys:
+        return settings
+    if settings.jwt_jwks_url:
+        if gateway:
+            raise ValueError(
+                "GOVBUS_PRINCIPAL_SIGNING_KEY is not set: the gateway signs the principal it "
+                "sends to the services (make a key pair with `govbus principal-key`)")
+        warn("warning: GOVBUS_PRINCIPAL_PUBLIC_KEYS is not set: every request that names "
+             "a principal will be refused")
+        return settings
+    from pydantic import SecretStr
+
+    return settings.model_copy(update={
+        "principal_signing_key": SecretStr(local_signing_key(settings.var_dir))})
 
 class PrincipalSigner:
     """The gateway's side: signs the principal of one request."""

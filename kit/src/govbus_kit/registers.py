@@ -72,7 +72,7 @@ class SerialRegister:
             return Outcome(taken, taken.last_serial)
 
         repo = ctx.service.repository(self.collection, Serials)
-        return int(await ctx.execute(repo, register_id(year, key), decide))
+        return await ctx.execute(repo, register_id(year, key), decide, reply=int)
 
 
 def page_of(position: int) -> int:

@@ -6,6 +6,9 @@ One MongoDB document per aggregate holds its state and, in reserved fields,
   and reply, or the applied event's id. One entry, whatever the aggregate's history.
 Both change in the same single-document update as the state: no transactions needed.
 
+A model may declare only some of a collection's fields (another slice's view of the same
+aggregates): a write sets the fields its model declares and leaves the others as stored.
+
 Earlier records live beside the aggregate, in the ledgers (govbus_kit.ledgers): the next
 writer copies ``_last`` there before its compare-and-set replaces it, so a crash between any
 two writes leaves every record either in the ledger or still in ``_last``. A retried command
@@ -27,13 +30,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import typing
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from types import CodeType
+from typing import Any, Generic, TypeVar, overload
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -53,6 +58,8 @@ LAST = "_last"
 #: Fields of an aggregate document that are not its state (``_commands`` and ``_applied``
 #: only in documents an earlier version wrote).
 META = (OUTBOX, LAST, COMMANDS, APPLIED)
+#: The projection that reads an aggregate document without them.
+_STATE_ONLY = {k: 0 for k in META}
 MAX_CAS_RETRIES = 20
 
 
@@ -94,6 +101,49 @@ class Outcome(Generic[A, R]):
 
 
 Decide = Callable[[A | None], Outcome[A, R] | Awaitable[Outcome[A, R]]]
+
+#: The reply type of each decide function, by its code (closures of one ``def`` share it).
+_REPLY_TYPES: dict[CodeType, Any] = {}
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def reply_type_of(decide: Callable[..., Any]) -> Any:
+    """The ``R`` of a decide function annotated ``-> Outcome[A, R]``.
+
+    A retried command gets its first reply from the store as JSON; this is the type it is
+    read back into, so that every caller gets the same type whether the command ran now or
+    before. A decide without that annotation must be given its reply type (``reply=``).
+    """
+    code = getattr(decide, "__code__", None)
+    if code is not None and code in _REPLY_TYPES:
+        return _REPLY_TYPES[code]
+    try:
+        returned = typing.get_type_hints(decide).get("return")
+    except Exception:  # an annotation naming what the function's module cannot see
+        returned = None
+    args = typing.get_args(returned)
+    if typing.get_origin(returned) is not Outcome or len(args) != 2:
+        raise TypeError(
+            f"{getattr(decide, '__qualname__', decide)!r}: annotate it -> Outcome[A, R] or "
+            "pass its reply type (reply=...): a retried command's reply is read back as it")
+    if code is not None:
+        _REPLY_TYPES[code] = args[1]
+    return args[1]
+
+
+def restore_reply(stored: Any, reply_type: Any) -> Any:
+    """A stored (JSON) reply as ``reply_type``."""
+    if isinstance(reply_type, type) and issubclass(reply_type, BaseModel):
+        return reply_type.model_validate(stored)
+    adapter = _ADAPTERS.get(reply_type)
+    if adapter is None:
+        adapter = _ADAPTERS[reply_type] = TypeAdapter(reply_type)
+    return adapter.validate_python(stored)
+
+
+def stored_reply(reply: Any) -> Any:
+    """A reply as the command's record keeps it (JSON)."""
+    return reply.model_dump(mode="json") if isinstance(reply, BaseModel) else reply
 
 #: A hook on the writes to one collection, called with the aggregate id and the document as
 #: written (``_id``, ``version`` and the state's fields as stored; no ledgers, no outbox).
@@ -152,8 +202,13 @@ class AggregateRepository(Generic[A]):
         data["id"] = doc["_id"]
         return self.model.model_validate(data)
 
+    async def stored(self, aggregate_id: str) -> dict[str, Any] | None:
+        """The aggregate's document as stored: ``_id``, ``version`` and every state field,
+        whichever model wrote them; none of the repository's bookkeeping (outbox, records)."""
+        return await self.collection.find_one({"_id": aggregate_id}, _STATE_ONLY)
+
     async def get(self, aggregate_id: str) -> A | None:
-        doc = await self.collection.find_one({"_id": aggregate_id}, {k: 0 for k in META})
+        doc = await self.stored(aggregate_id)
         return self.from_document(doc) if doc else None
 
     async def require(self, aggregate_id: str, what: str = "") -> A:
@@ -169,7 +224,7 @@ class AggregateRepository(Generic[A]):
         self, filter: dict[str, Any], *, sort: list[tuple[str, int]] | None = None,
         skip: int = 0, limit: int = 50,
     ) -> list[A]:
-        cursor = self.collection.find(filter, {k: 0 for k in META})
+        cursor = self.collection.find(filter, _STATE_ONLY)
         if sort:
             cursor = cursor.sort(sort)
         docs = await cursor.skip(skip).limit(limit).to_list(None)
@@ -184,20 +239,40 @@ class AggregateRepository(Generic[A]):
             self._locks[aggregate_id] = lock
         return lock
 
+    @overload
+    async def execute(
+        self, aggregate_id: str, decide: Decide[A, R], *, reply: type[R] | None = None,
+        command_id: str | None = None, command_hash: str | None = None,
+        applied_event_id: None = None,
+    ) -> R: ...
+
+    @overload
+    async def execute(
+        self, aggregate_id: str, decide: Decide[A, R], *, reply: type[R] | None = None,
+        command_id: str | None = None, command_hash: str | None = None,
+        applied_event_id: str,
+    ) -> R | None: ...
+
     async def execute(
         self,
         aggregate_id: str,
         decide: Decide[A, R],
         *,
+        reply: type[R] | None = None,
         command_id: str | None = None,
         command_hash: str | None = None,
         applied_event_id: str | None = None,
-    ) -> R | Any:
+    ) -> R | None:
         """Load, decide, and write state with its events in one compare-and-set.
 
-        Returns the decision's reply; for a command seen before, the first reply as stored
-        (JSON); for an event applied before, ``None``.
+        Returns the decision's reply, of the decision's reply type (``reply``, or the ``R``
+        of ``decide``'s ``-> Outcome[A, R]``): for a command seen before, its first reply
+        read back into that type. For an event applied before, ``None``.
         """
+        # Known before anything runs: a decide whose reply could not be read back fails on
+        # its first call, not on its first retry.
+        reply_type = reply if reply is not None or command_id is None else (
+            reply_type_of(decide))
         lock = self._lock(aggregate_id)
         async with lock:
             for _ in range(MAX_CAS_RETRIES):
@@ -209,7 +284,8 @@ class AggregateRepository(Generic[A]):
                             "this command id was used before for a different request",
                             command_id=command_id,
                         )
-                    return seen["reply"]
+                    restored: R = restore_reply(seen["reply"], reply_type)
+                    return restored
                 if applied:
                     return None
                 current = self.from_document(doc) if doc else None
@@ -223,13 +299,17 @@ class AggregateRepository(Generic[A]):
                 if written:
                     faults.point("outbox.after_state_write")
                     if entries:
-                        await self.relay.publish(self.collection, aggregate_id, entries)
+                        await self._publish(aggregate_id, entries)
                     return outcome.reply
             raise GovbusError(
                 ErrorCode.conflict,
                 f"{self.model.__name__} {aggregate_id} changed concurrently too often; try again",
                 id=aggregate_id,
             )
+
+    async def _publish(self, aggregate_id: str, entries: list[dict[str, Any]]) -> None:
+        """Publish what was just written to the outbox (the relay removes it once sent)."""
+        await self.relay.publish(self.collection, aggregate_id, entries)
 
     def _key(self, aggregate_id: str, entry_id: str) -> str:
         return ledger_key(self.collection.name, aggregate_id, entry_id)
@@ -275,21 +355,12 @@ class AggregateRepository(Generic[A]):
         command_hash: str | None,
         applied_event_id: str | None,
     ) -> bool:
-        version = (doc or {}).get("version", 0)
-        state = outcome.state
-        fields: dict[str, Any] = (
-            state.model_dump(mode="json", exclude={"id", "version"}) if state is not None else {}
-        )
-        fields["version"] = version + 1
-        written_doc = {**{k: v for k, v in (doc or {}).items() if k not in META},
-                       **fields, "_id": aggregate_id}
+        version, fields, written_doc = self._state_write(doc, aggregate_id, outcome)
         now = ledger_now()
         last: dict[str, Any] = {}
         if command_id is not None:
-            reply = outcome.reply
-            stored = reply.model_dump(mode="json") if isinstance(reply, BaseModel) else reply
-            last["command"] = {"id": command_id, "hash": command_hash, "reply": stored,
-                               "at": now}
+            last["command"] = {"id": command_id, "hash": command_hash,
+                               "reply": stored_reply(outcome.reply), "at": now}
         if applied_event_id is not None:
             last["event"] = {"id": applied_event_id, "at": now}
         await self._before_write(doc, aggregate_id, version + 1, written_doc, now)
@@ -317,13 +388,31 @@ class AggregateRepository(Generic[A]):
                 {"_id": aggregate_id, "version": version}, update)
             if result.modified_count != 1:
                 return False
+        await self._after_write(aggregate_id, written_doc)
+        return True
+
+    def _state_write(self, doc: dict[str, Any] | None, aggregate_id: str,
+                     outcome: Outcome[A, R]) -> tuple[int, dict[str, Any], dict[str, Any]]:
+        """The version read, the fields the write sets (the model's, and the next version),
+        and the document as it will be (what the hooks see): the fields the model does not
+        declare stay as stored."""
+        version: int = (doc or {}).get("version", 0)
+        state = outcome.state
+        fields: dict[str, Any] = (
+            state.model_dump(mode="json", exclude={"id", "version"}) if state is not None else {}
+        )
+        fields["version"] = version + 1
+        written_doc = {**{k: v for k, v in (doc or {}).items() if k not in META},
+                       **fields, "_id": aggregate_id}
+        return version, fields, written_doc
+
+    async def _after_write(self, aggregate_id: str, written_doc: dict[str, Any]) -> None:
         for hook in self.hooks.after_write:
             try:
                 await hook(aggregate_id, written_doc)
             except Exception as exc:  # derived data: its own sweep catches up
                 log.warning("after_write_hook_failed", collection=self.collection.name,
                             id=aggregate_id, error=repr(exc))
-        return True
 
     async def _before_write(self, doc: dict[str, Any] | None, aggregate_id: str, version: int,
                             written_doc: dict[str, Any], now: datetime) -> None:

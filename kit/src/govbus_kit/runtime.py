@@ -49,7 +49,6 @@ from govbus_kit.context import handling
 from govbus_kit.logging import get_logger
 from govbus_kit.outbox import OutboxRelay
 from govbus_kit.principal import PrincipalVerifier, verifier
-from govbus_kit.repository import request_hash
 from govbus_kit.revision import (
     directory_signature,
     next_year_warning,
@@ -57,13 +56,13 @@ from govbus_kit.revision import (
     revise_if_changed,
 )
 from govbus_kit.service import (
-    CommandContext,
     EventContext,
     Periodic,
     QueryContext,
     Service,
     ServiceContext,
     Subscription,
+    command_context,
 )
 from govbus_kit.settings import Settings
 from govbus_kit.store import make_client, service_database
@@ -337,14 +336,8 @@ class Host:
                 try:
                     principal = _principal(msg, self.principals)
                     command = model.model_validate_json(msg.body or b"{}")
-                    cctx = CommandContext(
-                        service=ctx, principal=principal, command_id=command_id,
-                        correlation_id=correlation_id,
-                        # The principal is part of the hash: a command id seen before under
-                        # another principal is refused, never answered with its reply.
-                        request_hash=request_hash(
-                            f"{principal.subject}\n{command.model_dump_json()}"),
-                    )
+                    cctx = command_context(ctx, principal, command, command_id,
+                                           correlation_id)
                     reply = await handler(command, cctx)
                     log.info("command_handled")
                     return _reply(reply, correlation_id)

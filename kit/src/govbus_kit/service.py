@@ -20,10 +20,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import BaseModel
+
 from govbus_contracts.base import Command, Event, Query, Reply
 from govbus_contracts.envelope import Envelope, Principal
 from govbus_contracts.registry import CommandSpec, EventSpec, QuerySpec, ServiceContract
-from govbus_kit.repository import Aggregate, AggregateRepository, CollectionHooks, Decide
+from govbus_kit.repository import (
+    Aggregate,
+    AggregateRepository,
+    CollectionHooks,
+    Decide,
+    request_hash,
+)
 
 if TYPE_CHECKING:
     from faststream.nats import NatsBroker
@@ -87,11 +95,23 @@ class CommandContext:
     request_hash: str
 
     async def execute(self, repo: AggregateRepository[A], aggregate_id: str,
-                      decide: Decide[A, R]) -> R | Any:
-        """Run a decision on one aggregate, once per command id."""
-        return await repo.execute(
-            aggregate_id, decide, command_id=self.command_id, command_hash=self.request_hash
-        )
+                      decide: Decide[A, R], *, reply: type[R] | None = None) -> R:
+        """Run a decision on one aggregate, once per command id; its reply, of its type
+        (``reply``, or the ``R`` of ``decide``'s ``-> Outcome[A, R]``), whether it ran now
+        or for the command's first delivery."""
+        return await repo.execute(aggregate_id, decide, reply=reply,
+                                  command_id=self.command_id, command_hash=self.request_hash)
+
+
+def command_context(service: ServiceContext, principal: Principal, command: BaseModel,
+                    command_id: str, correlation_id: str) -> CommandContext:
+    """The context of one command as delivered: its request hash covers the principal, so
+    that a command id seen before under another principal is refused, never answered with
+    its reply."""
+    return CommandContext(
+        service=service, principal=principal, command_id=command_id,
+        correlation_id=correlation_id,
+        request_hash=request_hash(f"{principal.subject}\n{command.model_dump_json()}"))
 
 
 @dataclass
@@ -111,7 +131,8 @@ class EventContext:
     deliveries: int
 
     async def execute(self, repo: AggregateRepository[A], aggregate_id: str,
-                      decide: Decide[A, R]) -> R | Any:
+                      decide: Decide[A, R]) -> R | None:
+        """The decision's reply; None if this event was applied before."""
         return await repo.execute(aggregate_id, decide, applied_event_id=self.envelope.id)
 
 

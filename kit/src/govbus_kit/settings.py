@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     # How often a service looks for a changed calendar directory (and a calendar revision
     # to recompute provisional deadlines under): a stat of the files and one read by _id.
     calendar_check_seconds: float = Field(default=60.0, gt=0)
+    # An operator's legal and office periods (govbus_kit.periods): <dir>/<service>.json
+    # versions that override or extend the ones the service ships, read at start-up.
+    periods_dir: Path | None = None
     log_level: str = "INFO"
     log_format: str = Field(default="json", description="json | console")
 

@@ -8,12 +8,10 @@ classified one never reaches the catalogue, a proactive one delivered twice make
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,9 +37,7 @@ from govbus_disclosure.handlers import catalogue as handlers
 from govbus_disclosure.service import service
 from govbus_kit.bus import request
 from govbus_kit.runtime import Host
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-from helpers import IsolatedSettings, eventually, running, stream_messages  # noqa: E402
+from govbus_testing import IsolatedSettings, eventually, running, stream_messages
 
 pytestmark = pytest.mark.servers
 

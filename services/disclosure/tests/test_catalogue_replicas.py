@@ -5,11 +5,9 @@ are written directly, from another client, as its repository writes them."""
 
 from __future__ import annotations
 
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,9 +22,7 @@ from govbus_disclosure.plugin import service
 from govbus_kit.bus import request
 from govbus_kit.listing import TOUCHED
 from govbus_kit.store import make_client
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-from helpers import eventually, isolated  # noqa: E402
+from govbus_testing import eventually, isolated
 
 pytestmark = pytest.mark.servers
 

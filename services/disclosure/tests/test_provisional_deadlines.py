@@ -6,7 +6,6 @@ year arrives. Against the real servers, with the office clock set to December 20
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from datetime import date, datetime
 from pathlib import Path
@@ -14,20 +13,18 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-
-from govbus_contracts.envelope import Principal  # noqa: E402
-from govbus_contracts.services.disclosure import requests as q  # noqa: E402
-from govbus_contracts.services.disclosure.catalogue import (  # noqa: E402
+from govbus_contracts.envelope import Principal
+from govbus_contracts.services.disclosure import requests as q
+from govbus_contracts.services.disclosure.catalogue import (
     RegisterCatalogueEntry,
 )
-from govbus_disclosure.domain import catalogue  # noqa: E402
-from govbus_disclosure.domain import requests as rules  # noqa: E402
-from govbus_disclosure.plugin import service  # noqa: E402
-from govbus_kit.bus import request  # noqa: E402
-from govbus_kit.calendar import WorkingCalendar  # noqa: E402
-from govbus_kit.clock import OFFICE_TZ, ManualClock  # noqa: E402
-from helpers import IsolatedSettings, eventually, running, stream_messages  # noqa: E402
+from govbus_disclosure.domain import catalogue
+from govbus_disclosure.domain import requests as rules
+from govbus_disclosure.plugin import service
+from govbus_kit.bus import request
+from govbus_kit.calendar import WorkingCalendar
+from govbus_kit.clock import OFFICE_TZ, ManualClock
+from govbus_testing import IsolatedSettings, eventually, running, stream_messages
 
 STREAM = "GOV_DISCLOSURE"
 CITIZEN = Principal.anonymous()

@@ -14,14 +14,12 @@ from __future__ import annotations
 import base64
 import json
 import random
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -56,9 +54,7 @@ from govbus_disclosure.plugin import service
 from govbus_disclosure.spreadsheet import SHEET_PROACTIVE, SHEET_REQUESTS, SHEET_REVIEWS
 from govbus_gateway.app import create_app
 from govbus_kit.bus import request
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-from helpers import eventually, isolated, stream_messages  # noqa: E402
+from govbus_testing import eventually, isolated, stream_messages
 
 pytestmark = pytest.mark.servers
 

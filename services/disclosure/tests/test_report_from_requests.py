@@ -4,10 +4,8 @@ real servers. The contract between the two slices is the stored record; this is 
 
 from __future__ import annotations
 
-import sys
 import uuid
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +16,7 @@ from govbus_contracts.services.disclosure.report import ANNUAL_REPORT
 from govbus_disclosure.plugin import service
 from govbus_kit.bus import request
 from govbus_kit.clock import OFFICE_TZ, ManualClock
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-from helpers import IsolatedSettings, running  # noqa: E402
+from govbus_testing import IsolatedSettings, running
 
 pytestmark = pytest.mark.servers
 

@@ -5,34 +5,30 @@ request paid, and the sweep reminds and announces the 第四十九条 deadline o
 from __future__ import annotations
 
 import base64
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-
-from govbus_contracts.envelope import Principal  # noqa: E402
-from govbus_contracts.errors import ErrorCode, GovbusError  # noqa: E402
-from govbus_contracts.services.disclosure import report as r  # noqa: E402
-from govbus_contracts.services.disclosure import requests as q  # noqa: E402
-from govbus_disclosure.domain.report_record import (  # noqa: E402
+from govbus_contracts.envelope import Principal
+from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.services.disclosure import report as r
+from govbus_contracts.services.disclosure import requests as q
+from govbus_disclosure.domain.report_record import (
     overdue_event_id,
     reminder_event_id,
 )
-from govbus_disclosure.handlers.report import sweep_report_deadlines  # noqa: E402
-from govbus_disclosure.plugin import service  # noqa: E402
-from govbus_kit.bus import request  # noqa: E402
-from govbus_kit.clock import OFFICE_TZ, ManualClock  # noqa: E402
-from govbus_kit.runtime import Host  # noqa: E402
-from helpers import IsolatedSettings, eventually, running, stream_messages  # noqa: E402
+from govbus_disclosure.handlers.report import sweep_report_deadlines
+from govbus_disclosure.plugin import service
+from govbus_kit.bus import request
+from govbus_kit.clock import OFFICE_TZ, ManualClock
+from govbus_kit.runtime import Host
+from govbus_testing import IsolatedSettings, eventually, running, stream_messages
 
 pytestmark = pytest.mark.servers
 

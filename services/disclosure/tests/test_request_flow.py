@@ -1,32 +1,34 @@
 """依申请公开 through the bus, against the real servers (nats-server with JetStream and the
 MongoDB-compatible store of the session fixture): the whole walk with the tracking code,
 a retried submission, the deadline sweep run twice, an unanswered 补正, a complaint
-referred without the applicant, department scoping and the fee for excess volume."""
+referred without the applicant, department scoping and the fee for excess volume. Last, a
+request from 受理 to 答复 without servers, on the kit's in-memory repository
+(govbus_kit.memory)."""
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-
-from govbus_contracts.envelope import Principal  # noqa: E402
-from govbus_contracts.errors import ErrorCode, GovbusError  # noqa: E402
-from govbus_contracts.services.disclosure import requests as q  # noqa: E402
-from govbus_disclosure.domain.requests import overdue_event_id  # noqa: E402
-from govbus_disclosure.handlers.requests import sweep_request_deadlines  # noqa: E402
-from govbus_disclosure.service import service  # noqa: E402
-from govbus_kit.bus import request  # noqa: E402
-from govbus_kit.clock import OFFICE_TZ, ManualClock  # noqa: E402
-from govbus_kit.runtime import Host  # noqa: E402
-from helpers import IsolatedSettings, eventually, running, stream_messages  # noqa: E402
+from govbus_contracts.envelope import Principal
+from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.services.disclosure import requests as q
+from govbus_disclosure.domain.requests import overdue_event_id
+from govbus_disclosure.handlers.requests import (
+    load_tracking_key,
+    sweep_request_deadlines,
+)
+from govbus_disclosure.service import service
+from govbus_kit.bus import request
+from govbus_kit.clock import OFFICE_TZ, ManualClock
+from govbus_kit.memory import MemoryHost
+from govbus_kit.runtime import Host
+from govbus_testing import IsolatedSettings, eventually, running, stream_messages
 
 pytestmark = pytest.mark.servers
 
@@ -396,3 +398,42 @@ async def test_a_consultation_stored_without_an_alert_day_is_picked_up_by_the_sw
         view = await ask(host, q.GET_REQUEST, {"request_id": request_id}, OFFICER)
         assert (view["status"], view["due_on"], view["overdue_since"]) == (
             "办理中", "2026-04-28", "2026-04-29")
+
+
+# --- without servers ----------------------------------------------------------------------
+
+
+async def office_in_memory(start: date) -> tuple[MemoryHost, ManualClock]:
+    clock = ManualClock(at(start))
+    host = MemoryHost(service, clock=clock)
+    # What the service's start-up keeps for its handlers: the key of the tracking codes.
+    host.ctx.state["disclosure.tracking_key"] = await load_tracking_key(host.ctx)
+    return host, clock
+
+
+async def test_a_request_is_received_and_answered_without_servers():
+    host, clock = await office_in_memory(date(2026, 9, 14))
+    submitted = await host.command(q.SUBMIT_REQUEST, application(), CITIZEN,
+                                   command_id="submit-1")
+    request_id, code = submitted["id"], submitted["tracking_code"]
+    assert submitted["request_number"] == "2026-0001"
+    assert (submitted["received_on"], submitted["due_on"]) == ("2026-09-14", "2026-10-16")
+    # A retried submission: the first reply and code, no second number.
+    assert await host.command(q.SUBMIT_REQUEST, application(), CITIZEN,
+                              command_id="submit-1") == submitted
+
+    tracked = await host.query(q.TRACK_REQUEST, {"tracking_code": code}, CITIZEN)
+    assert tracked["status"] == "办理中" and tracked["notices"][0]["kind"] == "受理回执"
+
+    clock.set(at(date(2026, 10, 12)))
+    step = await host.command(q.REPLY_REQUEST, {
+        "request_id": request_id, "reply_type": "予以提供", "outcome": "予以公开",
+        "text": "现提供2025年度市本级老旧小区改造项目清单及资金安排"}, OFFICER)
+    assert (step["status"], step["closed_on"]) == ("已答复", "2026-10-12")
+
+    tracked = await host.query(q.TRACK_REQUEST, {"tracking_code": code}, CITIZEN)
+    assert [n["kind"] for n in tracked["notices"]] == ["受理回执", "政府信息公开申请答复书"]
+    facts = host.memory.published(aggregate_id=request_id)
+    assert [f.subject.split(".")[4] for f in facts] == ["received", "replied"]
+    for fact in facts:
+        assert not any(p in str(fact.data) for p in PERSONAL) and code not in str(fact.data)

@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import sys
 import uuid
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,12 +27,11 @@ from govbus_contracts.services.documents.archive import (
 )
 from govbus_documents.handlers import archive as archive_handlers
 from govbus_documents.service import service
+from govbus_documents.store.archive import ArchiveStore
 from govbus_kit.bus import request
 from govbus_kit.runtime import Host
 from govbus_kit.settings import Settings
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-from helpers import eventually, isolated, stream_messages  # noqa: E402
+from govbus_testing import eventually, isolated, stream_messages
 
 ARCHIVIST = Principal(subject="u-archivist", name="档案员甲", roles=frozenset({"archivist"}),
                       department="办公室")
@@ -249,18 +246,18 @@ async def test_a_crash_before_the_claim_notes_its_record_is_completed_by_the_ret
         settings, monkeypatch):
     async with documents_service(settings, "claim") as (host, db):
         await db["outgoing"].insert_one(outgoing("o-claim"))
-        real = archive_handlers._complete_claim
+        real = ArchiveStore.complete_claim
 
         async def crashing(*args: Any) -> None:
             raise RuntimeError("process died after appending, before noting the record")
 
-        monkeypatch.setattr(archive_handlers, "_complete_claim", crashing)
+        monkeypatch.setattr(ArchiveStore, "complete_claim", crashing)
         command_id = str(uuid.uuid4())
         with pytest.raises(GovbusError):
             await archive(host, "发文", "o-claim", message_id=command_id)
         assert (await db["archive_index"].find_one({"_id": "doc:发文:o-claim"}))["seq"] is None
 
-        monkeypatch.setattr(archive_handlers, "_complete_claim", real)
+        monkeypatch.setattr(ArchiveStore, "complete_claim", real)
         reply = await archive(host, "发文", "o-claim", message_id=command_id)
         # The record appended before the crash, not a second one.
         assert reply["record_seq"] == 1
@@ -365,16 +362,16 @@ async def test_a_crash_before_the_claim_names_the_record_still_archives_once(
         settings, monkeypatch):
     async with documents_service(settings, "crash2") as (host, db):
         await db["outgoing"].insert_one(outgoing("o-crash"))
-        real = archive_handlers._complete_claim
+        real = ArchiveStore.complete_claim
 
         async def crashing(*args: Any) -> None:
             raise RuntimeError("process died right after the record insert")
 
-        monkeypatch.setattr(archive_handlers, "_complete_claim", crashing)
+        monkeypatch.setattr(ArchiveStore, "complete_claim", crashing)
         command_id = str(uuid.uuid4())
         with pytest.raises(GovbusError):
             await archive(host, "发文", "o-crash", message_id=command_id)
-        monkeypatch.setattr(archive_handlers, "_complete_claim", real)
+        monkeypatch.setattr(ArchiveStore, "complete_claim", real)
         reply = await archive(host, "发文", "o-crash", message_id=command_id)
         assert reply["record_seq"] == 1
         assert await db["archive"].count_documents({}) == 1

@@ -6,7 +6,6 @@ real servers, with the office clock set to December 2026."""
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from datetime import date, datetime
 from pathlib import Path
@@ -14,10 +13,8 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-
-from govbus_contracts.envelope import Principal  # noqa: E402
-from govbus_contracts.services.documents.incoming import (  # noqa: E402
+from govbus_contracts.envelope import Principal
+from govbus_contracts.services.documents.incoming import (
     ASSIGN_INCOMING,
     GET_INCOMING,
     INCOMING_ASSIGNED,
@@ -26,11 +23,11 @@ from govbus_contracts.services.documents.incoming import (  # noqa: E402
     REGISTER_INCOMING,
     REVIEW_INCOMING,
 )
-from govbus_documents.plugin import service  # noqa: E402
-from govbus_kit.bus import request  # noqa: E402
-from govbus_kit.calendar import WorkingCalendar  # noqa: E402
-from govbus_kit.clock import OFFICE_TZ, ManualClock  # noqa: E402
-from helpers import IsolatedSettings, eventually, running, stream_messages  # noqa: E402
+from govbus_documents.plugin import service
+from govbus_kit.bus import request
+from govbus_kit.calendar import WorkingCalendar
+from govbus_kit.clock import OFFICE_TZ, ManualClock
+from govbus_testing import IsolatedSettings, eventually, running, stream_messages
 
 pytestmark = pytest.mark.servers
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import nats
@@ -37,9 +35,7 @@ from govbus_documents.handlers.outgoing import register_outgoing
 from govbus_documents.plugin import service
 from govbus_kit.bus import request
 from govbus_kit.service import CommandContext
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-from helpers import eventually, provision, running, service_process  # noqa: E402
+from govbus_testing import OfficeClock, eventually, provision, running, service_process
 
 pytestmark = pytest.mark.servers
 
@@ -50,16 +46,6 @@ SIGNER = Principal(subject="u-signer-zhang", name="张伟", roles=frozenset({"si
 REGISTRAR = Principal(subject="u-registrar-liu", name="刘洋", roles=frozenset({"registrar"}))
 #: 09:30 on Tuesday 3 March 2026, Beijing time.
 OFFICE_MORNING = datetime(2026, 3, 3, 1, 30, tzinfo=UTC)
-
-
-class OfficeClock:
-    """Real time moved to a working morning of 2026, so 成文日期 and numbers are of 2026."""
-
-    def __init__(self, start: datetime) -> None:
-        self._offset = start - datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
 
 
 async def ask(host: Any, spec: CommandSpec | QuerySpec, payload: dict[str, Any],

@@ -10,10 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import sys
 import uuid
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,9 +41,7 @@ from govbus_contracts.services.documents.outgoing import (
 from govbus_documents.domain.numbering import parse_doc_number
 from govbus_documents.plugin import service
 from govbus_kit.bus import request
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-from helpers import eventually, running, stream_messages  # noqa: E402
+from govbus_testing import OfficeClock, eventually, running, stream_messages
 
 pytestmark = pytest.mark.servers
 
@@ -64,16 +60,6 @@ OPINION = ("为认真贯彻落实《关于进一步弘扬求真务实作风的�
            "努力打造服务型、责任型、效能型政府办公部门,特提出如下实施意见。").encode()
 #: 09:30 on Monday 2 March 2026, Beijing time.
 OFFICE_MORNING = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
-
-
-class OfficeClock:
-    """Real time moved to a working morning of 2026, so 成文日期 and numbers are of 2026."""
-
-    def __init__(self, start: datetime) -> None:
-        self._offset = start - datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
 
 
 async def ask(host: Any, spec: CommandSpec | QuerySpec, payload: dict[str, Any],

@@ -5,33 +5,29 @@ its repository writes them."""
 
 from __future__ import annotations
 
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-
-from govbus_contracts.envelope import Principal  # noqa: E402
-from govbus_contracts.services.documents import outgoing as out  # noqa: E402
-from govbus_contracts.services.documents.archive import SEARCH_DOCUMENTS  # noqa: E402
-from govbus_contracts.services.documents.incoming import (  # noqa: E402
+from govbus_contracts.envelope import Principal
+from govbus_contracts.services.documents import outgoing as out
+from govbus_contracts.services.documents.archive import SEARCH_DOCUMENTS
+from govbus_contracts.services.documents.incoming import (
     ASSIGN_INCOMING,
     LIST_INCOMING,
     PROPOSE_HANDLING,
     REGISTER_INCOMING,
     REVIEW_INCOMING,
 )
-from govbus_documents import indexing  # noqa: E402
-from govbus_documents.plugin import service  # noqa: E402
-from govbus_kit.bus import request  # noqa: E402
-from govbus_kit.listing import TOUCHED  # noqa: E402
-from govbus_kit.store import make_client  # noqa: E402
-from helpers import IsolatedSettings, eventually, isolated, running  # noqa: E402
+from govbus_documents import indexing
+from govbus_documents.plugin import service
+from govbus_kit.bus import request
+from govbus_kit.listing import TOUCHED
+from govbus_kit.store import make_client
+from govbus_testing import IsolatedSettings, eventually, isolated, running
 
 pytestmark = pytest.mark.servers
 

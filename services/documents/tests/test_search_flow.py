@@ -1,6 +1,6 @@
 """Full-text search through the bus with real servers, over ~2,000 documents built from
-sentences of the tests' own office vocabulary (``tests/office_corpus.py``, the same for a seed):
-ranking, visibility before ranking, filters, and catching up.
+sentences of the tests' own office vocabulary (``govbus_testing.office_corpus``, the same for a
+seed): ranking, visibility before ranking, filters, and catching up.
 
 Timings are printed (run with ``-s``), never asserted.
 """
@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import sys
 import time
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,16 +19,15 @@ from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.documents.archive import SEARCH_DOCUMENTS
 from govbus_documents import indexing
-from govbus_documents.handlers import archive as _handlers  # noqa: F401  (binds the handlers)
+from govbus_documents.handlers import search as _handlers  # noqa: F401  (binds the handlers)
 from govbus_documents.service import service
 from govbus_kit.bus import request
 from govbus_kit.runtime import Host
 from govbus_kit.settings import Settings
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-import office_corpus  # noqa: E402
-
-from helpers import isolated  # noqa: E402
+from govbus_testing import (
+    isolated,
+    office_corpus,
+)
 
 LEADER = Principal(subject="u-leader", roles=frozenset({"leader"}))
 REVIEWER = Principal(subject="u-reviewer", roles=frozenset({"reviewer"}))

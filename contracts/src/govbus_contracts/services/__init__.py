@@ -1,3 +1,5 @@
-"""Contracts of the office's services. Each module registers its ``ServiceContract``."""
+"""Contracts of the office's services shipped with this package, one subpackage each.
 
-from govbus_contracts.services import disclosure, documents  # noqa: F401
+Nothing here lists them: each is an entry point in group ``govbus.contracts`` (see
+contracts/pyproject.toml), as the contract of any other service distribution is.
+"""

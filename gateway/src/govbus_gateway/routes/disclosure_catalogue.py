@@ -8,9 +8,10 @@ department scope and what the public may see.
 from __future__ import annotations
 
 from govbus_contracts.services.disclosure import catalogue as c
+from govbus_contracts.services.disclosure.common import Role as R
 from govbus_gateway.routing import Route, route
 
-STAFF = {"disclosure_officer", "admin"}
+STAFF = {R.officer, R.admin}
 P = "/disclosure/catalogue"
 
 ROUTES: list[Route] = [

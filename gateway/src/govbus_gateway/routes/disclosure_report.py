@@ -6,11 +6,11 @@ Staff only; the service checks the roles again.
 from __future__ import annotations
 
 from govbus_contracts.services.disclosure import report as r
-from govbus_contracts.services.disclosure.common import Role
+from govbus_contracts.services.disclosure.common import Role as R
 from govbus_gateway.routing import DownloadSpec, Route, route
 
-OFFICER = {Role.officer.value}
-STAFF = {Role.officer.value, Role.approver.value, Role.admin.value}
+OFFICER = {R.officer}
+STAFF = {R.officer, R.approver, R.admin}
 P = "/disclosure"
 #: A report reads every request and catalogue entry (on FerretDB ~5 s at 20 000 requests).
 REPORT_TIMEOUT = 60.0

@@ -9,10 +9,11 @@ roles are checked here coarsely, the service checks the department scope.
 from __future__ import annotations
 
 from govbus_contracts.services.disclosure import requests as q
+from govbus_contracts.services.disclosure.common import Role as R
 from govbus_gateway.routing import Route, route
 
-OFFICERS = {"disclosure_officer", "admin"}
-READERS = {"disclosure_officer", "disclosure_approver", "admin"}
+OFFICERS = {R.officer, R.admin}
+READERS = {R.officer, R.approver, R.admin}
 P = "/disclosure/requests"
 
 ROUTES: list[Route] = [
@@ -43,7 +44,7 @@ ROUTES: list[Route] = [
     route(q.END_CONSULTATION, "POST", f"{P}/{{request_id}}/consultation/end",
           roles=OFFICERS, summary="第三方意见 received; the clock runs again"),
     route(q.EXTEND_REQUEST, "POST", f"{P}/{{request_id}}/extend",
-          roles={"disclosure_approver"},
+          roles={R.approver},
           summary="延长答复期限: once, at most 20 working days, by the approver"),
     route(q.ISSUE_FEE_NOTICE, "POST", f"{P}/{{request_id}}/fee-notice", roles=OFFICERS,
           summary="收费通知 for excess volume (国办函〔2020〕109号)"),
@@ -51,6 +52,6 @@ ROUTES: list[Route] = [
           summary="缴费 received; the clock runs again"),
     route(q.REPLY_REQUEST, "POST", f"{P}/{{request_id}}/reply", roles=READERS,
           summary="答复 (第三十六条) with outcome and reason"),
-    route(q.GET_REFERRAL, "GET", f"{P}/{{request_id}}/referral", roles={"complaints_officer"},
+    route(q.GET_REFERRAL, "GET", f"{P}/{{request_id}}/referral", roles={R.complaints_officer},
           summary="第三十九条 referral with the applicant (complaints office only)"),
 ]

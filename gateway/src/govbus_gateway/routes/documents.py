@@ -6,11 +6,12 @@ from __future__ import annotations
 from govbus_contracts.services.documents import archive as a
 from govbus_contracts.services.documents import incoming as i
 from govbus_contracts.services.documents import outgoing as o
+from govbus_contracts.services.documents.common import Role as R
 from govbus_gateway.routing import Route, route
 
-REGISTRAR = {"registrar"}
-OFFICE = {"registrar", "leader", "reviewer", "signer", "archivist", "admin"}
-READERS = OFFICE | {"handler", "drafter"}
+REGISTRAR = {R.registrar}
+OFFICE = {R.registrar, R.leader, R.reviewer, R.signer, R.archivist, R.admin}
+READERS = OFFICE | {R.handler, R.drafter}
 P = "/documents"
 
 ROUTES: list[Route] = [
@@ -21,10 +22,10 @@ ROUTES: list[Route] = [
           summary="初审 accept, or return to the sender with reasons"),
     route(i.PROPOSE_HANDLING, "POST", f"{P}/incoming/{{id}}/propose", roles=REGISTRAR,
           summary="拟办 proposed handling"),
-    route(i.INSTRUCT_INCOMING, "POST", f"{P}/incoming/{{id}}/instruct", roles={"leader"},
+    route(i.INSTRUCT_INCOMING, "POST", f"{P}/incoming/{{id}}/instruct", roles={R.leader},
           summary="批示 a leader's instruction"),
     route(i.ASSIGN_INCOMING, "POST", f"{P}/incoming/{{id}}/assign",
-          roles={"registrar", "leader"}, summary="承办 lead and co-departments, deadline"),
+          roles={R.registrar, R.leader}, summary="承办 lead and co-departments, deadline"),
     route(i.CIRCULATE_INCOMING, "POST", f"{P}/incoming/{{id}}/circulate", roles=REGISTRAR,
           summary="传阅 circulate with read receipts"),
     route(i.CONFIRM_READING, "POST", f"{P}/incoming/{{id}}/confirm-reading", roles=READERS,
@@ -32,21 +33,21 @@ ROUTES: list[Route] = [
     route(i.REMIND_INCOMING, "POST", f"{P}/incoming/{{id}}/remind", roles=REGISTRAR,
           summary="催办 a reminder"),
     route(i.COMPLETE_INCOMING, "POST", f"{P}/incoming/{{id}}/complete",
-          roles={"handler", "registrar"}, summary="办结 completed, with the result"),
+          roles={R.handler, R.registrar}, summary="办结 completed, with the result"),
     route(i.GET_INCOMING, "GET", f"{P}/incoming/{{id}}", roles=READERS),
     route(i.WHO_HOLDS, "GET", f"{P}/incoming/{{id}}/holders", roles=READERS),
     route(i.LIST_INCOMING, "GET", f"{P}/incoming", roles=READERS),
     # 发文办理
-    route(o.DRAFT_OUTGOING, "POST", f"{P}/outgoing", roles={"drafter"}, status=201,
+    route(o.DRAFT_OUTGOING, "POST", f"{P}/outgoing", roles={R.drafter}, status=201,
           summary="起草 draft an outgoing document"),
     route(o.REVISE_OUTGOING, "POST", f"{P}/outgoing/{{document_id}}/revise",
-          roles={"drafter"}, summary="修改 a new revision of the draft"),
+          roles={R.drafter}, summary="修改 a new revision of the draft"),
     route(o.REVIEW_OUTGOING, "POST", f"{P}/outgoing/{{document_id}}/review",
-          roles={"reviewer"}, summary="审核 (核稿) approve or return with comments"),
+          roles={R.reviewer}, summary="审核 (核稿) approve or return with comments"),
     route(o.SIGN_OFF_OUTGOING, "POST", f"{P}/outgoing/{{document_id}}/sign-off",
-          roles={"signer"}, summary="签发 by an authorised signer"),
+          roles={R.signer}, summary="签发 by an authorised signer"),
     route(o.RECHECK_OUTGOING, "POST", f"{P}/outgoing/{{document_id}}/recheck",
-          roles={"registrar", "reviewer"}, summary="复核"),
+          roles={R.registrar, R.reviewer}, summary="复核"),
     route(o.REGISTER_OUTGOING, "POST", f"{P}/outgoing/{{document_id}}/register",
           roles=REGISTRAR, summary="登记 assign the 发文字号"),
     route(o.PRINT_OUTGOING, "POST", f"{P}/outgoing/{{document_id}}/print", roles=REGISTRAR,
@@ -65,12 +66,12 @@ ROUTES: list[Route] = [
 ]
 ROUTES += [
     # 归档 and the archive chain
-    route(a.ARCHIVE_DOCUMENT, "POST", f"{P}/archive", roles={"archivist"}, status=201,
+    route(a.ARCHIVE_DOCUMENT, "POST", f"{P}/archive", roles={R.archivist}, status=201,
           summary="归档 file a completed document with retention and 档号"),
     route(a.VERIFY_ARCHIVE, "POST", f"{P}/archive/verify",
-          roles={"archivist", "leader", "admin"},
+          roles={R.archivist, R.leader, R.admin},
           summary="检测 run the four checks over the archive chain and record the result"),
-    route(a.CHECK_ARCHIVE, "GET", f"{P}/archive/check", roles={"archivist", "leader", "admin"},
+    route(a.CHECK_ARCHIVE, "GET", f"{P}/archive/check", roles={R.archivist, R.leader, R.admin},
           summary="the four checks, without recording anything"),
     route(a.GET_ARCHIVE_RECORD, "GET", f"{P}/archive/records", roles=READERS,
           summary="one archived item, by 档号 or by the document it holds"),

@@ -1,5 +1,4 @@
-"""The office's own periods for disclosure; every figure is configuration, the defaults are
-the 政府信息公开条例 (2019)'s."""
+"""The office's own settings for disclosure (its periods are data: domain/periods.py)."""
 
 from __future__ import annotations
 
@@ -7,29 +6,31 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from govbus_contracts.services.disclosure.report import ReportLevel
+from govbus_kit.periods import DeprecatedSetting
 
 
 class DisclosureSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GOVBUS_DISCLOSURE_", env_file=".env",
                                       extra="ignore")
 
-    # 主动公开: within 20 working days of the information being made or changed (第二十六条).
-    publication_working_days: int = 20
-    # 依申请公开: reply within 20 working days (第三十三条), one extension of at most 20.
-    reply_working_days: int = 20
-    max_extension_working_days: int = 20
-    # 补正: the notice within 7 working days of receipt (第三十条).
-    correction_notice_working_days: int = 7
+    # Deprecated, read for this release only: the periods are versioned data now
+    # (domain/periods.py, with the articles; an operator's <GOVBUS_PERIODS_DIR>/disclosure.json).
+    # Set, each still applies to every case, with a warning that names the replacement.
+    publication_working_days: int | None = None
+    reply_working_days: int | None = None
+    max_extension_working_days: int | None = None
+    correction_notice_working_days: int | None = None
+    consultation_working_days: int | None = None
+    remind_working_days_before: int | None = None
+    request_correction_answer_working_days: int | None = None
+    request_fee_payment_working_days: int | None = None
+
     # 第三十一条: an online platform confirms a submission at once (the day both sides confirm
     # is the day submitted); False: staff confirm each online request (confirm_receipt).
     request_online_confirmed_at_once: bool = True
     # Local rules only (not the national text): a request received on a non-working day is
     # taken as received on the next working day.
     request_receipt_next_working_day: bool = False
-    # 征求第三方意见: the third party has 15 working days; not counted (第三十二条).
-    consultation_working_days: int = 15
-    # Reminders this many working days before a deadline.
-    remind_working_days_before: int = 3
     sweep_seconds: float = 60.0
 
     # catalogue (主动公开, 公开目录) -------------------------------------------------------
@@ -59,10 +60,6 @@ class DisclosureSettings(BaseSettings):
     report_level: ReportLevel = ReportLevel.department
 
     # requests (依申请公开) ---------------------------------------------------------------
-    # 补正期限 given in the notice (第三十条: 合理的补正期限), in working days.
-    request_correction_answer_working_days: int = 15
-    # 缴费期限 after a 收费通知 (国办函〔2020〕109号 第八条), in working days.
-    request_fee_payment_working_days: int = 20
     # 按件计收 (109号 第四条): free up to N a calendar month; then a price per request up to
     # the top of the first tier; beyond it, per band of requests, the price rises (超额累进).
     request_fee_free_per_month: int = 10
@@ -74,3 +71,20 @@ class DisclosureSettings(BaseSettings):
     # shows the same code while the store keeps only its SHA-256). Unset: a key made once and
     # kept in the service's database (collection service_keys), shared by every replica.
     request_tracking_key: SecretStr | None = None
+
+    def deprecated_periods(self) -> list[DeprecatedSetting]:
+        prefix = str(self.model_config.get("env_prefix", ""))
+        every = ("publication", "reply", "correction_notice", "correction_answer",
+                 "consultation", "fee_payment", "annual_report_department",
+                 "annual_report_government")
+        return [DeprecatedSetting(prefix + variable.upper(), getattr(self, variable), names,
+                                  "remind_before" if variable.startswith("remind") else "amount")
+                for variable, names in (
+                    ("publication_working_days", ("publication",)),
+                    ("reply_working_days", ("reply",)),
+                    ("max_extension_working_days", ("max_extension",)),
+                    ("correction_notice_working_days", ("correction_notice",)),
+                    ("consultation_working_days", ("consultation",)),
+                    ("remind_working_days_before", every),
+                    ("request_correction_answer_working_days", ("correction_answer",)),
+                    ("request_fee_payment_working_days", ("fee_payment",)))]

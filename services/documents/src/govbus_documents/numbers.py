@@ -8,7 +8,7 @@ kit's pages (``numbering_entries``, ``numbering_history``), each read by ``_id``
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from govbus_contracts.services.documents.outgoing import NumberEntry
 from govbus_documents.domain import numbering
@@ -58,7 +58,7 @@ async def _move_old_lines(ctx: ServiceContext, register: NumberRegister | None
 
 async def execute(ctx: CommandContext, register_id: str,
                   decide: Callable[[NumberRegister | None], Outcome[NumberRegister, R]],
-                  *, serial: int | None = None) -> R | Any:
+                  *, reply: type[R], serial: int | None = None) -> R:
     """``decide`` on the register by compare-and-set, once per command id. ``serial``: a
     serial the rule names, read back from its page where the register does not hold it."""
     repo = registers(ctx.service)
@@ -78,7 +78,8 @@ async def execute(ctx: CommandContext, register_id: str,
             outcome.state = numbering.without_moved(outcome.state, [paged], 0)
         return outcome
 
-    return await ctx.execute(repo, register_id, trimmed)
+    # ``trimmed`` serves every rule of the register: its reply type is the rule's.
+    return await ctx.execute(repo, register_id, trimmed, reply=reply)
 
 
 async def entries(ctx: ServiceContext, register: NumberRegister) -> list[NumberEntry]:

@@ -5,7 +5,7 @@ Entry point ``documents = "govbus_documents.plugin:service"`` (group ``govbus.se
 
 from __future__ import annotations
 
-from govbus_documents.handlers import archive, incoming, outgoing  # noqa: F401
+from govbus_documents.handlers import archive, incoming, outgoing, search  # noqa: F401
 from govbus_documents.service import service
 
 __all__ = ["service"]

@@ -1,21 +1,23 @@
-"""The office's own periods and codes for documents; every figure is configuration."""
+"""The office's own codes and limits for documents (its periods are data: domain/periods.py)."""
 
 from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from govbus_kit.periods import DeprecatedSetting
 
 
 class DocumentsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GOVBUS_DOCUMENTS_", env_file=".env",
                                       extra="ignore")
 
-    # 承办 time limits in working days by urgency (the office's rule; 条例 Art. 24 asks
-    # that urgent documents be handled within their limits).
-    handling_days_very_urgent: int = 3
-    handling_days_urgent: int = 5
-    handling_days_normal: int = 15
-    # 催办: reminders this many working days before the deadline, and an overdue notice after.
-    remind_working_days_before: int = 2
+    # Deprecated, read for this release only: the 承办 periods and the 催办 reminder are
+    # versioned data now (domain/periods.py; an operator's <GOVBUS_PERIODS_DIR>/documents.json).
+    # Set, they still apply to every 收文, with a warning that names the replacement.
+    handling_days_very_urgent: int | None = None
+    handling_days_urgent: int | None = None
+    handling_days_normal: int | None = None
+    remind_working_days_before: int | None = None
     sweep_seconds: float = 60.0
     # Archive (DA/T 22-2015): 全宗号 and 门类代码 of this office.
     fonds_code: str = "Z001"
@@ -32,3 +34,18 @@ class DocumentsSettings(BaseSettings):
     search_recent_max_docs: int = 200
     search_refresh_seconds: float = 1.0
     search_lease_seconds: float = 600.0
+
+    def deprecated_periods(self) -> list[DeprecatedSetting]:
+        prefix = str(self.model_config.get("env_prefix", ""))
+        return [
+            DeprecatedSetting(f"{prefix}HANDLING_DAYS_VERY_URGENT",
+                              self.handling_days_very_urgent, ("handling_very_urgent",)),
+            DeprecatedSetting(f"{prefix}HANDLING_DAYS_URGENT", self.handling_days_urgent,
+                              ("handling_urgent",)),
+            DeprecatedSetting(f"{prefix}HANDLING_DAYS_NORMAL", self.handling_days_normal,
+                              ("handling_normal",)),
+            DeprecatedSetting(f"{prefix}REMIND_WORKING_DAYS_BEFORE",
+                              self.remind_working_days_before,
+                              ("handling_very_urgent", "handling_urgent", "handling_normal"),
+                              "remind_before"),
+        ]

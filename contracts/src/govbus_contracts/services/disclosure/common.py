@@ -21,6 +21,8 @@ class Role(StrEnum):
 
     officer = "disclosure_officer"  # 政府信息公开工作人员: catalogue and requests
     approver = "disclosure_approver"  # 负责人: approves an extension (第三十三条), signs replies
+    #: the complaints office's staff: read a 第三十九条 referral with the applicant's identity
+    complaints_officer = "complaints_officer"
     admin = "admin"
 
 

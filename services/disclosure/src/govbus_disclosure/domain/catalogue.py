@@ -57,6 +57,7 @@ from govbus_contracts.services.disclosure.common import (
 from govbus_contracts.services.documents.common import Classification, DisclosureAttribute
 from govbus_contracts.services.documents.outgoing import OutgoingDispatched
 from govbus_kit.clock import office_date
+from govbus_kit.deadlines import AlertSchedule, alert_event_id
 from govbus_kit.repository import Aggregate, Emit
 
 S = CatalogueStatus
@@ -195,22 +196,19 @@ def lateness(published_on: date, due_on: date | None, calendar: WorkingDays) -> 
     return True, max(calendar.working_days_between(due_on, published_on), 0)
 
 
-def reminder_date(due_on: date, working_days_before: int, calendar: WorkingDays) -> date:
-    return calendar.add_working_days(due_on, -working_days_before)
-
-
-def overdue_date(due_on: date, calendar: WorkingDays) -> date:
-    """逾期 is noticed on the first working day after the period."""
-    return calendar.next_working_day(due_on)
+def alerts(due_on: date, working_days_before: int, calendar: WorkingDays) -> AlertSchedule:
+    """到期提醒 N working days before the end of the period; 逾期 noticed on the first
+    working day after it."""
+    return AlertSchedule.of(due_on, working_days_before, calendar)
 
 
 def reminder_event_id(entry_id: str, due_on: date) -> str:
     # Every replica sweeping the same period computes the same id: one fact on the bus.
-    return deterministic_id(SERVICE, "catalogue", entry_id, "reminded", due_on.isoformat())
+    return alert_event_id(SERVICE, "catalogue", entry_id, "reminder", due_on)
 
 
 def overdue_event_id(entry_id: str, due_on: date) -> str:
-    return deterministic_id(SERVICE, "catalogue", entry_id, "overdue", due_on.isoformat())
+    return alert_event_id(SERVICE, "catalogue", entry_id, "overdue", due_on)
 
 
 def refuse_unless_public(classification: Classification | str) -> None:
@@ -522,11 +520,10 @@ def correct(entry: CatalogueEntry, cmd: CorrectCatalogueEntry, actor: Actor, now
 def next_alert(entry: CatalogueEntry, calendar: WorkingDays,
                remind_working_days_before: int) -> date | None:
     """When the sweep should next look at a 待公开 entry (None: never)."""
-    if entry.status is not S.pending or entry.due_on is None or entry.overdue_since:
+    if entry.status is not S.pending or entry.due_on is None:
         return None
-    if entry.reminded_for == entry.due_on:
-        return overdue_date(entry.due_on, calendar)
-    return reminder_date(entry.due_on, remind_working_days_before, calendar)
+    return alerts(entry.due_on, remind_working_days_before, calendar).next_on(
+        reminded=entry.reminded_for == entry.due_on, overdue=entry.overdue_since is not None)
 
 
 def due_alerts(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
@@ -540,11 +537,11 @@ def due_alerts(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
                 else Change(entry.model_copy(update={"next_alert_on": None})))
     due_on = entry.due_on
     today = office_date(now)
-    overdue_on = overdue_date(due_on, calendar)
-    if today >= overdue_on:
-        if entry.overdue_since is not None:
-            return (None if entry.next_alert_on is None
-                    else Change(entry.model_copy(update={"next_alert_on": None})))
+    schedule = alerts(due_on, remind_working_days_before, calendar)
+    overdue_on = schedule.overdue_on
+    alert = schedule.due(today, reminded=entry.reminded_for == due_on,
+                         overdue=entry.overdue_since is not None)
+    if alert == "overdue":
         new = entry.model_copy(update={
             "overdue_since": overdue_on, "late": True, "next_alert_on": None,
             "audit": [*entry.audit, _audit(SYSTEM, now, "逾期", f"公开期限{due_on}已过, 仍未公开")],
@@ -552,9 +549,8 @@ def due_alerts(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
         return Change(new, [Emit(CATALOGUE_OVERDUE, CatalogueOverdue(
             **_fact(new), title=new.title, due_on=due_on,
             overdue_since=overdue_on), overdue_event_id(entry.id, due_on))])
-    remind_on = reminder_date(due_on, remind_working_days_before, calendar)
-    if today >= remind_on and entry.reminded_for != due_on:
-        left = calendar.working_days_between(today, due_on)
+    if alert == "reminder":
+        left = schedule.days_left(today, calendar)
         new = entry.model_copy(update={
             "reminded_for": due_on, "next_alert_on": overdue_on,
             "audit": [*entry.audit, _audit(SYSTEM, now, "到期提醒",

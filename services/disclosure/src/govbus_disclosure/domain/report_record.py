@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from govbus_contracts.envelope import deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.disclosure.common import SERVICE
 from govbus_contracts.services.disclosure.report import (
@@ -35,6 +34,7 @@ from govbus_contracts.services.disclosure.report import (
     SectionEdit,
 )
 from govbus_kit.clock import office_date
+from govbus_kit.deadlines import AlertSchedule, alert_event_id
 from govbus_kit.repository import Aggregate, Emit
 
 #: 第四十九条: the month and day, in the year after the report's, by which it is published.
@@ -46,6 +46,8 @@ PUBLICATION_DEADLINES: dict[ReportLevel, tuple[int, int]] = {
 
 class WorkingDays(Protocol):
     def add_working_days(self, start: date, n: int) -> date: ...
+
+    def next_working_day(self, d: date) -> date: ...
 
     def working_days_between(self, a: date, b: date) -> int: ...
 
@@ -70,14 +72,12 @@ class Change:
     events: list[Emit] = field(default_factory=list)
 
 
-def _remind_on(due: date, n: int, calendar: WorkingDays) -> date:
-    """N working days before the deadline (a calendar date, 第四十九条). The deadline lies in
-    the next year: before its 调休 are published the calendar counts on the provisional year."""
-    return calendar.add_working_days(due, -n)
-
-
-def _working_days_left(today: date, due: date, calendar: WorkingDays) -> int:
-    return calendar.working_days_between(today, due)
+def _alerts(due: date, n: int, calendar: WorkingDays) -> AlertSchedule:
+    """Reminded N working days before the deadline (the deadline lies in the next year:
+    before its 调休 are published the calendar counts on the provisional year); overdue the
+    day after it, a calendar date (第四十九条 says 1月31日前, whatever the weekday)."""
+    return AlertSchedule(due, remind_on=calendar.add_working_days(due, -n),
+                         overdue_on=due + timedelta(days=1))
 
 
 def record_id(year: int) -> str:
@@ -91,11 +91,11 @@ def report_due(year: int, level: ReportLevel) -> date:
 
 
 def reminder_event_id(year: int, due_on: date) -> str:
-    return deterministic_id(SERVICE, "report", str(year), "reminded", due_on.isoformat())
+    return alert_event_id(SERVICE, "report", str(year), "reminder", due_on)
 
 
 def overdue_event_id(year: int, due_on: date) -> str:
-    return deterministic_id(SERVICE, "report", str(year), "overdue", due_on.isoformat())
+    return alert_event_id(SERVICE, "report", str(year), "overdue", due_on)
 
 
 def new_record(year: int, level: ReportLevel, calendar: WorkingDays,
@@ -109,9 +109,10 @@ def settle(record: AnnualReportRecord, calendar: WorkingDays,
            remind_working_days_before: int) -> AnnualReportRecord:
     """The next day the sweep must look at the record (None once published or overdue)."""
     alert: date | None = None
-    if record.published_on is None and record.overdue_since is None:
-        alert = (record.due_on + timedelta(days=1) if record.reminded_for == record.due_on
-                 else _remind_on(record.due_on, remind_working_days_before, calendar))
+    if record.published_on is None:
+        alert = _alerts(record.due_on, remind_working_days_before, calendar).next_on(
+            reminded=record.reminded_for == record.due_on,
+            overdue=record.overdue_since is not None)
     return record.model_copy(update={"next_alert_on": alert})
 
 
@@ -163,15 +164,16 @@ def due_alerts(record: AnnualReportRecord, now: datetime, calendar: WorkingDays,
         return None
     today = office_date(now)
     due = record.due_on
-    if today > due:
-        new = settle(record.model_copy(update={"overdue_since": due + timedelta(days=1)}),
+    schedule = _alerts(due, remind_working_days_before, calendar)
+    alert = schedule.due(today, reminded=record.reminded_for == due, overdue=False)
+    if alert == "overdue":
+        new = settle(record.model_copy(update={"overdue_since": schedule.overdue_on}),
                      calendar, remind_working_days_before)
         return Change(new, [Emit(REPORT_OVERDUE, ReportOverdue(
-            **_fact(new), overdue_since=due + timedelta(days=1)),
+            **_fact(new), overdue_since=schedule.overdue_on),
             overdue_event_id(record.year, due))])
-    remind_on = _remind_on(due, remind_working_days_before, calendar)
-    if today >= remind_on and record.reminded_for != due:
-        left = _working_days_left(today, due, calendar)
+    if alert == "reminder":
+        left = schedule.days_left(today, calendar)
         new = settle(record.model_copy(update={"reminded_for": due}), calendar,
                      remind_working_days_before)
         return Change(new, [Emit(REPORT_REMINDED, ReportReminded(

@@ -123,7 +123,7 @@ from govbus_contracts.services.disclosure.requests import (
 from govbus_disclosure.domain.fees import FeeSchedule, fee_for
 from govbus_kit.calendar import CalendarError, WorkingCalendar
 from govbus_kit.clock import office_date
-from govbus_kit.deadlines import DeadlineClock, DeadlineError
+from govbus_kit.deadlines import AlertSchedule, DeadlineClock, alert_event_id
 from govbus_kit.repository import Aggregate, Emit
 
 S = RequestStatus
@@ -347,17 +347,18 @@ def correction_allowed_until(received_on: date, periods: Periods) -> date:
     return periods.calendar.add_working_days(received_on, periods.correction_notice_working_days)
 
 
-def overdue_date(due_on: date, calendar: WorkingCalendar) -> date:
-    """逾期: noticed the first working day after the deadline."""
-    return calendar.next_working_day(due_on)
+def alerts(due_on: date, periods: Periods) -> AlertSchedule:
+    """到期提醒 N working days before the reply deadline; 逾期 noticed the first working day
+    after it."""
+    return AlertSchedule.of(due_on, periods.remind_working_days_before, periods.calendar)
 
 
 def reminder_event_id(request_id: str, due_on: date) -> str:
-    return deterministic_id(SERVICE, "request", request_id, "reminded", due_on.isoformat())
+    return alert_event_id(SERVICE, "request", request_id, "reminder", due_on)
 
 
 def overdue_event_id(request_id: str, due_on: date) -> str:
-    return deterministic_id(SERVICE, "request", request_id, "overdue", due_on.isoformat())
+    return alert_event_id(SERVICE, "request", request_id, "overdue", due_on)
 
 
 #: Said wherever a provisional due date is shown to the applicant.
@@ -534,11 +535,6 @@ def _require(req: InformationRequest, step: str, *allowed: RequestStatus) -> Non
                           status=req.status.value, step=step)
 
 
-def _clock_error(exc: DeadlineError) -> GovbusError:
-    code = ErrorCode.conflict if exc.code == "conflict" else ErrorCode.invalid_transition
-    return GovbusError(code, str(exc))
-
-
 def assign(req: InformationRequest, department: str, actor: Actor, principal: Principal,
            now: datetime, periods: Periods) -> Change:
     if principal.department is not None and Role.admin not in principal.roles:
@@ -568,10 +564,7 @@ def request_correction(req: InformationRequest, cmd: RequestCorrection, actor: A
         raise _invalid("请写明需要补正的事项", field="items")
     days = cmd.answer_working_days or periods.correction_answer_working_days
     due = periods.calendar.add_working_days(today, days)
-    try:
-        clock = req.clock.pause(today, "申请内容不明确或不完整, 告知补正", PAUSE_CORRECTION)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.pause(today, "申请内容不明确或不完整, 告知补正", PAUSE_CORRECTION)
     record = CorrectionRecord(requested_on=today, items=items, answer_working_days=days,
                               due_on=due, requested_by=actor.name or actor.subject,
                               due_on_provisional=periods.calendar.is_provisional_between(
@@ -603,10 +596,7 @@ def correct(req: InformationRequest, supplement: str, received: date, actor: Act
     if received < req.correction.requested_on:
         raise _invalid(f"收到日期 {received} 早于补正告知", field="received_on")
     restart_on = receipt_date(received, periods)
-    try:
-        clock = req.clock.restart(restart_on, "收到补正后的申请, 答复期限重新计算")
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.restart(restart_on, "收到补正后的申请, 答复期限重新计算")
     record = req.correction.model_copy(update={"answered_on": received,
                                                "supplement": supplement})
     new = settle(req.model_copy(update={
@@ -621,10 +611,7 @@ def start_consultation(req: InformationRequest, cmd: StartConsultation, actor: A
     """征求第三方意见: the third party has 15 working days; not counted (第三十二条)."""
     _require(req, "征求第三方意见", S.handling)
     today = office_date(now)
-    try:
-        clock = req.clock.pause(today, f"征求{cmd.third_party}意见", PAUSE_CONSULTATION)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.pause(today, f"征求{cmd.third_party}意见", PAUSE_CONSULTATION)
     answer_due = periods.calendar.add_working_days(today, periods.consultation_working_days)
     record = ConsultationRecord(
         third_party=cmd.third_party, matter=cmd.matter, started_on=today,
@@ -649,10 +636,7 @@ def end_consultation(req: InformationRequest, cmd: EndConsultation, actor: Actor
                           f"第三方答复期限{current.answer_due_on}尚未届满, 不能记为逾期未答复")
     # 逾期未答复: the uncounted time is the third party's period, not until staff noticed it.
     resume_on = current.answer_due_on if cmd.answer is ConsultationAnswer.no_answer else today
-    try:
-        clock = req.clock.resume(resume_on)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.resume(resume_on)
     ended = current.model_copy(update={"ended_on": resume_on, "answer": cmd.answer,
                                        "remarks": cmd.remarks})
     new = settle(req.model_copy(update={
@@ -679,11 +663,8 @@ def extend(req: InformationRequest, cmd: ExtendRequest, actor: Actor, now: datet
     if due is not None and today > due:
         raise GovbusError(ErrorCode.deadline_passed, f"答复期限已于{due}届满, 不能再延长",
                           due_on=due.isoformat())
-    try:
-        clock = req.clock.extend(cmd.working_days, cmd.reason, actor.name or actor.subject,
-                                 today)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.extend(cmd.working_days, cmd.reason, actor.name or actor.subject,
+                             today)
     new_due = clock.due_date(periods.calendar)
     shown_due = new_due or today  # while paused the new date is not known yet
     record = ExtensionRecord(working_days=cmd.working_days, reason=cmd.reason,
@@ -717,10 +698,7 @@ def issue_fee(req: InformationRequest, position: int, payment_working_days: int 
     today = office_date(now)
     days = payment_working_days or periods.fee_payment_working_days
     due = periods.calendar.add_working_days(today, days)
-    try:
-        clock = req.clock.pause(today, f"收费通知, 金额{amount}元", PAUSE_FEE)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.pause(today, f"收费通知, 金额{amount}元", PAUSE_FEE)
     record = FeeRecord(monthly_position=position, amount=amount, notice_on=today, due_on=due,
                        working_days=days,
                        due_on_provisional=periods.calendar.is_provisional_between(today, due))
@@ -746,10 +724,7 @@ def pay_fee(req: InformationRequest, paid_on: date, actor: Actor, now: datetime,
         raise _invalid(f"缴费日期 {paid_on} 不在收费通知之后、今天之前", field="paid_on")
     if paid_on > req.fee.due_on:
         raise GovbusError(ErrorCode.deadline_passed, f"缴费期限已于{req.fee.due_on}届满")
-    try:
-        clock = req.clock.resume(paid_on)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.resume(paid_on)
     new = settle(req.model_copy(update={
         "status": S.handling, "clock": clock,
         "fee": req.fee.model_copy(update={"paid_on": paid_on}),
@@ -946,9 +921,8 @@ def settle(req: InformationRequest, periods: Periods) -> InformationRequest:
         # 第三十二条: the day after the third party's 15 working days the clock runs again.
         alert = req.consultations[-1].answer_due_on + timedelta(days=1)
     elif req.status is S.handling and due is not None and req.overdue_since is None:
-        reminded = any(r.due_on == due for r in req.reminders)
-        alert = (overdue_date(due, periods.calendar) if reminded else
-                 periods.calendar.add_working_days(due, -periods.remind_working_days_before))
+        alert = alerts(due, periods).next_on(
+            reminded=any(r.due_on == due for r in req.reminders), overdue=False)
     provisional = req.clock.due_is_provisional(periods.calendar, due)
     return req.model_copy(update={
         "due_on": due, "next_alert_on": alert, "due_on_provisional": provisional,
@@ -982,8 +956,11 @@ def due_alerts(req: InformationRequest, now: datetime, periods: Periods) -> Chan
     elif req.status is S.handling:
         due = req.clock.due_date(periods.calendar)
         if due is not None:
-            overdue_on = overdue_date(due, periods.calendar)
-            if today >= overdue_on and req.overdue_since is None:
+            schedule = alerts(due, periods)
+            overdue_on = schedule.overdue_on
+            alert = schedule.due(today, reminded=any(r.due_on == due for r in req.reminders),
+                                 overdue=req.overdue_since is not None)
+            if alert == "overdue":
                 new = settle(req.model_copy(update={
                     "overdue_since": overdue_on,
                     "history": [*req.history, _history(SYSTEM, now, "逾期",
@@ -991,11 +968,8 @@ def due_alerts(req: InformationRequest, now: datetime, periods: Periods) -> Chan
                 return Change(new, [Emit(REQUEST_OVERDUE,
                                          RequestOverdue(**_fact(new), overdue_since=overdue_on),
                                          overdue_event_id(req.id, due))])
-            remind_on = periods.calendar.add_working_days(
-                due, -periods.remind_working_days_before)
-            reminded = any(r.due_on == due for r in req.reminders)
-            if remind_on <= today < overdue_on and not reminded:
-                left = periods.calendar.working_days_between(today, due)
+            if alert == "reminder":
+                left = schedule.days_left(today, periods.calendar)
                 record = ReminderRecord(on=today, due_on=due, working_days_left=left)
                 new = settle(req.model_copy(update={
                     "reminders": [*req.reminders, record],
@@ -1105,10 +1079,7 @@ def _consultation_lapsed(req: InformationRequest, current: ConsultationRecord,
     consultation ends as 逾期未答复 on the last day of the period and the clock counts again
     from the day after it, without anyone having to record it."""
     ended_on = current.answer_due_on
-    try:
-        clock = req.clock.resume(ended_on)
-    except DeadlineError as exc:
-        raise _clock_error(exc) from exc
+    clock = req.clock.resume(ended_on)
     text = f"{current.third_party}在{ended_on}前未提出意见, 答复期限恢复计算 (第三十二条)"
     ended = current.model_copy(update={"ended_on": ended_on,
                                        "answer": ConsultationAnswer.no_answer,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from govbus_contracts.envelope import deterministic_id
@@ -45,6 +45,7 @@ from govbus_contracts.services.documents.outgoing import OUTGOING_DISPATCHED, Ou
 from govbus_disclosure.catalogue_index import CatalogueIndex
 from govbus_disclosure.domain import catalogue as rules
 from govbus_disclosure.domain.catalogue import CatalogueEntry, Change, Refusal
+from govbus_disclosure.handlers.periods import period as office_period
 from govbus_disclosure.service import service
 from govbus_disclosure.settings import DisclosureSettings
 from govbus_kit import listing
@@ -53,6 +54,7 @@ from govbus_kit.clock import office_date
 from govbus_kit.due import Due, day, due_index, track_due
 from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
 from govbus_kit.logging import get_logger
+from govbus_kit.periods import PeriodVersion
 from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome
 from govbus_kit.service import CommandContext, EventContext, QueryContext, ServiceContext
 
@@ -63,6 +65,11 @@ INDEX_STATE = "catalogue_index"
 PROVISIONAL = "provisional"
 
 settings = DisclosureSettings()
+def publication(ctx: ServiceContext, information_date: date) -> PeriodVersion:
+    """第二十六条's period in force on the information's date (the day its period began)."""
+    return office_period(ctx, "publication", information_date)
+
+
 log = get_logger("govbus.disclosure.catalogue")
 
 
@@ -106,12 +113,6 @@ def _ack(entry: CatalogueEntry, version: int) -> CatalogueStepReply:
         working_days_late=entry.working_days_late)
 
 
-def _as_reply(result: Any) -> CatalogueStepReply:
-    # A retried command gets its first reply back as stored JSON.
-    return result if isinstance(result, CatalogueStepReply) else (
-        CatalogueStepReply.model_validate(result))
-
-
 def _calendar_error(exc: CalendarError) -> GovbusError:
     return GovbusError(ErrorCode.validation_failed, f"无法计算公开期限: {exc}")
 
@@ -126,7 +127,7 @@ async def _step(ctx: CommandContext, entry_id: str,
             raise _calendar_error(exc) from exc
         return Outcome(change.state, _ack(change.state, visible.version + 1), change.events)
 
-    return _as_reply(await ctx.execute(entries(ctx.service), entry_id, decide))
+    return await ctx.execute(entries(ctx.service), entry_id, decide)
 
 
 def catalogue_due(doc: Mapping[str, Any]) -> Due:
@@ -207,7 +208,9 @@ async def catalogue_dispatched(event: OutgoingDispatched, ctx: EventContext) -> 
         usable = None
     decision = rules.from_dispatched(
         event, entry_id=entry_id, now=now, calendar=usable,
-        working_days=settings.publication_working_days, category=category_of(event, settings))
+        working_days=publication(
+            ctx.service, event.date_of_writing or office_date(event.dispatched_at)).amount,
+        category=category_of(event, settings))
     if decision is None:
         return  # 依申请公开 / 不予公开: not catalogued
     if isinstance(decision, Refusal):
@@ -259,6 +262,7 @@ async def register_catalogue_entry(cmd: RegisterCatalogueEntry,
     now = ctx.service.clock.now()
     entry_id = rules.entry_id_for_command(ctx.command_id)
     calendar = ctx.service.calendar
+    period = publication(ctx.service, cmd.information_date)
 
     def decide(current: CatalogueEntry | None) -> Outcome[CatalogueEntry, CatalogueStepReply]:
         if current is not None:
@@ -266,14 +270,13 @@ async def register_catalogue_entry(cmd: RegisterCatalogueEntry,
         try:
             change = rules.register(
                 cmd, entry_id=entry_id, actor=actor, now=now, calendar=calendar,
-                working_days=settings.publication_working_days,
-                categories=settings.catalogue_categories,
-                remind_working_days_before=settings.remind_working_days_before)
+                working_days=period.amount, categories=settings.catalogue_categories,
+                remind_working_days_before=period.remind_before)
         except CalendarError as exc:
             raise _calendar_error(exc) from exc
         return Outcome(change.state, _ack(change.state, 1), change.events)
 
-    return _as_reply(await ctx.execute(entries(ctx.service), entry_id, decide))
+    return await ctx.execute(entries(ctx.service), entry_id, decide)
 
 
 @service.command(PUBLISH_CATALOGUE_ENTRY)
@@ -308,10 +311,15 @@ async def correct_catalogue_entry(cmd: CorrectCatalogueEntry,
     actor = rules.act_as_officer(ctx.principal, "更正")
     now = ctx.service.clock.now()
     calendar = ctx.service.calendar
-    return await _step(ctx, cmd.entry_id, lambda e: rules.correct(
-        e, cmd, actor, now, calendar=calendar, working_days=settings.publication_working_days,
-        categories=settings.catalogue_categories,
-        remind_working_days_before=settings.remind_working_days_before))
+
+    def correct(e: CatalogueEntry) -> Change:
+        # A corrected information date starts the period again: the version of that day.
+        period = publication(ctx.service, cmd.information_date or e.information_date)
+        return rules.correct(e, cmd, actor, now, calendar=calendar, working_days=period.amount,
+                             categories=settings.catalogue_categories,
+                             remind_working_days_before=period.remind_before)
+
+    return await _step(ctx, cmd.entry_id, correct)
 
 
 # --- queries ------------------------------------------------------------------------------
@@ -370,28 +378,29 @@ async def list_catalogue(query: ListCatalogue, ctx: QueryContext) -> CatalogueLi
 # --- 公开期限 sweep -------------------------------------------------------------------------
 
 
-async def sweep_catalogue_deadlines(ctx: ServiceContext,
-                                    s: DisclosureSettings | None = None) -> int:
+async def sweep_catalogue_deadlines(ctx: ServiceContext) -> int:
     """Send the reminders and overdue notices of 待公开 entries that are due; returns how
     many facts it wrote. Safe on many replicas and when run twice: each fact is recorded on
     the entry and has an id derived from the entry and its period."""
-    s = s or settings
     now = ctx.clock.now()
     return await due_index(ctx, COLLECTION).sweep_due(
         entries(ctx),
-        lambda entry: rules.due_alerts(entry, now, ctx.calendar, s.remind_working_days_before),
+        lambda entry: rules.due_alerts(entry, now, ctx.calendar, publication(
+            ctx, entry.information_date).remind_before),
         today=office_date(now), what="公开目录")
 
 @service.on_calendar_revision
 async def catalogue_calendar_revision(ctx: ServiceContext) -> None:
     """The official calendar arrived: recompute the provisional 公开期限."""
-    s = settings
     now = ctx.clock.now()
+
+    def revise(entry: CatalogueEntry) -> Change | None:
+        period = publication(ctx, entry.information_date)  # the entry keeps its version
+        return rules.revise_deadline(entry, now, ctx.calendar, period.amount,
+                                     period.remind_before)
+
     await due_index(ctx, COLLECTION).sweep_set(
-        entries(ctx), PROVISIONAL,
-        lambda entry: rules.revise_deadline(entry, now, ctx.calendar,
-                                            s.publication_working_days,
-                                            s.remind_working_days_before),
+        entries(ctx), PROVISIONAL, revise,
         what="公开目录 期限重算")
 
 

@@ -49,6 +49,7 @@ from govbus_contracts.services.disclosure.report import (
     RecordReviewCase,
     ReportFiguresRecorded,
     ReportFiguresReply,
+    ReportLevel,
     ReportRecordReply,
     ReviewCaseChange,
     ReviewCaseList,
@@ -72,6 +73,7 @@ from govbus_disclosure.domain.report import (
     review_case_record,
 )
 from govbus_disclosure.domain.report_record import AnnualReportRecord
+from govbus_disclosure.handlers.periods import period as office_period
 from govbus_disclosure.service import service
 from govbus_disclosure.settings import DisclosureSettings
 from govbus_disclosure.spreadsheet import workbook_bytes
@@ -139,7 +141,8 @@ def case_id(kind: ReviewKind, case_number: str) -> str:
 
 
 @service.command(RECORD_REPORT_FIGURES)
-async def record_report_figures(cmd: RecordReportFigures, ctx: CommandContext) -> Any:
+async def record_report_figures(cmd: RecordReportFigures, ctx: CommandContext
+                                ) -> ReportFiguresReply:
     _require_role(ctx.principal, Role.officer)
     if all(v is None for v in (cmd.licensing_decisions, cmd.punishment_decisions,
                                cmd.enforcement_decisions, cmd.fees_amount)):
@@ -203,7 +206,7 @@ def _case_reply(case: ReviewCase) -> ReviewCaseReply:
 
 
 @service.command(RECORD_REVIEW_CASE)
-async def record_review_case(cmd: RecordReviewCase, ctx: CommandContext) -> Any:
+async def record_review_case(cmd: RecordReviewCase, ctx: CommandContext) -> ReviewCaseReply:
     _require_role(ctx.principal, Role.officer)
     new_id = case_id(cmd.kind, cmd.case_number)
     now = ctx.service.clock.now()
@@ -231,7 +234,7 @@ async def record_review_case(cmd: RecordReviewCase, ctx: CommandContext) -> Any:
 
 
 @service.command(UPDATE_REVIEW_CASE)
-async def update_review_case(cmd: UpdateReviewCase, ctx: CommandContext) -> Any:
+async def update_review_case(cmd: UpdateReviewCase, ctx: CommandContext) -> ReviewCaseReply:
     _require_role(ctx.principal, Role.officer)
     now = ctx.service.clock.now()
 
@@ -302,13 +305,21 @@ def _records_repo(ctx: ServiceContext) -> AggregateRepository[AnnualReportRecord
     return ctx.repository(ANNUAL_REPORTS, AnnualReportRecord)
 
 
+def _remind_before(ctx: ServiceContext, year: int) -> int:
+    """第四十九条's reminder for the report of ``year``, as in force when its period began."""
+    name = ("annual_report_government" if SETTINGS.report_level is ReportLevel.government
+            else "annual_report_department")
+    return office_period(ctx, name, date(year, 12, 31)).remind_before
+
+
 def _new_record(ctx: ServiceContext, year: int) -> AnnualReportRecord:
     return report_record.new_record(year, SETTINGS.report_level, ctx.calendar,
-                                    SETTINGS.remind_working_days_before)
+                                    _remind_before(ctx, year))
 
 
 @service.command(EDIT_REPORT_SECTION)
-async def edit_report_section(cmd: EditReportSection, ctx: CommandContext) -> Any:
+async def edit_report_section(cmd: EditReportSection, ctx: CommandContext
+                              ) -> ReportRecordReply:
     _require_role(ctx.principal, Role.officer)
     now = ctx.service.clock.now()
 
@@ -326,7 +337,8 @@ async def edit_report_section(cmd: EditReportSection, ctx: CommandContext) -> An
 
 
 @service.command(PUBLISH_ANNUAL_REPORT)
-async def publish_annual_report(cmd: PublishAnnualReport, ctx: CommandContext) -> Any:
+async def publish_annual_report(cmd: PublishAnnualReport, ctx: CommandContext
+                                ) -> ReportRecordReply:
     _require_role(ctx.principal, Role.officer)
     now = ctx.service.clock.now()
     published_on = cmd.published_on or office_date(now)
@@ -335,7 +347,8 @@ async def publish_annual_report(cmd: PublishAnnualReport, ctx: CommandContext) -
                ) -> Outcome[AnnualReportRecord, ReportRecordReply]:
         state = current or _new_record(ctx.service, cmd.year)
         change = report_record.publish(state, published_on, cmd.where, now,
-                                       ctx.service.calendar, SETTINGS.remind_working_days_before)
+                                       ctx.service.calendar,
+                                       _remind_before(ctx.service, cmd.year))
         version = (current.version if current else 0) + 1
         return Outcome(change.state, report_record.record_reply(change.state, version),
                        change.events)
@@ -365,7 +378,7 @@ async def sweep_report_deadlines(ctx: ServiceContext) -> int:
     return await due_index(ctx, ANNUAL_REPORTS).sweep_due(
         repo,
         lambda record: report_record.due_alerts(record, now, ctx.calendar,
-                                                SETTINGS.remind_working_days_before),
+                                                _remind_before(ctx, record.year)),
         today=today, what="年度报告")
 
 

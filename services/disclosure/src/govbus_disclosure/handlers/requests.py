@@ -71,6 +71,7 @@ from govbus_disclosure.domain.requests import (
     InformationRequest,
     Periods,
 )
+from govbus_disclosure.handlers.periods import period as office_period
 from govbus_disclosure.service import service
 from govbus_disclosure.settings import DisclosureSettings
 from govbus_kit import listing
@@ -92,7 +93,7 @@ MONTHS_COLLECTION = "request_months"
 #: The named set of open requests with a period computed on a provisional calendar year.
 PROVISIONAL = "provisional"
 _OPEN = frozenset(st.value for st in OPEN_STATUSES)
-COMPLAINTS_OFFICER = "complaints_officer"
+COMPLAINTS_OFFICER = Role.complaints_officer
 STAFF = (Role.officer, Role.admin)
 
 settings = DisclosureSettings()
@@ -128,16 +129,24 @@ def requests(ctx: ServiceContext) -> AggregateRepository[InformationRequest]:
     return ctx.repository(COLLECTION, InformationRequest)
 
 
-def periods(ctx: ServiceContext, s: DisclosureSettings | None = None) -> Periods:
-    s = s or settings
+def periods(ctx: ServiceContext, on: date | None = None) -> Periods:
+    """The periods in force on ``on``, by default today: a step's own period (补正, 征求意见,
+    缴费) begins the day it is taken, and the reply clock keeps the period it started with;
+    the sweep asks for the day the request was received (its reminder's version)."""
+    on = on or office_date(ctx.clock.now())
+    s = settings
+
+    def days(name: str) -> int:
+        return office_period(ctx, name, on).amount
+
     return Periods(
-        calendar=ctx.calendar, reply_working_days=s.reply_working_days,
-        max_extension_working_days=s.max_extension_working_days,
-        correction_notice_working_days=s.correction_notice_working_days,
-        correction_answer_working_days=s.request_correction_answer_working_days,
-        consultation_working_days=s.consultation_working_days,
-        fee_payment_working_days=s.request_fee_payment_working_days,
-        remind_working_days_before=s.remind_working_days_before,
+        calendar=ctx.calendar, reply_working_days=days("reply"),
+        max_extension_working_days=days("max_extension"),
+        correction_notice_working_days=days("correction_notice"),
+        correction_answer_working_days=days("correction_answer"),
+        consultation_working_days=days("consultation"),
+        fee_payment_working_days=days("fee_payment"),
+        remind_working_days_before=office_period(ctx, "reply", on).remind_before,
         online_confirmed_at_once=s.request_online_confirmed_at_once,
         receipt_next_working_day=s.request_receipt_next_working_day,
         fees=FeeSchedule(free_per_month=s.request_fee_free_per_month,
@@ -151,11 +160,6 @@ def _ack(req: InformationRequest, version: int) -> RequestStepReply:
     return RequestStepReply(id=req.id, request_number=req.request_number, status=req.status,
                             version=version, due_on=req.due_on,
                             due_on_provisional=req.due_on_provisional, closed_on=req.closed_on)
-
-
-def _as_step_reply(result: Any) -> RequestStepReply:
-    return result if isinstance(result, RequestStepReply) else (
-        RequestStepReply.model_validate(result))
 
 
 def _not_found(request_id: str) -> GovbusError:
@@ -172,7 +176,7 @@ async def _execute(ctx: CommandContext, request_id: str,
         change = step(current)
         return Outcome(change.state, _ack(change.state, current.version + 1), change.events)
 
-    return _as_step_reply(await ctx.execute(requests(ctx.service), request_id, decide))
+    return await ctx.execute(requests(ctx.service), request_id, decide)
 
 
 async def _staff_step(ctx: CommandContext, request_id: str,
@@ -211,8 +215,8 @@ async def _take_monthly_position(ctx: CommandContext, key: str, received_on: dat
         taken = rules.next_in_month(month, month_id)
         return Outcome(taken, taken.count)
 
-    return int(await ctx.execute(ctx.service.repository(MONTHS_COLLECTION, ApplicantMonth),
-                                 month_id, take))
+    return await ctx.execute(ctx.service.repository(MONTHS_COLLECTION, ApplicantMonth),
+                             month_id, take)
 
 
 def request_due(doc: Mapping[str, Any]) -> Due:
@@ -313,9 +317,7 @@ async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubm
                               periods=p)
         return Outcome(change.state, _submitted(change.state), change.events)
 
-    result = await ctx.execute(repo, request_id, decide)
-    reply = result if isinstance(result, RequestSubmitted) else (
-        RequestSubmitted.model_validate(result))
+    reply = await ctx.execute(repo, request_id, decide)
     # After the request is written (a retry writes it again if this process died between).
     await ctx.service.db[CODES_COLLECTION].update_one(
         {"_id": rules.tracking_hash(code)}, {"$set": {"request_id": request_id}}, upsert=True)
@@ -508,26 +510,24 @@ async def get_referral(query: GetReferral, ctx: QueryContext) -> ReferralView:
 # --- the deadline sweep ---------------------------------------------------------------------------
 
 
-async def sweep_request_deadlines(ctx: ServiceContext,
-                                  s: DisclosureSettings | None = None) -> int:
+async def sweep_request_deadlines(ctx: ServiceContext) -> int:
     """Reminders, overdue notices, consultations whose 15 working days passed unanswered
     (the clock runs again), and closing requests whose 补正 or fee period ran out; returns
     how many facts it wrote. Safe on many replicas and when run twice."""
-    p = periods(ctx, s)
     now = ctx.clock.now()
     return await due_index(ctx, COLLECTION).sweep_due(
-        requests(ctx), lambda req: rules.due_alerts(req, now, p), today=office_date(now),
+        requests(ctx), lambda req: rules.due_alerts(req, now, periods(ctx, req.received_on)),
+        today=office_date(now),
         what="依申请公开")
 
-async def revise_request_deadlines(ctx: ServiceContext,
-                                   s: DisclosureSettings | None = None) -> int:
+async def revise_request_deadlines(ctx: ServiceContext) -> int:
     """The official calendar arrived: recompute every provisional deadline of the open
     requests (the reply's, and the 补正, fee and consultation periods that still run), with
     a deadline-changed fact for each one that moved."""
-    p = periods(ctx, s)
     now = ctx.clock.now()
     return await due_index(ctx, COLLECTION).sweep_set(
-        requests(ctx), PROVISIONAL, lambda req: rules.revise_deadline(req, now, p),
+        requests(ctx), PROVISIONAL,
+        lambda req: rules.revise_deadline(req, now, periods(ctx, req.received_on)),
         what="依申请公开 期限重算")
 
 

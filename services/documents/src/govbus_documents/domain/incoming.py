@@ -80,6 +80,7 @@ from govbus_contracts.services.documents.incoming import (
 from govbus_documents.domain.access import is_classified
 from govbus_kit.calendar import CalendarError
 from govbus_kit.clock import office_date
+from govbus_kit.deadlines import AlertSchedule, alert_event_id
 from govbus_kit.repository import Aggregate, Emit
 
 S = IncomingStatus
@@ -206,23 +207,27 @@ def handling_deadline(assigned_on: date, urgency: Urgency,
                           field="deadline") from exc
 
 
+def alerts(due_on: date, working_days_before: int, calendar: WorkingDays) -> AlertSchedule:
+    """到期提醒 N working days before the deadline; 逾期 noticed on the first working day
+    after it."""
+    return AlertSchedule.of(due_on, working_days_before, calendar)
+
+
 def reminder_date(due_on: date, working_days_before: int, calendar: WorkingDays) -> date:
-    """到期提醒: N working days before the deadline."""
-    return calendar.add_working_days(due_on, -working_days_before)
+    return alerts(due_on, working_days_before, calendar).remind_on
 
 
 def overdue_date(due_on: date, calendar: WorkingDays) -> date:
-    """逾期 is noticed on the first working day after the deadline."""
-    return calendar.next_working_day(due_on)
+    return alerts(due_on, 0, calendar).overdue_on
 
 
 def reminder_event_id(document_id: str, due_on: date) -> str:
     # Every replica that sweeps the same deadline computes the same id: one fact on the bus.
-    return deterministic_id(SERVICE, "incoming", document_id, "reminded", due_on.isoformat())
+    return alert_event_id(SERVICE, "incoming", document_id, "reminder", due_on)
 
 
 def overdue_event_id(document_id: str, due_on: date) -> str:
-    return deterministic_id(SERVICE, "incoming", document_id, "overdue", due_on.isoformat())
+    return alert_event_id(SERVICE, "incoming", document_id, "overdue", due_on)
 
 
 def _invalid(problems: list[dict[str, str]]) -> GovbusError:
@@ -658,15 +663,13 @@ def due_alerts(doc: IncomingDocument, now: datetime, calendar: WorkingDays,
         return Change(doc.model_copy(update={"next_alert_on": None}))
     assignment = doc.assignment
     due_on = assignment.due_on
-    remind_on = reminder_date(due_on, remind_working_days_before, calendar)
-    overdue_on = overdue_date(due_on, calendar)
+    schedule = alerts(due_on, remind_working_days_before, calendar)
+    overdue_on = schedule.overdue_on
     reminded = any(r.kind is ReminderKind.automatic and r.due_on == due_on
                    for r in doc.reminders)
     today = office_date(now)
-    if today >= overdue_on:
-        if doc.overdue_since is not None:
-            return (None if doc.next_alert_on is None
-                    else Change(doc.model_copy(update={"next_alert_on": None})))
+    alert = schedule.due(today, reminded=reminded, overdue=doc.overdue_since is not None)
+    if alert == "overdue":
         new = doc.model_copy(update={
             "overdue_since": overdue_on, "next_alert_on": None,
             "history": [*doc.history, _history(SYSTEM, now, "逾期", f"办理期限{due_on}已过")],
@@ -677,8 +680,8 @@ def due_alerts(doc: IncomingDocument, now: datetime, calendar: WorkingDays,
             overdue_since=overdue_on,
         )
         return Change(new, [Emit(INCOMING_OVERDUE, event, overdue_event_id(doc.id, due_on))])
-    if today >= remind_on and not reminded:
-        left = calendar.working_days_between(today, due_on)
+    if alert == "reminder":
+        left = schedule.days_left(today, calendar)
         record = Reminder(kind=ReminderKind.automatic, on=today, by=SYSTEM.subject,
                           due_on=due_on, remarks=f"距办理期限还有{left}个工作日")
         new = doc.model_copy(update={
@@ -693,7 +696,8 @@ def due_alerts(doc: IncomingDocument, now: datetime, calendar: WorkingDays,
         )
         return Change(new, [Emit(INCOMING_REMINDED, notice,
                                  reminder_event_id(doc.id, due_on))])
-    wanted = overdue_on if reminded else remind_on
+    # Past the deadline here, the overdue notice is on record: nothing more to watch.
+    wanted = schedule.next_on(reminded=reminded, overdue=today >= overdue_on)
     if doc.next_alert_on == wanted:
         return None
     return Change(doc.model_copy(update={"next_alert_on": wanted}))

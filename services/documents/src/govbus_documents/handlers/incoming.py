@@ -7,6 +7,7 @@ The rules live in ``govbus_documents.domain.incoming``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
 from govbus_contracts.envelope import deterministic_id
@@ -48,6 +49,7 @@ from govbus_contracts.services.documents.incoming import (
 from govbus_documents.domain import incoming as rules
 from govbus_documents.domain.access import require_visible, visibility_filter
 from govbus_documents.domain.incoming import Change, IncomingDocument
+from govbus_documents.domain.periods import HANDLING, PERIODS
 from govbus_documents.service import service
 from govbus_documents.settings import DocumentsSettings
 from govbus_kit import listing
@@ -55,6 +57,7 @@ from govbus_kit.clock import office_date
 from govbus_kit.due import Due, day, due_index, track_due
 from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
 from govbus_kit.logging import get_logger
+from govbus_kit.periods import PeriodTable, PeriodVersion, periods
 from govbus_kit.registers import SerialRegister
 from govbus_kit.repository import AggregateRepository, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
@@ -73,10 +76,23 @@ def documents(ctx: ServiceContext) -> AggregateRepository[IncomingDocument]:
     return ctx.repository(COLLECTION, IncomingDocument)
 
 
-def days_by_urgency(s: DocumentsSettings) -> dict[Urgency, int]:
-    return {Urgency.very_urgent: s.handling_days_very_urgent,
-            Urgency.urgent: s.handling_days_urgent,
-            Urgency.normal: s.handling_days_normal}
+def office_periods(ctx: ServiceContext) -> PeriodTable:
+    return periods(ctx, PERIODS, settings.deprecated_periods())
+
+
+def handling_period(ctx: ServiceContext, urgency: Urgency, on: date) -> PeriodVersion:
+    """The 承办 period of ``urgency`` in force on ``on`` (a 收文 keeps the one of the day it
+    was assigned)."""
+    return office_periods(ctx).in_force(HANDLING[urgency], on)
+
+
+def days_by_urgency(ctx: ServiceContext, on: date) -> dict[Urgency, int]:
+    return {urgency: handling_period(ctx, urgency, on).amount for urgency in HANDLING}
+
+
+def remind_before(ctx: ServiceContext, doc: IncomingDocument) -> int:
+    started = doc.assignment.assigned_on if doc.assignment else office_date(ctx.clock.now())
+    return handling_period(ctx, doc.urgency, started).remind_before
 
 
 def _ack(doc: IncomingDocument, version: int) -> IncomingStepReply:
@@ -88,12 +104,6 @@ def _ack(doc: IncomingDocument, version: int) -> IncomingStepReply:
     )
 
 
-def _as_reply(result: Any) -> IncomingStepReply:
-    # A retried command gets its first reply back as stored JSON.
-    return result if isinstance(result, IncomingStepReply) else (
-        IncomingStepReply.model_validate(result))
-
-
 async def _step(ctx: CommandContext, document_id: str,
                 step: Callable[[IncomingDocument], Change]) -> IncomingStepReply:
     def decide(current: IncomingDocument | None) -> Outcome[IncomingDocument, IncomingStepReply]:
@@ -102,8 +112,7 @@ async def _step(ctx: CommandContext, document_id: str,
         change = step(visible)
         return Outcome(change.state, _ack(change.state, visible.version + 1), change.events)
 
-    reply = _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
-    return reply
+    return await ctx.execute(documents(ctx.service), document_id, decide)
 
 
 def incoming_due(doc: Mapping[str, Any]) -> Due:
@@ -178,8 +187,7 @@ async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> Incom
                                 actor=actor, now=now)
         return Outcome(change.state, _ack(change.state, 1), change.events)
 
-    reply = _as_reply(await ctx.execute(documents(ctx.service), document_id, decide))
-    return reply
+    return await ctx.execute(documents(ctx.service), document_id, decide)
 
 
 @service.command(REVIEW_INCOMING)
@@ -208,9 +216,11 @@ async def assign_incoming(cmd: AssignIncoming, ctx: CommandContext) -> IncomingS
     actor = rules.act_as(ctx.principal, Role.registrar, Role.leader, step="承办交办")
     now = ctx.service.clock.now()
     calendar = ctx.service.calendar
+    by_urgency = days_by_urgency(ctx.service, office_date(now))
     return await _step(ctx, cmd.id, lambda doc: rules.assign(
-        doc, cmd, actor, now, days_by_urgency=days_by_urgency(settings),
-        remind_working_days_before=settings.remind_working_days_before, calendar=calendar))
+        doc, cmd, actor, now, days_by_urgency=by_urgency,
+        remind_working_days_before=handling_period(
+            ctx.service, doc.urgency, office_date(now)).remind_before, calendar=calendar))
 
 
 @service.command(CIRCULATE_INCOMING)
@@ -291,28 +301,25 @@ async def list_incoming(query: ListIncoming, ctx: QueryContext) -> IncomingList:
 # --- 催办 sweep ---------------------------------------------------------------------------
 
 
-async def sweep_incoming_deadlines(ctx: ServiceContext,
-                                   s: DocumentsSettings | None = None) -> int:
+async def sweep_incoming_deadlines(ctx: ServiceContext) -> int:
     """Send the reminders and overdue notices that are due; returns how many facts it wrote.
 
     Safe on many replicas and when run twice: each fact is recorded on the document and has
     an id derived from the document and its deadline.
     """
-    s = s or settings
     now = ctx.clock.now()
     return await due_index(ctx, COLLECTION).sweep_due(
         documents(ctx),
-        lambda doc: rules.due_alerts(doc, now, ctx.calendar, s.remind_working_days_before),
+        lambda doc: rules.due_alerts(doc, now, ctx.calendar, remind_before(ctx, doc)),
         today=office_date(now), what="收文")
 
 @service.on_calendar_revision
 async def incoming_calendar_revision(ctx: ServiceContext) -> None:
     """The official calendar arrived: recompute the provisional 办理期限."""
-    s = settings
     now = ctx.clock.now()
     await due_index(ctx, COLLECTION).sweep_set(
         documents(ctx), PROVISIONAL,
-        lambda doc: rules.revise_deadline(doc, now, ctx.calendar, s.remind_working_days_before),
+        lambda doc: rules.revise_deadline(doc, now, ctx.calendar, remind_before(ctx, doc)),
         what="收文 期限重算")
 
 

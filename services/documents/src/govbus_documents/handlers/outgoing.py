@@ -7,7 +7,6 @@ Thin: load, ask the rules in ``domain.outgoing`` / ``domain.numbering``, write t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from govbus_contracts.base import Event
 from govbus_contracts.envelope import deterministic_id
@@ -144,8 +143,7 @@ async def advance(ctx: CommandContext, document_id: str,
         # Whoever may not read it is not told that it exists, before any other refusal.
         return outcome_of(step(require_visible(ctx.principal, current, "发文", document_id)))
 
-    reply: Any = await ctx.execute(documents(ctx.service), document_id, decide)
-    return OutgoingState.model_validate(reply) if isinstance(reply, dict) else reply
+    return await ctx.execute(documents(ctx.service), document_id, decide)
 
 
 # --- the workflow ---------------------------------------------------------------------------
@@ -163,8 +161,7 @@ async def draft_outgoing(cmd: DraftOutgoing, ctx: CommandContext) -> OutgoingSta
             raise GovbusError(ErrorCode.conflict, "该发文已存在", id=document_id)
         return outcome_of(outgoing.draft(document_id, cmd, ctx.principal, now, request))
 
-    reply: Any = await ctx.execute(documents(ctx.service), document_id, decide)
-    return OutgoingState.model_validate(reply) if isinstance(reply, dict) else reply
+    return await ctx.execute(documents(ctx.service), document_id, decide)
 
 
 async def answered_request(ctx: CommandContext,
@@ -237,9 +234,8 @@ async def register_outgoing(cmd: RegisterOutgoing, ctx: CommandContext) -> Outgo
         return Outcome(changed, entry)
 
     register_id = numbering.register_id(doc.issuer_code, year, series)
-    taken: Any = await numbers.execute(ctx, register_id, take,
-                                       serial=doc.number_serial or cmd.reserved_serial)
-    entry = NumberEntry.model_validate(taken) if isinstance(taken, dict) else taken
+    entry = await numbers.execute(ctx, register_id, take, reply=NumberEntry,
+                                  serial=doc.number_serial or cmd.reserved_serial)
     return await advance(ctx, doc.id, lambda current: outgoing.register(
         current, entry, cmd, ctx.principal, now))
 
@@ -297,9 +293,8 @@ async def reserve_number(cmd: ReserveNumber, ctx: CommandContext) -> NumberReply
                               reserved_at=now)
         return Outcome(new, number_reply(new, entry), [Emit(NUMBER_RESERVED, fact)])
 
-    reply: Any = await numbers.execute(
-        ctx, numbering.register_id(cmd.issuer_code, year, cmd.series), decide)
-    return NumberReply.model_validate(reply) if isinstance(reply, dict) else reply
+    return await numbers.execute(ctx, numbering.register_id(cmd.issuer_code, year, cmd.series),
+                                 decide, reply=NumberReply)
 
 
 @service.command(VOID_NUMBER)
@@ -318,8 +313,7 @@ async def void_number(cmd: VoidNumber, ctx: CommandContext) -> NumberReply:
                             voided_by=ctx.principal.subject, voided_at=now)
         return Outcome(new, number_reply(new, entry), [Emit(NUMBER_VOIDED, fact)])
 
-    reply: Any = await numbers.execute(ctx, register_id, decide, serial=cmd.serial)
-    return NumberReply.model_validate(reply) if isinstance(reply, dict) else reply
+    return await numbers.execute(ctx, register_id, decide, reply=NumberReply, serial=cmd.serial)
 
 
 # --- queries -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""govbus_kit.infra against the real nats-server and ferretdb binaries."""
+"""govbus_ops.infra against the real nats-server and ferretdb binaries."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import nats
 import pytest
 from pymongo import AsyncMongoClient
 
-from govbus_kit.infra import InfraError, LocalServers, free_port, wait_for_port
+from govbus_ops.infra import InfraError, LocalServers, free_port, wait_for_port
 
 BIN_DIR = Path(os.environ.get("GOVBUS_BIN_DIR", Path(__file__).resolve().parents[2] / ".bin"))
 
@@ -253,7 +253,7 @@ def test_servers_tied_to_their_parent_die_with_it(tmp_path: Path) -> None:
     bin_dir = BIN_DIR
     nats_port, mongo_port = free_port(), free_port()
     script = (
-        "from govbus_kit.infra import LocalServers; import time, pathlib;"
+        "from govbus_ops.infra import LocalServers; import time, pathlib;"
         f"s = LocalServers(root=pathlib.Path({str(tmp_path)!r}), bin_dir=pathlib.Path("
         f"{str(bin_dir)!r}), nats_port={nats_port}, mongo_port={mongo_port}, "
         "tied_to_parent=True); s.start(); print('up', flush=True); time.sleep(600)")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 KINDS = ("run", "check", "illustration")
 MARKER = re.compile(r"<!--\s*example:\s*(?P<kind>[a-z]+)\s*(?::\s*(?P<reason>.*?))?\s*-->")
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<lang>[^`\s]*)\s*$")

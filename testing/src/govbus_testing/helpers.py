@@ -1,4 +1,8 @@
-"""Helpers of the cross-service tests."""
+"""Helpers of the tests: hosts on the test servers, probes, clocks, tokens.
+
+Every test imports them from here (``from govbus_testing import running, eventually``): one
+definition each, no ``sys.path`` edits.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from govbus_contracts.registry import all_contracts
@@ -17,7 +21,6 @@ from govbus_kit.service import Service
 from govbus_kit.settings import Settings
 
 T = TypeVar("T")
-TESTS = Path(__file__).parent
 
 
 async def provision(settings: Settings, *services: Service) -> None:
@@ -103,17 +106,14 @@ async def isolated(settings: Settings, service: Service, label: str
 
 
 class OfficeClock:
-    """Real time moved to a working morning of 2026 (Monday 9 March, 09:00 Beijing): the
-    end-to-end walks run at real speed on a known day of the calendar."""
+    """Real time moved to a working morning of 2026 (by default Monday 9 March, 09:00 Beijing):
+    the end-to-end walks run at real speed on a known day of the calendar, and 成文日期 and
+    numbers are of 2026."""
 
-    def __init__(self) -> None:
-        from datetime import UTC, datetime
+    def __init__(self, start: datetime | None = None) -> None:
+        self._offset = (start or datetime(2026, 3, 9, 1, 0, tzinfo=UTC)) - datetime.now(UTC)
 
-        self._offset = datetime(2026, 3, 9, 1, 0, tzinfo=UTC) - datetime.now(UTC)
-
-    def now(self) -> Any:
-        from datetime import UTC, datetime
-
+    def now(self) -> datetime:
         return datetime.now(UTC) + self._offset
 
 
@@ -158,9 +158,8 @@ def service_process(settings: Settings, *plugins: str, faults: str = "") -> subp
         "GOVBUS_FAULTS": faults,
         "GOVBUS_PRINCIPAL_PUBLIC_KEYS": ",".join(public_keys(settings)),
         "GOVBUS_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "govbus_kit.cli", "run", *plugins, "--no-gateway"],
+        [sys.executable, "-m", "govbus_ops.cli", "run", *plugins, "--no-gateway"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )

@@ -5,7 +5,7 @@ Each node is a nats-server of its own (server names n1..n3, a store directory ea
 route and monitoring ports of its own), started, killed with -9 and restarted on the same
 store as a crashed machine would be. ``nats_url`` lists every node, comma-separated, as
 ``GOVBUS_NATS_URL`` does in production. The configuration, the start and the readiness
-check are those of the single local server (govbus_kit.infra); only the cluster block and
+check are those of the single local server (govbus_ops.infra); only the cluster block and
 the monitoring port are added.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from govbus_kit.infra import (
+from govbus_ops.infra import (
     InfraError,
     free_port,
     nats_config,

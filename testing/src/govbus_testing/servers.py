@@ -7,7 +7,7 @@ One session's servers, chosen in this order:
 3. the local binaries (nats-server with JetStream, FerretDB on SQLite) on free ports in a
    temporary directory.
 
-Use it from a ``conftest.py``: ``pytest_plugins = ["govbus_kit.testing"]``.
+Use it from a ``conftest.py``: ``pytest_plugins = ["govbus_testing.servers"]``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from govbus_kit.infra import LocalServers, free_port
+from govbus_ops.infra import LocalServers, free_port
 
 
 @dataclass

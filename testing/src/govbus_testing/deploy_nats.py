@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from govbus_kit.infra import free_port, wait_for_port
 from govbus_kit.settings import Settings
+from govbus_ops.infra import free_port, wait_for_port
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 DEPLOY_NATS = REPO / "deploy" / "nats"
 BIN = Path(os.environ.get("GOVBUS_BIN_DIR", REPO / ".bin")) / "nats-server"
 SERVICES = ("documents", "supervision", "complaints", "tendering", "disclosure", "appraisal")

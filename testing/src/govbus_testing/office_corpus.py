@@ -6,7 +6,7 @@ random generator. The same seed gives the same sentences on every machine, so te
 search a generated corpus (services/documents/tests/test_search_flow.py) and the search
 benchmark (bench/search.py) need nothing outside the repository.
 
-Import it as the tests import ``helpers``: with ``tests/`` on ``sys.path``.
+Import it from the test helpers: ``from govbus_testing import office_corpus``.
 """
 
 from __future__ import annotations

@@ -15,8 +15,7 @@ with the number it was answered (lost), no command has two documents and no seri
 given twice (doubled), and the year's 收文 register has no gap (its last serial is the
 count of that year's documents).
 
-Importable by tests (``from burst import ...``) and by the bench (``sys.path`` holds
-``tests/``, as ``bench/run.py`` arranges).
+Importable by tests and by the bench: ``from govbus_testing.burst import ...``.
 """
 
 from __future__ import annotations
@@ -91,7 +90,7 @@ class Gateway:
         import uvicorn
 
         from govbus_gateway.app import create_app
-        from govbus_kit.infra import free_port
+        from govbus_ops.infra import free_port
 
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
@@ -145,7 +144,7 @@ class Services:
             env.pop(name, None)
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "govbus_kit.cli", "run", *self.plugins, "--no-gateway"],
+                [sys.executable, "-m", "govbus_ops.cli", "run", *self.plugins, "--no-gateway"],
                 env=env, stdout=subprocess.DEVNULL, stderr=log)
 
     def kill(self) -> None:
@@ -523,7 +522,7 @@ async def whole_register(mongo_url: str, year: int,
     finally:
         await mongo.close()
     last = await register_last(mongo_url, year, database)
-    wrong = sorted(s for s in range(1, last + 1) if serials.get(s) != 1)
+    wrong: list[Any] = sorted(s for s in range(1, last + 1) if serials.get(s) != 1)
     wrong += sorted(s for s in serials if not (isinstance(s, int) and 1 <= s <= last))
     return sum(serials.values()), last, wrong
 

@@ -1,4 +1,9 @@
-"""The ``govbus`` command."""
+"""The ``govbus`` command: the operator's tool above the kit and the gateway.
+
+It runs services (the kit's loop, ``govbus_kit.serve``) with the gateway beside them, starts
+the local servers under ./var (``govbus_ops.infra``), provisions streams, exports the
+contracts, reads dead letters and mints local tokens.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import json
 import secrets
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from govbus_kit.bus import connect_nats, headers_text
+from govbus_kit.serve import contracts_of, sync
 from govbus_kit.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -41,7 +48,7 @@ def _settings() -> Settings:
 
 
 def _local(settings: Settings) -> Any:
-    from govbus_kit.infra import LocalServers
+    from govbus_ops.infra import LocalServers
 
     return LocalServers(root=settings.var_dir.resolve(), bin_dir=settings.bin_dir.resolve(),
                         nats_port=settings.local_nats_port, mongo_port=settings.local_mongo_port)
@@ -64,52 +71,14 @@ def jwt_secret(settings: Settings) -> str:
 
 
 def principal_keys(settings: Settings, *, gateway: bool) -> Settings:
-    """Settings with the principal keys: the gateway signs who acts, services verify it.
+    """The kit's principal keys (``govbus_kit.principal.principal_keys``) as a command's
+    parameter error."""
+    from govbus_kit.principal import principal_keys as keys
 
-    Configured keys are used as they are. Without them, local use (no identity provider
-    configured: HS256 tokens) gets one key pair for this machine under var/, shared by a
-    gateway and services started separately. With an identity provider configured, a
-    gateway without its signing key does not start, and services without public keys
-    refuse every request that names a principal (they never accept an unknown key).
-    """
-    from govbus_kit.principal import local_signing_key
-
-    if settings.principal_signing_key is not None:
-        return settings
-    if not gateway and settings.principal_public_keys:
-        return settings
-    if settings.jwt_jwks_url:
-        if gateway:
-            raise typer.BadParameter(
-                "GOVBUS_PRINCIPAL_SIGNING_KEY is not set: the gateway signs the principal it "
-                "sends to the services (make a key pair with `govbus principal-key`)")
-        _say("warning: GOVBUS_PRINCIPAL_PUBLIC_KEYS is not set: every request that names "
-             "a principal will be refused")
-        return settings
-    from pydantic import SecretStr
-
-    return settings.model_copy(update={
-        "principal_signing_key": SecretStr(local_signing_key(settings.var_dir))})
-
-
-def _contracts(services: list[Any]) -> list[Any]:
-    from govbus_contracts.registry import all_contracts
-
-    found = {c.name: c for c in all_contracts()}
-    for service in services:
-        found.setdefault(service.name, service.contract)
-    return [found[name] for name in sorted(found)]
-
-
-async def _sync(settings: Settings, contracts: list[Any]) -> None:
-    from govbus_kit.streams import sync_streams
-
-    nc = await connect_nats(settings)
     try:
-        for change in await sync_streams(nc.jetstream(), contracts, settings):
-            _say(f"stream {change.name}: {change.action}")
-    finally:
-        await nc.close()
+        return keys(settings, gateway=gateway, warn=_say)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 # --- run ---------------------------------------------------------------------------
@@ -122,9 +91,14 @@ def run(
              "none: every installed service")] = None,
     gateway: Annotated[bool, typer.Option(help="also serve the HTTP gateway")] = True,
 ) -> None:
-    """Run services (and the gateway) in this process; Ctrl-C stops everything cleanly."""
+    """Run services (and the gateway) in this process; Ctrl-C stops everything cleanly.
+
+    The services' loop is the kit's (``govbus_kit.serve``, also ``govbus-service`` where only
+    the kit is installed); the gateway is imported only when it is served.
+    """
     settings = _settings()
     from govbus_kit import plugins
+    from govbus_kit.serve import serve
 
     settings = principal_keys(settings, gateway=gateway)
     loaded = plugins.load_all(services or None)
@@ -139,47 +113,34 @@ def run(
         })
         _say(f"  NATS    {settings.nats_url}\n  MongoDB {settings.mongo_url} (FerretDB)")
     try:
-        asyncio.run(_run(settings, loaded, gateway))
+        asyncio.run(serve(settings, loaded, [_serve_gateway] if gateway else []))
     finally:
         if local is not None:
             _say("stopping local servers ...")
             local.stop()
 
 
-async def _run(settings: Settings, services: list[Any], with_gateway: bool) -> None:
-    from govbus_kit.runtime import Host
+async def _serve_gateway(settings: Settings) -> Callable[[], Awaitable[None]]:
+    """The HTTP gateway beside the services (a companion of ``govbus_kit.serve``)."""
+    import uvicorn
 
-    await _sync(settings, _contracts(services))
-    host = Host(services, settings)
-    await host.start()
-    _say("services: " + (", ".join(s.name for s in services) or "none installed"))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    server = None
-    serving: asyncio.Task[None] | None = None
-    if with_gateway:
-        import uvicorn
+    from govbus_gateway.app import create_app
 
-        from govbus_gateway.app import create_app
+    api = create_app(settings, secret=jwt_secret(settings))
+    server = uvicorn.Server(uvicorn.Config(
+        api, host=settings.gateway_host, port=settings.gateway_port, log_level="warning",
+        lifespan="on", proxy_headers=False))
+    # The host owns SIGINT/SIGTERM (govbus_kit.serve); uvicorn's own capture would re-raise them.
+    serving = asyncio.create_task(server._serve())
+    _say(f"gateway: http://{settings.gateway_host}:{settings.gateway_port} "
+         f"(docs at /docs; a token: govbus token --role admin)")
 
-        api = create_app(settings, secret=jwt_secret(settings))
-        server = uvicorn.Server(uvicorn.Config(
-            api, host=settings.gateway_host, port=settings.gateway_port, log_level="warning",
-            lifespan="on", proxy_headers=False))
-        # The host owns SIGINT/SIGTERM (above); uvicorn's own capture would re-raise them.
-        serving = asyncio.create_task(server._serve())
-        _say(f"gateway: http://{settings.gateway_host}:{settings.gateway_port} "
-             f"(docs at /docs; a token: govbus token --role admin)")
-    _say("running; Ctrl-C stops")
-    await stop.wait()
-    _say("stopping ...")
-    if server is not None and serving is not None:
+    async def stop() -> None:
         server.should_exit = True
         with suppress(Exception):
             await serving
-    await host.stop()
+
+    return stop
 
 
 @app.command()
@@ -333,7 +294,7 @@ def infra_up() -> None:
     settings = _settings()
     local = _local(settings)
     local.start()
-    asyncio.run(_sync(settings.model_copy(update={"nats_url": local.nats_url}), _contracts([])))
+    asyncio.run(sync(settings.model_copy(update={"nats_url": local.nats_url}), contracts_of([])))
     _infra_status(local)
 
 
@@ -365,7 +326,7 @@ def streams_sync(services: Annotated[list[str] | None, typer.Argument()] = None)
     from govbus_kit import plugins
 
     settings = _settings()
-    asyncio.run(_sync(settings, _contracts(plugins.load_all(services) if services else [])))
+    asyncio.run(sync(settings, contracts_of(plugins.load_all(services) if services else [])))
 
 
 def _schemas_dir() -> Path:
@@ -374,6 +335,21 @@ def _schemas_dir() -> Path:
         if (base / "contracts" / "schemas").is_dir():
             return base / "contracts" / "schemas"
     raise typer.BadParameter("run this in the govbus repository (contracts/schemas not found)")
+
+
+@contracts_app.command("list")
+def contracts_list() -> None:
+    """The installed services' contracts (entry points in group govbus.contracts): each
+    service with its stream and the subjects of its commands, queries and events."""
+    from govbus_contracts.registry import all_contracts
+
+    for contract in all_contracts():
+        typer.echo(f"{contract.name}  stream {contract.stream}  {contract.description}")
+        subjects = [spec.subject for spec in contract.commands]
+        subjects += [spec.subject for spec in contract.queries]
+        subjects += [spec.subject for spec in contract.events]
+        for subject in subjects:
+            typer.echo(f"  {subject}")
 
 
 @contracts_app.command("export")

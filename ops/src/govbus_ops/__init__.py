@@ -1,0 +1,1 @@
+"""govbus operator's tool: the ``govbus`` command and the local servers."""

@@ -1,0 +1,18 @@
+"""The disclosure service's periods: the shipped table (domain/periods.py), an operator's
+file and, for one release, the deprecated settings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from govbus_disclosure.domain.periods import PERIODS
+from govbus_disclosure.settings import DisclosureSettings
+from govbus_kit.periods import PeriodVersion, periods
+from govbus_kit.service import ServiceContext
+
+settings = DisclosureSettings()
+
+
+def period(ctx: ServiceContext, name: str, on: date) -> PeriodVersion:
+    """The version of ``name`` in force on ``on``: the day its case began."""
+    return periods(ctx, PERIODS, settings.deprecated_periods()).in_force(name, on)
