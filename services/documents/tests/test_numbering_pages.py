@@ -13,17 +13,7 @@ import pytest
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.registry import CommandSpec, QuerySpec
-from govbus_contracts.services.documents.outgoing import (
-    DRAFT_OUTGOING,
-    GET_NUMBER_REGISTER,
-    GET_OUTGOING,
-    RECHECK_OUTGOING,
-    REGISTER_OUTGOING,
-    RESERVE_NUMBER,
-    REVIEW_OUTGOING,
-    SIGN_OFF_OUTGOING,
-    VOID_NUMBER,
-)
+from govbus_contracts.services.documents import outgoing as specs
 from govbus_documents.domain import numbering
 from govbus_documents.plugin import service
 from govbus_kit import registers
@@ -34,11 +24,11 @@ pytestmark = pytest.mark.servers
 
 WINDOW = 5
 REGISTRAR = Principal(subject="u-registrar-zhao", roles=frozenset({"registrar"}))
-STAFF = {DRAFT_OUTGOING: Principal(subject="u-drafter-qian", roles=frozenset({"drafter"}),
+STAFF = {specs.DRAFT_OUTGOING: Principal(subject="u-drafter-qian", roles=frozenset({"drafter"}),
                                    department="秘书科"),
-         REVIEW_OUTGOING: Principal(subject="u-reviewer-sun", roles=frozenset({"reviewer"})),
-         SIGN_OFF_OUTGOING: Principal(subject="u-signer-zhou", roles=frozenset({"signer"})),
-         RECHECK_OUTGOING: REGISTRAR}
+         specs.REVIEW_OUTGOING: Principal(subject="u-reviewer-sun", roles=frozenset({"reviewer"})),
+         specs.SIGN_OFF_OUTGOING: Principal(subject="u-signer-zhou", roles=frozenset({"signer"})),
+         specs.RECHECK_OUTGOING: REGISTRAR}
 #: 10:00 on Wednesday 4 March 2026, Beijing time.
 OFFICE_MORNING = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)
 
@@ -50,20 +40,21 @@ async def ask(host: Any, spec: CommandSpec | QuerySpec, payload: dict[str, Any],
 
 async def signed_notice(host: Any, code: str) -> str:
     """One notice of ``code`` drafted, reviewed, signed and rechecked: ready for 登记."""
-    drafted = await ask(host, DRAFT_OUTGOING, {
+    drafted = await ask(host, specs.DRAFT_OUTGOING, {
         "doc_type": "通知", "title": "关于做好政务信息报送工作的通知",
         "body": "各科室:现就有关事项通知如下。",
         "main_recipients": ["秘书科"], "cc_recipients": [], "recipient_departments": ["秘书科"],
         "disclosure": "依申请公开", "issuer_code": code, "issuing_organ": "宜春市人民政府办公室",
-    }, STAFF[DRAFT_OUTGOING])
-    for spec, extra in ((REVIEW_OUTGOING, {"decision": "通过"}), (SIGN_OFF_OUTGOING, {}),
-                        (RECHECK_OUTGOING, {})):
+    }, STAFF[specs.DRAFT_OUTGOING])
+    for spec, extra in ((specs.REVIEW_OUTGOING, {"decision": "通过"}),
+                        (specs.SIGN_OFF_OUTGOING, {}),
+                        (specs.RECHECK_OUTGOING, {})):
         await ask(host, spec, {"document_id": drafted["document_id"], **extra}, STAFF[spec])
     return str(drafted["document_id"])
 
 
 async def register_view(host: Any, code: str) -> dict[str, Any]:
-    return await ask(host, GET_NUMBER_REGISTER, {"issuer_code": code, "year": 2026})
+    return await ask(host, specs.GET_NUMBER_REGISTER, {"issuer_code": code, "year": 2026})
 
 
 @pytest.fixture
@@ -78,7 +69,7 @@ async def test_older_numbers_move_to_pages_and_the_register_still_answers_whole(
     async with running(settings, service, clock=OfficeClock(OFFICE_MORNING)) as host:
         db = host.contexts[service.name].db
         for n in range(1, 13):
-            reply = await ask(host, RESERVE_NUMBER, {"issuer_code": code, "year": 2026,
+            reply = await ask(host, specs.RESERVE_NUMBER, {"issuer_code": code, "year": 2026,
                                                      "purpose": f"第{n}次主任办公会纪要"})
             assert reply["entry"]["serial"] == n
         head: Any = await db["numbering"].find_one({"_id": f"{code}:2026"})
@@ -86,29 +77,29 @@ async def test_older_numbers_move_to_pages_and_the_register_still_answers_whole(
         assert len(head["history"]) <= WINDOW + 1
         assert await db["numbering_entries"].count_documents({}) >= 1
 
-        voided = await ask(host, VOID_NUMBER, {"issuer_code": code, "year": 2026, "serial": 2,
+        voided = await ask(host, specs.VOID_NUMBER, {"issuer_code": code, "year": 2026, "serial": 2,
                                                "reason": "会议取消"}, REGISTRAR)
         assert voided["entry"]["status"] == "已作废"
         with pytest.raises(GovbusError) as again:
-            await ask(host, VOID_NUMBER, {"issuer_code": code, "year": 2026, "serial": 2,
+            await ask(host, specs.VOID_NUMBER, {"issuer_code": code, "year": 2026, "serial": 2,
                                           "reason": "会议取消"}, REGISTRAR)
         assert again.value.code is ErrorCode.invalid_transition
 
         doc_id = await signed_notice(host, code)
-        state = await ask(host, REGISTER_OUTGOING, {"document_id": doc_id, "reserved_serial": 3},
-                          REGISTRAR)
+        state = await ask(host, specs.REGISTER_OUTGOING,
+                          {"document_id": doc_id, "reserved_serial": 3}, REGISTRAR)
         assert state["doc_number"] == f"{code}〔2026〕3号"
         with pytest.raises(GovbusError) as spent:
-            await ask(host, VOID_NUMBER, {"issuer_code": code, "year": 2026, "serial": 3,
+            await ask(host, specs.VOID_NUMBER, {"issuer_code": code, "year": 2026, "serial": 3,
                                           "reason": "误用"}, REGISTRAR)
         assert spent.value.code is ErrorCode.invalid_transition
         # A retry of the registration, after its number moved to a page, takes none.
         for n in range(13, 20):
-            await ask(host, RESERVE_NUMBER, {"issuer_code": code, "year": 2026,
+            await ask(host, specs.RESERVE_NUMBER, {"issuer_code": code, "year": 2026,
                                              "purpose": f"第{n}次主任办公会纪要"}, REGISTRAR)
         with pytest.raises(GovbusError):
-            await ask(host, REGISTER_OUTGOING, {"document_id": doc_id}, REGISTRAR)
-        assert (await ask(host, GET_OUTGOING, {"document_id": doc_id},
+            await ask(host, specs.REGISTER_OUTGOING, {"document_id": doc_id}, REGISTRAR)
+        assert (await ask(host, specs.GET_OUTGOING, {"document_id": doc_id},
                           REGISTRAR))["doc_number"] == f"{code}〔2026〕3号"
 
         view = await register_view(host, code)
