@@ -50,6 +50,16 @@ def account_of(body: bytes) -> object:
     return data.get("account") if isinstance(data, dict) else None
 
 
+async def dead_letters_of(servers, name: str) -> list:
+    """The dead letters whose body names the account ``name``."""
+    nc = await nats.connect(servers.nats_url)
+    try:
+        found = await list_dead_letters(nc.jetstream(), 1000)
+    finally:
+        await nc.close()
+    return [d for d in found if account_of(d.body) == name]
+
+
 async def credited_for(servers, name: str) -> list[dict]:
     messages = await ledger_messages(servers, ledger.CREDITED.subject)
     return [m for m in messages if m["data"]["account"] == name]
@@ -234,13 +244,8 @@ async def test_poison_message_is_dead_lettered_after_its_tries_and_replayed(serv
         # The poison does not block the stream: the next event is tallied meanwhile.
         await eventually(lambda: tally(host.broker, healthy), lambda t: t["credits"] == 1)
 
-        async def letters():
-            nc = await nats.connect(servers.nats_url)
-            try:
-                found = await list_dead_letters(nc.jetstream(), 1000)
-            finally:
-                await nc.close()
-            return [d for d in found if account_of(d.body) == poison]
+        def letters():
+            return dead_letters_of(servers, poison)
 
         dead = (await eventually(letters, lambda d: len(d) == 1, timeout=30))[0]
         assert dead.subject == ledger.CREDITED.subject
@@ -272,13 +277,8 @@ async def test_dead_letters_with_chinese_in_every_header_are_listed_and_replayed
     async with running(settings, ledger.service, audit.service) as host:
         await request(host.broker, ledger.DEPOSIT, {"account": poison, "amount": 7})
 
-        async def letters():
-            nc = await nats.connect(servers.nats_url)
-            try:
-                found = await list_dead_letters(nc.jetstream(), 1000)
-            finally:
-                await nc.close()
-            return [d for d in found if account_of(d.body) == poison]
+        def letters():
+            return dead_letters_of(servers, poison)
 
         dead = (await eventually(letters, lambda d: len(d) == 1, timeout=30))[0]
         assert f"cannot tally {poison}" in dead.error
