@@ -278,13 +278,14 @@ class _NoBroker:
 
 def memory_context(service: Service, *, clock: Clock | None = None,
                    calendar: WorkingCalendar | None = None, settings: Settings | None = None,
-                   ) -> MemoryServiceContext:
+                   options: BaseModel | None = None) -> MemoryServiceContext:
     """A context of ``service`` over a fresh ``MemoryDatabase`` (its ``db`` too)."""
     memory = MemoryDatabase(f"memory_{service.name}")
     return MemoryServiceContext(
         service=service, settings=settings or Settings(), db=cast(Any, memory),
         broker=cast(Any, _NoBroker()), relay=cast(Any, None), clock=clock or SystemClock(),
-        calendar=calendar or default_calendar(), memory=memory)
+        calendar=calendar or default_calendar(), memory=memory,
+        options=service.own_settings(options))
 
 
 class MemoryHost:
@@ -297,9 +298,10 @@ class MemoryHost:
 
     def __init__(self, service: Service, *, clock: Clock | None = None,
                  calendar: WorkingCalendar | None = None,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None, options: BaseModel | None = None) -> None:
         self.service = service
-        self.ctx = memory_context(service, clock=clock, calendar=calendar, settings=settings)
+        self.ctx = memory_context(service, clock=clock, calendar=calendar, settings=settings,
+                                  options=options)
 
     @property
     def memory(self) -> MemoryDatabase:

@@ -38,18 +38,19 @@ from datetime import UTC, datetime
 from types import CodeType
 from typing import Any, Generic, TypeVar, overload
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from govbus_contracts.base import Event
 from govbus_contracts.envelope import Envelope, new_id
 from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.registry import EventSpec
 from govbus_contracts.subjects import stream_name
 from govbus_kit import faults
 from govbus_kit.clock import Clock
 from govbus_kit.context import current_message
+from govbus_kit.domain import Aggregate as Aggregate
+from govbus_kit.domain import Emit as Emit
+from govbus_kit.domain import Outcome as Outcome
 from govbus_kit.ledgers import APPLIED, COMMANDS, Ledger, ledger_key
 from govbus_kit.logging import get_logger
 from govbus_kit.outbox import OUTBOX, OutboxRelay
@@ -63,41 +64,10 @@ _STATE_ONLY = {k: 0 for k in META}
 MAX_CAS_RETRIES = 20
 
 
-class Aggregate(BaseModel):
-    """Base of every aggregate: an id and the version every write compares and sets."""
-
-    model_config = ConfigDict(validate_assignment=True)
-
-    id: str
-    version: int = 0
-
-
 log = get_logger("govbus.repository")
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
-
-
-@dataclass
-class Emit:
-    """An event to publish with the state: its spec, its body, and optionally a fixed id.
-
-    A fixed id (``deterministic_id``) makes facts that several replicas may detect alike,
-    such as reminders and overdue notices, come out once.
-    """
-
-    spec: EventSpec
-    body: Event
-    event_id: str | None = None
-
-
-@dataclass
-class Outcome(Generic[A, R]):
-    """What a decision produced: the new state (None: unchanged), events, and the reply."""
-
-    state: A | None
-    reply: R
-    events: list[Emit] = field(default_factory=list)
 
 
 Decide = Callable[[A | None], Outcome[A, R] | Awaitable[Outcome[A, R]]]

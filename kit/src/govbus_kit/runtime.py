@@ -14,6 +14,7 @@ import os
 import socket
 import time
 import traceback
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -168,10 +169,13 @@ class Host:
         clock: Clock | None = None,
         calendar: WorkingCalendar | None = None,
         broker: NatsBroker | None = None,
+        service_settings: Mapping[str, BaseModel] | None = None,
     ) -> None:
 
         self.services = services
         self.settings = settings
+        #: Each service's own settings where the caller gives them (else from the environment).
+        self.service_settings = dict(service_settings or {})
         self.clock = clock or SystemClock()
         self.calendar = calendar or (
             WorkingCalendar.from_directory(settings.calendar_dir) if settings.calendar_dir
@@ -201,6 +205,7 @@ class Host:
                 service=service, settings=self.settings,
                 db=service_database(self.mongo, self.settings, service.name),
                 broker=self.broker, relay=self.relay, clock=self.clock, calendar=self.calendar,
+                options=service.own_settings(self.service_settings.get(service.name)),
             )
             self.contexts[service.name] = ctx
             self.relay.watch(ctx.db)

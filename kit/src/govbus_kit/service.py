@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
+S = TypeVar("S", bound=BaseModel)
 
 
 @dataclass
@@ -57,12 +58,22 @@ class ServiceContext:
     relay: OutboxRelay
     clock: Clock
     calendar: WorkingCalendar
+    #: The service's own settings (``Service(settings=...)``), read once when it starts.
+    options: BaseModel | None = None
     state: dict[str, Any] = field(default_factory=dict)
     _repositories: dict[tuple[str, type[Any]], AggregateRepository[Any]] = field(
         default_factory=dict)
     _locks: dict[str, weakref.WeakValueDictionary[str, asyncio.Lock]] = field(
         default_factory=dict)
     _hooks: dict[str, CollectionHooks] = field(default_factory=dict)
+
+    def own_settings(self, kind: type[S]) -> S:
+        """The service's own settings, of the type it declared (``Service(settings=kind)``):
+        injected when the host starts it, never read into module globals at import."""
+        if not isinstance(self.options, kind):
+            raise RuntimeError(f"service {self.service.name} was started without its "
+                               f"{kind.__name__} (declare Service(settings={kind.__name__}))")
+        return self.options
 
     def hooks(self, collection: str) -> CollectionHooks:
         """The hooks on every write to ``collection`` (shared by all its repositories)."""
@@ -158,10 +169,14 @@ class Periodic:
 
 
 class Service:
-    def __init__(self, contract: ServiceContract, *, version: str = "0.1.0") -> None:
+    def __init__(self, contract: ServiceContract, *, version: str = "0.1.0",
+                 settings: type[BaseModel] | None = None) -> None:
         self.contract = contract
         self.name = contract.name
         self.version = version
+        #: The type of the service's own settings (a pydantic-settings class reading its
+        #: ``GOVBUS_<SERVICE>_*`` variables); built when a host starts the service.
+        self.settings_type = settings
         self.commands: dict[str, tuple[CommandSpec, CommandHandler]] = {}
         self.queries: dict[str, tuple[QuerySpec, QueryHandler]] = {}
         self.subscriptions: list[Subscription] = []
@@ -223,6 +238,13 @@ class Service:
             return fn
 
         return bind
+
+    def own_settings(self, given: BaseModel | None = None) -> BaseModel | None:
+        """The service's settings to start with: ``given`` (a test's, an embedding host's),
+        else read from the environment now."""
+        if given is not None:
+            return given
+        return self.settings_type() if self.settings_type is not None else None
 
     def _own(self, service: str) -> None:
         if service != self.name:
