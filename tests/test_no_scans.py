@@ -14,7 +14,7 @@ allow-list below names, each with its reason.
 The list queries are served by the list projections (kit listing) and the searches by the
 search indexes, kept by the write hooks and the ``_touched`` markers. The start-up is not
 recorded: the due index's one-time backfill, the list projections' load,
-the documents search index's full pass and the catalogue search index's first load read whole
+the documents search index's full pass and the catalogue search index's full pass read whole
 collections there, off the request path, by design.
 """
 
@@ -73,6 +73,8 @@ SMALL = {
     "calendar_revisions": "one marker per service",
     "search_meta": "the search index's state document and lease",
     "search_recent": "search entries written since the last compaction",
+    "catalogue_search_meta": "the catalogue search index's state document and lease",
+    "catalogue_search_recent": "catalogue search entries written since the last compaction",
 }
 
 

@@ -8,7 +8,7 @@ fields, the beginning of its body and its term weights, ``textsearch.field_terms
 - every write to a source collection through a repository is indexed as written (the
   ``after_write`` hook, ``attach``): searchable at once;
 - a write whose process died before its hook ran is caught by ``catch_up`` (the periodic
-  task), which follows the ``_touched`` markers (``searchindex.follow_markers``);
+  task), which follows the ``_touched`` markers (``follow_markers``);
 - ``sweep`` is the full pass: it compares every document's ``version`` with the version
   indexed (a scan of the sources) and withdraws documents that are gone; once when a
   process starts (the periodic task's first run, off the request path) and on request.
@@ -17,19 +17,21 @@ Layout. The local FerretDB (v1, SQLite) uses no index for any filter, not even `
 posting list per term on disk cannot answer quickly there. The index is *stored* by inserts
 only and *served* from memory:
 
-- ``search_g<stamp>``: an immutable generation, one entry per document (compressed terms);
-- ``search_recent``: entries written since that generation (``_id`` = key@version);
-- ``search_meta``: which generation is current, and a lease so that one replica at a time
+- ``<name>_g<stamp>``: an immutable generation, one entry per document (compressed terms;
+  a document that may never be found keeps only its version);
+- ``<name>_recent``: entries written since that generation (``_id`` = key@version);
+- ``<name>_meta``: which generation is current, and a lease so that one replica at a time
   merges the recent entries into the next generation (when there are more than
   ``recent_max_docs``); the generation before the previous one is dropped.
 
 Every replica loads the current generation into an inverted index in memory and applies
-recent entries as they appear (at most every ``refresh_seconds``; its own writes at once). A
-query filters postings by visibility, kind and year, then ranks (AND, rarest term first; OR
+recent entries as they appear (at most every ``refresh_seconds``; its own writes at once;
+with ``markers_on_refresh`` the markers too). A query filters postings by visibility, kind
+and year (and a service's filter on what rows display), then ranks (AND, rarest term first; OR
 if nothing holds every term) and pages. Its cost follows the page, not the number of matching
 documents, where it can: visibility is decided once per group of alike rows (kind, level,
 owners, year) and postings are filtered by C-level ``map``; a one-term query reads a long
-posting list by weight and year, best first, and stops once the page is full and
+posting list by weight and order (the year), best first, and stops once the page is full and
 ``max_results`` are counted. ``rank_rows`` answers exactly as ``textsearch.rank`` over every
 visible row. On MongoDB the same layout works unchanged.
 """
@@ -44,11 +46,11 @@ import re
 import time
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import add, attrgetter, neg
-from typing import Any
+from typing import Any, ClassVar
 
 from bson import Binary
 from pymongo.asynchronous.database import AsyncDatabase
@@ -56,17 +58,17 @@ from pymongo.errors import DuplicateKeyError
 
 from govbus_contracts.envelope import Principal
 from govbus_kit.logging import get_logger
+from govbus_kit.outbox import TOUCHED
 from govbus_kit.repository import CollectionHooks
-from govbus_kit.searchindex import follow_markers
 from govbus_kit.textsearch import idf
 
 log = get_logger("govbus.search")
 
 Db = AsyncDatabase[dict[str, Any]]
 
-META = "search_meta"
-RECENT = "search_recent"
-GENERATION_PREFIX = "search_g"
+#: The collections of an index are named from its ``IndexSpec.name``: ``<name>_meta``,
+#: ``<name>_recent`` and the generations ``<name>_g<stamp>`` (the documents' is "search").
+DEFAULT_NAME = "search"
 STATE_ID = "state"
 INSERT_BATCH = 500
 TERM_SEPARATOR = "\x1f"  # never inside a term: terms are word characters and 〔〕
@@ -118,22 +120,27 @@ class IndexItem:
     kind: str
     id: str
     version: int
-    year: int | None
-    level: str  # the visibility label the service's rule reads (a 密级)
+    year: int | None  # the filter by year
+    level: str  # the visibility label the service's rule reads (a 密级, a status)
     owners: tuple[str, ...]  # who holds it (departments), for the same rule
-    display: Mapping[str, Any]  # the fields a hit shows
+    display: Mapping[str, Any]  # the fields a hit shows and a query filters by (BSON values)
     body: str | None  # the beginning kept for snippets; None where none may be shown
     terms: Mapping[str, float] = field(default_factory=dict)
+    #: Equal scores: the higher first (then the key); the year where None.
+    order: int | None = None
 
 
-def stored_entry(item: IndexItem, excerpt_chars: int) -> dict[str, Any]:
-    """The stored form of an index entry (both in a generation and among the recent)."""
+def stored_entry(item: IndexItem, excerpt_chars: int, weight_type: str = "f"
+                 ) -> dict[str, Any]:
+    """The stored form of an index entry (both in a generation and among the recent);
+    weights as 4-byte floats ("f") or, where scores must be exact to the last digit, 8 ("d")."""
     names = TERM_SEPARATOR.join(item.terms).encode()
-    weights = array("f", item.terms.values()).tobytes()
+    weights = array(weight_type, item.terms.values()).tobytes()
     excerpt = item.body[:excerpt_chars].encode() if item.body else None
     return {
         "key": item.key, "kind": item.kind, "id": item.id, "v": item.version,
-        "y": item.year, "c": item.level, "p": list(item.owners), "d": dict(item.display),
+        "y": item.year, "o": item.order, "c": item.level, "p": list(item.owners),
+        "d": dict(item.display),
         "x": Binary(zlib.compress(excerpt)) if excerpt else None,
         "t": Binary(zlib.compress(names)), "w": Binary(zlib.compress(weights)),
         "deleted": False, "at": time.time_ns(),
@@ -141,18 +148,29 @@ def stored_entry(item: IndexItem, excerpt_chars: int) -> dict[str, Any]:
 
 
 def withdrawal(kind: str, doc_id: str, level: str) -> dict[str, Any]:
+    """The entry of a document that is gone: it outranks every version of it, and a merge
+    leaves it out."""
+    return {**hidden_entry(kind, doc_id, DELETED_VERSION, level), "deleted": True}
+
+
+def hidden_entry(kind: str, doc_id: str, version: int, level: str) -> dict[str, Any]:
+    """The entry of a document that exists but may never be found (the service's ``item``
+    gave none): its version only, so that nothing of it is held, and a later version that
+    may be found replaces it."""
     return {"key": item_key(kind, doc_id), "kind": kind, "id": doc_id,
-            "v": DELETED_VERSION, "y": None, "c": level, "p": [],
-            "d": {}, "x": None, "t": None, "w": None, "deleted": True, "at": time.time_ns()}
+            "v": version, "y": None, "c": level, "p": [], "d": {}, "x": None,
+            "t": None, "w": None, "deleted": False, "hidden": True, "at": time.time_ns()}
 
 
 def _terms_of(entry: Mapping[str, Any]) -> tuple[list[str], array[float]]:
     if not entry.get("t"):
         return [], array("f")
-    names = zlib.decompress(entry["t"]).decode()
-    weights = array("f")
-    weights.frombytes(zlib.decompress(entry["w"]))
-    return (names.split(TERM_SEPARATOR) if names else []), weights
+    names = zlib.decompress(entry["t"]).decode().split(TERM_SEPARATOR)
+    raw = zlib.decompress(entry["w"])
+    # 8 bytes a weight or 4: the entry says which by its length.
+    weights = array("d" if len(raw) == 8 * len(names) else "f")
+    weights.frombytes(raw)
+    return (names if names != [""] else []), weights
 
 
 # --- the index in memory --------------------------------------------------------------------------
@@ -170,6 +188,7 @@ class Row:
     display: dict[str, Any]
     excerpt: bytes | None
     alive: bool = True
+    order: int = 0  # ties: the higher first
 
 
 #: What decides whether a row is seen by a query: (kind, 密级, departments, year).
@@ -179,8 +198,8 @@ DEAD_GROUP = 0  # rows superseded or withdrawn: never seen, not counted in a ter
 
 @dataclass(slots=True)
 class Bucket:
-    """The rows holding a term with one weight, of one year: a one-term query's order
-    within it is the key's, so it reads the first rows it needs and stops."""
+    """The rows holding a term with one weight and one order (the year): a one-term query's
+    order within it is the key's, so it reads the first rows it needs and stops."""
 
     rows: array[int] = field(default_factory=lambda: array("i"))
     sorted_upto: int = 0
@@ -200,6 +219,8 @@ class MemoryIndex:
     generation: str | None = None
     #: The level of a row whose entry names none: the highest, seen by the fewest.
     hidden_level: str = ""
+    #: How weights are held ("f": 4 bytes; "d": 8, scores exact as ``textsearch.rank``'s).
+    weight_type: ClassVar[str] = "f"
     rows: list[Row] = field(default_factory=list)
     by_key: dict[str, int] = field(default_factory=dict)
     postings: dict[str, tuple[array[int], array[float]]] = field(default_factory=dict)
@@ -214,7 +235,7 @@ class MemoryIndex:
     #: Rows that stopped being current, in the order they did: a term's df is its postings
     #: less those among them (postings are in row order, so each is a bisection).
     dead_rows: array[int] = field(default_factory=lambda: array("i"))
-    #: Long postings also by (weight, year or 0): a one-term query reads them best first.
+    #: Long postings also by (weight, order): a one-term query reads them best first.
     buckets: dict[str, dict[tuple[float, int], Bucket]] = field(default_factory=dict)
     _df: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     _seen: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
@@ -244,13 +265,16 @@ class MemoryIndex:
                 self.row_group[current] = DEAD_GROUP
                 self.dead_rows.append(current)
                 self.live -= 1
-        deleted = bool(entry.get("deleted"))
+        deleted = bool(entry.get("deleted") or entry.get("hidden"))
         idx = len(self.rows)
+        year = entry.get("y")
+        order = entry.get("o")
         row = Row(
             key=key, kind=str(entry["kind"]), id=str(entry["id"]), version=version,
-            year=entry.get("y"), level=str(entry.get("c") or self.hidden_level),
+            year=year, level=str(entry.get("c") or self.hidden_level),
             departments=tuple(entry.get("p") or ()), display=dict(entry.get("d") or {}),
-            excerpt=bytes(entry["x"]) if entry.get("x") else None, alive=not deleted)
+            excerpt=bytes(entry["x"]) if entry.get("x") else None, alive=not deleted,
+            order=int(order if order is not None else year or 0))
         self.rows.append(row)
         self.row_keys.append(key)
         self.row_group.append(DEAD_GROUP if deleted else self._group(row))
@@ -258,20 +282,20 @@ class MemoryIndex:
         if deleted:
             return True
         self.live += 1
-        year0 = row.year or 0
+        order0 = row.order
         names, weights = _terms_of(entry)
         postings, buckets = self.postings, self.buckets  # the loop runs per term: locals
         for name, weight in zip(names, weights, strict=True):
             slot = postings.get(name)
             if slot is None:
-                slot = postings[name] = (array("i"), array("f"))
+                slot = postings[name] = (array("i"), array(self.weight_type))
             slot[0].append(idx)
             slot[1].append(weight)
             by_weight = buckets.get(name)
             if by_weight is not None:
-                bucket = by_weight.get((weight, year0))
+                bucket = by_weight.get((weight, order0))
                 if bucket is None:
-                    bucket = by_weight[(weight, year0)] = Bucket()
+                    bucket = by_weight[(weight, order0)] = Bucket()
                 bucket.rows.append(idx)
             elif len(slot[0]) >= BUCKET_MIN_POSTINGS:
                 self._bucket(name)
@@ -281,7 +305,7 @@ class MemoryIndex:
         by_weight: dict[tuple[float, int], Bucket] = {}
         rows, weights = self.postings[term]
         for idx, weight in zip(rows, weights, strict=True):
-            key = (weight, self.rows[idx].year or 0)
+            key = (weight, self.rows[idx].order)
             bucket = by_weight.get(key)
             if bucket is None:
                 bucket = by_weight[key] = Bucket()
@@ -355,17 +379,26 @@ class RowRanking:
 
 def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
               kind: str | None = None, year: int | None = None, wanted: int,
-              max_results: int) -> RowRanking:
+              max_results: int, row_filter: Callable[[int], bool] | None = None
+              ) -> RowRanking:
     """``textsearch.rank`` over the rows the principal sees, with its results exactly (AND
     then OR, score = the terms' weight × idf summed in the query's order and rounded, ties
-    to the later year, then the key), but without a Python step per matching posting:
-    postings are filtered, scored and summed by C-level ``map``/``compress``/``zip``, and
-    only the ``wanted`` best are ordered in full (a threshold first, then the few at or
-    above it); the total is a count."""
+    to the higher order (the later year), then the key), but without a Python step per
+    matching posting: postings are filtered, scored and summed by C-level
+    ``map``/``compress``/``zip``, and only the ``wanted`` best are ordered in full (a
+    threshold first, then the few at or above it); the total is a count.
+
+    ``row_filter`` (a row's index → whether the query keeps it) is a service's filter on
+    what its rows display (a category, a date range): asked once per posting of the query's
+    terms, for the rows the principal sees."""
     seen = index.seen_groups(principal, kind, year)
-    if len(terms) == 1 and terms[0] in index.buckets:
+    if row_filter is None and len(terms) == 1 and terms[0] in index.buckets:
         return _rank_one_term(index, terms[0], seen, wanted=wanted, max_results=max_results)
     group_of = index.row_group.__getitem__
+    if row_filter is not None:
+        def kept(row: int, seen_group: Callable[[int], int] = seen.__getitem__,
+                 keep: Callable[[int], bool] = row_filter) -> int:
+            return 1 if seen_group(group_of(row)) and keep(row) else 0
     hits: dict[str, tuple[list[int], list[float]]] = {}
     frequency: dict[str, int] = {}
     for term in terms:
@@ -375,7 +408,8 @@ def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
             continue
         rows, weights = slot
         frequency[term] = index.df(term)  # current rows, seen or not
-        visible = bytes(map(seen.__getitem__, map(group_of, rows)))
+        visible = (bytes(map(seen.__getitem__, map(group_of, rows))) if row_filter is None
+                   else bytes(map(kept, rows)))
         hits[term] = (list(compress(rows, visible)), list(compress(weights, visible)))
     present = [t for t in terms if hits[t][0]]
     found: set[int] | None = None
@@ -418,8 +452,8 @@ def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
         keep = list(map(threshold.__le__, scores))
         cands, scores = list(compress(cands, keep)), list(compress(scores, keep))
     rows_of = list(map(index.rows.__getitem__, cands))
-    years = map(neg, map(_year_or_zero, rows_of))
-    ordered = sorted(zip(map(neg, scores), years, map(_key_of, rows_of), cands,
+    orders = map(neg, map(_order_of, rows_of))
+    ordered = sorted(zip(map(neg, scores), orders, map(_key_of, rows_of), cands,
                          strict=True))
     return RowRanking([(idx, -score) for score, _, _, idx in ordered[:wanted]],
                       total, matched_all)
@@ -431,24 +465,24 @@ def _rank_one_term(index: MemoryIndex, term: str, seen: bytes, *, wanted: int,
 
     A row's score is round(weight × idf, 6): never higher for a lower weight. So the
     buckets are read by score (buckets whose weights round to the same score together),
-    then year, higher first; within one (score, year) by key, in which each bucket keeps
+    then order, higher first; within one (score, order) by key, in which each bucket keeps
     its rows. Reading stops once the page is full and ``max_results`` rows were counted.
     """
     w = idf(index.df(term), max(index.live, 1))
     by_score: dict[float, dict[int, list[Bucket]]] = {}
-    for (weight, year0), bucket in index.buckets[term].items():
+    for (weight, order), bucket in index.buckets[term].items():
         score = round(0.0 + weight * w, 6)  # as ``rank_rows`` sums: from 0.0
-        by_score.setdefault(score, {}).setdefault(year0, []).append(bucket)
+        by_score.setdefault(score, {}).setdefault(order, []).append(bucket)
     group_of = index.row_group.__getitem__
     page: list[tuple[int, float]] = []
     counted = 0
     for score in sorted(by_score, reverse=True):
-        for year0 in sorted(by_score[score], reverse=True):
+        for order in sorted(by_score[score], reverse=True):
             if len(page) >= wanted and counted >= max_results:
                 break
             want = wanted - len(page)
             firsts: list[int] = []
-            for bucket in by_score[score][year0]:
+            for bucket in by_score[score][order]:
                 rows = index.sorted_bucket(bucket)
                 first, seen_count = _first_seen(rows, seen, group_of, want,
                                                 max_results - counted)
@@ -481,26 +515,76 @@ def _first_seen(rows: array[int], seen: bytes, group_of: Callable[[int], int], w
 
 
 _key_of = attrgetter("key")
+_order_of = attrgetter("order")
 
 
-def _year_or_zero(row: Row) -> int:
-    return row.year or 0
 
+# --- the markers of writes ---------------------------------------------------------------------
+
+
+async def follow_markers(
+    db: Db, collections: Collection[str], *,
+    known: Callable[[str, str], int | None],
+    take: Callable[[str, dict[str, Any]], Awaitable[bool]],
+    projection: Mapping[str, Any] | None = None,
+) -> tuple[int, dict[tuple[str, str], int]]:
+    """Read by ``_id`` every aggregate of ``collections`` whose ``_touched`` marker is newer
+    than the version ``known(collection, id)`` and hand it to ``take``. Returns how many
+    were taken, and the version known after of every aggregate with a marker."""
+    markers = await db[TOUCHED].find({"collection": {"$in": sorted(collections)}}).to_list(None)
+    followed = 0
+    seen: dict[tuple[str, str], int] = {}
+    for marker in markers:
+        collection = str(marker.get("collection"))
+        aggregate = str(marker.get("aggregate") or "")
+        if collection not in collections or not aggregate:
+            continue
+        held = known(collection, aggregate)
+        if held is None or held < int(marker.get("version") or 0):
+            doc = await db[collection].find_one({"_id": aggregate}, projection)
+            # Not there yet (the marker precedes the write): the next run looks again.
+            if doc is not None and await take(collection, doc):
+                followed += 1
+            held = known(collection, aggregate)
+        if held is not None:
+            seen[(collection, aggregate)] = held
+    return followed, seen
 
 
 # --- writing, merging, catching up ----------------------------------------------------------------
 
 _OWNER = f"{os.uname().nodename}:{os.getpid()}:{os.urandom(4).hex()}"
-_STAMP = re.compile(rf"^{GENERATION_PREFIX}(\d{{13}})_[0-9a-f]+$")
+
 
 @dataclass(frozen=True)
 class IndexSpec:
     """What a service gives its index."""
 
     sources: Mapping[str, str]  # kind → source collection
-    item: Callable[[str, Mapping[str, Any], int], IndexItem]  # (kind, stored doc, body chars)
+    #: (kind, stored doc, body chars) → its item, or None: a document that may never be
+    #: found (nothing of it is held; its version is, so that it is not read again).
+    item: Callable[[str, Mapping[str, Any], int], IndexItem | None]
     index_type: type[MemoryIndex]  # with the service's ``sees``
     hidden_level: str  # the level of a withdrawn or unreadable entry
+    #: The index's collections are ``<name>_meta``, ``<name>_recent``, ``<name>_g<stamp>``:
+    #: two services' indexes on one database stay apart.
+    name: str = DEFAULT_NAME
+    #: Whether a query's refresh (every ``refresh_seconds``) also follows the ``_touched``
+    #: markers of the sources, so that a write whose writer died before its hook ran is
+    #: searchable within the refresh, not only after the periodic ``catch_up``.
+    markers_on_refresh: bool = False
+
+    @property
+    def meta(self) -> str:
+        return f"{self.name}_meta"
+
+    @property
+    def recent(self) -> str:
+        return f"{self.name}_recent"
+
+    @property
+    def generation_prefix(self) -> str:
+        return f"{self.name}_g"
 
 
 class StoredIndex:
@@ -513,19 +597,24 @@ class StoredIndex:
         self.indexes: dict[str, MemoryIndex] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._loading: dict[str, asyncio.Task[None]] = {}
+        self._merging: dict[str, asyncio.Task[None]] = {}
         self._swept: set[str] = set()
+        self._stamp = re.compile(rf"^{re.escape(spec.generation_prefix)}(\d{{13}})_[0-9a-f]+$")
 
     def _withdrawal(self, kind: str, doc_id: str) -> dict[str, Any]:
         return withdrawal(kind, doc_id, self.spec.hidden_level)
 
     async def ranked(self, db: Db, principal: Principal, terms: Sequence[str], *,
-                     kind: str | None, year: int | None, offset: int, limit: int
-                     ) -> tuple[MemoryIndex, RowRanking]:
-        """The page of rows ``principal`` sees (visibility and filters before ranking)."""
+                     kind: str | None, year: int | None, offset: int, limit: int,
+                     row_filter: Callable[[MemoryIndex], Callable[[int], bool] | None]
+                     = lambda _: None) -> tuple[MemoryIndex, RowRanking]:
+        """The page of rows ``principal`` sees (visibility and filters before ranking);
+        ``row_filter`` gives the query's filter on the rows of the index in memory."""
         index = await self.memory_index(db)
         ranking = rank_rows(index, terms, principal, kind=kind, year=year,
                             wanted=min(offset + limit, self.config.max_results),
-                            max_results=self.config.max_results)
+                            max_results=self.config.max_results,
+                            row_filter=row_filter(index))
         return index, ranking
 
 
@@ -538,7 +627,8 @@ class StoredIndex:
 
 
     async def _state(self, db: Db) -> dict[str, Any]:
-        return await db[META].find_one({"_id": STATE_ID}) or {"_id": STATE_ID, "generation": None}
+        found = await db[self.spec.meta].find_one({"_id": STATE_ID})
+        return found or {"_id": STATE_ID, "generation": None}
 
 
     async def _load(self, db: Db, generation: str | None) -> MemoryIndex:
@@ -556,7 +646,7 @@ class StoredIndex:
 
     async def _refresh(self, db: Db, index: MemoryIndex) -> None:
         since = index.last_at - CLOCK_MARGIN_NS
-        entries = await db[RECENT].find({"at": {"$gte": since}}).to_list(None)
+        entries = await db[self.spec.recent].find({"at": {"$gte": since}}).to_list(None)
         for entry in sorted(entries, key=lambda e: int(e.get("at") or 0)):
             if entry["_id"] not in index.applied:
                 index.applied.add(entry["_id"])
@@ -593,7 +683,26 @@ class StoredIndex:
             async with self._lock(db):
                 index = self.indexes[db.name]
                 await self._refresh(db, index)
+            if self.spec.markers_on_refresh and not fresh:
+                await self._follow_markers(db, index)
+                if len(index.applied) > self.config.recent_max_docs:
+                    self._merge_soon(db)
         return self.indexes[db.name]
+
+
+    def _merge_soon(self, db: Db) -> None:
+        """Merge the recent entries into a new generation in the background (an index
+        without a periodic ``catch_up`` to do so)."""
+        task = self._merging.get(db.name)
+        if task is None or task.done():
+            self._merging[db.name] = asyncio.create_task(self._merge(db))
+
+
+    async def _merge(self, db: Db) -> None:
+        try:
+            await self.compact(db)
+        except Exception as exc:  # the next refresh tries again
+            log.warning("search_merge_failed", index=self.spec.name, error=repr(exc))
 
 
     # --- writing ----------------------------------------------------------------------------------
@@ -602,7 +711,7 @@ class StoredIndex:
     async def _put_recent(self, db: Db, entry: dict[str, Any]) -> None:
         ident = f"{entry['key']}@{entry['v']}"
         try:
-            await db[RECENT].insert_one({"_id": ident, **entry})
+            await db[self.spec.recent].insert_one({"_id": ident, **entry})
         except DuplicateKeyError:
             return  # this version is recorded already
         index = self.indexes.get(db.name)
@@ -618,21 +727,17 @@ class StoredIndex:
         if doc is None:
             await self._put_recent(db, self._withdrawal(kind, doc_id))
             return False
-        entry = self.spec.item(kind, doc, self.config.body_chars)
-        index = self.indexes.get(db.name)
-        if index is not None and (index.version_of(entry.key) or -1) >= entry.version:
-            return True  # indexed already
-        await self._put_recent(db, stored_entry(entry, self.config.excerpt_chars))
+        await self.index_written(db, kind, doc)
         return True
 
 
     async def index_written(self, db: Db, kind: str, doc: Mapping[str, Any]) -> bool:
         """Index a document as just written (no read); False if that version is indexed."""
-        entry = self.spec.item(kind, doc, self.config.body_chars)
         index = self.indexes.get(db.name)
-        if index is not None and (index.version_of(entry.key) or -1) >= entry.version:
+        key, version = item_key(kind, str(doc["_id"])), int(doc.get("version") or 0)
+        if index is not None and (index.version_of(key) or -1) >= version:
             return False
-        await self._put_recent(db, stored_entry(entry, self.config.excerpt_chars))
+        await self._put_recent(db, self.entry_of(kind, doc))
         return True
 
 
@@ -658,9 +763,9 @@ class StoredIndex:
 
     async def _take_lease(self, db: Db, seconds: float) -> bool:
         now = time.time()
-        await db[META].update_one({"_id": STATE_ID}, {"$setOnInsert": {"generation": None}},
-                                  upsert=True)
-        taken = await db[META].update_one(
+        await db[self.spec.meta].update_one(
+            {"_id": STATE_ID}, {"$setOnInsert": {"generation": None}}, upsert=True)
+        taken = await db[self.spec.meta].update_one(
             {"_id": STATE_ID, "$or": [{"lease_until": {"$lt": now}},
                                       {"lease_until": {"$exists": False}},
                                       {"lease_owner": _OWNER}]},
@@ -672,7 +777,7 @@ class StoredIndex:
 
 
     async def _release_lease(self, db: Db) -> None:
-        await db[META].update_one({"_id": STATE_ID, "lease_owner": _OWNER},
+        await db[self.spec.meta].update_one({"_id": STATE_ID, "lease_owner": _OWNER},
                                   {"$set": {"lease_until": 0.0, "lease_owner": None}})
 
 
@@ -697,14 +802,15 @@ class StoredIndex:
                        withdrawn: Iterable[tuple[str, str]]) -> str | None:
         started = time.perf_counter()
         old = (await self._state(db)).get("generation")
-        recent = await db[RECENT].find({}).to_list(None)
+        recent = await db[self.spec.recent].find({}).to_list(None)
         latest: dict[str, Mapping[str, Any]] = {}
         for entry in [*recent, *fresh, *(self._withdrawal(k, i) for k, i in withdrawn)]:
             held = latest.get(entry["key"])
             if held is None or int(entry["v"]) >= int(held["v"]):
                 latest[entry["key"]] = entry
 
-        name = f"{GENERATION_PREFIX}{int(time.time() * 1000):013d}_{os.urandom(3).hex()}"
+        name = (f"{self.spec.generation_prefix}{int(time.time() * 1000):013d}_"
+                f"{os.urandom(3).hex()}")
         batch: list[dict[str, Any]] = []
         written = 0
 
@@ -728,7 +834,7 @@ class StoredIndex:
                 await put(entry)
         if batch:
             await db[name].insert_many(batch, ordered=False)
-        switched = await db[META].update_one(
+        switched = await db[self.spec.meta].update_one(
             {"_id": STATE_ID, "generation": old, "lease_owner": _OWNER},
             {"$set": {"generation": name, "previous": old, "switched_at": time.time()}})
         if switched.modified_count != 1:
@@ -736,7 +842,7 @@ class StoredIndex:
             return None
         merged = [e["_id"] for e in recent]
         for start in range(0, len(merged), 500):
-            await db[RECENT].delete_many({"_id": {"$in": merged[start:start + 500]}})
+            await db[self.spec.recent].delete_many({"_id": {"$in": merged[start:start + 500]}})
         await self._drop_old_generations(db, name, old)
         log.info("search_generation_written", generation=name, documents=written,
                  merged_recent=len(recent), fresh=len(fresh),
@@ -747,11 +853,11 @@ class StoredIndex:
     async def _drop_old_generations(self, db: Db, current: str, previous: str | None) -> None:
         """Generations older than the previous one go; the previous one stays for replicas
         still loading or reading it."""
-        m = _STAMP.match(previous or "")
+        m = self._stamp.match(previous or "")
         if m is None:
             return
         for coll in await db.list_collection_names():
-            other = _STAMP.match(coll)
+            other = self._stamp.match(coll)
             if other and coll not in (current, previous) and other.group(1) < m.group(1):
                 await db[coll].drop()
 
@@ -781,17 +887,9 @@ class StoredIndex:
         that died before its hook ran), reading each by ``_id``; merge into a new generation
         when the recent entries grow too many. Reads no source collection whole."""
         index = await self.memory_index(db, fresh=True)
-        kinds = {collection: kind for kind, collection in self.spec.sources.items()}
-
-        async def take(collection: str, doc: dict[str, Any]) -> bool:
-            # Never a withdrawal here: a document is withdrawn only by the full pass.
-            return await self.index_written(db, kinds[collection], doc)
-
-        indexed, _ = await follow_markers(
-            db, kinds, known=lambda c, i: index.version_of(item_key(kinds[c], i)),
-            take=take, projection=AGGREGATE_META)
+        indexed = await self._follow_markers(db, index)
         built = 0
-        if indexed and await db[RECENT].count_documents({}) > self.config.recent_max_docs:
+        if indexed and await db[self.spec.recent].count_documents({}) > self.config.recent_max_docs:
             built = int(await self.compact(db))
         return {"stale": indexed, "withdrawn": 0, "generations_built": built}
 
@@ -811,7 +909,7 @@ class StoredIndex:
                     stale.append((kind, str(doc["_id"])))
         withdrawn = [(r.kind, r.id) for r in index.rows
                      if r.alive and r.key not in present]
-        recent = await db[RECENT].count_documents({})
+        recent = await db[self.spec.recent].count_documents({})
         built = 0
         if len(stale) + len(withdrawn) + recent > self.config.recent_max_docs:
             built += int(await self.compact(db, await self._read_sources(db, stale), withdrawn))
@@ -845,7 +943,25 @@ class StoredIndex:
         return out
 
 
+    async def _follow_markers(self, db: Db, index: MemoryIndex) -> int:
+        """Index the documents whose ``_touched`` marker is newer than their entry."""
+        kinds = {collection: kind for kind, collection in self.spec.sources.items()}
+
+        async def take(collection: str, doc: dict[str, Any]) -> bool:
+            # Never a withdrawal here: a document is withdrawn only by the full pass.
+            return await self.index_written(db, kinds[collection], doc)
+
+        indexed, _ = await follow_markers(
+            db, kinds, known=lambda c, i: index.version_of(item_key(kinds[c], i)),
+            take=take, projection=AGGREGATE_META)
+        return indexed
+
+
     def entry_of(self, kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
-        """The stored index entry of a stored document."""
-        return stored_entry(self.spec.item(kind, doc, self.config.body_chars),
-                            self.config.excerpt_chars)
+        """The stored index entry of a stored document (only its version where it may never
+        be found)."""
+        item = self.spec.item(kind, doc, self.config.body_chars)
+        if item is None:
+            return hidden_entry(kind, str(doc["_id"]), int(doc.get("version") or 0),
+                                self.spec.hidden_level)
+        return stored_entry(item, self.config.excerpt_chars, self.spec.index_type.weight_type)

@@ -6,7 +6,10 @@ if no entry holds them all). The catalogue's own rules are here: only 已公开 
 entries are ever searchable (已废止 ones marked), filters by category and by the information
 or publication date, newest first when scores tie or no words are given.
 
-Pure: no I/O. ``govbus_disclosure.catalogue_index`` keeps the index in memory.
+Pure: no I/O. ``search`` is the rule over a plain index (entries and postings); the service
+answers the same over the kit's stored index (``govbus_disclosure.catalogue_index``), with
+what an entry shows as stored (``shown``, ``entry_shown``) and its order on equal scores
+(``tie_order``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from govbus_contracts.services.disclosure.catalogue import (
     CatalogueHit,
@@ -87,10 +91,42 @@ def _recency(entry: IndexedEntry) -> tuple[int, int]:
             entry.information_date.toordinal())
 
 
-def _tie_break(entry: IndexedEntry) -> int:
-    # Equal scores: what is in force before what was repealed, then the newer first.
+def tie_order(entry: IndexedEntry) -> int:
+    """Equal scores: what is in force before what was repealed, then the newer first."""
     repealed = entry.status is CatalogueStatus.repealed
     return _recency(entry)[0] - (10**7 if repealed else 0)
+
+
+def newest_first(entry: IndexedEntry) -> tuple[int, int, str]:
+    """The order without words (reversed): by publication, then information date, then id."""
+    return (*_recency(entry), entry.id)
+
+
+def shown(entry: IndexedEntry) -> dict[str, Any]:
+    """What a hit shows and a query filters by, as an index stores it (dates as ISO text)."""
+    return {"status": entry.status.value, "category": entry.category, "title": entry.title,
+            "doc_number": entry.doc_number, "issuing_organ": entry.issuing_organ,
+            "information_date": entry.information_date.isoformat(),
+            "published_on": entry.published_on.isoformat() if entry.published_on else None}
+
+
+def entry_shown(id: str, version: int, stored: Mapping[str, Any], excerpt: str = ""
+                ) -> IndexedEntry:
+    """The entry back from what an index stored of it (its terms are the index's)."""
+    published = stored.get("published_on")
+    return IndexedEntry(
+        id=id, version=version, status=CatalogueStatus(stored["status"]),
+        category=stored.get("category") or "", title=stored.get("title") or "",
+        doc_number=stored.get("doc_number"), issuing_organ=stored.get("issuing_organ"),
+        information_date=date.fromisoformat(stored["information_date"]),
+        published_on=date.fromisoformat(published) if published else None, excerpt=excerpt)
+
+
+def filtered(query: SearchCatalogue) -> bool:
+    """Whether the query filters by category or dates (beyond what is public)."""
+    return any(v is not None for v in (query.category, query.information_from,
+                                       query.information_to, query.published_from,
+                                       query.published_to))
 
 
 def search(entries: Mapping[str, IndexedEntry], postings: Mapping[str, Mapping[str, float]],
@@ -100,21 +136,21 @@ def search(entries: Mapping[str, IndexedEntry], postings: Mapping[str, Mapping[s
     matched_all = True
     if terms:
         ranking = rank_visible(terms, entries, postings,
-                               lambda entry: matches_filters(entry, query), _tie_break)
+                               lambda entry: matches_filters(entry, query), tie_order)
         ranked = ranking.ranked
         matched_all = ranking.matched_all_terms
     else:
         chosen = [eid for eid, e in entries.items() if matches_filters(e, query)]
-        ordered = sorted(chosen, key=lambda eid: (*_recency(entries[eid]), eid), reverse=True)
+        ordered = sorted(chosen, key=lambda eid: newest_first(entries[eid]), reverse=True)
         ranked = [(eid, 0.0) for eid in ordered]
     page = ranked[query.offset:query.offset + query.limit]
-    hits = [_hit(entries[eid], score, terms, snippet_chars) for eid, score in page]
+    hits = [hit(entries[eid], score, terms, snippet_chars) for eid, score in page]
     return CatalogueSearchResults(total=len(ranked), matched_all_terms=matched_all,
                                   offset=query.offset, limit=query.limit, hits=hits)
 
 
-def _hit(entry: IndexedEntry, score: float, terms: Iterable[str],
-         snippet_chars: int) -> CatalogueHit:
+def hit(entry: IndexedEntry, score: float, terms: Iterable[str],
+        snippet_chars: int) -> CatalogueHit:
     return CatalogueHit(
         entry_id=entry.id, category=entry.category, title=entry.title,
         doc_number=entry.doc_number, issuing_organ=entry.issuing_organ,

@@ -176,7 +176,7 @@ async def catalogue_indexes(ctx: ServiceContext) -> None:
     # 公文's, which no query used).
     await listing.drop_indexes(collection, "department_1", "document_id_1")
     # The search index learns of this replica's writes as they are written.
-    ctx.hooks(COLLECTION).after_write.append(index(ctx).written)
+    index(ctx).attach(ctx.hooks)
     # Build this replica's search index in the background: the first public search should
     # not pay for it (a few seconds for thousands of entries).
     ctx.state["catalogue_index_warmup"] = asyncio.get_running_loop().create_task(
@@ -185,7 +185,7 @@ async def catalogue_indexes(ctx: ServiceContext) -> None:
 
 async def _warm_up(built: CatalogueIndex) -> None:
     try:
-        await built.ensure_fresh()
+        await built.warm_up()
     except Exception as exc:  # the first search tries again
         log.warning("catalogue_index_warmup_failed", error=repr(exc))
 
