@@ -399,7 +399,10 @@ def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
         def kept(row: int, seen_group: Callable[[int], int] = seen.__getitem__,
                  keep: Callable[[int], bool] = row_filter) -> int:
             return 1 if seen_group(group_of(row)) and keep(row) else 0
-    hits: dict[str, tuple[list[int], list[float]]] = {}
+    # Every row current and every group seen (a leader's query on a merged generation):
+    # the postings are the hits as they are, nothing to filter.
+    everything = row_filter is None and not index.dead_rows and seen.count(0) == 1
+    hits: dict[str, tuple[Sequence[int], Sequence[float]]] = {}
     frequency: dict[str, int] = {}
     for term in terms:
         slot = index.postings.get(term)
@@ -408,6 +411,9 @@ def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
             continue
         rows, weights = slot
         frequency[term] = index.df(term)  # current rows, seen or not
+        if everything:
+            hits[term] = slot
+            continue
         visible = (bytes(map(seen.__getitem__, map(group_of, rows))) if row_filter is None
                    else bytes(map(kept, rows)))
         hits[term] = (list(compress(rows, visible)), list(compress(weights, visible)))
@@ -420,7 +426,7 @@ def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
             if not found:
                 break
     matched_all = bool(found)
-    cands: list[int]
+    cands: Sequence[int]
     if len(present) == 1:
         cands = hits[present[0]][0]  # AND and OR alike: every row holding the term
     elif matched_all:
