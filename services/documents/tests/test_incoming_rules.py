@@ -38,9 +38,10 @@ from govbus_contracts.services.documents.incoming import (
 )
 from govbus_documents.domain import incoming as rules
 from govbus_documents.domain.access import may_read, require_visible
-from govbus_documents.domain.incoming import Actor, IncomingDocument
+from govbus_documents.domain.incoming import IncomingDocument
 from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.clock import OFFICE_TZ
+from govbus_kit.domain import Actor, Change, act_as
 from govbus_kit.registers import next_serial
 
 S = IncomingStatus
@@ -199,8 +200,8 @@ def test_attachment_is_kept_by_its_sha256_and_a_wrong_digest_is_refused():
 
 
 def test_registration_needs_a_registrar():
-    refused(ErrorCode.forbidden, rules.act_as, handler("综合科"), Role.registrar, step="签收登记")
-    assert rules.act_as(REGISTRAR, Role.registrar, step="签收登记").role == "registrar"
+    refused(ErrorCode.forbidden, act_as, handler("综合科"), Role.registrar, step="签收登记")
+    assert act_as(REGISTRAR, Role.registrar, step="签收登记").role == "registrar"
 
 
 # --- 初审 --------------------------------------------------------------------------------
@@ -306,7 +307,7 @@ def test_supervised_instruction_needs_a_deadline_after_the_instruction():
 
 
 def test_only_a_leader_instructs():
-    refused(ErrorCode.forbidden, rules.act_as, REGISTRAR, Role.leader, step="批示")
+    refused(ErrorCode.forbidden, act_as, REGISTRAR, Role.leader, step="批示")
 
 
 def test_facts_of_a_classified_document_carry_no_title_body_or_text():
@@ -479,7 +480,7 @@ def test_reminder_two_working_days_before_and_overdue_the_first_working_day_afte
     assert rules.overdue_date(date(2026, 10, 10), CALENDAR) == date(2026, 10, 12)
     assert doc.next_alert_on == date(2026, 10, 8)
 
-    def sweep(d: date) -> rules.Change | None:
+    def sweep(d: date) -> Change[IncomingDocument] | None:
         return rules.due_alerts(doc, at(d), CALENDAR, 2)
 
     assert sweep(date(2026, 10, 7)) is None  # a holiday, before the reminder date
