@@ -41,18 +41,17 @@ from govbus_documents.domain.access import may_read, require_visible
 from govbus_documents.domain.incoming import IncomingDocument
 from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.clock import OFFICE_TZ
-from govbus_kit.domain import Actor, Change, act_as
+from govbus_kit.domain import Change, act_as
 from govbus_kit.registers import next_serial
+from govbus_testing.office import CLERK as REGISTRAR
+from govbus_testing.office import LEADER, handler
 
 S = IncomingStatus
 CALENDAR = WorkingCalendar()
 DAYS = {Urgency.very_urgent: 3, Urgency.urgent: 5, Urgency.normal: 15}
 
-REGISTRAR = Principal(subject="li-wenshu", name="李文书", roles=frozenset({"registrar"}),
-                      department="办公室")
-LEADER = Principal(subject="wang-fqz", name="王副区长", roles=frozenset({"leader"}))
-REG = Actor("li-wenshu", "李文书", "registrar", "办公室")
-LEAD = Actor("wang-fqz", "王副区长", "leader", None)
+REG = act_as(REGISTRAR, Role.registrar, step="登记")
+LEAD = act_as(LEADER, Role.leader, step="批示")
 
 
 def at(d: date, hour: int = 9, minute: int = 0) -> datetime:
@@ -61,11 +60,6 @@ def at(d: date, hour: int = 9, minute: int = 0) -> datetime:
 
 SEP28 = at(date(2026, 9, 28))
 SEP30 = at(date(2026, 9, 30))
-
-
-def handler(department: str, name: str = "张承办") -> Principal:
-    return Principal(subject=f"h-{department}", name=name, roles=frozenset({"handler"}),
-                     department=department)
 
 
 def registration(**overrides: object) -> RegisterIncoming:
