@@ -86,6 +86,7 @@ from govbus_kit.domain import (
     Change,
     Emit,
     WorkingDays,
+    act_as,
     require_status,
     system_actor,
 )
@@ -338,10 +339,11 @@ def register(cmd: RegisterIncoming, *, document_id: str, serial: int, year: int,
 # --- 初审 --------------------------------------------------------------------------------
 
 
-def review(doc: IncomingDocument, cmd: ReviewIncoming, actor: Actor,
+def review(doc: IncomingDocument, cmd: ReviewIncoming, principal: Principal,
            now: datetime) -> Change[IncomingDocument]:
     """初审 (条例 Art. 24(三)): whether this office should handle it, whether it follows the
     rules of 行文, its 文种 and format. What fails is returned to the sender with reasons."""
+    actor = act_as(principal, Role.registrar, step="初审")
     require_status(doc.status, (S.registered,), step="初审",
                    what=f"收文{doc.registration_number}", id=doc.id)
     today = office_date(now)
@@ -375,10 +377,11 @@ def _reasons_text(reasons: Iterable[ReturnReason], remarks: str | None) -> str:
 # --- 拟办 --------------------------------------------------------------------------------
 
 
-def propose(doc: IncomingDocument, cmd: ProposeHandling, actor: Actor,
+def propose(doc: IncomingDocument, cmd: ProposeHandling, principal: Principal,
             now: datetime) -> Change[IncomingDocument]:
     """拟办: the office proposes how to handle it; a leader instructs first unless the
     proposal says the matter can go straight to the departments."""
+    actor = act_as(principal, Role.registrar, step="拟办")
     require_status(doc.status, (S.awaiting_proposal,), step="拟办",
                    what=f"收文{doc.registration_number}", id=doc.id)
     problems = _distinct_departments(cmd.lead_department, cmd.co_departments)
@@ -405,10 +408,11 @@ def propose(doc: IncomingDocument, cmd: ProposeHandling, actor: Actor,
 # --- 批示 --------------------------------------------------------------------------------
 
 
-def instruct(doc: IncomingDocument, cmd: InstructIncoming, actor: Actor,
+def instruct(doc: IncomingDocument, cmd: InstructIncoming, principal: Principal,
              now: datetime) -> Change[IncomingDocument]:
     """批示 by a leader. A 批示 to be supervised (督办) names its deadline; the fact then
     carries what the supervision office needs to open the item (领导批示 as a source)."""
+    actor = act_as(principal, Role.leader, step="批示")
     require_status(doc.status, (S.awaiting_instruction,), step="批示",
                    what=f"收文{doc.registration_number}", id=doc.id)
     today = office_date(now)
@@ -445,11 +449,12 @@ def instruct(doc: IncomingDocument, cmd: InstructIncoming, actor: Actor,
 # --- 承办 --------------------------------------------------------------------------------
 
 
-def assign(doc: IncomingDocument, cmd: AssignIncoming, actor: Actor, now: datetime, *,
+def assign(doc: IncomingDocument, cmd: AssignIncoming, principal: Principal, now: datetime, *,
            days_by_urgency: Mapping[Urgency, int], remind_working_days_before: int,
            calendar: WorkingDays) -> Change[IncomingDocument]:
     """承办 (条例 Art. 24(四)): one lead department (主办) and co-departments (协办); 紧急公文
     按时限办理, so the deadline follows the urgency unless one is given."""
+    actor = act_as(principal, Role.registrar, Role.leader, step="承办交办")
     require_status(doc.status, (S.awaiting_assignment,), step="承办",
                    what=f"收文{doc.registration_number}", id=doc.id)
     today = office_date(now)
@@ -497,13 +502,14 @@ CIRCULATION_STATES = (S.awaiting_proposal, S.awaiting_instruction, S.awaiting_as
                       S.in_handling)
 
 
-def circulate(doc: IncomingDocument, cmd: CirculateIncoming, actor: Actor,
+def circulate(doc: IncomingDocument, cmd: CirculateIncoming, principal: Principal,
               now: datetime) -> Change[IncomingDocument]:
     """传阅 (条例 Art. 24(五)): 根据领导批示和工作需要将公文及时送传阅对象阅知或者批示;
     办理公文传阅应当随时掌握公文去向. Every copy out is a holder until it comes back.
 
     A leader is a holder by user id (the token's subject); the name is only shown, since
     a display name proves nothing about who presents it."""
+    actor = act_as(principal, Role.registrar, step="传阅")
     require_status(doc.status, CIRCULATION_STATES, step="传阅",
                    what=f"收文{doc.registration_number}", id=doc.id)
     problems: list[dict[str, str]] = []
@@ -586,10 +592,11 @@ def _working_days_left(today: date, due_on: date, calendar: WorkingDays) -> int:
         return (due_on - today).days
 
 
-def remind(doc: IncomingDocument, actor: Actor, remarks: str | None, now: datetime,
+def remind(doc: IncomingDocument, principal: Principal, remarks: str | None, now: datetime,
            calendar: WorkingDays) -> Change[IncomingDocument]:
     """催办 by the registrar (条例 Art. 24(六): 及时了解掌握公文的办理进展情况,
     督促承办机关按期办结)."""
+    actor = act_as(principal, Role.registrar, step="催办")
     require_status(doc.status, (S.in_handling,), step="催办",
                    what=f"收文{doc.registration_number}", id=doc.id)
     assert doc.assignment is not None

@@ -159,7 +159,8 @@ async def incoming_indexes(ctx: ServiceContext) -> None:
 
 @service.command(REGISTER_INCOMING)
 async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> IncomingStepReply:
-    actor, now = act_as(ctx.principal, Role.registrar, step="签收登记"), ctx.service.clock.now()
+    actor = act_as(ctx.principal, Role.registrar, step="签收登记")
+    now = ctx.service.clock.now()
     # Refuse bad input before a 收文编号 is taken, so that no number is spent on it.
     rules.validate_registration(cmd, office_date(now))
     year = office_date(now).year
@@ -181,61 +182,58 @@ async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> Incom
 
 @service.command(REVIEW_INCOMING)
 async def review_incoming(cmd: ReviewIncoming, ctx: CommandContext) -> IncomingStepReply:
-    actor, now = act_as(ctx.principal, Role.registrar, step="初审"), ctx.service.clock.now()
-    return await INCOMING.step(ctx, cmd.id, lambda doc: rules.review(doc, cmd, actor, now))
+    now = ctx.service.clock.now()
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.review(d, cmd, ctx.principal, now))
 
 
 @service.command(PROPOSE_HANDLING)
 async def propose_handling(cmd: ProposeHandling, ctx: CommandContext) -> IncomingStepReply:
-    actor, now = act_as(ctx.principal, Role.registrar, step="拟办"), ctx.service.clock.now()
-    return await INCOMING.step(ctx, cmd.id, lambda doc: rules.propose(doc, cmd, actor, now))
+    now = ctx.service.clock.now()
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.propose(d, cmd, ctx.principal, now))
 
 
 @service.command(INSTRUCT_INCOMING)
 async def instruct_incoming(cmd: InstructIncoming, ctx: CommandContext) -> IncomingStepReply:
-    actor, now = act_as(ctx.principal, Role.leader, step="批示"), ctx.service.clock.now()
-    return await INCOMING.step(ctx, cmd.id, lambda doc: rules.instruct(doc, cmd, actor, now))
+    now = ctx.service.clock.now()
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.instruct(d, cmd, ctx.principal, now))
 
 
 @service.command(ASSIGN_INCOMING)
 async def assign_incoming(cmd: AssignIncoming, ctx: CommandContext) -> IncomingStepReply:
-    actor = act_as(ctx.principal, Role.registrar, Role.leader, step="承办交办")
     now = ctx.service.clock.now()
     calendar = ctx.service.calendar
     by_urgency = days_by_urgency(ctx.service, office_date(now))
-    return await INCOMING.step(ctx, cmd.id, lambda doc: rules.assign(
-        doc, cmd, actor, now, days_by_urgency=by_urgency,
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.assign(
+        d, cmd, ctx.principal, now, days_by_urgency=by_urgency,
         remind_working_days_before=handling_period(
-            ctx.service, doc.urgency, office_date(now)).remind_before, calendar=calendar))
+            ctx.service, d.urgency, office_date(now)).remind_before, calendar=calendar))
 
 
 @service.command(CIRCULATE_INCOMING)
 async def circulate_incoming(cmd: CirculateIncoming, ctx: CommandContext) -> IncomingStepReply:
-    actor, now = act_as(ctx.principal, Role.registrar, step="传阅"), ctx.service.clock.now()
-    return await INCOMING.step(ctx, cmd.id, lambda doc: rules.circulate(doc, cmd, actor, now))
+    now = ctx.service.clock.now()
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.circulate(d, cmd, ctx.principal, now))
 
 
 @service.command(CONFIRM_READING)
 async def confirm_reading(cmd: ConfirmReading, ctx: CommandContext) -> IncomingStepReply:
     now = ctx.service.clock.now()
-    return await INCOMING.step(ctx, cmd.id, lambda doc: rules.confirm_reading(
-        doc, ctx.principal, cmd.comment, now))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.confirm_reading(
+        d, ctx.principal, cmd.comment, now))
 
 
 @service.command(REMIND_INCOMING)
 async def remind_incoming(cmd: RemindIncoming, ctx: CommandContext) -> IncomingStepReply:
-    actor = act_as(ctx.principal, Role.registrar, step="催办")
     now = ctx.service.clock.now()
     calendar = ctx.service.calendar
-    return await INCOMING.step(ctx, cmd.id, lambda doc: rules.remind(
-        doc, actor, cmd.remarks, now, calendar))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.remind(
+        d, ctx.principal, cmd.remarks, now, calendar))
 
 
 @service.command(COMPLETE_INCOMING)
 async def complete_incoming(cmd: CompleteIncoming, ctx: CommandContext) -> IncomingStepReply:
     now = ctx.service.clock.now()
-    return await INCOMING.step(ctx, cmd.id, lambda doc: rules.complete(
-        doc, cmd, ctx.principal, now))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.complete(d, cmd, ctx.principal, now))
 
 
 # --- queries -----------------------------------------------------------------------------
