@@ -142,8 +142,8 @@ async def search(
         return SearchResults(total=0, matched_all_terms=True, hits=[])
     stored = index_of(ctx)
     index, ranking = await stored.ranked(ctx.db, principal, terms,
-                                        kind=kind.value if kind is not None else None,
-                                        year=year, offset=offset, limit=limit)
+                                         kind=kind.value if kind is not None else None,
+                                         year=year, offset=offset, limit=limit)
     hits_out: list[SearchHit] = []
     for idx, score in ranking.page[offset:offset + limit]:
         row = index.rows[idx]
