@@ -194,7 +194,7 @@ async def started(documents: Any, disclosure: Any) -> bool:
     search index's full pass."""
     return (all(d.of(documents).loaded for d in (INCOMING_LIST, OUTGOING_LIST))
             and all(d.of(disclosure).loaded for d in (REQUEST_LIST, CATALOGUE_LIST))
-            and indexing.full_pass_done(documents.db))
+            and indexing.index_of(documents).full_pass_done(documents.db))
 
 
 def handler(department: str) -> Principal:

@@ -165,3 +165,19 @@ def test_the_settings_type_is_read_when_the_service_starts_not_at_import(
     assert MemoryHost(service).ctx.own_settings(ToolkitSettings).office == "信息公开办"
     with pytest.raises(RuntimeError):
         MemoryHost(Service(CONTRACT)).ctx.own_settings(ToolkitSettings)
+
+
+def test_a_periodic_task_reads_its_interval_from_the_running_service() -> None:
+    class SweepSettings(BaseSettings):
+        sweep_seconds: float = 60.0
+
+    swept = Service(ServiceContract("toolkitsweep"), settings=SweepSettings)
+
+    @swept.every(lambda ctx: ctx.own_settings(SweepSettings).sweep_seconds, name="sweep")
+    async def sweep(ctx: object) -> None: ...
+
+    @swept.every(5.0)
+    async def fixed(ctx: object) -> None: ...
+
+    host = MemoryHost(swept, options=SweepSettings(sweep_seconds=2.5))
+    assert [p.interval(host.ctx) for p in swept.periodic_tasks] == [2.5, 5.0]

@@ -161,11 +161,19 @@ class Subscription:
     handler: EventHandler
 
 
+#: How often a periodic task runs: seconds, or read from the running service (its own
+#: settings) when it starts.
+Interval = float | Callable[[ServiceContext], float]
+
+
 @dataclass
 class Periodic:
     name: str
-    seconds: float
+    seconds: Interval
     handler: Hook
+
+    def interval(self, ctx: ServiceContext) -> float:
+        return self.seconds(ctx) if callable(self.seconds) else self.seconds
 
 
 class Service:
@@ -229,9 +237,10 @@ class Service:
         self.revision_hooks.append(fn)
         return fn
 
-    def every(self, seconds: float, name: str | None = None) -> Callable[[Hook], Hook]:
+    def every(self, seconds: Interval, name: str | None = None) -> Callable[[Hook], Hook]:
         """A periodic task (deadline sweeps). Safe on many replicas only if its effects are
-        idempotent: give the facts it emits deterministic ids."""
+        idempotent: give the facts it emits deterministic ids. ``seconds`` may be read from
+        the service's own settings: ``every(lambda ctx: own(ctx).sweep_seconds)``."""
 
         def bind(fn: Hook) -> Hook:
             self.periodic_tasks.append(Periodic(name or fn.__name__, seconds, fn))

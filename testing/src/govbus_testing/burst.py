@@ -204,9 +204,10 @@ async def seed_incoming(mongo_url: str, count: int, year: int,
     from govbus_contracts.services.documents.incoming import RegisterIncoming
     from govbus_documents.domain import incoming as rules
     from govbus_kit import outbox
+    from govbus_kit.domain import Actor
 
     registered = datetime(year, 1, 5, 1, 0, tzinfo=UTC)
-    actor = rules.Actor("u-seed", "登记员", "registrar", "办公室")
+    actor = Actor("u-seed", "登记员", "registrar", "办公室")
     cmd = RegisterIncoming(issuer="区财政局", doc_type=DocType.notice,
                            received_on=registered.date(), title="模板",
                            body="各有关单位:现将有关事项通知如下。")

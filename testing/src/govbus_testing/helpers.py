@@ -94,14 +94,15 @@ class IsolatedSettings(Settings):
 
 
 @asynccontextmanager
-async def isolated(settings: Settings, service: Service, label: str
+async def isolated(settings: Settings, service: Service, label: str, **kwargs: Any
                    ) -> AsyncIterator[tuple[Host, Any]]:
-    """``running(service)`` on a database of its own; yields the host and that database."""
+    """``running(service)`` on a database of its own; yields the host and that database.
+    ``kwargs`` go to the Host (``service_settings={name: settings}``, ``clock=``)."""
     import uuid
 
     own = IsolatedSettings(**settings.model_dump(),
                            database=f"govbus_{service.name}_{label}_{uuid.uuid4().hex[:8]}")
-    async with running(own, service) as host:
+    async with running(own, service, **kwargs) as host:
         yield host, host.contexts[service.name].db
 
 
