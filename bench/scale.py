@@ -64,6 +64,7 @@ from govbus_kit.due import DUE_COLLECTION
 from govbus_kit.outbox import MARKERS_MIGRATION, MIGRATIONS
 from govbus_kit.principal import new_key_pair
 from govbus_kit.runtime import Host
+from govbus_kit.storedindex import StoredIndex
 from govbus_kit.streams import sync_streams
 from govbus_testing import IsolatedSettings
 from govbus_testing.office_corpus import sentences
@@ -309,11 +310,10 @@ async def documents_part(servers: Any, size: int, n: int, warmup: int) -> dict[s
         print(f"  documents: filling {size} 收文", flush=True)
         out["fill_seconds"] = await fill(db["incoming"], 0, size, incoming_maker(pool), "收文")
         t0 = time.perf_counter()
-        await indexing.sweep(db)  # the search index, as the service's periodic sweep builds it
+        # The search index, as the service's periodic sweep builds it; the Host loads it as
+        # at a start-up.
+        await StoredIndex(indexing.SPEC).sweep(db)
         out["search_index_build_seconds"] = time.perf_counter() - t0
-        # This process now holds the index the sweep built; a replica starting on this
-        # database would not: forget it, so that the Host loads it as at a start-up.
-        indexing.INDEX.indexes.pop(db.name, None)
         print(f"    search index built ({out['search_index_build_seconds']:.0f} s)", flush=True)
         await sync_streams(nc.jetstream(), [documents_service.contract], settings)
         host = Host([documents_service], settings)
@@ -333,7 +333,8 @@ async def documents_part(servers: Any, size: int, n: int, warmup: int) -> dict[s
         t0 = time.perf_counter()
 
         async def start_up_done() -> bool:
-            return bool(indexing.full_pass_done(db)
+            index = indexing.index_of(host.contexts[documents_service.name])
+            return bool(index.full_pass_done(db)
                         and await db[DUE_COLLECTION].find_one({"_id": "incoming/backfilled"})
                         and await db[MIGRATIONS].find_one({"_id": MARKERS_MIGRATION}))
 

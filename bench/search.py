@@ -58,6 +58,7 @@ from govbus_kit.logging import configure_logging
 from govbus_kit.outbox import MARKERS_MIGRATION, MIGRATIONS
 from govbus_kit.principal import new_key_pair
 from govbus_kit.runtime import Host
+from govbus_kit.storedindex import StoredIndex
 from govbus_kit.streams import sync_streams
 from govbus_testing import IsolatedSettings
 from govbus_testing.office_corpus import sentences
@@ -129,7 +130,8 @@ async def start_up_done(host: Host, db: Any) -> None:
     context = host.contexts[service.name]
     for declared in (INCOMING_LIST, OUTGOING_LIST):
         await declared.of(context).ensure_loading()
-    while not (indexing.full_pass_done(db)  # noqa: ASYNC110 - state in another task and the store
+    index = indexing.index_of(context)
+    while not (index.full_pass_done(db)  # noqa: ASYNC110 - state in another task and the store
                and await db[DUE_COLLECTION].find_one({"_id": "incoming/backfilled"})
                and await db[MIGRATIONS].find_one({"_id": MARKERS_MIGRATION})):
         await asyncio.sleep(0.2)
@@ -165,7 +167,7 @@ async def one_size(servers: Servers, docs: int, n: int, warmup: int) -> dict[str
             for k in range(0, len(batch), 1000):
                 await db[collection].insert_many(batch[k:k + 1000])
         t0 = time.perf_counter()
-        await indexing.sweep(db)
+        await StoredIndex(indexing.SPEC).sweep(db)  # as the service's full pass builds it
         build_s = time.perf_counter() - t0
 
         await sync_streams(nc.jetstream(), [service.contract], settings)
