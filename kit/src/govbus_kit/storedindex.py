@@ -524,7 +524,6 @@ _key_of = attrgetter("key")
 _order_of = attrgetter("order")
 
 
-
 # --- the markers of writes ---------------------------------------------------------------------
 
 
@@ -533,13 +532,12 @@ async def follow_markers(
     known: Callable[[str, str], int | None],
     take: Callable[[str, dict[str, Any]], Awaitable[bool]],
     projection: Mapping[str, Any] | None = None,
-) -> tuple[int, dict[tuple[str, str], int]]:
-    """Read by ``_id`` every aggregate of ``collections`` whose ``_touched`` marker is newer
-    than the version ``known(collection, id)`` and hand it to ``take``. Returns how many
-    were taken, and the version known after of every aggregate with a marker."""
+) -> int:
+    """Read by ``_id`` every aggregate of ``collections`` whose ``_touched`` marker (one small
+    document per aggregate written in the last minutes) is newer than the version
+    ``known(collection, id)`` and hand it to ``take``; returns how many were taken."""
     markers = await db[TOUCHED].find({"collection": {"$in": sorted(collections)}}).to_list(None)
     followed = 0
-    seen: dict[tuple[str, str], int] = {}
     for marker in markers:
         collection = str(marker.get("collection"))
         aggregate = str(marker.get("aggregate") or "")
@@ -551,10 +549,7 @@ async def follow_markers(
             # Not there yet (the marker precedes the write): the next run looks again.
             if doc is not None and await take(collection, doc):
                 followed += 1
-            held = known(collection, aggregate)
-        if held is not None:
-            seen[(collection, aggregate)] = held
-    return followed, seen
+    return followed
 
 
 # --- writing, merging, catching up ----------------------------------------------------------------
@@ -957,10 +952,9 @@ class StoredIndex:
             # Never a withdrawal here: a document is withdrawn only by the full pass.
             return await self.index_written(db, kinds[collection], doc)
 
-        indexed, _ = await follow_markers(
+        return await follow_markers(
             db, kinds, known=lambda c, i: index.version_of(item_key(kinds[c], i)),
             take=take, projection=AGGREGATE_META)
-        return indexed
 
 
     def entry_of(self, kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
