@@ -239,6 +239,8 @@ class MemoryIndex:
     buckets: dict[str, dict[tuple[float, int], Bucket]] = field(default_factory=dict)
     _df: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     _seen: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
+    #: Per set of groups seen: (rows, dead rows) when made, and per row whether it is seen.
+    _seen_rows: dict[bytes, tuple[int, int, bytes]] = field(default_factory=dict)
 
     def version_of(self, key: str) -> int | None:
         idx = self.by_key.get(key)
@@ -341,6 +343,23 @@ class MemoryIndex:
         self._df[term] = (n, d, value)
         return value
 
+    def seen_rows(self, seen: bytes) -> bytes:
+        """Per row, 1 if it belongs to a group seen (``seen_groups``): a posting is then
+        filtered by one lookup, not two. Kept while the rows stay; rows added since are
+        appended (a row changes group only when it dies, which makes it again)."""
+        n, d = len(self.rows), len(self.dead_rows)
+        held = self._seen_rows.get(seen)
+        if held is not None and held[:2] == (n, d):
+            return held[2]
+        if held is not None and held[1] == d:
+            value = held[2] + bytes(map(seen.__getitem__, self.row_group[held[0]:]))
+        else:
+            value = bytes(map(seen.__getitem__, self.row_group))
+        if held is None and len(self._seen_rows) >= 64:
+            self._seen_rows.clear()
+        self._seen_rows[seen] = (n, d, value)
+        return value
+
     def seen_groups(self, principal: Principal, kind: str | None,
                     year: int | None) -> bytes:
         """Per group, 1 if a query of ``principal`` with these filters sees its rows."""
@@ -394,14 +413,14 @@ def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
     seen = index.seen_groups(principal, kind, year)
     if row_filter is None and len(terms) == 1 and terms[0] in index.buckets:
         return _rank_one_term(index, terms[0], seen, wanted=wanted, max_results=max_results)
-    group_of = index.row_group.__getitem__
-    if row_filter is not None:
-        def kept(row: int, seen_group: Callable[[int], int] = seen.__getitem__,
-                 keep: Callable[[int], bool] = row_filter) -> int:
-            return 1 if seen_group(group_of(row)) and keep(row) else 0
     # Every row current and every group seen (a leader's query on a merged generation):
     # the postings are the hits as they are, nothing to filter.
     everything = row_filter is None and not index.dead_rows and seen.count(0) == 1
+    row_seen = b"" if everything else index.seen_rows(seen)
+    if row_filter is not None:
+        def kept(row: int, seen_row: Callable[[int], int] = row_seen.__getitem__,
+                 keep: Callable[[int], bool] = row_filter) -> int:
+            return 1 if seen_row(row) and keep(row) else 0
     hits: dict[str, tuple[Sequence[int], Sequence[float]]] = {}
     frequency: dict[str, int] = {}
     for term in terms:
@@ -414,7 +433,7 @@ def rank_rows(index: MemoryIndex, terms: Sequence[str], principal: Principal, *,
         if everything:
             hits[term] = slot
             continue
-        visible = (bytes(map(seen.__getitem__, map(group_of, rows))) if row_filter is None
+        visible = (bytes(map(row_seen.__getitem__, rows)) if row_filter is None
                    else bytes(map(kept, rows)))
         hits[term] = (list(compress(rows, visible)), list(compress(weights, visible)))
     present = [t for t in terms if hits[t][0]]
@@ -479,7 +498,7 @@ def _rank_one_term(index: MemoryIndex, term: str, seen: bytes, *, wanted: int,
     for (weight, order), bucket in index.buckets[term].items():
         score = round(0.0 + weight * w, 6)  # as ``rank_rows`` sums: from 0.0
         by_score.setdefault(score, {}).setdefault(order, []).append(bucket)
-    group_of = index.row_group.__getitem__
+    row_seen = index.seen_rows(seen)
     page: list[tuple[int, float]] = []
     counted = 0
     for score in sorted(by_score, reverse=True):
@@ -490,7 +509,7 @@ def _rank_one_term(index: MemoryIndex, term: str, seen: bytes, *, wanted: int,
             firsts: list[int] = []
             for bucket in by_score[score][order]:
                 rows = index.sorted_bucket(bucket)
-                first, seen_count = _first_seen(rows, seen, group_of, want,
+                first, seen_count = _first_seen(rows, row_seen, want,
                                                 max_results - counted)
                 firsts.extend(first)
                 counted += seen_count
@@ -501,7 +520,7 @@ def _rank_one_term(index: MemoryIndex, term: str, seen: bytes, *, wanted: int,
     return RowRanking(page, min(counted, max_results), counted > 0)
 
 
-def _first_seen(rows: array[int], seen: bytes, group_of: Callable[[int], int], want: int,
+def _first_seen(rows: array[int], row_seen: bytes, want: int,
                 count_up_to: int) -> tuple[list[int], int]:
     """The first ``want`` rows seen, and how many are seen (counted until ``count_up_to``,
     at least; C-level ``map`` over chunks that grow)."""
@@ -510,7 +529,7 @@ def _first_seen(rows: array[int], seen: bytes, group_of: Callable[[int], int], w
     start, chunk = 0, 256
     while start < len(rows) and (len(first) < want or counted < count_up_to):
         part = rows[start:start + chunk]
-        flags = bytes(map(seen.__getitem__, map(group_of, part)))
+        flags = bytes(map(row_seen.__getitem__, part))
         found = flags.count(1)
         if found and len(first) < want:
             first.extend(list(compress(part, flags))[:want - len(first)])
