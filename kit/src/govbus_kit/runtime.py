@@ -241,7 +241,7 @@ class Host:
             except Exception as exc:
                 log.warning("periodic_task_failed", task=periodic.name, error=repr(exc))
             try:
-                await asyncio.wait_for(self._stop.wait(), timeout=periodic.seconds)
+                await asyncio.wait_for(self._stop.wait(), timeout=periodic.interval(ctx))
             except TimeoutError:
                 pass
 

@@ -151,6 +151,9 @@ CommandHandler = Callable[[Any, CommandContext], Awaitable[Reply]]
 QueryHandler = Callable[[Any, QueryContext], Awaitable[Reply]]
 EventHandler = Callable[[Any, EventContext], Awaitable[None]]
 Hook = Callable[[ServiceContext], Awaitable[None]]
+#: How often a periodic task runs: a number of seconds, or read from the running service
+#: (``lambda ctx: ctx.own_settings(XSettings).sweep_seconds``: its own settings, injected).
+Interval = float | Callable[[ServiceContext], float]
 
 
 @dataclass
@@ -164,8 +167,12 @@ class Subscription:
 @dataclass
 class Periodic:
     name: str
-    seconds: float
+    seconds: Interval
     handler: Hook
+
+    def interval(self, ctx: ServiceContext) -> float:
+        """Seconds between two runs in the running service ``ctx``."""
+        return self.seconds(ctx) if callable(self.seconds) else self.seconds
 
 
 class Service:
@@ -229,9 +236,10 @@ class Service:
         self.revision_hooks.append(fn)
         return fn
 
-    def every(self, seconds: float, name: str | None = None) -> Callable[[Hook], Hook]:
+    def every(self, seconds: Interval, name: str | None = None) -> Callable[[Hook], Hook]:
         """A periodic task (deadline sweeps). Safe on many replicas only if its effects are
-        idempotent: give the facts it emits deterministic ids."""
+        idempotent: give the facts it emits deterministic ids. ``seconds`` may be read from
+        the service's own settings when it starts (a function of its context)."""
 
         def bind(fn: Hook) -> Hook:
             self.periodic_tasks.append(Periodic(name or fn.__name__, seconds, fn))

@@ -18,7 +18,7 @@ import pytest
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.disclosure import requests as q
-from govbus_disclosure.domain.requests import overdue_event_id
+from govbus_disclosure.domain.requests.periods import overdue_event_id
 from govbus_disclosure.handlers.requests import (
     load_tracking_key,
     sweep_request_deadlines,
