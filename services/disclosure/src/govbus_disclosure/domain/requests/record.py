@@ -7,6 +7,7 @@ Pure: no I/O, the time and the calendar are passed in.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -34,7 +35,7 @@ from govbus_contracts.services.disclosure.requests import (
     RequestStatus,
 )
 from govbus_kit.deadlines import DeadlineClock
-from govbus_kit.domain import Actor, Aggregate, Change
+from govbus_kit.domain import Actor, Aggregate, Change, require_status
 
 S = RequestStatus
 OPEN_STATUSES = frozenset(set(S) - CLOSED_STATUSES)
@@ -124,6 +125,12 @@ def fact_of(req: InformationRequest) -> dict[str, Any]:
             "applicant_type": req.applicant_type, "status": req.status,
             "received_on": req.received_on, "due_on": req.due_on,
             "due_on_provisional": req.due_on_provisional, "department": req.department}
+
+
+def require_step(req: InformationRequest, step: str, allowed: Iterable[RequestStatus]) -> None:
+    """A step the request's status does not allow changes nothing: the kit's
+    ``invalid_transition``, naming the request by its number."""
+    require_status(req.status, allowed, step=step, what=f"申请{req.request_number}", id=req.id)
 
 
 def history_entry(actor: Actor, now: datetime, action: str, remarks: str | None) -> HistoryEntry:

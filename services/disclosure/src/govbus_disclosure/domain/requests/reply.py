@@ -38,10 +38,11 @@ from govbus_disclosure.domain.requests.record import (
     S,
     fact_of,
     history_entry,
+    require_step,
 )
 from govbus_disclosure.domain.requests.sweep import settle
 from govbus_kit.clock import office_date
-from govbus_kit.domain import Actor, Change, Emit, refuse, require_status
+from govbus_kit.domain import Actor, Change, Emit, refuse
 
 #: What each reply type may be counted as in the annual report: outcome → allowed reasons
 #: (None: the outcome has no reason).
@@ -155,8 +156,7 @@ def check_third_party(req: InformationRequest, cmd: ReplyToRequest, today: date)
 
 def reply(req: InformationRequest, cmd: ReplyToRequest, actor: Actor, now: datetime,
           periods: Periods) -> RequestChange:
-    require_status(req.status, (S.handling,), step="答复",
-                   what=f"申请{req.request_number}", id=req.id)
+    require_step(req, "答复", (S.handling,))
     check_reply(cmd)
     if cmd.outcome_reason == UnableReason.unclear_after_correction and (
             req.correction is None or req.correction.answered_on is None):
@@ -183,7 +183,7 @@ def reply(req: InformationRequest, cmd: ReplyToRequest, actor: Actor, now: datet
         "outcome": cmd.outcome, "outcome_reason": cmd.outcome_reason,
         "reply_type": cmd.reply_type, "notices": [*req.notices, notice],
         "history": [*req.history, history_entry(actor, now, "答复",
-                                           f"{cmd.reply_type.value} / {cmd.outcome.value}")]}),
+                                                f"{cmd.reply_type.value} / {cmd.outcome.value}")]}),
         periods)
     events = [Emit(REQUEST_REPLIED, RequestReplied(
         **fact_of(new), reply_type=cmd.reply_type, outcome=cmd.outcome,

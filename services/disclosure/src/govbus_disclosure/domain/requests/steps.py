@@ -59,18 +59,18 @@ from govbus_disclosure.domain.requests.record import (
     S,
     fact_of,
     history_entry,
+    require_step,
 )
 from govbus_disclosure.domain.requests.sweep import settle
 from govbus_kit.clock import office_date
-from govbus_kit.domain import Actor, Change, Emit, refuse, require_status
+from govbus_kit.domain import Actor, Change, Emit, refuse
 
 
 def assign(req: InformationRequest, department: str, actor: Actor, principal: Principal,
            now: datetime, periods: Periods) -> RequestChange:
     if principal.department is not None and Role.admin not in principal.roles:
         raise GovbusError(ErrorCode.forbidden, "只有公开办 (不限部门的工作人员) 可以分办申请")
-    require_status(req.status, OPEN_STATUSES, step="分办",
-                   what=f"申请{req.request_number}", id=req.id)
+    require_step(req, "分办", OPEN_STATUSES)
     new = settle(req.model_copy(update={
         "department": department,
         "history": [*req.history, history_entry(actor, now, "分办", f"交{department}办理")]}),
@@ -82,8 +82,7 @@ def assign(req: InformationRequest, department: str, actor: Actor, principal: Pr
 def request_correction(req: InformationRequest, cmd: RequestCorrection, actor: Actor,
                        now: datetime, periods: Periods) -> RequestChange:
     """补正告知: once, within 7 working days of receipt; the clock stands still."""
-    require_status(req.status, (S.handling,), step="补正告知",
-                   what=f"申请{req.request_number}", id=req.id)
+    require_step(req, "补正告知", (S.handling,))
     if req.correction is not None:
         raise GovbusError(ErrorCode.conflict, "补正告知只能发出一次 (第三十条)")
     today = office_date(now)
@@ -119,8 +118,7 @@ def request_correction(req: InformationRequest, cmd: RequestCorrection, actor: A
 def correct(req: InformationRequest, supplement: str, received: date, actor: Actor,
             now: datetime, periods: Periods) -> RequestChange:
     """The completed request arrived: the period runs again from zero (第三十条)."""
-    require_status(req.status, (S.awaiting_correction,), step="提交补正材料",
-                   what=f"申请{req.request_number}", id=req.id)
+    require_step(req, "提交补正材料", (S.awaiting_correction,))
     assert req.correction is not None
     if received > office_date(now):
         raise refuse(f"收到日期 {received} 晚于今天", field="received_on")
@@ -145,8 +143,7 @@ def correct(req: InformationRequest, supplement: str, received: date, actor: Act
 def start_consultation(req: InformationRequest, cmd: StartConsultation, actor: Actor,
                        now: datetime, periods: Periods) -> RequestChange:
     """征求第三方意见: the third party has 15 working days; not counted (第三十二条)."""
-    require_status(req.status, (S.handling,), step="征求第三方意见",
-                   what=f"申请{req.request_number}", id=req.id)
+    require_step(req, "征求第三方意见", (S.handling,))
     today = office_date(now)
     clock = req.clock.pause(today, f"征求{cmd.third_party}意见", PAUSE_CONSULTATION)
     answer_due = periods.calendar.add_working_days(today, periods.consultation_working_days)
@@ -158,15 +155,14 @@ def start_consultation(req: InformationRequest, cmd: StartConsultation, actor: A
         "status": S.consulting, "clock": clock,
         "consultations": [*req.consultations, record],
         "history": [*req.history, history_entry(actor, now, "征求第三方意见",
-                                           f"{cmd.third_party}: {cmd.matter}")]}), periods)
+                                                f"{cmd.third_party}: {cmd.matter}")]}), periods)
     event = RequestConsultationStarted(**fact_of(new), started_on=today, answer_due_on=answer_due)
     return Change(new, [Emit(REQUEST_CONSULTATION_STARTED, event)])
 
 
 def end_consultation(req: InformationRequest, cmd: EndConsultation, actor: Actor,
                      now: datetime, periods: Periods) -> RequestChange:
-    require_status(req.status, (S.consulting,), step="结束征求意见",
-                   what=f"申请{req.request_number}", id=req.id)
+    require_step(req, "结束征求意见", (S.consulting,))
     today = office_date(now)
     current = req.consultations[-1]
     if cmd.answer is ConsultationAnswer.no_answer and today <= current.answer_due_on:
@@ -177,12 +173,11 @@ def end_consultation(req: InformationRequest, cmd: EndConsultation, actor: Actor
     clock = req.clock.resume(resume_on)
     ended = current.model_copy(update={"ended_on": resume_on, "answer": cmd.answer,
                                        "remarks": cmd.remarks})
+    answered = f"{cmd.answer.value} {cmd.remarks or ''}".strip()
     new = settle(req.model_copy(update={
         "status": S.handling, "clock": clock,
         "consultations": [*req.consultations[:-1], ended],
-        "history": [*req.history, history_entry(actor, now, "第三方意见",
-                                           f"{cmd.answer.value} {cmd.remarks or ''}".strip())]}),
-        periods)
+        "history": [*req.history, history_entry(actor, now, "第三方意见", answered)]}), periods)
     event = RequestConsultationEnded(**fact_of(new), ended_on=resume_on, answer=cmd.answer)
     return Change(new, [Emit(REQUEST_CONSULTATION_ENDED, event)])
 
@@ -190,8 +185,7 @@ def end_consultation(req: InformationRequest, cmd: EndConsultation, actor: Actor
 def extend(req: InformationRequest, cmd: ExtendRequest, actor: Actor, now: datetime,
            periods: Periods) -> RequestChange:
     """延长答复期限: once, at most 20 working days, approved before the period ends."""
-    require_status(req.status, (S.handling, S.consulting), step="延长答复期限",
-                   what=f"申请{req.request_number}", id=req.id)
+    require_step(req, "延长答复期限", (S.handling, S.consulting))
     if req.extension is not None:
         raise GovbusError(ErrorCode.conflict, "答复期限只能延长一次 (第三十三条)")
     if cmd.working_days > periods.max_extension_working_days:
@@ -217,7 +211,7 @@ def extend(req: InformationRequest, cmd: ExtendRequest, actor: Actor, now: datet
     new = settle(req.model_copy(update={
         "clock": clock, "extension": record, "notices": [*req.notices, notice],
         "history": [*req.history, history_entry(actor, now, "延长答复期限",
-                                           f"{cmd.working_days}个工作日: {cmd.reason}")]}),
+                                                f"{cmd.working_days}个工作日: {cmd.reason}")]}),
         periods)
     event = RequestExtended(**fact_of(new), working_days=cmd.working_days, reason=cmd.reason,
                             approved_by=record.approved_by, granted_on=today)
@@ -227,8 +221,7 @@ def extend(req: InformationRequest, cmd: ExtendRequest, actor: Actor, now: datet
 def issue_fee(req: InformationRequest, position: int, payment_working_days: int | None,
               actor: Actor, now: datetime, periods: Periods) -> RequestChange:
     """收费通知: only when this request is beyond the month's free volume."""
-    require_status(req.status, (S.handling,), step="发出收费通知",
-                   what=f"申请{req.request_number}", id=req.id)
+    require_step(req, "发出收费通知", (S.handling,))
     if req.fee is not None:
         raise GovbusError(ErrorCode.conflict, "该申请已发出收费通知")
     amount = fee_for(position, periods.fees)
@@ -258,8 +251,7 @@ def issue_fee(req: InformationRequest, position: int, payment_working_days: int 
 
 def pay_fee(req: InformationRequest, paid_on: date, actor: Actor, now: datetime,
             periods: Periods) -> RequestChange:
-    require_status(req.status, (S.awaiting_fee,), step="登记缴费",
-                   what=f"申请{req.request_number}", id=req.id)
+    require_step(req, "登记缴费", (S.awaiting_fee,))
     assert req.fee is not None
     if paid_on > office_date(now) or paid_on < req.fee.notice_on:
         raise refuse(f"缴费日期 {paid_on} 不在收费通知之后、今天之前", field="paid_on")
@@ -278,8 +270,7 @@ def pay_fee(req: InformationRequest, paid_on: date, actor: Actor, now: datetime,
 def withdraw(req: InformationRequest, reason: str | None, now: datetime,
              periods: Periods) -> RequestChange:
     """The applicant withdraws: closed 其他处理 / 其他."""
-    require_status(req.status, OPEN_STATUSES, step="撤回",
-                   what=f"申请{req.request_number}", id=req.id)
+    require_step(req, "撤回", OPEN_STATUSES)
     today = office_date(now)
     notice = ApplicantNotice(kind=NoticeKind.withdrawal, sent_on=today,
                              text="您已撤回本申请, 本机关不再处理。")

@@ -44,11 +44,12 @@ from govbus_disclosure.domain.requests.record import (
     S,
     fact_of,
     history_entry,
+    require_step,
 )
 from govbus_disclosure.domain.requests.sweep import settle
 from govbus_kit.calendar import CalendarError
 from govbus_kit.clock import office_date
-from govbus_kit.domain import Actor, Change, Emit, refuse, require_status
+from govbus_kit.domain import Actor, Change, Emit, refuse
 
 ORGANISATIONS = frozenset({ApplicantType.business, ApplicantType.research,
                            ApplicantType.public_interest, ApplicantType.legal_service})
@@ -143,8 +144,8 @@ def submit(cmd: SubmitRequest, *, request_id: str, year: int, serial: int, code_
         status=S.handling if confirmed else S.awaiting_confirmation,
         clock=clock, monthly_position=monthly_position, notices=notices,
         history=[history_entry(actor, now, "收到申请",
-                          f"{cmd.channel.value}提交, 收到之日{received_on}" if confirmed else
-                          f"{cmd.channel.value}提交于{submitted_on}, 待与申请人确认收到")],
+                               f"{cmd.channel.value}提交, 收到之日{received_on}" if confirmed else
+                               f"{cmd.channel.value}提交于{submitted_on}, 待与申请人确认收到")],
     )
     req = settle(req, periods)
     event = RequestReceived(**fact_of(req), channel=req.channel, form=req.form,
@@ -165,8 +166,7 @@ def confirm_receipt(req: InformationRequest, confirmed_on: date, remarks: str | 
                     actor: Actor, now: datetime, periods: Periods) -> RequestChange:
     """第三十一条: the office confirms a 平常信函, 传真 or online request with the applicant;
     that day is the date of receipt and the reply period counts from the day after."""
-    require_status(req.status, (S.awaiting_confirmation,), step="确认收到",
-                   what=f"申请{req.request_number}", id=req.id)
+    require_step(req, "确认收到", (S.awaiting_confirmation,))
     today = office_date(now)
     if confirmed_on > today or confirmed_on < req.submitted_on:
         raise refuse(f"确认日期 {confirmed_on} 应在提交之日{req.submitted_on}与今天之间",
@@ -186,7 +186,7 @@ def confirm_receipt(req: InformationRequest, confirmed_on: date, remarks: str | 
             req.request_number, received_on, due_on, today,
             provisional=clock.due_is_provisional(periods.calendar, due_on))],
         "history": [*req.history, history_entry(actor, now, "确认收到",
-                                           f"收到之日{received_on}"
-                                           + (f"; {remarks}" if remarks else ""))]}), periods)
+                                                f"收到之日{received_on}"
+                                                + (f"; {remarks}" if remarks else ""))]}), periods)
     event = RequestReceiptConfirmed(**fact_of(new), channel=new.channel, confirmed_on=confirmed_on)
     return Change(new, [Emit(REQUEST_RECEIPT_CONFIRMED, event)])

@@ -109,7 +109,7 @@ def due_alerts(req: InformationRequest, now: datetime, periods: Periods) -> Requ
                 new = settle(req.model_copy(update={
                     "overdue_since": overdue_on,
                     "history": [*req.history, history_entry(SYSTEM, now, "逾期",
-                                                       f"答复期限{due}已过")]}), periods)
+                                                            f"答复期限{due}已过")]}), periods)
                 return Change(new, [Emit(REQUEST_OVERDUE,
                                          RequestOverdue(**fact_of(new), overdue_since=overdue_on),
                                          overdue_event_id(req.id, due))])
@@ -119,7 +119,7 @@ def due_alerts(req: InformationRequest, now: datetime, periods: Periods) -> Requ
                 new = settle(req.model_copy(update={
                     "reminders": [*req.reminders, record],
                     "history": [*req.history, history_entry(SYSTEM, now, "到期提醒",
-                                                       f"距答复期限还有{left}个工作日")]}),
+                                                            f"距答复期限还有{left}个工作日")]}),
                     periods)
                 return Change(new, [Emit(REQUEST_REMINDED, RequestReminded(
                     **fact_of(new), reminded_on=today, working_days_left=left),
