@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from govbus_contracts.envelope import deterministic_id
@@ -72,7 +72,7 @@ from govbus_disclosure.domain.report import (
     request_record,
     review_case_record,
 )
-from govbus_disclosure.domain.report_record import AnnualReportRecord
+from govbus_disclosure.domain.report_record import AnnualReportRecord, RecordChange
 from govbus_disclosure.handlers.periods import period as office_period
 from govbus_disclosure.service import service, sweep_seconds
 from govbus_disclosure.settings import DisclosureSettings
@@ -313,34 +313,33 @@ def _new_record(ctx: ServiceContext, year: int) -> AnnualReportRecord:
     return report_record.new_record(year, level, ctx.calendar, _remind_before(ctx, year))
 
 
-def _year_record(ctx: ServiceContext,
-                 year: int) -> Workflow[AnnualReportRecord, ReportRecordReply]:
-    """The report of ``year`` as staff write and publish it: put on record by its first
-    step if the sweep has not done so yet."""
-    return Workflow(ANNUAL_REPORTS, AnnualReportRecord, ReportRecordReply,
-                    ack=report_record.record_reply,
-                    visible=lambda principal, record, _: record or _new_record(ctx, year))
+async def _report_step(ctx: CommandContext, year: int, step: str,
+                       rule: Callable[[AnnualReportRecord, datetime], RecordChange]
+                       ) -> ReportRecordReply:
+    """One step by staff on the report of ``year`` (put on record by its first step if the
+    sweep has not done so yet)."""
+    act_as(ctx.principal, Role.officer, step=step)
+    now = ctx.service.clock.now()
+    records = Workflow(ANNUAL_REPORTS, AnnualReportRecord, ReportRecordReply,
+                       ack=report_record.record_reply,
+                       visible=lambda _, record, __: record or _new_record(ctx.service, year))
+    return await records.step(ctx, report_record.record_id(year),
+                              lambda record: rule(record, now))
 
 
 @service.command(EDIT_REPORT_SECTION)
 async def edit_report_section(cmd: EditReportSection, ctx: CommandContext
                               ) -> ReportRecordReply:
-    act_as(ctx.principal, Role.officer, step="编辑年度报告")
-    now = ctx.service.clock.now()
-    return await _year_record(ctx.service, cmd.year).step(
-        ctx, report_record.record_id(cmd.year), lambda record: report_record.edit_section(
-            record, cmd, ctx.principal.subject, ctx.principal.name, now))
+    return await _report_step(ctx, cmd.year, "编辑年度报告", lambda record, now: (
+        report_record.edit_section(record, cmd, ctx.principal.subject, ctx.principal.name, now)))
 
 
 @service.command(PUBLISH_ANNUAL_REPORT)
 async def publish_annual_report(cmd: PublishAnnualReport, ctx: CommandContext
                                 ) -> ReportRecordReply:
-    act_as(ctx.principal, Role.officer, step="公布年度报告")
-    now = ctx.service.clock.now()
-    return await _year_record(ctx.service, cmd.year).step(
-        ctx, report_record.record_id(cmd.year), lambda record: report_record.publish(
-            record, cmd.published_on or office_date(now), cmd.where, now, ctx.service.calendar,
-            _remind_before(ctx.service, cmd.year)))
+    return await _report_step(ctx, cmd.year, "公布年度报告", lambda record, now: (
+        report_record.publish(record, cmd.published_on or office_date(now), cmd.where, now,
+                              ctx.service.calendar, _remind_before(ctx.service, cmd.year))))
 
 
 async def sweep_report_deadlines(ctx: ServiceContext) -> int:
