@@ -43,6 +43,7 @@ from govbus_contracts.services.documents.outgoing import OUTGOING_DISPATCHED
 from govbus_disclosure.plugin import service as disclosure
 from govbus_documents.plugin import service as documents
 from govbus_gateway.app import create_app
+from govbus_gateway.settings import GatewaySettings
 from govbus_kit.periods import load_periods
 from govbus_kit.settings import Settings
 from govbus_testing import IsolatedSettings, eventually, running
@@ -158,7 +159,7 @@ def check_python(words: list[str], where: str) -> None:
 
 @cache
 def gateway_paths() -> dict[str, set[str]]:
-    spec = create_app(Settings(), secret="readme-" + "s" * 40).openapi()
+    spec = create_app(GatewaySettings(), secret="readme-" + "s" * 40).openapi()
     return {path: set(ops) for path, ops in spec["paths"].items()}
 
 
@@ -423,8 +424,6 @@ def settings_models() -> list[Any]:
     import importlib
 
     from pydantic_settings import BaseSettings
-
-    from govbus_gateway.callers import GatewaySettings
 
     classes: list[Any] = [Settings, GatewaySettings]
     for path in sorted(ROOT.glob("services/*/src/*/settings.py")):
