@@ -58,10 +58,10 @@ from govbus_documents.handlers.incoming import (
 )
 from govbus_documents.handlers.outgoing import OUTGOING_LIST
 from govbus_documents.plugin import service as documents_service
+from govbus_gateway.settings import GatewaySettings
 from govbus_kit import runtime
 from govbus_kit.bus import request
 from govbus_kit.clock import OFFICE_TZ, ManualClock
-from govbus_kit.settings import Settings
 from govbus_testing import eventually, running
 
 pytestmark = pytest.mark.servers
@@ -161,7 +161,7 @@ def by_id(sent: Sent) -> bool:
     return not (isinstance(wanted, dict) and any(str(k).startswith("$") for k in wanted))
 
 
-class OwnDatabases(Settings):
+class OwnDatabases(GatewaySettings):
     """Each service on a database of this test alone."""
 
     prefix: str = ""
@@ -192,7 +192,7 @@ async def started(documents: Any, disclosure: Any) -> bool:
     search index's full pass."""
     return (all(d.of(documents).loaded for d in (INCOMING_LIST, OUTGOING_LIST))
             and all(d.of(disclosure).loaded for d in (REQUEST_LIST, CATALOGUE_LIST))
-            and indexing.full_pass_done(documents.db))
+            and indexing.index_of(documents).full_pass_done(documents.db))
 
 
 def handler(department: str) -> Principal:

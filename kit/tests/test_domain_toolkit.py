@@ -25,7 +25,7 @@ from govbus_kit.domain import (
     system_actor,
 )
 from govbus_kit.memory import MemoryHost
-from govbus_kit.service import CommandContext, Service, ServiceContext
+from govbus_kit.service import CommandContext, Service
 from govbus_kit.workflow import Workflow
 
 CONTRACT = ServiceContract("toolkittest")
@@ -167,19 +167,17 @@ def test_the_settings_type_is_read_when_the_service_starts_not_at_import(
         MemoryHost(Service(CONTRACT)).ctx.own_settings(ToolkitSettings)
 
 
-def test_a_periodic_task_reads_its_interval_from_the_service_settings() -> None:
-    class Swept(ToolkitSettings):
+def test_a_periodic_task_reads_its_interval_from_the_running_service() -> None:
+    class SweepSettings(BaseSettings):
         sweep_seconds: float = 60.0
 
-    swept = Service(CONTRACT, settings=Swept)
+    swept = Service(ServiceContract("toolkitsweep"), settings=SweepSettings)
 
-    @swept.every(lambda ctx: ctx.own_settings(Swept).sweep_seconds, name="sweep")
-    async def sweep(ctx: ServiceContext) -> None:
-        return None
+    @swept.every(lambda ctx: ctx.own_settings(SweepSettings).sweep_seconds, name="sweep")
+    async def sweep(ctx: object) -> None: ...
 
     @swept.every(5.0)
-    async def fixed(ctx: ServiceContext) -> None:
-        return None
+    async def fixed(ctx: object) -> None: ...
 
-    host = MemoryHost(swept, options=Swept(sweep_seconds=0.5))
-    assert [p.interval(host.ctx) for p in swept.periodic_tasks] == [0.5, 5.0]
+    host = MemoryHost(swept, options=SweepSettings(sweep_seconds=2.5))
+    assert [p.interval(host.ctx) for p in swept.periodic_tasks] == [2.5, 5.0]

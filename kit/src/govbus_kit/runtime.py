@@ -234,6 +234,7 @@ class Host:
         log.info("services_stopped", services=[s.name for s in self.services])
 
     async def _run_periodic(self, periodic: Periodic, ctx: ServiceContext) -> None:
+        seconds = periodic.interval(ctx)
         while not self._stop.is_set():
             try:
                 with handling(new_id(), new_id(), ctx.service.name, task=periodic.name):
@@ -241,7 +242,7 @@ class Host:
             except Exception as exc:
                 log.warning("periodic_task_failed", task=periodic.name, error=repr(exc))
             try:
-                await asyncio.wait_for(self._stop.wait(), timeout=periodic.interval(ctx))
+                await asyncio.wait_for(self._stop.wait(), timeout=seconds)
             except TimeoutError:
                 pass
 

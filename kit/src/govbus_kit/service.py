@@ -151,9 +151,6 @@ CommandHandler = Callable[[Any, CommandContext], Awaitable[Reply]]
 QueryHandler = Callable[[Any, QueryContext], Awaitable[Reply]]
 EventHandler = Callable[[Any, EventContext], Awaitable[None]]
 Hook = Callable[[ServiceContext], Awaitable[None]]
-#: How often a periodic task runs: a number of seconds, or read from the running service
-#: (``lambda ctx: ctx.own_settings(XSettings).sweep_seconds``: its own settings, injected).
-Interval = float | Callable[[ServiceContext], float]
 
 
 @dataclass
@@ -164,6 +161,11 @@ class Subscription:
     handler: EventHandler
 
 
+#: How often a periodic task runs: seconds, or read from the running service (its own
+#: settings) when it starts.
+Interval = float | Callable[[ServiceContext], float]
+
+
 @dataclass
 class Periodic:
     name: str
@@ -171,7 +173,6 @@ class Periodic:
     handler: Hook
 
     def interval(self, ctx: ServiceContext) -> float:
-        """Seconds between two runs in the running service ``ctx``."""
         return self.seconds(ctx) if callable(self.seconds) else self.seconds
 
 
@@ -239,7 +240,7 @@ class Service:
     def every(self, seconds: Interval, name: str | None = None) -> Callable[[Hook], Hook]:
         """A periodic task (deadline sweeps). Safe on many replicas only if its effects are
         idempotent: give the facts it emits deterministic ids. ``seconds`` may be read from
-        the service's own settings when it starts (a function of its context)."""
+        the service's own settings: ``every(lambda ctx: own(ctx).sweep_seconds)``."""
 
         def bind(fn: Hook) -> Hook:
             self.periodic_tasks.append(Periodic(name or fn.__name__, seconds, fn))

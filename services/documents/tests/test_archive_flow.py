@@ -27,6 +27,7 @@ from govbus_contracts.services.documents.archive import (
 )
 from govbus_documents.handlers import archive as archive_handlers
 from govbus_documents.service import service
+from govbus_documents.settings import DocumentsSettings
 from govbus_documents.store.archive import ArchiveStore
 from govbus_kit.bus import request
 from govbus_kit.runtime import Host
@@ -41,9 +42,11 @@ PDF = "%PDF-1.7 宜昌市人民政府办公室 实施方案".encode()
 PDF_SHA = hashlib.sha256(PDF).hexdigest()
 
 
-def documents_service(settings: Settings, label: str
+def documents_service(settings: Settings, label: str, **own: Any
                       ) -> AbstractAsyncContextManager[tuple[Host, Any]]:
-    return isolated(settings, service, label)
+    """The service on a database of its own; ``own``: its settings that differ."""
+    return isolated(settings, service, label,
+                    service_settings={service.name: DocumentsSettings(**own)})
 
 
 def outgoing(doc_id: str, **extra: Any) -> dict[str, Any]:
@@ -343,11 +346,10 @@ async def test_an_altered_attachment_is_detected(settings):
         assert all("SHA-256" in f["problem"] for f in integrity)
 
 
-async def test_the_chain_can_use_sm3_where_the_platform_offers_it(settings, monkeypatch):
+async def test_the_chain_can_use_sm3_where_the_platform_offers_it(settings):
     if "sm3" not in hashlib.algorithms_available:
         pytest.skip("this platform's OpenSSL offers no SM3; the chain keeps SHA-256")
-    monkeypatch.setattr(archive_handlers, "ALGORITHM", "sm3")
-    async with documents_service(settings, "sm3") as (host, db):
+    async with documents_service(settings, "sm3", archive_hash_algorithm="sm3") as (host, db):
         await db["outgoing"].insert_one(outgoing("o-sm3"))
         reply = await archive(host, "发文", "o-sm3")
         assert reply["algorithm"] == "sm3"

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from govbus_contracts.errors import GovbusError
 from govbus_contracts.services.documents.archive import ArchiveCheck
 from govbus_contracts.services.documents.common import DocumentKind, Retention
 from govbus_documents.domain.archive import (
     GENESIS_HASH,
     ArchiveParams,
-    ArchiveRefused,
     ChainHead,
     ChainLink,
     StoredAttachment,
@@ -99,19 +99,19 @@ def test_item_numbers_run_per_series_without_gaps():
 def test_only_finished_documents_are_archived_and_only_once():
     check_archivable(DocumentKind.incoming, "已办结")
     check_archivable(DocumentKind.outgoing, "已核发")
-    with pytest.raises(ArchiveRefused) as early:
+    with pytest.raises(GovbusError) as early:
         check_archivable(DocumentKind.incoming, "承办中")
     assert early.value.code == "invalid_transition"
-    with pytest.raises(ArchiveRefused) as unsigned:
+    with pytest.raises(GovbusError) as unsigned:
         check_archivable(DocumentKind.outgoing, "已签发")
     assert unsigned.value.code == "invalid_transition"
-    with pytest.raises(ArchiveRefused) as twice:
+    with pytest.raises(GovbusError) as twice:
         check_archivable(DocumentKind.outgoing, "已归档")
     assert twice.value.code == "conflict"
 
 
 def test_an_incoming_document_waits_until_every_circulated_copy_is_back():
-    with pytest.raises(ArchiveRefused) as out_on_circulation:
+    with pytest.raises(GovbusError) as out_on_circulation:
         check_archivable(DocumentKind.incoming, "已办结", archivable=False)
     assert out_on_circulation.value.code == "invalid_transition"
     check_archivable(DocumentKind.incoming, "已办结", archivable=True)

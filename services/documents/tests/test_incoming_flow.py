@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.documents.incoming import (
     ASSIGN_INCOMING,
@@ -32,10 +31,11 @@ from govbus_contracts.services.documents.incoming import (
 from govbus_documents.domain.incoming import overdue_event_id, reminder_event_id
 from govbus_documents.handlers.incoming import sweep_incoming_deadlines
 from govbus_documents.service import service
-from govbus_kit.bus import request
 from govbus_kit.clock import OFFICE_TZ, ManualClock
 from govbus_kit.memory import MemoryHost
 from govbus_testing import eventually, running, stream_messages
+from govbus_testing.office import CLERK as REGISTRAR
+from govbus_testing.office import LEADER, ask, handler
 
 pytestmark = pytest.mark.servers
 
@@ -49,20 +49,6 @@ def at(d: date, hour: int = 9) -> datetime:
 def unique(prefix: str) -> str:
     """A department code of this test alone (the servers are shared by the session)."""
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
-
-
-REGISTRAR = Principal(subject="li-wenshu", name="李文书", roles=frozenset({"registrar"}),
-                      department="办公室")
-LEADER = Principal(subject="wang-fqz", name="王副区长", roles=frozenset({"leader"}))
-
-
-def handler(department: str, name: str = "张承办") -> Principal:
-    return Principal(subject=f"h-{department}", name=name, roles=frozenset({"handler"}),
-                     department=department)
-
-
-async def ask(host: Any, spec: Any, payload: dict[str, Any], who: Principal) -> dict[str, Any]:
-    return await request(host.broker, spec, payload, principal=who)
 
 
 #: A 收文 as the registrar enters it.

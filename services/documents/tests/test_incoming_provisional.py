@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from govbus_contracts.envelope import Principal
 from govbus_contracts.services.documents.incoming import (
     ASSIGN_INCOMING,
     GET_INCOMING,
@@ -28,11 +27,10 @@ from govbus_kit.bus import request
 from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.clock import OFFICE_TZ, ManualClock
 from govbus_testing import IsolatedSettings, eventually, running, stream_messages
+from govbus_testing.office import CLERK as REGISTRAR
 
 pytestmark = pytest.mark.servers
 
-REGISTRAR = Principal(subject="li-wenshu", name="李文书", roles=frozenset({"registrar"}),
-                      department="办公室")
 #: Test data standing in for the State Council's 2027 notice: Saturday 9 January is a
 #: working day (调休).
 OFFICIAL_2027 = {"year": 2027, "source": "国办发明电〔2026〕x号 (test data)",

@@ -38,20 +38,19 @@ from govbus_contracts.services.documents.incoming import (
 )
 from govbus_documents.domain import incoming as rules
 from govbus_documents.domain.access import may_read, require_visible
-from govbus_documents.domain.incoming import Actor, IncomingDocument
+from govbus_documents.domain.incoming import IncomingDocument
 from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.clock import OFFICE_TZ
+from govbus_kit.domain import Change, act_as
 from govbus_kit.registers import next_serial
+from govbus_testing.office import CLERK as REGISTRAR
+from govbus_testing.office import LEADER, handler
 
 S = IncomingStatus
 CALENDAR = WorkingCalendar()
 DAYS = {Urgency.very_urgent: 3, Urgency.urgent: 5, Urgency.normal: 15}
 
-REGISTRAR = Principal(subject="li-wenshu", name="李文书", roles=frozenset({"registrar"}),
-                      department="办公室")
-LEADER = Principal(subject="wang-fqz", name="王副区长", roles=frozenset({"leader"}))
-REG = Actor("li-wenshu", "李文书", "registrar", "办公室")
-LEAD = Actor("wang-fqz", "王副区长", "leader", None)
+REG = act_as(REGISTRAR, Role.registrar, step="登记")
 
 
 def at(d: date, hour: int = 9, minute: int = 0) -> datetime:
@@ -60,11 +59,6 @@ def at(d: date, hour: int = 9, minute: int = 0) -> datetime:
 
 SEP28 = at(date(2026, 9, 28))
 SEP30 = at(date(2026, 9, 30))
-
-
-def handler(department: str, name: str = "张承办") -> Principal:
-    return Principal(subject=f"h-{department}", name=name, roles=frozenset({"handler"}),
-                     department=department)
 
 
 def registration(**overrides: object) -> RegisterIncoming:
@@ -90,7 +84,7 @@ def registered(**overrides: object) -> IncomingDocument:
 def accepted(**overrides: object) -> IncomingDocument:
     doc = registered(**overrides)
     return rules.review(doc, ReviewIncoming(id=doc.id, decision=ReviewDecision.accept),
-                        REG, SEP28).state
+                        REGISTRAR, SEP28).state
 
 
 def proposed(needs_instruction: bool = True, **overrides: object) -> IncomingDocument:
@@ -98,14 +92,14 @@ def proposed(needs_instruction: bool = True, **overrides: object) -> IncomingDoc
     cmd = ProposeHandling(id=doc.id, opinion="拟请王副区长阅示, 由区委办综合科牵头办理",
                           lead_department="综合科", co_departments=["督查室"],
                           needs_instruction=needs_instruction)
-    return rules.propose(doc, cmd, REG, SEP28).state
+    return rules.propose(doc, cmd, REGISTRAR, SEP28).state
 
 
 def instructed(**overrides: object) -> IncomingDocument:
     doc = proposed(**overrides)
     cmd = InstructIncoming(id=doc.id, instruction="请综合科抓好落实, 督查室跟踪督办",
                            needs_supervision=True, supervision_deadline=date(2026, 10, 30))
-    return rules.instruct(doc, cmd, LEAD, SEP28).state
+    return rules.instruct(doc, cmd, LEADER, SEP28).state
 
 
 def assigned(now: datetime = SEP30, deadline: date | None = None,
@@ -113,8 +107,8 @@ def assigned(now: datetime = SEP30, deadline: date | None = None,
     doc = instructed(**overrides)
     cmd = AssignIncoming(id=doc.id, lead_department="综合科", co_departments=["督查室"],
                          deadline=deadline)
-    return rules.assign(doc, cmd, REG, now, days_by_urgency=DAYS, remind_working_days_before=2,
-                        calendar=CALENDAR).state
+    return rules.assign(doc, cmd, REGISTRAR, now, days_by_urgency=DAYS,
+                        remind_working_days_before=2, calendar=CALENDAR).state
 
 
 def refused(code: ErrorCode, fn: object, *args: object, **kwargs: object) -> GovbusError:
@@ -199,8 +193,8 @@ def test_attachment_is_kept_by_its_sha256_and_a_wrong_digest_is_refused():
 
 
 def test_registration_needs_a_registrar():
-    refused(ErrorCode.forbidden, rules.act_as, handler("综合科"), Role.registrar, step="签收登记")
-    assert rules.act_as(REGISTRAR, Role.registrar, step="签收登记").role == "registrar"
+    refused(ErrorCode.forbidden, act_as, handler("综合科"), Role.registrar, step="签收登记")
+    assert act_as(REGISTRAR, Role.registrar, step="签收登记").role == "registrar"
 
 
 # --- 初审 --------------------------------------------------------------------------------
@@ -216,25 +210,25 @@ def test_document_returned_at_initial_review_is_closed_with_its_reasons():
     doc = registered()
     cmd = ReviewIncoming(id=doc.id, decision=ReviewDecision.return_to_sender,
                          reasons=[ReturnReason.jurisdiction], remarks="请径送区发改委办理")
-    change = rules.review(doc, cmd, REG, SEP28)
+    change = rules.review(doc, cmd, REGISTRAR, SEP28)
     assert change.state.status is S.returned
     (event,) = rules.facts(change)
     assert event.reasons == [ReturnReason.jurisdiction]  # type: ignore[attr-defined]
     assert event.status is S.returned  # type: ignore[attr-defined]
     # A returned document is closed: nothing further happens to it.
     refused(ErrorCode.invalid_transition, rules.propose, change.state,
-            ProposeHandling(id=doc.id, opinion="拟办"), REG, SEP28)
+            ProposeHandling(id=doc.id, opinion="拟办"), REGISTRAR, SEP28)
     refused(ErrorCode.invalid_transition, rules.circulate, change.state,
-            CirculateIncoming(id=doc.id, departments=["综合科"]), REG, SEP28)
+            CirculateIncoming(id=doc.id, departments=["综合科"]), REGISTRAR, SEP28)
 
 
 def test_returning_a_document_needs_reasons_and_accepting_one_has_none():
     doc = registered()
     refused(ErrorCode.validation_failed, rules.review, doc,
-            ReviewIncoming(id=doc.id, decision=ReviewDecision.return_to_sender), REG, SEP28)
+            ReviewIncoming(id=doc.id, decision=ReviewDecision.return_to_sender), REGISTRAR, SEP28)
     refused(ErrorCode.validation_failed, rules.review, doc,
             ReviewIncoming(id=doc.id, decision=ReviewDecision.accept,
-                           reasons=[ReturnReason.layout]), REG, SEP28)
+                           reasons=[ReturnReason.layout]), REGISTRAR, SEP28)
 
 
 # --- the order of the steps --------------------------------------------------------------
@@ -243,19 +237,19 @@ def test_returning_a_document_needs_reasons_and_accepting_one_has_none():
 def test_steps_out_of_order_are_invalid_transitions():
     doc = registered()
     refused(ErrorCode.invalid_transition, rules.propose, doc,
-            ProposeHandling(id=doc.id, opinion="拟办"), REG, SEP28)
+            ProposeHandling(id=doc.id, opinion="拟办"), REGISTRAR, SEP28)
     refused(ErrorCode.invalid_transition, rules.assign, doc,
-            AssignIncoming(id=doc.id, lead_department="综合科"), REG, SEP28,
+            AssignIncoming(id=doc.id, lead_department="综合科"), REGISTRAR, SEP28,
             days_by_urgency=DAYS, remind_working_days_before=2, calendar=CALENDAR)
     refused(ErrorCode.invalid_transition, rules.complete, doc,
             CompleteIncoming(id=doc.id, result="已办"), REGISTRAR, SEP28)
     refused(ErrorCode.invalid_transition, rules.review, accepted(),
-            ReviewIncoming(id=doc.id, decision=ReviewDecision.accept), REG, SEP28)
+            ReviewIncoming(id=doc.id, decision=ReviewDecision.accept), REGISTRAR, SEP28)
     # 拟办 asked for a 批示: 承办 must wait for it.
     waiting = proposed(needs_instruction=True)
     assert waiting.status is S.awaiting_instruction
     error = refused(ErrorCode.invalid_transition, rules.assign, waiting,
-                    AssignIncoming(id=doc.id, lead_department="综合科"), REG, SEP28,
+                    AssignIncoming(id=doc.id, lead_department="综合科"), REGISTRAR, SEP28,
                     days_by_urgency=DAYS, remind_working_days_before=2, calendar=CALENDAR)
     assert error.details["status"] == "待批示"
 
@@ -264,8 +258,8 @@ def test_proposal_without_instruction_goes_straight_to_assignment():
     doc = proposed(needs_instruction=False)
     assert doc.status is S.awaiting_assignment
     refused(ErrorCode.invalid_transition, rules.instruct, doc,
-            InstructIncoming(id=doc.id, instruction="同意"), LEAD, SEP28)
-    handled = rules.assign(doc, AssignIncoming(id=doc.id, lead_department="综合科"), REG,
+            InstructIncoming(id=doc.id, instruction="同意"), LEADER, SEP28)
+    handled = rules.assign(doc, AssignIncoming(id=doc.id, lead_department="综合科"), REGISTRAR,
                            SEP28, days_by_urgency=DAYS, remind_working_days_before=2,
                            calendar=CALENDAR).state
     assert handled.status is S.in_handling
@@ -278,7 +272,7 @@ def test_instruction_to_be_supervised_carries_what_supervision_needs():
     doc = proposed()
     cmd = InstructIncoming(id=doc.id, instruction="请综合科抓好落实, 督查室跟踪督办",
                            needs_supervision=True, supervision_deadline=date(2026, 10, 30))
-    change = rules.instruct(doc, cmd, LEAD, SEP28)
+    change = rules.instruct(doc, cmd, LEADER, SEP28)
     assert change.state.status is S.awaiting_assignment
     (emit,) = change.events
     assert emit.spec is INCOMING_INSTRUCTED
@@ -296,17 +290,17 @@ def test_instruction_to_be_supervised_carries_what_supervision_needs():
 def test_supervised_instruction_needs_a_deadline_after_the_instruction():
     doc = proposed()
     refused(ErrorCode.validation_failed, rules.instruct, doc,
-            InstructIncoming(id=doc.id, instruction="督办", needs_supervision=True), LEAD, SEP28)
+            InstructIncoming(id=doc.id, instruction="督办", needs_supervision=True), LEADER, SEP28)
     refused(ErrorCode.validation_failed, rules.instruct, doc,
             InstructIncoming(id=doc.id, instruction="督办", needs_supervision=True,
-                             supervision_deadline=date(2026, 9, 28)), LEAD, SEP28)
+                             supervision_deadline=date(2026, 9, 28)), LEADER, SEP28)
     refused(ErrorCode.validation_failed, rules.instruct, doc,
             InstructIncoming(id=doc.id, instruction="阅", supervision_deadline=date(2026, 10, 9)),
-            LEAD, SEP28)
+            LEADER, SEP28)
 
 
 def test_only_a_leader_instructs():
-    refused(ErrorCode.forbidden, rules.act_as, REGISTRAR, Role.leader, step="批示")
+    refused(ErrorCode.forbidden, act_as, REGISTRAR, Role.leader, step="批示")
 
 
 def test_facts_of_a_classified_document_carry_no_title_body_or_text():
@@ -314,7 +308,7 @@ def test_facts_of_a_classified_document_carry_no_title_body_or_text():
     doc = proposed(classification=mark)
     change = rules.instruct(doc, InstructIncoming(
         id=doc.id, instruction="请综合科抓好落实", needs_supervision=True,
-        supervision_deadline=date(2026, 10, 30)), LEAD, SEP28)
+        supervision_deadline=date(2026, 10, 30)), LEADER, SEP28)
     event = change.events[0].body
     assert event.title is None and event.instruction is None  # type: ignore[attr-defined]
     assert event.supervision_deadline == date(2026, 10, 30)  # type: ignore[attr-defined]
@@ -357,7 +351,7 @@ def test_one_lead_department_and_co_departments_distinct_from_it():
     doc = instructed()
     for co in (["综合科", "督查室"], ["督查室", "督查室"]):
         refused(ErrorCode.validation_failed, rules.assign, doc,
-                AssignIncoming(id=doc.id, lead_department="综合科", co_departments=co), REG,
+                AssignIncoming(id=doc.id, lead_department="综合科", co_departments=co), REGISTRAR,
                 SEP30, days_by_urgency=DAYS, remind_working_days_before=2, calendar=CALENDAR)
 
 
@@ -375,7 +369,7 @@ def test_circulation_knows_who_holds_the_document_until_it_is_read():
     doc = assigned()
     change = rules.circulate(doc, CirculateIncoming(
         id=doc.id, departments=["信息科"], remarks="请阅",
-        leader_readers=[CirculatedLeader(subject="wang-fqz", name="王副区长")]), REG, SEP30)
+        leader_readers=[CirculatedLeader(subject="wang-fqz", name="王副区长")]), REGISTRAR, SEP30)
     held = change.state
     assert held.holders == ["信息科", "wang-fqz"]
     assert held.circulation[1].holder_name == "王副区长"
@@ -397,7 +391,7 @@ def test_a_leader_holds_a_circulated_copy_by_user_id_never_by_display_name():
     doc = assigned()
     held = rules.circulate(doc, CirculateIncoming(
         id=doc.id, leader_readers=[CirculatedLeader(subject="wang-fqz", name="王副区长")]),
-        REG, SEP30)
+        REGISTRAR, SEP30)
     event = rules.facts(held)[0]
     assert event.leaders == ["王副区长"]  # type: ignore[attr-defined]
     assert event.leader_subjects == ["wang-fqz"]  # type: ignore[attr-defined]
@@ -414,7 +408,7 @@ def test_a_copy_recorded_under_a_leader_name_is_not_held_by_whoever_bears_that_n
     # Copies circulated before leaders were named by user id hold the name: nobody can
     # claim them by setting the same display name in a token.
     doc = assigned()
-    held = rules.circulate(doc, CirculateIncoming(id=doc.id, leaders=["王副区长"]), REG,
+    held = rules.circulate(doc, CirculateIncoming(id=doc.id, leaders=["王副区长"]), REGISTRAR,
                            SEP30).state
     assert held.holders == ["王副区长"]
     refused(ErrorCode.forbidden, rules.confirm_reading, held, LEADER, None, SEP30)
@@ -448,7 +442,7 @@ def test_who_may_not_read_a_document_gets_exactly_the_unknown_id_answer():
 
 def test_only_a_holder_confirms_reading_and_only_once():
     doc = assigned()
-    held = rules.circulate(doc, CirculateIncoming(id=doc.id, departments=["信息科"]), REG,
+    held = rules.circulate(doc, CirculateIncoming(id=doc.id, departments=["信息科"]), REGISTRAR,
                            SEP30).state
     refused(ErrorCode.forbidden, rules.confirm_reading, held, handler("财务科"), None, SEP30)
     read = rules.confirm_reading(held, handler("信息科"), None, SEP30).state
@@ -457,17 +451,17 @@ def test_only_a_holder_confirms_reading_and_only_once():
 
 def test_a_holder_is_not_sent_the_same_document_twice():
     doc = assigned()
-    held = rules.circulate(doc, CirculateIncoming(id=doc.id, departments=["信息科"]), REG,
+    held = rules.circulate(doc, CirculateIncoming(id=doc.id, departments=["信息科"]), REGISTRAR,
                            SEP30).state
     refused(ErrorCode.conflict, rules.circulate, held,
-            CirculateIncoming(id=doc.id, departments=["信息科"]), REG, SEP30)
+            CirculateIncoming(id=doc.id, departments=["信息科"]), REGISTRAR, SEP30)
     refused(ErrorCode.validation_failed, rules.circulate, doc,
-            CirculateIncoming(id=doc.id), REG, SEP30)
+            CirculateIncoming(id=doc.id), REGISTRAR, SEP30)
 
 
 def test_circulation_waits_for_initial_review():
     refused(ErrorCode.invalid_transition, rules.circulate, registered(),
-            CirculateIncoming(id="doc-1", departments=["信息科"]), REG, SEP28)
+            CirculateIncoming(id="doc-1", departments=["信息科"]), REGISTRAR, SEP28)
 
 
 # --- 催办 --------------------------------------------------------------------------------
@@ -479,7 +473,7 @@ def test_reminder_two_working_days_before_and_overdue_the_first_working_day_afte
     assert rules.overdue_date(date(2026, 10, 10), CALENDAR) == date(2026, 10, 12)
     assert doc.next_alert_on == date(2026, 10, 8)
 
-    def sweep(d: date) -> rules.Change | None:
+    def sweep(d: date) -> Change[IncomingDocument] | None:
         return rules.due_alerts(doc, at(d), CALENDAR, 2)
 
     assert sweep(date(2026, 10, 7)) is None  # a holiday, before the reminder date
@@ -525,12 +519,13 @@ def test_completed_document_gets_no_reminders():
 
 def test_registrar_reminds_by_hand_while_in_handling():
     doc = assigned(now=SEP30)
-    change = rules.remind(doc, REG, "请抓紧办理", at(date(2026, 10, 9)), CALENDAR)
+    change = rules.remind(doc, REGISTRAR, "请抓紧办理", at(date(2026, 10, 9)), CALENDAR)
     (emit,) = change.events
     assert emit.body.kind is ReminderKind.manual  # type: ignore[attr-defined]
     assert emit.body.working_days_left == 1  # type: ignore[attr-defined]
     assert change.state.reminders[-1].remarks == "请抓紧办理"
-    refused(ErrorCode.invalid_transition, rules.remind, registered(), REG, None, SEP28, CALENDAR)
+    refused(ErrorCode.invalid_transition, rules.remind, registered(), REGISTRAR, None, SEP28,
+            CALENDAR)
 
 
 # --- 办结 --------------------------------------------------------------------------------
@@ -554,7 +549,7 @@ def test_lead_department_handler_or_registrar_completes_it():
 
 def test_completed_document_is_archivable_once_every_copy_is_back():
     doc = assigned(now=SEP30)
-    held = rules.circulate(doc, CirculateIncoming(id=doc.id, departments=["信息科"]), REG,
+    held = rules.circulate(doc, CirculateIncoming(id=doc.id, departments=["信息科"]), REGISTRAR,
                            SEP30).state
     done = rules.complete(held, CompleteIncoming(id=doc.id, result="已办"), REGISTRAR,
                           SEP30).state
@@ -572,4 +567,4 @@ def test_archived_document_takes_no_more_steps():
     refused(ErrorCode.invalid_transition, rules.complete, archived,
             CompleteIncoming(id=doc.id, result="已办"), REGISTRAR, SEP30)
     refused(ErrorCode.invalid_transition, rules.circulate, archived,
-            CirculateIncoming(id=doc.id, departments=["信息科"]), REG, SEP30)
+            CirculateIncoming(id=doc.id, departments=["信息科"]), REGISTRAR, SEP30)

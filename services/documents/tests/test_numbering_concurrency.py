@@ -14,9 +14,7 @@ from typing import Any
 import nats
 import pytest
 
-from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.registry import CommandSpec, QuerySpec
 from govbus_contracts.services.documents.outgoing import (
     DRAFT_OUTGOING,
     GET_NUMBER_REGISTER,
@@ -36,23 +34,12 @@ from govbus_documents.plugin import service
 from govbus_kit.bus import request
 from govbus_kit.service import CommandContext
 from govbus_testing import OfficeClock, eventually, provision, running, service_process
+from govbus_testing.office import DRAFTER, REGISTRAR, REVIEWER, SIGNER, ask
 
 pytestmark = pytest.mark.servers
 
-DRAFTER = Principal(subject="u-drafter-li", name="李明", roles=frozenset({"drafter"}),
-                    department="秘书科")
-REVIEWER = Principal(subject="u-reviewer-wang", name="王芳", roles=frozenset({"reviewer"}))
-SIGNER = Principal(subject="u-signer-zhang", name="张伟", roles=frozenset({"signer"}))
-REGISTRAR = Principal(subject="u-registrar-liu", name="刘洋", roles=frozenset({"registrar"}))
 #: 09:30 on Tuesday 3 March 2026, Beijing time.
 OFFICE_MORNING = datetime(2026, 3, 3, 1, 30, tzinfo=UTC)
-
-
-async def ask(host: Any, spec: CommandSpec | QuerySpec, payload: dict[str, Any],
-              who: Principal, message_id: str | None = None,
-              timeout: float = 30) -> dict[str, Any]:
-    return await request(host.broker, spec, payload, principal=who, message_id=message_id,
-                         timeout=timeout)
 
 
 def notice(issuer_code: str, n: int) -> dict[str, Any]:

@@ -18,7 +18,6 @@ import pytest
 
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.registry import CommandSpec, QuerySpec
 from govbus_contracts.services.documents.incoming import (
     CIRCULATE_INCOMING,
     REGISTER_INCOMING,
@@ -40,18 +39,13 @@ from govbus_contracts.services.documents.outgoing import (
 )
 from govbus_documents.domain.numbering import parse_doc_number
 from govbus_documents.plugin import service
-from govbus_kit.bus import request
 from govbus_testing import OfficeClock, eventually, running, stream_messages
+from govbus_testing.office import DRAFTER, REGISTRAR, REVIEWER, SIGNER, ask
 
 pytestmark = pytest.mark.servers
 
-DRAFTER = Principal(subject="u-drafter-li", name="李明", roles=frozenset({"drafter"}),
-                    department="秘书科")
 OUTSIDER = Principal(subject="u-drafter-chen", name="陈静", roles=frozenset({"drafter"}),
                      department="财务科")
-REVIEWER = Principal(subject="u-reviewer-wang", name="王芳", roles=frozenset({"reviewer"}))
-SIGNER = Principal(subject="u-signer-zhang", name="张伟", roles=frozenset({"signer"}))
-REGISTRAR = Principal(subject="u-registrar-liu", name="刘洋", roles=frozenset({"registrar"}))
 
 TITLE = "关于印发《宜春市政府办公室关于贯彻宜发〔2008〕13号文件的实施意见》的通知"
 BODY = ("本办各科(办、室、队、中心):\n经研究,现将《宜春市政府办公室关于贯彻宜发〔2008〕13号"
@@ -60,12 +54,6 @@ OPINION = ("为认真贯彻落实《关于进一步弘扬求真务实作风的�
            "努力打造服务型、责任型、效能型政府办公部门,特提出如下实施意见。").encode()
 #: 09:30 on Monday 2 March 2026, Beijing time.
 OFFICE_MORNING = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
-
-
-async def ask(host: Any, spec: CommandSpec | QuerySpec, payload: dict[str, Any],
-              who: Principal, message_id: str | None = None) -> dict[str, Any]:
-    return await request(host.broker, spec, payload, principal=who, message_id=message_id,
-                         timeout=15)
 
 
 async def facts_about(servers: Any, document_id: str) -> list[dict[str, Any]]:

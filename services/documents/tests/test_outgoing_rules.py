@@ -69,22 +69,22 @@ def draft_command(**changes: Any) -> DraftOutgoing:
 
 
 def drafted(**changes: Any) -> OutgoingDocument:
-    return rules.draft("doc-1", draft_command(**changes), DRAFTER, AT).document
+    return rules.draft("doc-1", draft_command(**changes), DRAFTER, AT).state
 
 
 def approved(**changes: Any) -> OutgoingDocument:
     return rules.review(drafted(**changes), ReviewOutgoing(
-        document_id="doc-1", decision=ReviewDecision.approved), REVIEWER, AT).document
+        document_id="doc-1", decision=ReviewDecision.approved), REVIEWER, AT).state
 
 
 def signed(**changes: Any) -> OutgoingDocument:
     return rules.sign_off(approved(**changes), SignOffOutgoing(document_id="doc-1"), SIGNER,
-                          AT, TODAY).document
+                          AT, TODAY).state
 
 
 def rechecked(**changes: Any) -> OutgoingDocument:
     return rules.recheck(signed(**changes), RecheckOutgoing(document_id="doc-1"), REGISTRAR,
-                         AT).document
+                         AT).state
 
 
 def entry(doc_number: str = "宜府办发〔2026〕71号", document_id: str = "doc-1") -> NumberEntry:
@@ -94,13 +94,13 @@ def entry(doc_number: str = "宜府办发〔2026〕71号", document_id: str = "d
 
 def registered(**changes: Any) -> OutgoingDocument:
     return rules.register(rechecked(**changes), entry(), RegisterOutgoing(document_id="doc-1"),
-                          REGISTRAR, AT).document
+                          REGISTRAR, AT).state
 
 
 def printed(**changes: Any) -> OutgoingDocument:
     return rules.print_document(registered(**changes), PrintOutgoing(
         document_id="doc-1", printing_office="宜春市人民政府办公室秘书科"), REGISTRAR, AT,
-        TODAY).document
+        TODAY).state
 
 
 def everyone(doc: OutgoingDocument) -> DispatchOutgoing:
@@ -120,14 +120,14 @@ def refused(code: ErrorCode, fn: Any, *args: Any) -> GovbusError:
 
 def test_a_draft_is_kept_as_its_first_revision_for_its_drafting_department():
     step = rules.draft("doc-1", draft_command(), DRAFTER, AT)
-    doc = step.document
+    doc = step.state
     assert doc.status is OutgoingStatus.drafted
     assert doc.drafting_department == "秘书科" and doc.drafter == "u-drafter"
     assert [(r.number, r.body, r.author, r.summary) for r in doc.revisions] == [
         (1, BODY, "u-drafter", "初稿")]
     assert doc.departments == ["秘书科", "综合科", "督查科"]
     assert doc.history[0].action == "起草" and doc.history[0].role == "drafter"
-    assert isinstance(step.events[0], OutgoingDrafted) and step.events[0].title == TITLE
+    assert isinstance(step.events[0].body, OutgoingDrafted) and step.events[0].body.title == TITLE
 
 
 def test_only_a_drafter_with_a_department_drafts():
@@ -253,7 +253,7 @@ def test_attachments_without_notes_are_noted_by_their_names():
     assert doc.attachment_notes == ["实施意见"]
     step = rules.revise(doc, ReviseOutgoing(document_id="doc-1", summary="删去附件", body=BODY,
                                             attachments=[]), DRAFTER, AT)
-    assert step.document.attachment_notes == []
+    assert step.state.attachment_notes == []
     refused(ErrorCode.validation_failed, rules.revise, doc, ReviseOutgoing(
         document_id="doc-1", summary="补充说明", body=BODY, attachment_notes=["甲", "乙"]),
         DRAFTER, AT)
@@ -288,7 +288,7 @@ def test_every_upward_document_records_its_signer_whatever_its_type():
                  title="关于加强政务公开工作的意见", **UPWARD)
     assert doc.header_signer == "张伟"
     stripped = rules.recheck(doc, RecheckOutgoing(document_id="doc-1"), REGISTRAR,
-                             AT).document.model_copy(update={"header_signer": None})
+                             AT).state.model_copy(update={"header_signer": None})
     refused(ErrorCode.invalid_transition, rules.check_registrable, stripped, REGISTRAR)
     across = signed(doc_type=DocType.opinion, direction=Direction.parallel, **UPWARD)
     assert across.header_signer is None
@@ -323,7 +323,7 @@ REPLY = dict(doc_type=DocType.reply_to_request, title="关于同意袁州区设�
 
 def test_a_reply_names_the_request_it_answers():
     doc = rules.draft("doc-1", draft_command(**REPLY, replies_to="in-1"), DRAFTER, AT,
-                      REQUEST).document
+                      REQUEST).state
     assert (doc.replies_to, doc.replies_to_doc_number, doc.direction) == (
         "in-1", "袁府发〔2026〕5号", Direction.downward)
     refused(ErrorCode.validation_failed, rules.draft, "doc-1", draft_command(**REPLY),
@@ -360,13 +360,13 @@ def test_a_returned_draft_is_revised_by_its_drafter_and_every_revision_is_kept()
     step = rules.review(drafted(), ReviewOutgoing(
         document_id="doc-1", decision=ReviewDecision.returned, comments="请补充落实责任分工"),
         REVIEWER, AT)
-    assert step.document.status is OutgoingStatus.returned
-    assert isinstance(step.events[0], OutgoingReturned)
-    assert step.events[0].comments == "请补充落实责任分工"
+    assert step.state.status is OutgoingStatus.returned
+    assert isinstance(step.events[0].body, OutgoingReturned)
+    assert step.events[0].body.comments == "请补充落实责任分工"
     later = AT + timedelta(hours=2)
-    revised = rules.revise(step.document, ReviseOutgoing(
+    revised = rules.revise(step.state, ReviseOutgoing(
         document_id="doc-1", summary="补充责任分工", body=BODY + "各科室按职责分工落实。"),
-        DRAFTER, later).document
+        DRAFTER, later).state
     assert revised.status is OutgoingStatus.drafted
     assert revised.current_revision == 2
     assert [(r.number, r.author, r.at, r.summary) for r in revised.revisions] == [
@@ -413,11 +413,11 @@ def test_only_a_signer_signs_off():
 def test_signing_records_the_signer_and_the_date_of_writing():
     step = rules.sign_off(approved(), SignOffOutgoing(document_id="doc-1", opinion="同意印发"),
                           SIGNER, AT, TODAY)
-    doc = step.document
+    doc = step.state
     assert (doc.status, doc.signer, doc.date_of_writing, doc.signed_revision) == (
         OutgoingStatus.signed, "张伟", TODAY, 1)
     assert doc.header_signer is None  # a 通知 goes down: no 签发人 in its header
-    assert isinstance(step.events[0], OutgoingSigned) and not step.events[0].re_signed
+    assert isinstance(step.events[0].body, OutgoingSigned) and not step.events[0].body.re_signed
 
 
 @pytest.mark.parametrize("doc_type", [DocType.request_for_instruction, DocType.report])
@@ -462,7 +462,7 @@ def test_a_substantive_change_at_recheck_goes_back_to_the_signer_who_signs_again
     changed = BODY + "本意见自印发之日起施行。"
     back = rules.recheck(signed(), RecheckOutgoing(
         document_id="doc-1", substantive_change=True, changed_body=changed,
-        change_summary="增加施行日期"), REGISTRAR, AT).document
+        change_summary="增加施行日期"), REGISTRAR, AT).state
     assert back.status is OutgoingStatus.awaiting_re_signature
     assert back.current_revision == 2 and back.signed_revision == 1
     assert back.revisions[-1].author == "u-registrar" and back.revisions[-1].body == changed
@@ -470,12 +470,12 @@ def test_a_substantive_change_at_recheck_goes_back_to_the_signer_who_signs_again
 
     later = TODAY + timedelta(days=1)
     step = rules.sign_off(back, SignOffOutgoing(document_id="doc-1"), SIGNER, AT, later)
-    again = step.document
+    again = step.state
     assert (again.status, again.signed_revision, again.date_of_writing) == (
         OutgoingStatus.signed, 2, later)
     assert [s.re_signed for s in again.sign_offs] == [False, True]
-    assert step.events[0].re_signed is True
-    final = rules.recheck(again, RecheckOutgoing(document_id="doc-1"), REGISTRAR, AT).document
+    assert step.events[0].body.re_signed is True
+    final = rules.recheck(again, RecheckOutgoing(document_id="doc-1"), REGISTRAR, AT).state
     assert final.status is OutgoingStatus.rechecked and final.body == changed
 
 
@@ -496,7 +496,7 @@ def test_a_substantive_change_brings_the_changed_text_and_says_what_changed():
 
 def test_a_registrar_or_reviewer_rechecks():
     assert rules.recheck(signed(), RecheckOutgoing(document_id="doc-1"), REVIEWER,
-                         AT).document.status is OutgoingStatus.rechecked
+                         AT).state.status is OutgoingStatus.rechecked
     refused(ErrorCode.forbidden, rules.recheck, signed(), RecheckOutgoing(document_id="doc-1"),
             DRAFTER, AT)
 
@@ -507,12 +507,12 @@ def test_a_registrar_or_reviewer_rechecks():
 def test_registration_records_the_number_the_distribution_and_the_copies():
     step = rules.register(rechecked(), entry(), RegisterOutgoing(document_id="doc-1"),
                           REGISTRAR, AT)
-    doc = step.document
+    doc = step.state
     assert (doc.status, doc.doc_number, doc.number_year, doc.number_serial) == (
         OutgoingStatus.registered, "宜府办发〔2026〕71号", 2026, 71)
     assert [d.recipient for d in doc.distribution] == [*RECIPIENTS, "市政府领导"]
     assert doc.copies == 4
-    assert step.events[0].doc_number == "宜府办发〔2026〕71号"
+    assert step.events[0].body.doc_number == "宜府办发〔2026〕71号"
 
 
 def test_only_the_registrar_registers():
@@ -525,7 +525,7 @@ def test_an_order_is_numbered_by_its_order_number_and_minutes_by_their_issue():
                       cc_recipients=[], recipient_departments=[])
     entry_1 = entry(doc_number="第1号").model_copy(update={"serial": 1})
     doc = rules.register(order, entry_1, RegisterOutgoing(document_id="doc-1"), REGISTRAR,
-                         AT).document
+                         AT).state
     assert (doc.doc_number, doc.number_series, doc.number_serial) == (
         "第1号", NumberSeries.order, 1)
     refused(ErrorCode.conflict, rules.register, order, entry(), RegisterOutgoing(
@@ -535,7 +535,7 @@ def test_an_order_is_numbered_by_its_order_number_and_minutes_by_their_issue():
                         recipient_departments=[])
     issue = entry(doc_number="第12期").model_copy(update={"serial": 12})
     doc = rules.register(minutes, issue, RegisterOutgoing(document_id="doc-1"), REGISTRAR,
-                         AT).document
+                         AT).state
     assert (doc.doc_number, doc.number_series) == ("第12期", NumberSeries.minutes)
 
 
@@ -558,7 +558,7 @@ def test_the_distribution_serves_every_recipient_and_the_copies_suffice():
     refused(ErrorCode.validation_failed, rules.register, rechecked(), entry(), few,
             REGISTRAR, AT)
     few_enough = few.model_copy(update={"copies": 6})
-    assert rules.register(rechecked(), entry(), few_enough, REGISTRAR, AT).document.copies == 6
+    assert rules.register(rechecked(), entry(), few_enough, REGISTRAR, AT).state.copies == 6
 
 
 def test_printing_records_office_date_and_copies_and_not_before_the_date_of_writing():
@@ -573,7 +573,7 @@ def test_printing_records_office_date_and_copies_and_not_before_the_date_of_writ
 
 
 def test_dispatch_is_recorded_for_every_main_and_cc_recipient():
-    doc = rules.dispatch(printed(), everyone(printed()), REGISTRAR, AT).document
+    doc = rules.dispatch(printed(), everyone(printed()), REGISTRAR, AT).state
     assert doc.status is OutgoingStatus.dispatched
     assert [(d.recipient, d.kind, d.at) for d in doc.dispatches] == [
         ("秘书科", "主送", AT), ("综合科", "主送", AT), ("督查科", "主送", AT),
@@ -582,11 +582,11 @@ def test_dispatch_is_recorded_for_every_main_and_cc_recipient():
 
 def test_the_dispatch_channel_comes_from_a_closed_list():
     doc = printed()
-    done = rules.dispatch(doc, everyone(doc), REGISTRAR, AT).document
+    done = rules.dispatch(doc, everyone(doc), REGISTRAR, AT).state
     assert {d.channel for d in done.dispatches} == {DispatchChannel.electronic}
     by_hand = DispatchOutgoing(document_id="doc-1", dispatches=[
         {"recipient": r, "channel": "专人送达"} for r, _ in doc.recipients])
-    done = rules.dispatch(doc, by_hand, REGISTRAR, AT).document
+    done = rules.dispatch(doc, by_hand, REGISTRAR, AT).state
     assert [(d.channel, d.means) for d in done.dispatches][0] == (
         DispatchChannel.courier, "专人送达")
     pigeons = DispatchOutgoing(document_id="doc-1", dispatches=[
@@ -608,7 +608,7 @@ def test_a_classified_document_is_dispatched_only_through_confidential_channels(
     refused(ErrorCode.validation_failed, rules.dispatch, doc, unsaid, REGISTRAR, AT)
     confidential = DispatchOutgoing(document_id="doc-1", dispatches=[
         {"recipient": r, "means": "机要交换"} for r, _ in doc.recipients])
-    done = rules.dispatch(doc, confidential, REGISTRAR, AT).document
+    done = rules.dispatch(doc, confidential, REGISTRAR, AT).state
     assert {d.channel for d in done.dispatches} == {DispatchChannel.confidential_exchange}
 
 
@@ -630,7 +630,7 @@ def test_the_dispatched_fact_of_a_proactive_document_carries_what_disclosure_pub
     content = b"%PDF-1.4 implementation opinion"
     doc = printed(attachments=[{"name": "实施意见.pdf",
                                 "content_base64": base64.b64encode(content).decode()}])
-    fact = rules.dispatch(doc, everyone(doc), REGISTRAR, AT).events[0]
+    fact = rules.dispatch(doc, everyone(doc), REGISTRAR, AT).events[0].body
     assert isinstance(fact, OutgoingDispatched)
     assert (fact.doc_number, fact.title, fact.body, fact.issuing_organ, fact.date_of_writing,
             fact.disclosure, fact.classification_level, fact.dispatched_at) == (
@@ -642,7 +642,7 @@ def test_the_dispatched_fact_of_a_proactive_document_carries_what_disclosure_pub
 
 def test_the_dispatched_fact_of_other_documents_carries_only_references():
     doc = printed(disclosure=DisclosureAttribute.on_request)
-    fact = rules.dispatch(doc, everyone(doc), REGISTRAR, AT).events[0]
+    fact = rules.dispatch(doc, everyone(doc), REGISTRAR, AT).events[0].body
     assert fact.doc_number == "宜府办发〔2026〕71号" and fact.document_id == "doc-1"
     assert (fact.title, fact.body, fact.issuing_organ, fact.attachments) == (None, None, None, [])
 
@@ -655,7 +655,7 @@ def test_no_fact_about_a_classified_document_carries_its_title_body_or_comments(
     step = rules.review(doc, ReviewOutgoing(document_id="doc-1", decision=ReviewDecision.returned,
                                             comments="第三段涉及部署细节"), REVIEWER, AT)
     facts += step.events
-    step = rules.revise(step.document, ReviseOutgoing(document_id="doc-1",
+    step = rules.revise(step.state, ReviseOutgoing(document_id="doc-1",
                                                       summary="删去部署细节", body="修改稿"),
                         DRAFTER, AT)
     facts += step.events
@@ -664,7 +664,7 @@ def test_no_fact_about_a_classified_document_carries_its_title_body_or_comments(
         {"recipient": r, "channel": "机要交通"} for r, _ in doc.recipients]),
         REGISTRAR, AT).events
     assert len(facts) == 4
-    for fact in facts:
+    for fact in (e.body for e in facts):
         text = fact.model_dump_json()
         for secret_text in (TITLE, BODY, "第三段涉及部署细节", "删去部署细节", "修改稿"):
             assert secret_text not in text, (type(fact).__name__, secret_text)
@@ -681,7 +681,7 @@ def test_the_drafter_is_recognised_by_user_id_never_by_name():
     assert error.details == {"id": doc.id}
     revised = rules.revise(doc, ReviseOutgoing(document_id=doc.id, summary="改",
                                                   body="本人修改"), DRAFTER, AT)
-    assert revised.document.current_revision == 2
+    assert revised.state.current_revision == 2
 
 
 def test_who_may_not_read_a_draft_gets_exactly_the_unknown_id_answer():
@@ -702,7 +702,7 @@ def test_a_normative_document_carries_its_flag_and_registration_number_to_the_di
     doc = printed(normative_document=True, normative_registration_number="YCDR-2026-0001003")
     assert (doc.normative_document, doc.normative_registration_number) == (
         True, "YCDR-2026-0001003")
-    fact = rules.dispatch(doc, everyone(doc), REGISTRAR, AT).events[0]
+    fact = rules.dispatch(doc, everyone(doc), REGISTRAR, AT).events[0].body
     assert (fact.normative_document, fact.normative_registration_number) == (  # type: ignore[attr-defined]
         True, "YCDR-2026-0001003")
     assert fact.date_of_writing is not None  # type: ignore[attr-defined]
@@ -710,7 +710,7 @@ def test_a_normative_document_carries_its_flag_and_registration_number_to_the_di
 
 def test_an_ordinary_document_is_not_normative():
     doc = printed()
-    fact = rules.dispatch(doc, everyone(doc), REGISTRAR, AT).events[0]
+    fact = rules.dispatch(doc, everyone(doc), REGISTRAR, AT).events[0].body
     assert fact.normative_document is False  # type: ignore[attr-defined]
 
 
@@ -722,4 +722,4 @@ def test_a_registration_number_needs_the_flag_and_a_normative_document_is_proact
                           disclosure=DisclosureAttribute.on_request), DRAFTER, AT)
     # The 统一登记号 may be unknown when drafting (司法行政部门's registration comes later).
     assert rules.draft("doc-1", draft_command(normative_document=True), DRAFTER,
-                       AT).document.normative_document
+                       AT).state.normative_document

@@ -24,25 +24,13 @@ from govbus_contracts.services.documents.incoming import (
 )
 from govbus_documents import indexing
 from govbus_documents.plugin import service
-from govbus_kit.bus import request
 from govbus_kit.listing import TOUCHED
 from govbus_kit.store import make_client
 from govbus_testing import IsolatedSettings, eventually, isolated, running
+from govbus_testing.office import CLERK as REGISTRAR
+from govbus_testing.office import LEADER, ask, handler
 
 pytestmark = pytest.mark.servers
-
-REGISTRAR = Principal(subject="li-wenshu", name="李文书", roles=frozenset({"registrar"}),
-                      department="办公室")
-LEADER = Principal(subject="wang-fqz", name="王副区长", roles=frozenset({"leader"}))
-
-
-def handler(department: str) -> Principal:
-    return Principal(subject=f"h-{department}", name="张承办", roles=frozenset({"handler"}),
-                     department=department)
-
-
-async def ask(host: Any, spec: Any, payload: dict[str, Any], who: Principal) -> dict[str, Any]:
-    return await request(host.broker, spec, payload, principal=who)
 
 
 async def register(host: Any, title: str) -> dict[str, Any]:
@@ -102,8 +90,9 @@ async def test_a_document_another_replica_registers_is_listed_within_the_refresh
 
 async def test_the_search_index_catches_up_on_another_replicas_write_by_its_marker(settings):
     async with isolated(settings, service, "replica_search") as (host, db):
+        search_index = indexing.index_of(host.contexts[service.name])
         mine = await register(host, "关于加强机关节能降耗管理的意见")
-        await indexing.periodic(db)  # the start-up pass
+        await search_index.periodic(db)  # the start-up pass
         stored = await db["incoming"].find_one({"_id": mine["id"]},
                                                {"_outbox": 0, "_commands": 0, "_applied": 0})
         # Written by a replica that died before indexing it.
@@ -112,12 +101,12 @@ async def test_the_search_index_catches_up_on_another_replicas_write_by_its_mark
         await write_as_another_replica(settings.mongo_url, db.name, theirs)
         assert (await ask(host, SEARCH_DOCUMENTS, {"q": "古树名木"}, LEADER))["total"] == 0
 
-        caught = await indexing.periodic(db)  # after the start-up pass: the markers only
+        caught = await search_index.periodic(db)  # after the start-up pass: the markers only
         assert caught["stale"] == 1
         found = await ask(host, SEARCH_DOCUMENTS, {"q": "古树名木"}, LEADER)
         assert [h["id"] for h in found["hits"]] == [theirs["_id"]]
         # Nothing new: nothing read again.
-        assert (await indexing.periodic(db))["stale"] == 0
+        assert (await search_index.periodic(db))["stale"] == 0
 
 
 async def test_a_list_answers_alike_from_its_writes_and_from_its_load_after_a_restart(settings):

@@ -7,7 +7,6 @@ Timings are printed (run with ``-s``), never asserted.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import time
 from contextlib import AbstractAsyncContextManager
@@ -21,9 +20,11 @@ from govbus_contracts.services.documents.archive import SEARCH_DOCUMENTS
 from govbus_documents import indexing
 from govbus_documents.handlers import search as _handlers  # noqa: F401  (binds the handlers)
 from govbus_documents.service import service
+from govbus_documents.settings import DocumentsSettings
 from govbus_kit.bus import request
 from govbus_kit.runtime import Host
 from govbus_kit.settings import Settings
+from govbus_kit.storedindex import StoredIndex
 from govbus_testing import (
     isolated,
     office_corpus,
@@ -39,9 +40,16 @@ PHRASE = "数字档案馆建设"
 NUMBER = "宜府办发〔2026〕71号"
 
 
-def documents_service(settings: Settings, label: str
+def documents_service(settings: Settings, label: str, **own: Any
                       ) -> AbstractAsyncContextManager[tuple[Host, Any]]:
-    return isolated(settings, service, label)
+    """The service on a database of its own; ``own``: its settings that differ."""
+    return isolated(settings, service, label,
+                    service_settings={service.name: DocumentsSettings(**own)})
+
+
+def search_index(host: Host) -> StoredIndex:
+    """The index of the service the host runs, as its settings configured it."""
+    return indexing.index_of(host.contexts[service.name])
 
 
 def office_sentences() -> list[str]:
@@ -149,7 +157,7 @@ async def test_search_over_two_thousand_documents_ranks_filters_and_hides(settin
         for collection in ("incoming", "outgoing"):
             await db[collection].insert_many([d for c, d in docs if c == collection])
         started = time.perf_counter()
-        summary = await indexing.sweep(db)
+        summary = await search_index(host).sweep(db)
         indexed_in = time.perf_counter() - started
         assert summary["stale"] == len(docs) and summary["generations_built"] == 1
 
@@ -209,20 +217,18 @@ async def test_search_over_two_thousand_documents_ranks_filters_and_hides(settin
 
 
 async def test_changes_become_searchable_at_once_or_by_the_sweep(settings, rng, monkeypatch):
-    monkeypatch.setattr(indexing.INDEX, "config",
-                        dataclasses.replace(indexing.current_config(), recent_max_docs=50))
-    async with documents_service(settings, "catchup") as (host, db):
+    async with documents_service(settings, "catchup", search_recent_max_docs=50) as (host, db):
         docs = generated(300, rng)
         for collection in ("incoming", "outgoing"):
             await db[collection].insert_many([d for c, d in docs if c == collection])
-        await indexing.sweep(db)
+        await search_index(host).sweep(db)
         assert not (await search(host, LEADER, PHRASE))["matched_all_terms"]
 
         # A handler that calls the index after its write: searchable at once.
         await db["outgoing"].update_one({"_id": "g-00001"},
                                         {"$set": {"title": f"关于{PHRASE}的通知"},
                                          "$inc": {"version": 1}})
-        await indexing.mark_for_indexing(db, "发文", "g-00001")
+        await search_index(host).mark_for_indexing(db, "发文", "g-00001")
         found = await search(host, LEADER, PHRASE)
         assert found["matched_all_terms"] and ids(found) == ["g-00001"]
 
@@ -230,13 +236,13 @@ async def test_changes_become_searchable_at_once_or_by_the_sweep(settings, rng, 
         await db["incoming"].update_one({"_id": "g-00002"},
                                         {"$set": {"title": f"关于{PHRASE}的报告"},
                                          "$inc": {"version": 1}})
-        assert (await indexing.sweep(db))["stale"] == 1
+        assert (await search_index(host).sweep(db))["stale"] == 1
         assert set(ids(await search(host, LEADER, PHRASE))) == {"g-00001", "g-00002"}
 
         # Many changed documents at once are merged into a new generation; what was
         # recent stays findable across the merge.
         await db["incoming"].update_many({}, {"$inc": {"version": 1}})
-        summary = await indexing.sweep(db)
+        summary = await search_index(host).sweep(db)
         assert summary["generations_built"] == 1
         assert set(ids(await search(host, LEADER, PHRASE))) == {"g-00001", "g-00002"}
         assert await db["search_recent"].count_documents({}) == 0
@@ -247,6 +253,6 @@ async def test_changes_become_searchable_at_once_or_by_the_sweep(settings, rng, 
                                                   "classification_period": "20年",
                                                   "departments": ["财政局"]},
                                          "$inc": {"version": 1}})
-        await indexing.reindex_document(db, "发文", "g-00001")
+        await search_index(host).reindex_document(db, "发文", "g-00001")
         assert ids(await search(host, ADMIN, PHRASE)) == ["g-00002"]
         assert "g-00001" in ids(await search(host, LEADER, PHRASE))

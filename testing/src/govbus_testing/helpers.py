@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from govbus_contracts.registry import all_contracts
+from govbus_gateway.settings import GatewaySettings
 from govbus_kit.runtime import Host
 from govbus_kit.service import Service
 from govbus_kit.settings import Settings
@@ -83,9 +84,10 @@ async def stream_messages(nats_url: str, subject: str, stream: str) -> list[dict
     return out
 
 
-class IsolatedSettings(Settings):
-    """Settings whose service database is one of the test's own (a fresh archive chain,
-    number register or search index)."""
+class IsolatedSettings(GatewaySettings):
+    """The tests' settings (the gateway's: their brokers sign the principals they send)
+    whose service database is one of the test's own (a fresh archive chain, number register
+    or search index)."""
 
     database: str = ""
 
@@ -94,14 +96,15 @@ class IsolatedSettings(Settings):
 
 
 @asynccontextmanager
-async def isolated(settings: Settings, service: Service, label: str
+async def isolated(settings: Settings, service: Service, label: str, **kwargs: Any
                    ) -> AsyncIterator[tuple[Host, Any]]:
-    """``running(service)`` on a database of its own; yields the host and that database."""
+    """``running(service)`` on a database of its own; yields the host and that database.
+    ``kwargs`` go to the Host (``service_settings={name: settings}``, ``clock=``)."""
     import uuid
 
     own = IsolatedSettings(**settings.model_dump(),
                            database=f"govbus_{service.name}_{label}_{uuid.uuid4().hex[:8]}")
-    async with running(own, service) as host:
+    async with running(own, service, **kwargs) as host:
         yield host, host.contexts[service.name].db
 
 

@@ -1,5 +1,6 @@
-"""An office's walk shared by cross-service tests: a 主动公开 通知 taken by the documents
-service's own commands from 起草 to 核发, by the staff who act on it, on a known morning."""
+"""An office's staff and walk shared by tests: who drafts, reviews, signs and registers 发文,
+who signs for and handles 收文, and a 主动公开 通知 taken by the documents service's own
+commands from 起草 to 核发 on a known morning."""
 
 from __future__ import annotations
 
@@ -25,6 +26,17 @@ REVIEWER = Principal(subject="u-reviewer-wang", name="王芳", roles=frozenset({
 SIGNER = Principal(subject="u-signer-zhang", name="张伟", roles=frozenset({"signer"}))
 REGISTRAR = Principal(subject="u-registrar-liu", name="刘洋", roles=frozenset({"registrar"}))
 OFFICER = Principal(subject="u-gk-zhao", name="赵敏", roles=frozenset({"disclosure_officer"}))
+#: 收文: the registrar who signs for them (of the 办公室), a leader who instructs.
+CLERK = Principal(subject="li-wenshu", name="李文书", roles=frozenset({"registrar"}),
+                  department="办公室")
+LEADER = Principal(subject="wang-fqz", name="王副区长", roles=frozenset({"leader"}))
+
+
+def handler(department: str, name: str = "张承办") -> Principal:
+    """A handler (承办人) of ``department``."""
+    return Principal(subject=f"h-{department}", name=name, roles=frozenset({"handler"}),
+                     department=department)
+
 
 TITLE = "关于做好2026年秋冬季森林防灭火工作的通知"
 BODY = ("各县(市、区)人民政府, 市直各单位:\n当前已进入秋冬季森林防灭火关键期, 为切实做好"
@@ -36,8 +48,11 @@ MONDAY_MORNING = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 
 
 async def ask(host: Any, spec: CommandSpec | QuerySpec, payload: dict[str, Any],
-              who: Principal) -> dict[str, Any]:
-    return await request(host.broker, spec, payload, principal=who, timeout=15)
+              who: Principal, message_id: str | None = None,
+              timeout: float = 30) -> dict[str, Any]:
+    """One request to a service the host runs, as ``who`` (``message_id``: a retry's)."""
+    return await request(host.broker, spec, payload, principal=who, message_id=message_id,
+                         timeout=timeout)
 
 
 async def dispatch_notice(host: Any) -> dict[str, Any]:

@@ -27,12 +27,13 @@ from govbus_documents.domain.search import (
     query_terms,
     snippet,
 )
+from govbus_documents.settings import office
 from govbus_kit import storedindex
+from govbus_kit.service import ServiceContext
 from govbus_kit.storedindex import (
     IndexItem,
     IndexSpec,
     RowRanking,
-    SearchConfig,
     StoredIndex,
     config_from,
     rank_rows,
@@ -114,46 +115,35 @@ class MemoryIndex(storedindex.MemoryIndex):
         return may_read(principal, Classification(level), owners)
 
 
-INDEX = StoredIndex(IndexSpec(
+SPEC = IndexSpec(
     sources={kind.value: collection for kind, collection in SOURCES.items()},
     item=lambda kind, doc, body_chars: _item(indexed_document(DocumentKind(kind), doc,
                                                               body_chars)),
-    index_type=MemoryIndex, hidden_level=Classification.top_secret.value))
-
-# The service's calls, by their names of before.
-attach = INDEX.attach
-catch_up = INDEX.catch_up
-compact = INDEX.compact
-entry_of = INDEX.entry_of
-full_pass_done = INDEX.full_pass_done
-index_written = INDEX.index_written
-mark_for_indexing = INDEX.mark_for_indexing
-memory_index = INDEX.memory_index
-periodic = INDEX.periodic
-reindex_document = INDEX.reindex_document
-sweep = INDEX.sweep
+    index_type=MemoryIndex, hidden_level=Classification.top_secret.value)
 
 
-def configure(config: SearchConfig) -> None:
-    """Set the configuration of the documents' index (the service does so at start)."""
-    INDEX.config = config
-
-
-def current_config() -> SearchConfig:
-    return INDEX.config
+def index_of(ctx: ServiceContext) -> StoredIndex:
+    """The service's index in this process, configured from its own settings (``search_*``)
+    when it starts; a tool without a service makes its own: ``StoredIndex(SPEC)``."""
+    index: StoredIndex | None = ctx.state.get("documents.search_index")
+    if index is None:
+        index = ctx.state["documents.search_index"] = StoredIndex(SPEC,
+                                                                  config_from(office(ctx)))
+    return index
 
 
 async def search(
-    db: storedindex.Db, principal: Principal, q: str, *, kind: DocumentKind | None = None,
+    ctx: ServiceContext, principal: Principal, q: str, *, kind: DocumentKind | None = None,
     year: int | None = None, offset: int = 0, limit: int = 20,
 ) -> SearchResults:
     """Ranked hits the principal may read; visibility and filters apply before ranking."""
     terms = query_terms(q)
     if not terms:
         return SearchResults(total=0, matched_all_terms=True, hits=[])
-    index, ranking = await INDEX.ranked(db, principal, terms,
-                                        kind=kind.value if kind is not None else None,
-                                        year=year, offset=offset, limit=limit)
+    stored = index_of(ctx)
+    index, ranking = await stored.ranked(ctx.db, principal, terms,
+                                         kind=kind.value if kind is not None else None,
+                                         year=year, offset=offset, limit=limit)
     hits_out: list[SearchHit] = []
     for idx, score in ranking.page[offset:offset + limit]:
         row = index.rows[idx]
@@ -165,17 +155,18 @@ async def search(
             title=row.display.get("title"), issuer=row.display.get("issuer"),
             status=row.display.get("status"), year=row.year, classification_level=level,
             score=round(score, 4),
-            snippet=snippet(excerpt, terms, INDEX.config.snippet_chars) if excerpt else None))
+            snippet=snippet(excerpt, terms, stored.config.snippet_chars) if excerpt else None))
     return SearchResults(total=ranking.total, matched_all_terms=ranking.matched_all_terms,
                          hits=hits_out)
 
 
 __all__ = [
-    "INDEX",
     "SOURCES",
+    "SPEC",
     "MemoryIndex",
     "RowRanking",
     "config_from",
+    "index_of",
     "indexed_document",
     "rank_rows",
     "search",

@@ -5,9 +5,13 @@ from __future__ import annotations
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from govbus_kit.periods import DeprecatedSetting
+from govbus_kit.service import ServiceContext
 
 
 class DocumentsSettings(BaseSettings):
+    """Read once when the service starts (``Service(settings=DocumentsSettings)``), or given
+    by a host or a test; handlers reach them through their context (:func:`office`)."""
+
     model_config = SettingsConfigDict(env_prefix="GOVBUS_DOCUMENTS_", env_file=".env",
                                       extra="ignore")
 
@@ -49,3 +53,8 @@ class DocumentsSettings(BaseSettings):
                               ("handling_very_urgent", "handling_urgent", "handling_normal"),
                               "remind_before"),
         ]
+
+
+def office(ctx: ServiceContext) -> DocumentsSettings:
+    """The documents service's own settings, as its host started it."""
+    return ctx.own_settings(DocumentsSettings)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.documents.archive import ArchiveCheck, ArchiveFinding
 from govbus_contracts.services.documents.common import Classification, DocumentKind, Retention
 from govbus_documents.domain.search import doc_numbers_in
@@ -71,16 +72,6 @@ ELEMENT_FIELDS = (
 )
 
 
-class ArchiveRefused(Exception):
-    """A rule of archiving refuses the request; ``code`` is the error code to answer."""
-
-    def __init__(self, code: str, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details
-
-
 # --- 档号 -----------------------------------------------------------------------------------
 
 
@@ -108,15 +99,16 @@ def check_archivable(kind: DocumentKind, status: str | None,
     on circulation is back (``archivable`` as its handling records it), since the 件 goes
     to the archive whole."""
     if status == ARCHIVED_STATUS:
-        raise ArchiveRefused("conflict", f"该{kind.value}已归档", status=status)
+        raise GovbusError(ErrorCode.conflict, f"该{kind.value}已归档", status=status)
     wanted = ARCHIVABLE_STATUS[kind]
     if status != wanted:
-        raise ArchiveRefused(
-            "invalid_transition", f"{kind.value}须在“{wanted}”后归档，当前状态：{status}",
+        raise GovbusError(
+            ErrorCode.invalid_transition, f"{kind.value}须在“{wanted}”后归档，当前状态：{status}",
             status=status, required=wanted)
     if archivable is False:
-        raise ArchiveRefused("invalid_transition", f"{kind.value}尚有传阅件未收回，暂不能归档",
-                             status=status, archivable=False)
+        raise GovbusError(ErrorCode.invalid_transition,
+                          f"{kind.value}尚有传阅件未收回，暂不能归档", status=status,
+                          archivable=False)
 
 
 # --- the document's year ---------------------------------------------------------------------

@@ -18,9 +18,8 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from govbus_contracts.base import Event
 from govbus_contracts.envelope import Principal, deterministic_id
@@ -81,13 +80,21 @@ from govbus_documents.domain.access import is_classified
 from govbus_kit.calendar import CalendarError
 from govbus_kit.clock import office_date
 from govbus_kit.deadlines import AlertSchedule, alert_event_id
-from govbus_kit.repository import Aggregate, Emit
+from govbus_kit.domain import (
+    Actor,
+    Aggregate,
+    Change,
+    Emit,
+    WorkingDays,
+    act_as,
+    require_status,
+    system_actor,
+)
 
 S = IncomingStatus
 T = TypeVar("T")
 #: The office that signs for documents keeps the original unless the registrar names one.
 DEFAULT_CUSTODIAN = "办公室"
-SYSTEM_SUBJECT = f"system:{SERVICE}"
 
 
 class IncomingDocument(Aggregate):
@@ -131,54 +138,8 @@ class IncomingDocument(Aggregate):
     history: list[HistoryEntry] = []
 
 
-@dataclass
-class Change:
-    """A step's result: the new state and the facts to publish with it."""
-
-    state: IncomingDocument
-    events: list[Emit] = field(default_factory=list)
-
-
-class WorkingDays(Protocol):
-    """What the rules need of the working-day calendar (govbus_kit.calendar)."""
-
-    def add_working_days(self, start: date, n: int) -> date: ...
-
-    def next_working_day(self, d: date) -> date: ...
-
-    def working_days_between(self, a: date, b: date) -> int: ...
-
-    def is_provisional_between(self, start: date, end: date) -> bool: ...
-
-
-# --- who acts ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Actor:
-    """A member of staff acting in one of their roles."""
-
-    subject: str
-    name: str | None
-    role: str
-    department: str | None
-
-    @property
-    def display(self) -> str:
-        return self.name or self.subject
-
-
-SYSTEM = Actor(SYSTEM_SUBJECT, "催办提醒", "system", None)
-
-
-def act_as(principal: Principal, *roles: Role, step: str) -> Actor:
-    """The principal acting in the first of ``roles`` they hold, or ``forbidden``."""
-    for role in roles:
-        if role in principal.roles:
-            return Actor(principal.subject, principal.name, role.value, principal.department)
-    raise GovbusError(ErrorCode.forbidden, f"{step}需要以下角色之一: "
-                      f"{', '.join(r.value for r in roles)}", step=step,
-                      required_roles=[r.value for r in roles])
+#: The service itself, when its 催办 sweep reminds or notices a deadline passed.
+SYSTEM = system_actor(SERVICE, "催办提醒")
 
 
 # --- small rules -------------------------------------------------------------------------
@@ -237,17 +198,6 @@ def _invalid(problems: list[dict[str, str]]) -> GovbusError:
 
 def _problem(field_name: str, text: str) -> dict[str, str]:
     return {"field": field_name, "problem": text}
-
-
-def _require_status(doc: IncomingDocument, step: str, *allowed: IncomingStatus) -> None:
-    """A step out of order changes nothing (the workflow of 条例 Art. 24)."""
-    if doc.status not in allowed:
-        raise GovbusError(
-            ErrorCode.invalid_transition,
-            f"收文{doc.registration_number}当前为「{doc.status.value}」, 不能{step}",
-            id=doc.id, status=doc.status.value, step=step,
-            allowed_from=[s.value for s in allowed],
-        )
 
 
 def _distinct_departments(lead: str | None, co: Iterable[str], prefix: str = "") -> list[
@@ -354,7 +304,7 @@ def validate_registration(cmd: RegisterIncoming, today: date) -> list[Attachment
 
 
 def register(cmd: RegisterIncoming, *, document_id: str, serial: int, year: int,
-             actor: Actor, now: datetime) -> Change:
+             actor: Actor, now: datetime) -> Change[IncomingDocument]:
     """签收登记: the document enters the register with its 收文编号, awaiting 初审."""
     attachments = validate_registration(cmd, office_date(now))
     doc = IncomingDocument(
@@ -389,10 +339,13 @@ def register(cmd: RegisterIncoming, *, document_id: str, serial: int, year: int,
 # --- 初审 --------------------------------------------------------------------------------
 
 
-def review(doc: IncomingDocument, cmd: ReviewIncoming, actor: Actor, now: datetime) -> Change:
+def review(doc: IncomingDocument, cmd: ReviewIncoming, principal: Principal,
+           now: datetime) -> Change[IncomingDocument]:
     """初审 (条例 Art. 24(三)): whether this office should handle it, whether it follows the
     rules of 行文, its 文种 and format. What fails is returned to the sender with reasons."""
-    _require_status(doc, "初审", S.registered)
+    actor = act_as(principal, Role.registrar, step="初审")
+    require_status(doc.status, (S.registered,), step="初审",
+                   what=f"收文{doc.registration_number}", id=doc.id)
     today = office_date(now)
     reasons = _unique(cmd.reasons)
     if cmd.decision is ReviewDecision.return_to_sender:
@@ -424,11 +377,13 @@ def _reasons_text(reasons: Iterable[ReturnReason], remarks: str | None) -> str:
 # --- 拟办 --------------------------------------------------------------------------------
 
 
-def propose(doc: IncomingDocument, cmd: ProposeHandling, actor: Actor,
-            now: datetime) -> Change:
+def propose(doc: IncomingDocument, cmd: ProposeHandling, principal: Principal,
+            now: datetime) -> Change[IncomingDocument]:
     """拟办: the office proposes how to handle it; a leader instructs first unless the
     proposal says the matter can go straight to the departments."""
-    _require_status(doc, "拟办", S.awaiting_proposal)
+    actor = act_as(principal, Role.registrar, step="拟办")
+    require_status(doc.status, (S.awaiting_proposal,), step="拟办",
+                   what=f"收文{doc.registration_number}", id=doc.id)
     problems = _distinct_departments(cmd.lead_department, cmd.co_departments)
     if cmd.co_departments and cmd.lead_department is None:
         problems.append(_problem("lead_department", "拟协办部门须有拟主办部门"))
@@ -453,11 +408,13 @@ def propose(doc: IncomingDocument, cmd: ProposeHandling, actor: Actor,
 # --- 批示 --------------------------------------------------------------------------------
 
 
-def instruct(doc: IncomingDocument, cmd: InstructIncoming, actor: Actor,
-             now: datetime) -> Change:
+def instruct(doc: IncomingDocument, cmd: InstructIncoming, principal: Principal,
+             now: datetime) -> Change[IncomingDocument]:
     """批示 by a leader. A 批示 to be supervised (督办) names its deadline; the fact then
     carries what the supervision office needs to open the item (领导批示 as a source)."""
-    _require_status(doc, "批示", S.awaiting_instruction)
+    actor = act_as(principal, Role.leader, step="批示")
+    require_status(doc.status, (S.awaiting_instruction,), step="批示",
+                   what=f"收文{doc.registration_number}", id=doc.id)
     today = office_date(now)
     problems: list[dict[str, str]] = []
     if cmd.needs_supervision and cmd.supervision_deadline is None:
@@ -492,12 +449,14 @@ def instruct(doc: IncomingDocument, cmd: InstructIncoming, actor: Actor,
 # --- 承办 --------------------------------------------------------------------------------
 
 
-def assign(doc: IncomingDocument, cmd: AssignIncoming, actor: Actor, now: datetime, *,
+def assign(doc: IncomingDocument, cmd: AssignIncoming, principal: Principal, now: datetime, *,
            days_by_urgency: Mapping[Urgency, int], remind_working_days_before: int,
-           calendar: WorkingDays) -> Change:
+           calendar: WorkingDays) -> Change[IncomingDocument]:
     """承办 (条例 Art. 24(四)): one lead department (主办) and co-departments (协办); 紧急公文
     按时限办理, so the deadline follows the urgency unless one is given."""
-    _require_status(doc, "承办", S.awaiting_assignment)
+    actor = act_as(principal, Role.registrar, Role.leader, step="承办交办")
+    require_status(doc.status, (S.awaiting_assignment,), step="承办",
+                   what=f"收文{doc.registration_number}", id=doc.id)
     today = office_date(now)
     problems = _distinct_departments(cmd.lead_department, cmd.co_departments)
     if not cmd.lead_department.strip():
@@ -543,14 +502,16 @@ CIRCULATION_STATES = (S.awaiting_proposal, S.awaiting_instruction, S.awaiting_as
                       S.in_handling)
 
 
-def circulate(doc: IncomingDocument, cmd: CirculateIncoming, actor: Actor,
-              now: datetime) -> Change:
+def circulate(doc: IncomingDocument, cmd: CirculateIncoming, principal: Principal,
+              now: datetime) -> Change[IncomingDocument]:
     """传阅 (条例 Art. 24(五)): 根据领导批示和工作需要将公文及时送传阅对象阅知或者批示;
     办理公文传阅应当随时掌握公文去向. Every copy out is a holder until it comes back.
 
     A leader is a holder by user id (the token's subject); the name is only shown, since
     a display name proves nothing about who presents it."""
-    _require_status(doc, "传阅", *CIRCULATION_STATES)
+    actor = act_as(principal, Role.registrar, step="传阅")
+    require_status(doc.status, CIRCULATION_STATES, step="传阅",
+                   what=f"收文{doc.registration_number}", id=doc.id)
     problems: list[dict[str, str]] = []
     leaders = [(subject, None) for subject in cmd.leaders] + [
         (r.subject, r.name) for r in cmd.leader_readers]
@@ -595,9 +556,10 @@ def holds(entry: CirculationEntry, principal: Principal) -> bool:
 
 
 def confirm_reading(doc: IncomingDocument, principal: Principal, comment: str | None,
-                    now: datetime) -> Change:
+                    now: datetime) -> Change[IncomingDocument]:
     """阅毕: the holder records that it has read the document and returns it."""
-    _require_status(doc, "阅毕", *(s for s in S if s not in (S.archived, S.returned)))
+    require_status(doc.status, (s for s in S if s not in (S.archived, S.returned)), step="阅毕",
+                   what=f"收文{doc.registration_number}", id=doc.id)
     outstanding = [i for i, e in enumerate(doc.circulation)
                    if e.read_at is None and holds(e, principal)]
     if not outstanding:
@@ -630,11 +592,13 @@ def _working_days_left(today: date, due_on: date, calendar: WorkingDays) -> int:
         return (due_on - today).days
 
 
-def remind(doc: IncomingDocument, actor: Actor, remarks: str | None, now: datetime,
-           calendar: WorkingDays) -> Change:
+def remind(doc: IncomingDocument, principal: Principal, remarks: str | None, now: datetime,
+           calendar: WorkingDays) -> Change[IncomingDocument]:
     """催办 by the registrar (条例 Art. 24(六): 及时了解掌握公文的办理进展情况,
     督促承办机关按期办结)."""
-    _require_status(doc, "催办", S.in_handling)
+    actor = act_as(principal, Role.registrar, step="催办")
+    require_status(doc.status, (S.in_handling,), step="催办",
+                   what=f"收文{doc.registration_number}", id=doc.id)
     assert doc.assignment is not None
     today = office_date(now)
     due_on = doc.assignment.due_on
@@ -652,7 +616,7 @@ def remind(doc: IncomingDocument, actor: Actor, remarks: str | None, now: dateti
 
 
 def due_alerts(doc: IncomingDocument, now: datetime, calendar: WorkingDays,
-               remind_working_days_before: int) -> Change | None:
+               remind_working_days_before: int) -> Change[IncomingDocument] | None:
     """The 催办 sweep's decision for one document at ``now``: a reminder N working days
     before the deadline and an overdue notice the first working day after it, each once
     per deadline (their event ids are derived from the document and the deadline, so
@@ -709,7 +673,7 @@ def deadline_changed_event_id(document_id: str, old: date, new: date) -> str:
 
 
 def revise_deadline(doc: IncomingDocument, now: datetime, calendar: WorkingDays,
-                    remind_working_days_before: int) -> Change | None:
+                    remind_working_days_before: int) -> Change[IncomingDocument] | None:
     """The official calendar arrived: count the 办理期限 again from the assignment. A date
     that moved is announced once (the fact's id is derived from both dates); one that
     stays only loses its provisional mark."""
@@ -754,10 +718,11 @@ def completer(doc: IncomingDocument, principal: Principal) -> Actor:
 
 
 def complete(doc: IncomingDocument, cmd: CompleteIncoming, principal: Principal,
-             now: datetime) -> Change:
+             now: datetime) -> Change[IncomingDocument]:
     """办结 (条例 Art. 24(七) 答复): the result is recorded; the 件 becomes archivable once
     every copy sent round has come back."""
-    _require_status(doc, "办结", S.in_handling)
+    require_status(doc.status, (S.in_handling,), step="办结",
+                   what=f"收文{doc.registration_number}", id=doc.id)
     actor = completer(doc, principal)
     if not cmd.result.strip():
         raise _invalid([_problem("result", "办理结果不能为空")])
@@ -773,6 +738,6 @@ def complete(doc: IncomingDocument, cmd: CompleteIncoming, principal: Principal,
     return Change(new, [Emit(INCOMING_COMPLETED, event)])
 
 
-def facts(change: Change) -> list[Event]:
+def facts(change: Change[IncomingDocument]) -> list[Event]:
     """The event bodies of a change (for tests and logs)."""
     return [e.body for e in change.events]

@@ -36,8 +36,8 @@ from govbus_contracts.services.documents.outgoing import (
     NumberSeries,
     NumberStatus,
 )
+from govbus_kit.domain import Actor, Aggregate, act_as
 from govbus_kit.registers import WINDOW, overflow
-from govbus_kit.repository import Aggregate
 
 COLLECTION = "numbering"
 
@@ -167,11 +167,9 @@ def number_in(register: NumberRegister, serial: int) -> str:
     return format_number(register.series, register.issuer_code, register.year, serial)
 
 
-def require_registrar(actor: Principal) -> None:
+def require_registrar(actor: Principal) -> Actor:
     """登记, 预留 and 作废 of numbers are the registrar's (文书) work."""
-    if Role.registrar not in actor.roles:
-        raise GovbusError(ErrorCode.forbidden, "只有登记员 (registrar) 可以管理发文字号",
-                          required_role=Role.registrar.value)
+    return act_as(actor, Role.registrar, step="管理发文字号")
 
 
 def entry_for_document(register: NumberRegister, document_id: str,

@@ -33,7 +33,7 @@ import binascii
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from pydantic import Field
@@ -41,6 +41,7 @@ from pydantic import Field
 from govbus_contracts.base import Event
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.registry import EventSpec
 from govbus_contracts.services.documents.common import (
     CONFIDENTIAL_CHANNELS,
     Attachment,
@@ -54,6 +55,15 @@ from govbus_contracts.services.documents.common import (
     Urgency,
 )
 from govbus_contracts.services.documents.outgoing import (
+    OUTGOING_DISPATCHED,
+    OUTGOING_DRAFTED,
+    OUTGOING_NUMBERED,
+    OUTGOING_PRINTED,
+    OUTGOING_RECHECKED,
+    OUTGOING_RETURNED,
+    OUTGOING_REVIEWED,
+    OUTGOING_REVISED,
+    OUTGOING_SIGNED,
     AttachmentDigest,
     DispatchEntry,
     DispatchOutgoing,
@@ -87,22 +97,30 @@ from govbus_contracts.services.documents.outgoing import (
 )
 from govbus_documents.domain.access import is_classified
 from govbus_documents.domain.numbering import format_number, series_of, validate_issuer_code
-from govbus_kit.repository import Aggregate
+from govbus_kit.domain import (
+    Actor,
+    Aggregate,
+    Change,
+    Emit,
+    act_as,
+    refuse,
+    require_status,
+)
 
 COLLECTION = "outgoing"
 
 S = OutgoingStatus
 
 #: From which states each step may be taken (anything else: invalid_transition).
-ALLOWED_FROM: dict[str, frozenset[OutgoingStatus]] = {
-    "修改": frozenset({S.drafted, S.returned}),
-    "审核": frozenset({S.drafted}),
-    "签发": frozenset({S.awaiting_signature, S.awaiting_re_signature}),
-    "复核": frozenset({S.signed}),
-    "登记": frozenset({S.rechecked}),
-    "印制": frozenset({S.registered}),
-    "核发": frozenset({S.printed}),
-    "归档": frozenset({S.dispatched}),
+ALLOWED_FROM: dict[str, tuple[OutgoingStatus, ...]] = {
+    "修改": (S.drafted, S.returned),
+    "审核": (S.drafted,),
+    "签发": (S.awaiting_signature, S.awaiting_re_signature),
+    "复核": (S.signed,),
+    "登记": (S.rechecked,),
+    "印制": (S.registered,),
+    "核发": (S.printed,),
+    "归档": (S.dispatched,),
 }
 
 MAIN = "主送"
@@ -174,36 +192,22 @@ class OutgoingDocument(Aggregate):
         return [(r, MAIN) for r in self.main_recipients] + [(r, CC) for r in self.cc_recipients]
 
 
-@dataclass
-class Step:
-    """What a step produced: the new document and the facts to publish with it."""
+#: The contract's spec of each fact a step emits.
+FACTS: dict[type[Event], EventSpec] = {spec.model: spec for spec in (
+    OUTGOING_DRAFTED, OUTGOING_REVISED, OUTGOING_REVIEWED, OUTGOING_RETURNED, OUTGOING_SIGNED,
+    OUTGOING_RECHECKED, OUTGOING_NUMBERED, OUTGOING_PRINTED, OUTGOING_DISPATCHED)}
 
-    document: OutgoingDocument
-    events: list[Event] = field(default_factory=list)
+
+def _changed(doc: OutgoingDocument, *facts: Event) -> Change[OutgoingDocument]:
+    return Change(doc, [Emit(FACTS[type(fact)], fact) for fact in facts])
 
 
 # --- guards ------------------------------------------------------------------------------------
 
 
-def _refuse(message: str, **details: object) -> GovbusError:
-    return GovbusError(ErrorCode.validation_failed, message, **details)
-
-
-def require_role(actor: Principal, *roles: Role, action: str) -> Role:
-    """The role the actor exercises for ``action``, or forbidden."""
-    for role in roles:
-        if role in actor.roles:
-            return role
-    raise GovbusError(ErrorCode.forbidden, f"{action}须由 {'/'.join(roles)} 办理",
-                      action=action, required_roles=[r.value for r in roles])
-
-
-def require_status(doc: OutgoingDocument, action: str) -> None:
-    if doc.status not in ALLOWED_FROM[action]:
-        raise GovbusError(ErrorCode.invalid_transition,
-                          f"公文处于“{doc.status.value}”状态, 不能{action}",
-                          action=action, status=doc.status.value,
-                          allowed_from=sorted(s.value for s in ALLOWED_FROM[action]))
+def _require_step(doc: OutgoingDocument, step: str) -> None:
+    """A step out of order changes nothing (the order of 条例 Art. 19-26)."""
+    require_status(doc.status, ALLOWED_FROM[step], step=step, what="公文", id=doc.id)
 
 
 def _require_current_revision(doc: OutgoingDocument, revision: int | None, action: str) -> None:
@@ -215,9 +219,9 @@ def _require_current_revision(doc: OutgoingDocument, revision: int | None, actio
                           revision=revision, current_revision=doc.current_revision)
 
 
-def _history(actor: Principal, role: Role, at: datetime, action: str,
+def _history(actor: Actor, at: datetime, action: str,
              remarks: str | None = None) -> HistoryEntry:
-    return HistoryEntry(at=at, actor=actor.subject, actor_name=actor.name, role=role.value,
+    return HistoryEntry(at=at, actor=actor.subject, actor_name=actor.name, role=actor.role,
                         action=action, remarks=remarks)
 
 
@@ -253,12 +257,12 @@ def resolve_direction(doc_type: DocType, given: Direction | None) -> Direction:
     allowed = DIRECTIONS[doc_type]
     if given is not None:
         if given not in allowed:
-            raise _refuse(f"{doc_type.value}不能作为{given.value}文",
+            raise refuse(f"{doc_type.value}不能作为{given.value}文",
                           doc_type=doc_type.value, direction=given.value,
                           allowed=[d.value for d in allowed])
         return given
     if len(allowed) > 1 and D.upward in allowed:
-        raise _refuse(f"{doc_type.value}须标明行文方向 (上行/平行/下行)",
+        raise refuse(f"{doc_type.value}须标明行文方向 (上行/平行/下行)",
                       doc_type=doc_type.value, allowed=[d.value for d in allowed])
     return allowed[0]
 
@@ -279,27 +283,27 @@ def check_recipients(doc_type: DocType, main: list[str], cc: list[str],
     lower = list(lower_level or [])
     everyone = [*main, *cc]
     if any(not r.strip() for r in everyone):
-        raise _refuse("主送、抄送机关不能为空白")
+        raise refuse("主送、抄送机关不能为空白")
     duplicates = sorted({r for r in everyone if everyone.count(r) > 1})
     if duplicates:
-        raise _refuse(f"{'、'.join(duplicates)} 重复列出 (主送与抄送不得重复)",
+        raise refuse(f"{'、'.join(duplicates)} 重复列出 (主送与抄送不得重复)",
                       duplicates=duplicates)
     outside = [r for r in lower if r not in everyone]
     if outside:
-        raise _refuse(f"{'、'.join(outside)} 不在主送或抄送机关之列", lower_level=outside)
+        raise refuse(f"{'、'.join(outside)} 不在主送或抄送机关之列", lower_level=outside)
     if doc_type is DocType.minutes and main:
         # GB/T 9704 §10.3: a 纪要 names no 主送机关; its readers are listed as 分送 (抄送).
-        raise _refuse("纪要不标注主送机关, 分送单位列入抄送", main_recipients=main)
+        raise refuse("纪要不标注主送机关, 分送单位列入抄送", main_recipients=main)
     if doc_type is DocType.request_for_instruction and len(main) != 1:
         # 条例 Art. 15(一)(四): 请示应当一文一事, 原则上主送一个上级机关.
-        raise _refuse("请示只能有一个主送机关", main_recipients=main)
+        raise refuse("请示只能有一个主送机关", main_recipients=main)
     if direction is D.upward:
         # 条例 Art. 15(一): 向上级机关行文, 原则上主送一个上级机关 ... 不抄送下级机关.
         if len(main) != 1:
-            raise _refuse("上行文原则上只主送一个上级机关", main_recipients=main)
+            raise refuse("上行文原则上只主送一个上级机关", main_recipients=main)
         down = [r for r in everyone if r in lower]
         if down:
-            raise _refuse(f"上行文不抄送下级机关: {'、'.join(down)}", lower_level=down)
+            raise refuse(f"上行文不抄送下级机关: {'、'.join(down)}", lower_level=down)
 
 
 #: 保密期限 limits by level, in months (保守国家秘密法 2010 Art. 15: 除另有规定外, 绝密级不超过
@@ -319,7 +323,7 @@ def period_months(period: str) -> int:
     """The months of a 保密期限 such as 10年 or 6个月, or validation_failed."""
     match = _PERIOD_RE.match(period.strip())
     if match is None:
-        raise _refuse(f"保密期限“{period}”不规范, 应写作 N年 或 N个月",
+        raise refuse(f"保密期限“{period}”不规范, 应写作 N年 或 N个月",
                       classification_period=period)
     n = int(match["n"])
     return n * 12 if match["unit"] == "年" else n
@@ -330,14 +334,14 @@ def check_classification(mark: ClassificationMark) -> ClassificationMark:
     limit when none is stated; a document that is not classified has none."""
     if not is_classified(mark.level):
         if mark.period:
-            raise _refuse("非密公文不标保密期限", classification_period=mark.period)
+            raise refuse("非密公文不标保密期限", classification_period=mark.period)
         return mark
     limit = PERIOD_LIMIT_MONTHS[mark.level]
     if not (mark.period and mark.period.strip()):
         return mark.model_copy(update={"period": f"{limit // 12}年"})
     months = period_months(mark.period)
     if months > limit:
-        raise _refuse(f"{mark.level.value}公文保密期限不得超过{limit // 12}年",
+        raise refuse(f"{mark.level.value}公文保密期限不得超过{limit // 12}年",
                       classification=mark.level.value, classification_period=mark.period,
                       limit_years=limit // 12)
     return mark.model_copy(update={"period": mark.period.strip()})
@@ -351,17 +355,17 @@ def check_attachment_notes(attachments: list[Attachment], notes: list[str]) -> l
     2. ... when several). A draft with attachments and no notes gets them from the
     attachments' names; notes without their attachments are refused."""
     if any(not n.strip() for n in notes):
-        raise _refuse("附件说明不能为空白")
+        raise refuse("附件说明不能为空白")
     if not notes:
         return [a.name.rsplit(".", 1)[0] if "." in a.name.strip(".") else a.name
                 for a in attachments]
     if len(notes) != len(attachments):
-        raise _refuse(f"附件说明有{len(notes)}项, 所附附件有{len(attachments)}件, 须一一对应",
+        raise refuse(f"附件说明有{len(notes)}项, 所附附件有{len(attachments)}件, 须一一对应",
                       attachment_notes=len(notes), attachments=len(attachments))
     for position, note in enumerate(notes, start=1):
         match = _NOTE_NUMBER_RE.match(note)
         if match is not None and int(match["n"]) != position:
-            raise _refuse(f"附件说明“{note}”的顺序号应为{position}", attachment_note=note)
+            raise refuse(f"附件说明“{note}”的顺序号应为{position}", attachment_note=note)
     return list(notes)
 
 
@@ -381,17 +385,17 @@ def check_reply_link(doc_type: DocType, replies_to: str | None,
     is addressed to the organ that asked; no other 文种 names a 请示."""
     if doc_type is not DocType.reply_to_request:
         if replies_to is not None:
-            raise _refuse("只有批复须注明所批复的请示", replies_to=replies_to)
+            raise refuse("只有批复须注明所批复的请示", replies_to=replies_to)
         return
     if not replies_to:
-        raise _refuse("批复须注明所批复的请示 (replies_to)")
+        raise refuse("批复须注明所批复的请示 (replies_to)")
     if request is None or request.id != replies_to:
-        raise _refuse(f"所批复的请示 {replies_to} 不存在", replies_to=replies_to)
+        raise refuse(f"所批复的请示 {replies_to} 不存在", replies_to=replies_to)
     if request.doc_type is not DocType.request_for_instruction:
-        raise _refuse(f"批复只能答复请示, {replies_to} 是{request.doc_type.value}",
+        raise refuse(f"批复只能答复请示, {replies_to} 是{request.doc_type.value}",
                       replies_to=replies_to, doc_type=request.doc_type.value)
     if main is not None and request.issuer not in main:
-        raise _refuse(f"批复应主送请示机关 {request.issuer}", replies_to=replies_to,
+        raise refuse(f"批复应主送请示机关 {request.issuer}", replies_to=replies_to,
                       main_recipients=main, requested_by=request.issuer)
 
 
@@ -399,9 +403,9 @@ def check_disclosure(level: Classification, attribute: DisclosureAttribute,
                      reason: str | None) -> None:
     """公开属性: 不予公开 states its reason; a classified document is never 主动公开."""
     if is_classified(level) and attribute is DisclosureAttribute.proactive:
-        raise _refuse(f"{level.value}公文不得主动公开", classification=level.value)
+        raise refuse(f"{level.value}公文不得主动公开", classification=level.value)
     if attribute is DisclosureAttribute.not_public and not (reason and reason.strip()):
-        raise _refuse("不予公开须说明理由")
+        raise refuse("不予公开须说明理由")
 
 
 def normalise_attachments(items: Iterable[Attachment]) -> list[Attachment]:
@@ -411,20 +415,20 @@ def normalise_attachments(items: Iterable[Attachment]) -> list[Attachment]:
     names: set[str] = set()
     for item in items:
         if item.name in names:
-            raise _refuse(f"附件“{item.name}”重复", attachment=item.name)
+            raise refuse(f"附件“{item.name}”重复", attachment=item.name)
         names.add(item.name)
         if item.content_base64 is not None:
             try:
                 raw = base64.b64decode(item.content_base64, validate=True)
             except (binascii.Error, ValueError) as exc:
-                raise _refuse(f"附件“{item.name}”的内容不是有效的 base64",
+                raise refuse(f"附件“{item.name}”的内容不是有效的 base64",
                               attachment=item.name) from exc
             digest = hashlib.sha256(raw).hexdigest()
             if item.sha256 is not None and item.sha256 != digest:
-                raise _refuse(f"附件“{item.name}”的 SHA-256 与内容不符", attachment=item.name)
+                raise refuse(f"附件“{item.name}”的 SHA-256 与内容不符", attachment=item.name)
             item = item.model_copy(update={"sha256": digest, "size": len(raw)})
         elif item.sha256 is None:
-            raise _refuse(f"附件“{item.name}”须附内容或 SHA-256", attachment=item.name)
+            raise refuse(f"附件“{item.name}”须附内容或 SHA-256", attachment=item.name)
         out.append(item)
     return out
 
@@ -445,25 +449,25 @@ def check_normative(normative: bool, registration_number: str | None,
     is given by the 司法行政部门's registration, often after drafting, so it may be missing,
     but only a 规范性文件 has one."""
     if registration_number is not None and not normative:
-        raise _refuse("只有行政规范性文件才有统一登记号", field="normative_registration_number")
+        raise refuse("只有行政规范性文件才有统一登记号", field="normative_registration_number")
     if normative and disclosure is not DisclosureAttribute.proactive:
-        raise _refuse("行政规范性文件应当主动公开 (政府信息公开条例第二十条)",
+        raise refuse("行政规范性文件应当主动公开 (政府信息公开条例第二十条)",
                       field="disclosure")
 
 
-def draft(document_id: str, cmd: DraftOutgoing, actor: Principal, at: datetime,
-          request: AnsweredRequest | None = None) -> Step:
+def draft(document_id: str, cmd: DraftOutgoing, principal: Principal, at: datetime,
+          request: AnsweredRequest | None = None) -> Change[OutgoingDocument]:
     """起草; ``request`` is the 请示 a 批复 answers, as the office received it."""
-    role = require_role(actor, Role.drafter, action="起草")
+    actor = act_as(principal, Role.drafter, step="起草")
     if not actor.department:
-        raise _refuse("拟稿人须属于一个部门 (department)")
+        raise refuse("拟稿人须属于一个部门 (department)")
     validate_issuer_code(cmd.issuer_code)
     direction = resolve_direction(cmd.doc_type, cmd.direction)
     check_recipients(cmd.doc_type, cmd.main_recipients, cmd.cc_recipients, direction,
                      cmd.lower_level_recipients)
     outside = sorted(set(cmd.recipient_departments) - {*cmd.main_recipients, *cmd.cc_recipients})
     if outside:
-        raise _refuse(f"{'、'.join(outside)} 不在主送或抄送机关之列", departments=outside)
+        raise refuse(f"{'、'.join(outside)} 不在主送或抄送机关之列", departments=outside)
     check_reply_link(cmd.doc_type, cmd.replies_to, request, list(cmd.main_recipients))
     classification = check_classification(cmd.classification)
     check_disclosure(classification.level, cmd.disclosure, cmd.disclosure_reason)
@@ -491,22 +495,23 @@ def draft(document_id: str, cmd: DraftOutgoing, actor: Principal, at: datetime,
         attachment_notes=notes, remarks=cmd.remarks,
         normative_document=cmd.normative_document,
         normative_registration_number=cmd.normative_registration_number,
-        departments=departments, history=[_history(actor, role, at, "起草")],
+        departments=departments, history=[_history(actor, at, "起草")],
     )
-    return Step(doc, [OutgoingDrafted(
+    return _changed(doc, OutgoingDrafted(
         document_id=document_id, doc_type=doc.doc_type, direction=direction,
         issuer_code=doc.issuer_code, drafting_department=doc.drafting_department,
         classification_level=doc.classification_level, urgency=doc.urgency,
         disclosure=doc.disclosure, title=_open_text(doc, doc.title), revision=1,
-        drafted_by=actor.subject, drafted_at=at)])
+        drafted_by=actor.subject, drafted_at=at))
 
 
-def revise(doc: OutgoingDocument, cmd: ReviseOutgoing, actor: Principal, at: datetime) -> Step:
+def revise(doc: OutgoingDocument, cmd: ReviseOutgoing, principal: Principal,
+           at: datetime) -> Change[OutgoingDocument]:
     """修改: only the drafter, only their own draft, only before it is approved."""
-    role = require_role(actor, Role.drafter, action="修改")
+    actor = act_as(principal, Role.drafter, step="修改")
     if doc.drafter != actor.subject:
         raise GovbusError(ErrorCode.forbidden, "只有拟稿人本人可以修改其草稿", id=doc.id)
-    require_status(doc, "修改")
+    _require_step(doc, "修改")
     attachments = (normalise_attachments(cmd.attachments) if cmd.attachments is not None
                    else doc.attachments)
     notes = list(cmd.attachment_notes) if cmd.attachment_notes is not None \
@@ -525,21 +530,22 @@ def revise(doc: OutgoingDocument, cmd: ReviseOutgoing, actor: Principal, at: dat
         "status": S.drafted, "title": title, "body": cmd.body, "attachments": attachments,
         "attachment_notes": notes, "revisions": [*doc.revisions, revision],
         "current_revision": number,
-        "history": [*doc.history, _history(actor, role, at, "修改", cmd.summary)],
+        "history": [*doc.history, _history(actor, at, "修改", cmd.summary)],
     })
-    return Step(new, [OutgoingRevised(
+    return _changed(new, OutgoingRevised(
         document_id=doc.id, classification_level=doc.classification_level, revision=number,
-        summary=_open_text(doc, cmd.summary), revised_by=actor.subject, revised_at=at)])
+        summary=_open_text(doc, cmd.summary), revised_by=actor.subject, revised_at=at))
 
 
-def review(doc: OutgoingDocument, cmd: ReviewOutgoing, actor: Principal, at: datetime) -> Step:
+def review(doc: OutgoingDocument, cmd: ReviewOutgoing, principal: Principal,
+           at: datetime) -> Change[OutgoingDocument]:
     """审核 (核稿): approve for signing, or return to the drafter with comments."""
-    role = require_role(actor, Role.reviewer, action="审核")
-    require_status(doc, "审核")
+    actor = act_as(principal, Role.reviewer, step="审核")
+    _require_step(doc, "审核")
     _require_current_revision(doc, cmd.revision, "审核")
     returned = cmd.decision is ReviewDecision.returned
     if returned and not (cmd.comments and cmd.comments.strip()):
-        raise _refuse("退回修改须写明意见")
+        raise refuse("退回修改须写明意见")
     record = ReviewRecord(revision=doc.current_revision, decision=cmd.decision,
                           reviewer=actor.subject, reviewer_name=actor.name, at=at,
                           comments=cmd.comments)
@@ -547,7 +553,7 @@ def review(doc: OutgoingDocument, cmd: ReviewOutgoing, actor: Principal, at: dat
     new = doc.model_copy(update={
         "status": S.returned if returned else S.awaiting_signature,
         "reviews": [*doc.reviews, record],
-        "history": [*doc.history, _history(actor, role, at, action, cmd.comments)],
+        "history": [*doc.history, _history(actor, at, action, cmd.comments)],
     })
     event: Event
     if returned:
@@ -560,15 +566,15 @@ def review(doc: OutgoingDocument, cmd: ReviewOutgoing, actor: Principal, at: dat
         event = OutgoingReviewed(
             document_id=doc.id, classification_level=doc.classification_level,
             revision=doc.current_revision, reviewed_by=actor.subject, reviewed_at=at)
-    return Step(new, [event])
+    return _changed(new, event)
 
 
-def sign_off(doc: OutgoingDocument, cmd: SignOffOutgoing, actor: Principal, at: datetime,
-             today: date) -> Step:
+def sign_off(doc: OutgoingDocument, cmd: SignOffOutgoing, principal: Principal, at: datetime,
+             today: date) -> Change[OutgoingDocument]:
     """签发: the signer's name and the signing date (成文日期) are recorded; every 上行文
     also prints the signer in its header (签发人, GB/T 9704 §7.2.6)."""
-    role = require_role(actor, Role.signer, action="签发")
-    require_status(doc, "签发")
+    actor = act_as(principal, Role.signer, step="签发")
+    _require_step(doc, "签发")
     _require_current_revision(doc, cmd.revision, "签发")
     re_signed = doc.status is S.awaiting_re_signature
     name = actor.name or actor.subject
@@ -580,32 +586,32 @@ def sign_off(doc: OutgoingDocument, cmd: SignOffOutgoing, actor: Principal, at: 
         "signer_id": actor.subject, "date_of_writing": today,
         "header_signer": name if direction_of(doc) is D.upward else None,
         "sign_offs": [*doc.sign_offs, record],
-        "history": [*doc.history, _history(actor, role, at, "重新签发" if re_signed else "签发",
+        "history": [*doc.history, _history(actor, at, "重新签发" if re_signed else "签发",
                                            cmd.opinion)],
     })
-    return Step(new, [OutgoingSigned(
+    return _changed(new, OutgoingSigned(
         document_id=doc.id, doc_type=doc.doc_type, classification_level=doc.classification_level,
         revision=doc.current_revision, signer=name, date_of_writing=today, re_signed=re_signed,
-        signed_at=at)])
+        signed_at=at))
 
 
-def recheck(doc: OutgoingDocument, cmd: RecheckOutgoing, actor: Principal,
-            at: datetime) -> Step:
+def recheck(doc: OutgoingDocument, cmd: RecheckOutgoing, principal: Principal,
+            at: datetime) -> Change[OutgoingDocument]:
     """复核: a substantive change made after sign-off goes back to the signer (Art. 25)."""
-    role = require_role(actor, Role.registrar, Role.reviewer, action="复核")
-    require_status(doc, "复核")
+    actor = act_as(principal, Role.registrar, Role.reviewer, step="复核")
+    _require_step(doc, "复核")
     changed = cmd.changed_body is not None or cmd.changed_title is not None
     updates: dict[str, object]
     number = doc.current_revision
     if cmd.substantive_change:
         if not changed:
-            raise _refuse("实质性修改须附修改后的正文或标题")
+            raise refuse("实质性修改须附修改后的正文或标题")
         if not (cmd.change_summary and cmd.change_summary.strip()):
-            raise _refuse("实质性修改须写明修改说明")
+            raise refuse("实质性修改须写明修改说明")
         title = cmd.changed_title or doc.title
         body = cmd.changed_body or doc.body
         if title == doc.title and body == doc.body:
-            raise _refuse("修改后的文稿与签发稿相同")
+            raise refuse("修改后的文稿与签发稿相同")
         number += 1
         revision = Revision(
             number=number, title=title, body=body, attachments=_without_content(doc.attachments),
@@ -617,7 +623,7 @@ def recheck(doc: OutgoingDocument, cmd: RecheckOutgoing, actor: Principal,
         if changed:
             # The signed text may change only with the signer's knowledge: a change reported
             # as not substantive would bypass re-signing.
-            raise _refuse("签发后对文稿的修改须作为实质性修改报签发人重新签发")
+            raise refuse("签发后对文稿的修改须作为实质性修改报签发人重新签发")
         updates = {"status": S.rechecked}
     record = RecheckRecord(by=actor.subject, by_name=actor.name, at=at,
                            substantive_change=cmd.substantive_change, revision=number,
@@ -625,13 +631,13 @@ def recheck(doc: OutgoingDocument, cmd: RecheckOutgoing, actor: Principal,
     action = "复核 (实质性修改, 退签发人)" if cmd.substantive_change else "复核"
     new = doc.model_copy(update={
         **updates, "rechecks": [*doc.rechecks, record],
-        "history": [*doc.history, _history(actor, role, at, action,
+        "history": [*doc.history, _history(actor, at, action,
                                            cmd.change_summary or cmd.remarks)],
     })
-    return Step(new, [OutgoingRechecked(
+    return _changed(new, OutgoingRechecked(
         document_id=doc.id, classification_level=doc.classification_level,
         substantive_change=cmd.substantive_change, revision=number, status=new.status,
-        rechecked_by=actor.subject, rechecked_at=at)])
+        rechecked_by=actor.subject, rechecked_at=at))
 
 
 # --- registration, printing, dispatch ----------------------------------------------------------
@@ -653,11 +659,12 @@ def check_signed_as_required(doc: OutgoingDocument) -> None:
                           doc_type=doc.doc_type.value)
 
 
-def check_registrable(doc: OutgoingDocument, actor: Principal) -> None:
+def check_registrable(doc: OutgoingDocument, principal: Principal) -> Actor:
     """Everything 登记 needs before a number is taken, so no number is taken in vain."""
-    require_role(actor, Role.registrar, action="登记")
-    require_status(doc, "登记")
+    actor = act_as(principal, Role.registrar, step="登记")
+    _require_step(doc, "登记")
     check_signed_as_required(doc)
+    return actor
 
 
 def number_series(doc: OutgoingDocument) -> NumberSeries:
@@ -682,20 +689,20 @@ def plan_distribution(doc: OutgoingDocument, distribution: list[DistributionEntr
     names = [d.recipient for d in distribution]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise _refuse(f"分送范围中 {'、'.join(duplicates)} 重复", duplicates=duplicates)
+        raise refuse(f"分送范围中 {'、'.join(duplicates)} 重复", duplicates=duplicates)
     missing = [r for r, _ in doc.recipients if r not in names]
     if missing:
-        raise _refuse(f"分送范围缺少 {'、'.join(missing)}", missing=missing)
+        raise refuse(f"分送范围缺少 {'、'.join(missing)}", missing=missing)
     needed = sum(d.copies for d in distribution)
     if copies is not None and copies < needed:
-        raise _refuse(f"份数 {copies} 少于分送所需的 {needed} 份", copies=copies, needed=needed)
+        raise refuse(f"份数 {copies} 少于分送所需的 {needed} 份", copies=copies, needed=needed)
     return distribution, copies if copies is not None else needed
 
 
 def register(doc: OutgoingDocument, entry: NumberEntry, cmd: RegisterOutgoing,
-             actor: Principal, at: datetime) -> Step:
+             principal: Principal, at: datetime) -> Change[OutgoingDocument]:
     """登记: the number taken from the register, the distribution and the copies."""
-    check_registrable(doc, actor)
+    actor = check_registrable(doc, principal)
     series, year, serial = number_series(doc), number_year(doc), entry.serial
     if entry.document_id != doc.id or entry.doc_number != format_number(
             series, doc.issuer_code, year, serial):
@@ -706,60 +713,60 @@ def register(doc: OutgoingDocument, entry: NumberEntry, cmd: RegisterOutgoing,
         "status": S.registered, "doc_number": entry.doc_number, "number_series": series,
         "number_year": year,
         "number_serial": serial, "distribution": distribution, "copies": copies,
-        "history": [*doc.history, _history(actor, Role.registrar, at, "登记",
+        "history": [*doc.history, _history(actor, at, "登记",
                                            entry.doc_number)],
     })
-    return Step(new, [OutgoingNumbered(
+    return _changed(new, OutgoingNumbered(
         document_id=doc.id, doc_type=doc.doc_type,
         classification_level=doc.classification_level, doc_number=entry.doc_number,
         series=series, issuer_code=doc.issuer_code, year=year, serial=serial,
         title=_open_text(doc, doc.title),
-        numbered_by=actor.subject, numbered_at=at)])
+        numbered_by=actor.subject, numbered_at=at))
 
 
-def print_document(doc: OutgoingDocument, cmd: PrintOutgoing, actor: Principal, at: datetime,
-                   today: date) -> Step:
+def print_document(doc: OutgoingDocument, cmd: PrintOutgoing, principal: Principal, at: datetime,
+                   today: date) -> Change[OutgoingDocument]:
     """印制: 印发机关, 印发日期 (not before the 成文日期) and the copies printed."""
-    require_role(actor, Role.registrar, action="印制")
-    require_status(doc, "印制")
+    actor = act_as(principal, Role.registrar, step="印制")
+    _require_step(doc, "印制")
     printing_date = cmd.printing_date or today
     if doc.date_of_writing is not None and printing_date < doc.date_of_writing:
-        raise _refuse(f"印发日期 {printing_date} 早于成文日期 {doc.date_of_writing}")
+        raise refuse(f"印发日期 {printing_date} 早于成文日期 {doc.date_of_writing}")
     needed = sum(d.copies for d in doc.distribution)
     copies = cmd.copies or doc.copies or needed
     if copies < needed:
-        raise _refuse(f"印制 {copies} 份, 少于分送所需的 {needed} 份", copies=copies,
+        raise refuse(f"印制 {copies} 份, 少于分送所需的 {needed} 份", copies=copies,
                       needed=needed)
     assert doc.doc_number is not None  # registered
     new = doc.model_copy(update={
         "status": S.printed, "printing_office": cmd.printing_office,
         "printing_date": printing_date, "copies": copies,
-        "history": [*doc.history, _history(actor, Role.registrar, at, "印制",
+        "history": [*doc.history, _history(actor, at, "印制",
                                            f"{cmd.printing_office} {copies}份")],
     })
-    return Step(new, [OutgoingPrinted(
+    return _changed(new, OutgoingPrinted(
         document_id=doc.id, classification_level=doc.classification_level,
         doc_number=doc.doc_number, copies=copies, printing_office=cmd.printing_office,
-        printing_date=printing_date, printed_by=actor.subject, printed_at=at)])
+        printing_date=printing_date, printed_by=actor.subject, printed_at=at))
 
 
-def dispatch(doc: OutgoingDocument, cmd: DispatchOutgoing, actor: Principal,
-             at: datetime) -> Step:
+def dispatch(doc: OutgoingDocument, cmd: DispatchOutgoing, principal: Principal,
+             at: datetime) -> Change[OutgoingDocument]:
     """核发: every main and cc recipient, each recorded with its time; a dispatch that
     leaves a recipient out is refused, so 已核发 always means everyone was served."""
-    require_role(actor, Role.registrar, action="核发")
-    require_status(doc, "核发")
+    actor = act_as(principal, Role.registrar, step="核发")
+    _require_step(doc, "核发")
     kinds = dict(doc.recipients)
     listed = [d.recipient for d in cmd.dispatches]
     duplicates = sorted({r for r in listed if listed.count(r) > 1})
     if duplicates:
-        raise _refuse(f"{'、'.join(duplicates)} 重复", duplicates=duplicates)
+        raise refuse(f"{'、'.join(duplicates)} 重复", duplicates=duplicates)
     unknown = [r for r in listed if r not in kinds]
     if unknown:
-        raise _refuse(f"{'、'.join(unknown)} 不是本文的主送或抄送机关", unknown=unknown)
+        raise refuse(f"{'、'.join(unknown)} 不是本文的主送或抄送机关", unknown=unknown)
     missing = [r for r, _ in doc.recipients if r not in listed]
     if missing:
-        raise _refuse(f"核发须送达每一个主送、抄送机关, 缺少 {'、'.join(missing)}",
+        raise refuse(f"核发须送达每一个主送、抄送机关, 缺少 {'、'.join(missing)}",
                       missing=missing)
     channels = [dispatch_channel(d) for d in cmd.dispatches]
     if is_classified(doc.classification_level):
@@ -768,7 +775,7 @@ def dispatch(doc: OutgoingDocument, cmd: DispatchOutgoing, actor: Principal,
         open_ways = [d.recipient for d, c in zip(cmd.dispatches, channels, strict=True)
                      if c not in CONFIDENTIAL_CHANNELS]
         if open_ways:
-            raise _refuse(f"{doc.classification_level.value}公文只能通过机要渠道核发: "
+            raise refuse(f"{doc.classification_level.value}公文只能通过机要渠道核发: "
                           f"{'、'.join(open_ways)}", recipients=open_ways,
                           allowed=sorted(c.value for c in CONFIDENTIAL_CHANNELS))
     records = [DispatchRecord(recipient=d.recipient, kind=kinds[d.recipient],
@@ -777,10 +784,10 @@ def dispatch(doc: OutgoingDocument, cmd: DispatchOutgoing, actor: Principal,
                for d, c in zip(cmd.dispatches, channels, strict=True)]
     new = doc.model_copy(update={
         "status": S.dispatched, "dispatches": records, "dispatched_at": at,
-        "history": [*doc.history, _history(actor, Role.registrar, at, "核发",
+        "history": [*doc.history, _history(actor, at, "核发",
                                            f"{len(records)}个单位")],
     })
-    return Step(new, [dispatched_fact(new)])
+    return _changed(new, dispatched_fact(new))
 
 
 #: Names offices write for a channel, kept so that a 分发方式 given as text (``means``, the
@@ -808,7 +815,7 @@ def channel_named(text: str) -> DispatchChannel:
     except ValueError:
         if name in CHANNEL_ALIASES:
             return CHANNEL_ALIASES[name]
-    raise _refuse(f"分发方式“{text}”不在规定之列", means=text,
+    raise refuse(f"分发方式“{text}”不在规定之列", means=text,
                   allowed=[c.value for c in DispatchChannel])
 
 
@@ -817,7 +824,7 @@ def dispatch_channel(entry: DispatchEntry) -> DispatchChannel | None:
     agree); None when neither says."""
     named = channel_named(entry.means) if entry.means is not None else None
     if entry.channel is not None and named is not None and named is not entry.channel:
-        raise _refuse(f"分发方式 {entry.channel.value} 与 {entry.means} 不一致",
+        raise refuse(f"分发方式 {entry.channel.value} 与 {entry.means} 不一致",
                       recipient=entry.recipient)
     return entry.channel or named
 

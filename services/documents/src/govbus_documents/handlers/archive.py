@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from govbus_contracts.envelope import Principal, deterministic_id
+from govbus_contracts.envelope import deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.documents.archive import (
     ARCHIVE_DOCUMENT,
@@ -45,7 +45,6 @@ from govbus_documents.domain.archive import (
     ARCHIVED_STATUS,
     DEFAULT_ALGORITHM,
     ArchiveParams,
-    ArchiveRefused,
     AttachmentContent,
     ChainHead,
     ChainLink,
@@ -64,7 +63,7 @@ from govbus_documents.domain.archive import (
     outcomes,
 )
 from govbus_documents.service import service
-from govbus_documents.settings import DocumentsSettings
+from govbus_documents.settings import office
 from govbus_documents.store.archive import (
     ArchivableDocument,
     ArchiveStore,
@@ -72,7 +71,7 @@ from govbus_documents.store.archive import (
     claim_id,
 )
 from govbus_kit.clock import office_date
-from govbus_kit.repository import Emit, Outcome
+from govbus_kit.domain import Emit, Outcome, act_as
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 
 #: A claim older than this whose archiving never finished may be taken over.
@@ -80,25 +79,17 @@ CLAIM_STALE_SECONDS = 120.0
 MAX_APPEND_TRIES = 50
 EVENT_FINDINGS = 100
 
-SETTINGS = DocumentsSettings()
-#: The chain's hash: SHA-256 by default; SM3 (GB/T 32905-2016) where the platform has it.
-#: Each record names its own algorithm, so the setting may change without re-hashing.
-ALGORITHM: str = SETTINGS.archive_hash_algorithm or DEFAULT_ALGORITHM
+
+
+def hash_algorithm(ctx: ServiceContext) -> str:
+    """The chain's hash: SHA-256 by default; SM3 (GB/T 32905-2016) where the platform has
+    it. Each record names its own algorithm, so the setting may change without re-hashing."""
+    return office(ctx).archive_hash_algorithm or DEFAULT_ALGORITHM
 
 
 def _flag(doc: Mapping[str, Any]) -> bool | None:
     value = doc.get("archivable")
     return value if isinstance(value, bool) else None
-
-
-def _refused(exc: ArchiveRefused) -> GovbusError:
-    return GovbusError(ErrorCode(exc.code), exc.message, **exc.details)
-
-
-def _require_role(principal: Principal, *roles: Role) -> None:
-    if not principal.has_any(*roles):
-        raise GovbusError(ErrorCode.forbidden, "无权执行此操作",
-                          required=[r.value for r in roles])
 
 
 def _append_lock(ctx: ServiceContext) -> asyncio.Lock:
@@ -111,7 +102,7 @@ def _append_lock(ctx: ServiceContext) -> asyncio.Lock:
 
 @service.command(ARCHIVE_DOCUMENT)
 async def archive_document(cmd: ArchiveDocument, ctx: CommandContext) -> DocumentArchivedReply:
-    _require_role(ctx.principal, Role.archivist)
+    act_as(ctx.principal, Role.archivist, step="归档")
     store = ArchiveStore(ctx.service)
     doc = await store.source(cmd.kind, cmd.document_id)
     if doc is None:
@@ -136,10 +127,7 @@ async def _archive_record(cmd: ArchiveDocument, ctx: CommandContext, store: Arch
                 raise GovbusError(ErrorCode.conflict, "档案记录缺失，请先检测档案链",
                                   seq=held["seq"], archival_code=held.get("archival_code"))
             return record
-        try:
-            check_archivable(cmd.kind, doc.get("status"), _flag(doc))
-        except ArchiveRefused as exc:
-            raise _refused(exc) from None
+        check_archivable(cmd.kind, doc.get("status"), _flag(doc))
         prepared = await _prepare(cmd, ctx, store, doc)  # refuses before anything is claimed
         now = time.time()
         if held is None:
@@ -190,11 +178,11 @@ async def _prepare(cmd: ArchiveDocument, ctx: CommandContext, store: ArchiveStor
                    doc: Mapping[str, Any]) -> tuple[ArchiveParams, list[AttachmentContent]]:
     """The archivist's parameters and the item's attachments, kept by hash and checked."""
     svc = ctx.service
-    now = svc.clock.now()
+    now, settings = svc.clock.now(), office(svc)
     year = cmd.year or document_year(doc) or office_date(now).year
     params = ArchiveParams(
         kind=cmd.kind, retention=cmd.retention, organisation_code=cmd.organisation_code,
-        year=year, fonds_code=SETTINGS.fonds_code, category_code=SETTINGS.category_code,
+        year=year, fonds_code=settings.fonds_code, category_code=settings.category_code,
         archived_at=now, archivist=ctx.principal.name or ctx.principal.subject,
         classification_period=cmd.classification_period, remarks=cmd.remarks)
     attachments = attachment_contents(doc)
@@ -211,7 +199,7 @@ async def _prepare(cmd: ArchiveDocument, ctx: CommandContext, store: ArchiveStor
 async def _append(cmd: ArchiveDocument, ctx: CommandContext, store: ArchiveStore,
                   doc: Mapping[str, Any], claim: str, params: ArchiveParams,
                   attachments: list[AttachmentContent]) -> dict[str, Any]:
-    year = params.year
+    year, algorithm = params.year, hash_algorithm(ctx.service)
     group = group_key(params.fonds_code, year, cmd.retention, cmd.organisation_code)
 
     def make(head: ChainHead) -> dict[str, Any]:
@@ -220,7 +208,7 @@ async def _append(cmd: ArchiveDocument, ctx: CommandContext, store: ArchiveStore
                              cmd.organisation_code, item_no)
         package = build_package(doc, params, code, item_no, attachments)
         return make_record(seq, head.record_hash, code, cmd.kind, cmd.document_id, group,
-                           item_no, package, ALGORITHM)
+                           item_no, package, algorithm)
 
     async with _append_lock(ctx.service):
         record = await store.append(claim, cmd.kind, cmd.document_id, make, MAX_APPEND_TRIES)
@@ -236,10 +224,7 @@ def _mark_archived(cmd: ArchiveDocument, ctx: CommandContext, record: Mapping[st
                ) -> Outcome[ArchivableDocument, DocumentArchivedReply]:
         if current is None:
             raise GovbusError(ErrorCode.not_found, f"{cmd.kind.value} {cmd.document_id} 不存在")
-        try:
-            check_archivable(cmd.kind, current.status, current.archivable)
-        except ArchiveRefused as exc:
-            raise _refused(exc) from None
+        check_archivable(cmd.kind, current.status, current.archivable)
         now = ctx.service.clock.now()
         archival = record["package"]["archival"]
         history = list(current.history)
@@ -323,13 +308,13 @@ def _missing(kind: DocumentKind, doc: Mapping[str, Any]) -> ArchiveFinding:
 
 @service.query(CHECK_ARCHIVE)
 async def check_archive(query: CheckArchive, ctx: QueryContext) -> ArchiveReport:
-    _require_role(ctx.principal, Role.archivist, Role.leader, Role.admin)
+    act_as(ctx.principal, Role.archivist, Role.leader, Role.admin, step="检测档案链")
     return await run_checks(ctx.service)
 
 
 @service.command(VERIFY_ARCHIVE)
 async def verify_archive(cmd: VerifyArchive, ctx: CommandContext) -> ArchiveVerificationReply:
-    _require_role(ctx.principal, Role.archivist, Role.leader, Role.admin)
+    act_as(ctx.principal, Role.archivist, Role.leader, Role.admin, step="检测档案链")
     report = await run_checks(ctx.service)
     verification_id = deterministic_id("documents", "archive-verification", ctx.command_id)
     repo = ArchiveStore(ctx.service).verifications()
@@ -390,8 +375,9 @@ async def get_archive_record(query: GetArchiveRecord, ctx: QueryContext) -> Arch
 
 @service.on_startup
 async def prepare_archive(ctx: ServiceContext) -> None:
-    if not algorithm_available(ALGORITHM):
-        raise RuntimeError(f"archive hash algorithm {ALGORITHM!r} is not available here")
+    algorithm = hash_algorithm(ctx)
+    if not algorithm_available(algorithm):
+        raise RuntimeError(f"archive hash algorithm {algorithm!r} is not available here")
     await ArchiveStore(ctx).ensure_indexes()
 
 

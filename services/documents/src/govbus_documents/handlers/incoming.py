@@ -1,12 +1,13 @@
 """Handlers of the documents service: incoming documents (收文办理).
 
-Thin by design: who acts, load, let ``domain.incoming`` decide, write with the facts.
-The rules live in ``govbus_documents.domain.incoming``.
+Thin by design: who acts, then one step of the workflow (``INCOMING``: load what the
+principal may see, let ``domain.incoming`` decide, write with the facts). The rules live in
+``govbus_documents.domain.incoming``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -47,20 +48,21 @@ from govbus_contracts.services.documents.incoming import (
     WhoHolds,
 )
 from govbus_documents.domain import incoming as rules
-from govbus_documents.domain.access import require_visible, visibility_filter
-from govbus_documents.domain.incoming import Change, IncomingDocument
+from govbus_documents.domain.access import require_visible
+from govbus_documents.domain.incoming import IncomingDocument
 from govbus_documents.domain.periods import HANDLING, PERIODS
+from govbus_documents.handlers.lists import seen_by, visible_page
 from govbus_documents.service import service
-from govbus_documents.settings import DocumentsSettings
+from govbus_documents.settings import office
 from govbus_kit import listing
 from govbus_kit.clock import office_date
+from govbus_kit.domain import Outcome, act_as
 from govbus_kit.due import Due, day, due_index, track_due
 from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
-from govbus_kit.logging import get_logger
 from govbus_kit.periods import PeriodTable, PeriodVersion, periods
 from govbus_kit.registers import SerialRegister
-from govbus_kit.repository import AggregateRepository, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
+from govbus_kit.workflow import Workflow
 
 COLLECTION = "incoming"
 #: 收文登记簿: 收〔2026〕N号, serials per year without gaps.
@@ -68,16 +70,10 @@ NUMBERS = SerialRegister("incoming_register", rules.registration_number)
 #: The named set of 收文 whose 办理期限 was computed on a provisional calendar year.
 PROVISIONAL = "provisional"
 
-settings = DocumentsSettings()
-log = get_logger("govbus.documents.incoming")
-
-
-def documents(ctx: ServiceContext) -> AggregateRepository[IncomingDocument]:
-    return ctx.repository(COLLECTION, IncomingDocument)
 
 
 def office_periods(ctx: ServiceContext) -> PeriodTable:
-    return periods(ctx, PERIODS, settings.deprecated_periods())
+    return periods(ctx, PERIODS, office(ctx).deprecated_periods())
 
 
 def handling_period(ctx: ServiceContext, urgency: Urgency, on: date) -> PeriodVersion:
@@ -104,15 +100,11 @@ def _ack(doc: IncomingDocument, version: int) -> IncomingStepReply:
     )
 
 
-async def _step(ctx: CommandContext, document_id: str,
-                step: Callable[[IncomingDocument], Change]) -> IncomingStepReply:
-    def decide(current: IncomingDocument | None) -> Outcome[IncomingDocument, IncomingStepReply]:
-        # Whoever may not read it is not told that it exists, before any other refusal.
-        visible = require_visible(ctx.principal, current, "收文", document_id)
-        change = step(visible)
-        return Outcome(change.state, _ack(change.state, visible.version + 1), change.events)
-
-    return await ctx.execute(documents(ctx.service), document_id, decide)
+#: 收文 as their handlers reach them: whoever may not read one is not told that it exists,
+#: before any other refusal.
+INCOMING = Workflow(COLLECTION, IncomingDocument, IncomingStepReply, ack=_ack,
+                    visible=lambda principal, doc, doc_id: require_visible(
+                        principal, doc, "收文", doc_id))
 
 
 def incoming_due(doc: Mapping[str, Any]) -> Due:
@@ -140,11 +132,8 @@ def summary_of(d: IncomingDocument) -> IncomingSummary:
 
 
 def _list_facets(doc: listing.Document) -> list[str]:
-    # What a list is filtered by (status, department) and seen by (密级, departments: the
-    # fields of ``visibility_filter``).
-    return [facet("status", doc.get("status")),
-            facet("classification_level", doc.get("classification_level")),
-            *(facet("departments", d) for d in doc.get("departments") or [])]
+    # What a list is filtered by (status, department) and seen by.
+    return [facet("status", doc.get("status")), *seen_by(doc)]
 
 
 INCOMING_LIST = listing.declare(service, ListSpec(
@@ -170,7 +159,7 @@ async def incoming_indexes(ctx: ServiceContext) -> None:
 
 @service.command(REGISTER_INCOMING)
 async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> IncomingStepReply:
-    actor = rules.act_as(ctx.principal, Role.registrar, step="签收登记")
+    actor = act_as(ctx.principal, Role.registrar, step="签收登记")
     now = ctx.service.clock.now()
     # Refuse bad input before a 收文编号 is taken, so that no number is spent on it.
     rules.validate_registration(cmd, office_date(now))
@@ -187,89 +176,78 @@ async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> Incom
                                 actor=actor, now=now)
         return Outcome(change.state, _ack(change.state, 1), change.events)
 
-    return await ctx.execute(documents(ctx.service), document_id, decide)
+    return await ctx.execute(INCOMING.repository(ctx.service), document_id, decide,
+                             reply=IncomingStepReply)
 
 
 @service.command(REVIEW_INCOMING)
 async def review_incoming(cmd: ReviewIncoming, ctx: CommandContext) -> IncomingStepReply:
-    actor = rules.act_as(ctx.principal, Role.registrar, step="初审")
     now = ctx.service.clock.now()
-    return await _step(ctx, cmd.id, lambda doc: rules.review(doc, cmd, actor, now))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.review(d, cmd, ctx.principal, now))
 
 
 @service.command(PROPOSE_HANDLING)
 async def propose_handling(cmd: ProposeHandling, ctx: CommandContext) -> IncomingStepReply:
-    actor = rules.act_as(ctx.principal, Role.registrar, step="拟办")
     now = ctx.service.clock.now()
-    return await _step(ctx, cmd.id, lambda doc: rules.propose(doc, cmd, actor, now))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.propose(d, cmd, ctx.principal, now))
 
 
 @service.command(INSTRUCT_INCOMING)
 async def instruct_incoming(cmd: InstructIncoming, ctx: CommandContext) -> IncomingStepReply:
-    actor = rules.act_as(ctx.principal, Role.leader, step="批示")
     now = ctx.service.clock.now()
-    return await _step(ctx, cmd.id, lambda doc: rules.instruct(doc, cmd, actor, now))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.instruct(d, cmd, ctx.principal, now))
 
 
 @service.command(ASSIGN_INCOMING)
 async def assign_incoming(cmd: AssignIncoming, ctx: CommandContext) -> IncomingStepReply:
-    actor = rules.act_as(ctx.principal, Role.registrar, Role.leader, step="承办交办")
     now = ctx.service.clock.now()
     calendar = ctx.service.calendar
     by_urgency = days_by_urgency(ctx.service, office_date(now))
-    return await _step(ctx, cmd.id, lambda doc: rules.assign(
-        doc, cmd, actor, now, days_by_urgency=by_urgency,
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.assign(
+        d, cmd, ctx.principal, now, days_by_urgency=by_urgency,
         remind_working_days_before=handling_period(
-            ctx.service, doc.urgency, office_date(now)).remind_before, calendar=calendar))
+            ctx.service, d.urgency, office_date(now)).remind_before, calendar=calendar))
 
 
 @service.command(CIRCULATE_INCOMING)
 async def circulate_incoming(cmd: CirculateIncoming, ctx: CommandContext) -> IncomingStepReply:
-    actor = rules.act_as(ctx.principal, Role.registrar, step="传阅")
     now = ctx.service.clock.now()
-    return await _step(ctx, cmd.id, lambda doc: rules.circulate(doc, cmd, actor, now))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.circulate(d, cmd, ctx.principal, now))
 
 
 @service.command(CONFIRM_READING)
 async def confirm_reading(cmd: ConfirmReading, ctx: CommandContext) -> IncomingStepReply:
     now = ctx.service.clock.now()
-    return await _step(ctx, cmd.id, lambda doc: rules.confirm_reading(
-        doc, ctx.principal, cmd.comment, now))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.confirm_reading(
+        d, ctx.principal, cmd.comment, now))
 
 
 @service.command(REMIND_INCOMING)
 async def remind_incoming(cmd: RemindIncoming, ctx: CommandContext) -> IncomingStepReply:
-    actor = rules.act_as(ctx.principal, Role.registrar, step="催办")
     now = ctx.service.clock.now()
     calendar = ctx.service.calendar
-    return await _step(ctx, cmd.id, lambda doc: rules.remind(doc, actor, cmd.remarks, now,
-                                                             calendar))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.remind(
+        d, ctx.principal, cmd.remarks, now, calendar))
 
 
 @service.command(COMPLETE_INCOMING)
 async def complete_incoming(cmd: CompleteIncoming, ctx: CommandContext) -> IncomingStepReply:
     now = ctx.service.clock.now()
-    return await _step(ctx, cmd.id, lambda doc: rules.complete(doc, cmd, ctx.principal, now))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.complete(d, cmd, ctx.principal, now))
 
 
 # --- queries -----------------------------------------------------------------------------
 
 
-async def _readable(ctx: QueryContext, document_id: str) -> IncomingDocument:
-    # Whoever may not read it is not told that it exists.
-    return require_visible(ctx.principal, await documents(ctx.service).get(document_id),
-                           "收文", document_id)
-
-
 @service.query(GET_INCOMING)
 async def get_incoming(query: GetIncoming, ctx: QueryContext) -> IncomingView:
-    doc = await _readable(ctx, query.id)
+    doc = await INCOMING.load(ctx, query.id)
     return IncomingView.model_validate(doc.model_dump())
 
 
 @service.query(WHO_HOLDS)
 async def who_holds(query: WhoHolds, ctx: QueryContext) -> IncomingHolders:
-    doc = await _readable(ctx, query.id)
+    doc = await INCOMING.load(ctx, query.id)
     held = [HeldCopy(holder=e.holder, kind=e.kind, holder_name=e.holder_name, since=e.sent_at,
                      sent_by=e.sent_by)
             for e in doc.circulation if e.read_at is None]
@@ -284,18 +262,11 @@ async def who_holds(query: WhoHolds, ctx: QueryContext) -> IncomingHolders:
 
 @service.query(LIST_INCOMING)
 async def list_incoming(query: ListIncoming, ctx: QueryContext) -> IncomingList:
-    visible = visibility_filter(ctx.principal)
-    if visible is None:
-        return IncomingList(items=[], total=0, offset=query.offset, limit=query.limit)
-    where = listing.clauses(visible)
-    if query.status is not None:
-        where.append(facet("status", query.status.value))
-    if query.department is not None:
-        where.append(facet("departments", query.department))
-    page = await INCOMING_LIST.of(ctx.service).page(where, offset=query.offset,
-                                                     limit=query.limit)
-    items = [IncomingSummary.model_validate(item) for item in page.items]
-    return IncomingList(items=items, total=page.total, offset=query.offset, limit=query.limit)
+    items, total = await visible_page(
+        INCOMING_LIST, ctx, offset=query.offset, limit=query.limit,
+        status=query.status.value if query.status else None, departments=query.department)
+    return IncomingList(items=[IncomingSummary.model_validate(item) for item in items],
+                        total=total, offset=query.offset, limit=query.limit)
 
 
 # --- 催办 sweep ---------------------------------------------------------------------------
@@ -309,7 +280,7 @@ async def sweep_incoming_deadlines(ctx: ServiceContext) -> int:
     """
     now = ctx.clock.now()
     return await due_index(ctx, COLLECTION).sweep_due(
-        documents(ctx),
+        INCOMING.repository(ctx),
         lambda doc: rules.due_alerts(doc, now, ctx.calendar, remind_before(ctx, doc)),
         today=office_date(now), what="收文")
 
@@ -318,11 +289,11 @@ async def incoming_calendar_revision(ctx: ServiceContext) -> None:
     """The official calendar arrived: recompute the provisional 办理期限."""
     now = ctx.clock.now()
     await due_index(ctx, COLLECTION).sweep_set(
-        documents(ctx), PROVISIONAL,
+        INCOMING.repository(ctx), PROVISIONAL,
         lambda doc: rules.revise_deadline(doc, now, ctx.calendar, remind_before(ctx, doc)),
         what="收文 期限重算")
 
 
-@service.every(settings.sweep_seconds, name="incoming_deadlines")
+@service.every(lambda ctx: office(ctx).sweep_seconds, name="incoming_deadlines")
 async def incoming_deadlines(ctx: ServiceContext) -> None:
     await sweep_incoming_deadlines(ctx)

@@ -1,17 +1,14 @@
 """Handlers of outgoing documents (发文办理) and numbering (发文字号).
 
-Thin: load, ask the rules in ``domain.outgoing`` / ``domain.numbering``, write through
-``ctx.execute`` (compare-and-set, embedded outbox, command idempotency).
+Thin: a step of the workflow (``OUTGOING``: load what the principal may see, ask the rules
+in ``domain.outgoing``, write through ``ctx.execute``: compare-and-set, embedded outbox,
+command idempotency); numbers through ``domain.numbering`` and its register.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from govbus_contracts.base import Event
 from govbus_contracts.envelope import deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.registry import EventSpec
 from govbus_contracts.services.documents.common import Classification
 from govbus_contracts.services.documents.outgoing import (
     DISPATCH_OUTGOING,
@@ -21,15 +18,6 @@ from govbus_contracts.services.documents.outgoing import (
     LIST_OUTGOING,
     NUMBER_RESERVED,
     NUMBER_VOIDED,
-    OUTGOING_DISPATCHED,
-    OUTGOING_DRAFTED,
-    OUTGOING_NUMBERED,
-    OUTGOING_PRINTED,
-    OUTGOING_RECHECKED,
-    OUTGOING_RETURNED,
-    OUTGOING_REVIEWED,
-    OUTGOING_REVISED,
-    OUTGOING_SIGNED,
     PRINT_OUTGOING,
     RECHECK_OUTGOING,
     REGISTER_OUTGOING,
@@ -64,28 +52,18 @@ from govbus_contracts.services.documents.outgoing import (
 )
 from govbus_documents import numbers
 from govbus_documents.domain import numbering, outgoing
-from govbus_documents.domain.access import may_read, require_visible, visibility_filter
-from govbus_documents.domain.incoming import IncomingDocument
+from govbus_documents.domain.access import may_read, require_visible
 from govbus_documents.domain.numbering import NumberRegister
-from govbus_documents.domain.outgoing import OutgoingDocument, Step
-from govbus_documents.handlers.incoming import COLLECTION as INCOMING_COLLECTION
+from govbus_documents.domain.outgoing import OutgoingDocument
+from govbus_documents.handlers.incoming import INCOMING
+from govbus_documents.handlers.lists import seen_by, visible_page
 from govbus_documents.service import service
 from govbus_kit import listing
 from govbus_kit.clock import office_date
+from govbus_kit.domain import Emit, Outcome
 from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
-from govbus_kit.repository import AggregateRepository, Emit, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
-
-FACTS: dict[type[Event], EventSpec] = {
-    spec.model: spec for spec in (
-        OUTGOING_DRAFTED, OUTGOING_REVISED, OUTGOING_REVIEWED, OUTGOING_RETURNED,
-        OUTGOING_SIGNED, OUTGOING_RECHECKED, OUTGOING_NUMBERED, OUTGOING_PRINTED,
-        OUTGOING_DISPATCHED)
-}
-
-
-def documents(ctx: ServiceContext) -> AggregateRepository[OutgoingDocument]:
-    return ctx.repository(outgoing.COLLECTION, OutgoingDocument)
+from govbus_kit.workflow import Workflow
 
 
 def list_item_of(d: OutgoingDocument) -> OutgoingListItem:
@@ -98,12 +76,9 @@ def list_item_of(d: OutgoingDocument) -> OutgoingListItem:
 
 
 def _list_facets(doc: listing.Document) -> list[str]:
-    # What a list is filtered by (status, 文种, 发文机关代字) and seen by (密级, departments:
-    # the fields of ``visibility_filter``).
+    # What a list is filtered by (status, 文种, 发文机关代字) and seen by.
     return [facet("status", doc.get("status")), facet("doc_type", doc.get("doc_type")),
-            facet("issuer_code", doc.get("issuer_code")),
-            facet("classification_level", doc.get("classification_level")),
-            *(facet("departments", d) for d in doc.get("departments") or [])]
+            facet("issuer_code", doc.get("issuer_code")), *seen_by(doc)]
 
 
 OUTGOING_LIST = listing.declare(service, ListSpec(
@@ -130,20 +105,12 @@ def state_of(doc: OutgoingDocument) -> OutgoingState:
                          signer=doc.signer, date_of_writing=doc.date_of_writing)
 
 
-def outcome_of(step: Step) -> Outcome[OutgoingDocument, OutgoingState]:
-    return Outcome(step.document, state_of(step.document),
-                   [Emit(FACTS[type(e)], e) for e in step.events])
-
-
-async def advance(ctx: CommandContext, document_id: str,
-                  step: Callable[[OutgoingDocument], Step]) -> OutgoingState:
-    """One step of the workflow on one document, once per command id."""
-
-    def decide(current: OutgoingDocument | None) -> Outcome[OutgoingDocument, OutgoingState]:
-        # Whoever may not read it is not told that it exists, before any other refusal.
-        return outcome_of(step(require_visible(ctx.principal, current, "发文", document_id)))
-
-    return await ctx.execute(documents(ctx.service), document_id, decide)
+#: 发文 as their handlers reach them: whoever may not read one is not told that it exists,
+#: before any other refusal.
+OUTGOING = Workflow(outgoing.COLLECTION, OutgoingDocument, OutgoingState,
+                    ack=lambda doc, _version: state_of(doc),
+                    visible=lambda principal, doc, doc_id: require_visible(
+                        principal, doc, "发文", doc_id))
 
 
 # --- the workflow ---------------------------------------------------------------------------
@@ -159,9 +126,11 @@ async def draft_outgoing(cmd: DraftOutgoing, ctx: CommandContext) -> OutgoingSta
     def decide(current: OutgoingDocument | None) -> Outcome[OutgoingDocument, OutgoingState]:
         if current is not None:
             raise GovbusError(ErrorCode.conflict, "该发文已存在", id=document_id)
-        return outcome_of(outgoing.draft(document_id, cmd, ctx.principal, now, request))
+        change = outgoing.draft(document_id, cmd, ctx.principal, now, request)
+        return Outcome(change.state, state_of(change.state), change.events)
 
-    return await ctx.execute(documents(ctx.service), document_id, decide)
+    return await ctx.execute(OUTGOING.repository(ctx.service), document_id, decide,
+                             reply=OutgoingState)
 
 
 async def answered_request(ctx: CommandContext,
@@ -169,7 +138,7 @@ async def answered_request(ctx: CommandContext,
     """The 请示 (a 收文) a 批复 names, as the rules need it; None when there is none."""
     if replies_to is None:
         return None
-    found = await ctx.service.repository(INCOMING_COLLECTION, IncomingDocument).get(replies_to)
+    found = await INCOMING.repository(ctx.service).get(replies_to)
     if found is None or not may_read(ctx.principal, found.classification_level,
                                      found.departments):
         # A 请示 the drafter may not read is answered as one that does not exist.
@@ -178,38 +147,32 @@ async def answered_request(ctx: CommandContext,
                                     issuer_doc_number=found.issuer_doc_number)
 
 
-async def readable(ctx: CommandContext | QueryContext, document_id: str) -> OutgoingDocument:
-    """The document, or the unknown-id answer to whoever may not read it."""
-    return require_visible(ctx.principal, await documents(ctx.service).get(document_id),
-                           "发文", document_id)
-
-
 @service.command(REVISE_OUTGOING)
 async def revise_outgoing(cmd: ReviseOutgoing, ctx: CommandContext) -> OutgoingState:
     now = ctx.service.clock.now()
-    return await advance(ctx, cmd.document_id,
-                         lambda doc: outgoing.revise(doc, cmd, ctx.principal, now))
+    return await OUTGOING.step(ctx, cmd.document_id, lambda doc: outgoing.revise(
+        doc, cmd, ctx.principal, now))
 
 
 @service.command(REVIEW_OUTGOING)
 async def review_outgoing(cmd: ReviewOutgoing, ctx: CommandContext) -> OutgoingState:
     now = ctx.service.clock.now()
-    return await advance(ctx, cmd.document_id,
-                         lambda doc: outgoing.review(doc, cmd, ctx.principal, now))
+    return await OUTGOING.step(ctx, cmd.document_id, lambda doc: outgoing.review(
+        doc, cmd, ctx.principal, now))
 
 
 @service.command(SIGN_OFF_OUTGOING)
 async def sign_off_outgoing(cmd: SignOffOutgoing, ctx: CommandContext) -> OutgoingState:
     now = ctx.service.clock.now()
-    return await advance(ctx, cmd.document_id, lambda doc: outgoing.sign_off(
+    return await OUTGOING.step(ctx, cmd.document_id, lambda doc: outgoing.sign_off(
         doc, cmd, ctx.principal, now, office_date(now)))
 
 
 @service.command(RECHECK_OUTGOING)
 async def recheck_outgoing(cmd: RecheckOutgoing, ctx: CommandContext) -> OutgoingState:
     now = ctx.service.clock.now()
-    return await advance(ctx, cmd.document_id,
-                         lambda doc: outgoing.recheck(doc, cmd, ctx.principal, now))
+    return await OUTGOING.step(ctx, cmd.document_id, lambda doc: outgoing.recheck(
+        doc, cmd, ctx.principal, now))
 
 
 @service.command(REGISTER_OUTGOING)
@@ -218,7 +181,7 @@ async def register_outgoing(cmd: RegisterOutgoing, ctx: CommandContext) -> Outgo
     document records it. A crash between them is repaired by a retry, which finds the
     number already taken for this document instead of taking another."""
     now = ctx.service.clock.now()
-    doc = await readable(ctx, cmd.document_id)
+    doc = await OUTGOING.load(ctx, cmd.document_id)
     if doc.doc_number is None:
         # Refuse before a number is taken, so no serial is spent on a refusal.
         outgoing.check_registrable(doc, ctx.principal)
@@ -236,22 +199,22 @@ async def register_outgoing(cmd: RegisterOutgoing, ctx: CommandContext) -> Outgo
     register_id = numbering.register_id(doc.issuer_code, year, series)
     entry = await numbers.execute(ctx, register_id, take, reply=NumberEntry,
                                   serial=doc.number_serial or cmd.reserved_serial)
-    return await advance(ctx, doc.id, lambda current: outgoing.register(
+    return await OUTGOING.step(ctx, doc.id, lambda current: outgoing.register(
         current, entry, cmd, ctx.principal, now))
 
 
 @service.command(PRINT_OUTGOING)
 async def print_outgoing(cmd: PrintOutgoing, ctx: CommandContext) -> OutgoingState:
     now = ctx.service.clock.now()
-    return await advance(ctx, cmd.document_id, lambda doc: outgoing.print_document(
+    return await OUTGOING.step(ctx, cmd.document_id, lambda doc: outgoing.print_document(
         doc, cmd, ctx.principal, now, office_date(now)))
 
 
 @service.command(DISPATCH_OUTGOING)
 async def dispatch_outgoing(cmd: DispatchOutgoing, ctx: CommandContext) -> OutgoingState:
     now = ctx.service.clock.now()
-    return await advance(ctx, cmd.document_id,
-                         lambda doc: outgoing.dispatch(doc, cmd, ctx.principal, now))
+    return await OUTGOING.step(ctx, cmd.document_id, lambda doc: outgoing.dispatch(
+        doc, cmd, ctx.principal, now))
 
 
 # --- numbers -----------------------------------------------------------------------------------
@@ -269,7 +232,7 @@ async def reserve_number(cmd: ReserveNumber, ctx: CommandContext) -> NumberReply
     numbering.validate_issuer_code(cmd.issuer_code)
     year = cmd.year or office_date(now).year
     if cmd.document_id is not None:
-        doc = await readable(ctx, cmd.document_id)
+        doc = await OUTGOING.load(ctx, cmd.document_id)
         if doc.issuer_code != cmd.issuer_code:
             raise GovbusError(ErrorCode.validation_failed,
                               f"该公文的机关代字是 {doc.issuer_code}, 不是 {cmd.issuer_code}",
@@ -331,25 +294,18 @@ def view_of(doc: OutgoingDocument) -> OutgoingView:
 
 @service.query(GET_OUTGOING)
 async def get_outgoing(query: GetOutgoing, ctx: QueryContext) -> OutgoingView:
-    return view_of(await readable(ctx, query.document_id))
+    return view_of(await OUTGOING.load(ctx, query.document_id))
 
 
 @service.query(LIST_OUTGOING)
 async def list_outgoing(query: ListOutgoing, ctx: QueryContext) -> OutgoingList:
-    visible = visibility_filter(ctx.principal)
-    if visible is None:
-        return OutgoingList(items=[], total=0, offset=query.offset, limit=query.limit)
-    where = listing.clauses(visible)
-    if query.status is not None:
-        where.append(facet("status", query.status.value))
-    if query.doc_type is not None:
-        where.append(facet("doc_type", query.doc_type.value))
-    if query.issuer_code is not None:
-        where.append(facet("issuer_code", query.issuer_code))
-    page = await OUTGOING_LIST.of(ctx.service).page(where, offset=query.offset,
-                                                     limit=query.limit)
-    items = [OutgoingListItem.model_validate(item) for item in page.items]
-    return OutgoingList(items=items, total=page.total, offset=query.offset, limit=query.limit)
+    items, total = await visible_page(
+        OUTGOING_LIST, ctx, offset=query.offset, limit=query.limit,
+        status=query.status.value if query.status else None,
+        doc_type=query.doc_type.value if query.doc_type else None,
+        issuer_code=query.issuer_code)
+    return OutgoingList(items=[OutgoingListItem.model_validate(item) for item in items],
+                        total=total, offset=query.offset, limit=query.limit)
 
 
 @service.query(GET_NUMBER_REGISTER)
