@@ -57,7 +57,7 @@ from govbus_contracts.services.disclosure.common import (
 from govbus_contracts.services.documents.common import Classification, DisclosureAttribute
 from govbus_contracts.services.documents.outgoing import OutgoingDispatched
 from govbus_kit.clock import office_date
-from govbus_kit.deadlines import AlertSchedule, alert_event_id
+from govbus_kit.deadlines import AlertSchedule, alert_event_id, deadline_changed_event_id
 from govbus_kit.domain import (
     Actor,
     Aggregate,
@@ -543,11 +543,6 @@ def due_alerts(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
     return Change(entry.model_copy(update={"next_alert_on": wanted}))
 
 
-def deadline_changed_event_id(entry_id: str, old: date, new: date) -> str:
-    return deterministic_id(SERVICE, "catalogue", entry_id, "deadline_changed",
-                            old.isoformat(), new.isoformat())
-
-
 def revise_deadline(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
                     working_days: int, remind_working_days_before: int) -> EntryChange | None:
     """The official calendar arrived: the 公开期限 counted again from the information date;
@@ -577,7 +572,7 @@ def revise_deadline(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
     return Change(new, [Emit(CATALOGUE_DEADLINE_CHANGED, CatalogueDeadlineChanged(
         **_fact(new), title=new.title, previous_due_on=old, due_on=due_on, late=new.late,
         working_days_late=new.working_days_late, reason=reason),
-        deadline_changed_event_id(entry.id, old, due_on))])
+        deadline_changed_event_id(SERVICE, "catalogue", entry.id, old, due_on))])
 
 
 # --- what the public sees ---------------------------------------------------------------

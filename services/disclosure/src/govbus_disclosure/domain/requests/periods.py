@@ -12,7 +12,7 @@ from datetime import date
 
 from govbus_contracts.envelope import deterministic_id
 from govbus_contracts.services.disclosure.common import SERVICE
-from govbus_contracts.services.disclosure.requests import DeadlinePeriod, ReceiptChannel
+from govbus_contracts.services.disclosure.requests import ReceiptChannel
 from govbus_disclosure.domain.fees import FeeSchedule
 from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.deadlines import AlertSchedule, DeadlineClock, alert_event_id
@@ -101,10 +101,6 @@ PROVISIONAL_NOTE = ("该期限按法定节假日推算 (次年放假安排尚未
                     "以调整后的期限为准, 可凭查询码查看。")
 
 
-def deadline_changed_event_id(request_id: str, period: DeadlinePeriod, old: date,
-                              new: date) -> str:
-    return deterministic_id(SERVICE, "request", request_id, "deadline_changed",
-                            period.name, old.isoformat(), new.isoformat())
 
 
 def lapsed_event_id(request_id: str, kind: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from govbus_contracts.services.disclosure.common import OtherReason, Outcome
+from govbus_contracts.services.disclosure.common import SERVICE, OtherReason, Outcome
 from govbus_contracts.services.disclosure.requests import (
     CLOSED_STATUSES,
     REQUEST_CONSULTATION_ENDED,
@@ -35,7 +35,6 @@ from govbus_disclosure.domain.requests.periods import (
     Periods,
     alerts,
     consultation_lapsed_event_id,
-    deadline_changed_event_id,
     lapsed_event_id,
     overdue_event_id,
     reminder_event_id,
@@ -49,6 +48,7 @@ from govbus_disclosure.domain.requests.record import (
     history_entry,
 )
 from govbus_kit.clock import office_date
+from govbus_kit.deadlines import deadline_changed_event_id
 from govbus_kit.domain import Change, Emit
 
 
@@ -214,7 +214,8 @@ def revise_deadline(req: InformationRequest, now: datetime,
                 text=f"因{reason}, 请于{after}前{act}。"))
         events.append(Emit(REQUEST_DEADLINE_CHANGED, RequestDeadlineChanged(
             **fact_of(settled), period=period, previous_due_on=before, new_due_on=after,
-            reason=reason), deadline_changed_event_id(req.id, period, before, after)))
+            reason=reason), deadline_changed_event_id(SERVICE, "request", req.id, before,
+                                                      after, period=period.name)))
     settled = settled.model_copy(update={"history": history, "notices": notices})
     return Change(settled, events)
 
