@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,8 +110,3 @@ class Settings(BaseSettings):
 
     def database_name(self, service: str) -> str:
         return f"govbus_{service}"
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()
