@@ -329,8 +329,9 @@ def test_a_new_service_is_listed_with_its_contract_by_installing_it(throwaway, t
 
 def test_a_new_service_has_its_routes_in_the_gateways_openapi(throwaway, tmp_path):
     code = ("import json; from govbus_gateway.app import create_app; "
-            "from govbus_kit.settings import Settings; "
-            "print(json.dumps(create_app(Settings(), secret='s' * 40).openapi()['paths']))")
+            "from govbus_gateway.settings import GatewaySettings; "
+            "print(json.dumps(create_app(GatewaySettings(), secret='s' * 40)"
+            ".openapi()['paths']))")
     paths = json.loads(_python(code, _env(throwaway), tmp_path))
     assert paths["/api/v1/throwaway/echo"]["get"]["operationId"] == "echo"
     assert "/api/v1/documents/incoming" in paths

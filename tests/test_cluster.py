@@ -41,9 +41,9 @@ from govbus_disclosure.domain.catalogue import entry_id_for_document
 from govbus_disclosure.plugin import service as disclosure_service
 from govbus_documents.plugin import service as documents_service
 from govbus_gateway.app import create_app
+from govbus_gateway.settings import GatewaySettings
 from govbus_kit.bus import make_broker
 from govbus_kit.runtime import Host
-from govbus_kit.settings import Settings
 from govbus_kit.streams import sync_streams
 from govbus_testing import OfficeClock, bearer, eventually
 from govbus_testing.cluster import LocalCluster
@@ -63,7 +63,7 @@ PROGRESS = 15  # answers after a kill before its node comes back ("the burst has
 RECOVERY_LIMIT = 30.0  # a kill that leaves the burst without answers longer fails the test
 
 
-class ClusterSettings(Settings):
+class ClusterSettings(GatewaySettings):
     """Databases of this test's own (``govbus_<service>_<suffix>``): registers that start at
     1 and a catalogue that holds this burst's documents only."""
 

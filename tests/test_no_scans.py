@@ -58,10 +58,10 @@ from govbus_documents.handlers.incoming import (
 )
 from govbus_documents.handlers.outgoing import OUTGOING_LIST
 from govbus_documents.plugin import service as documents_service
+from govbus_gateway.settings import GatewaySettings
 from govbus_kit import runtime
 from govbus_kit.bus import request
 from govbus_kit.clock import OFFICE_TZ, ManualClock
-from govbus_kit.settings import Settings
 from govbus_testing import eventually, running
 
 pytestmark = pytest.mark.servers
@@ -163,7 +163,7 @@ def by_id(sent: Sent) -> bool:
     return not (isinstance(wanted, dict) and any(str(k).startswith("$") for k in wanted))
 
 
-class OwnDatabases(Settings):
+class OwnDatabases(GatewaySettings):
     """Each service on a database of this test alone."""
 
     prefix: str = ""

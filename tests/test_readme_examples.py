@@ -43,12 +43,15 @@ from govbus_contracts.services.documents.outgoing import OUTGOING_DISPATCHED
 from govbus_disclosure.plugin import service as disclosure
 from govbus_documents.plugin import service as documents
 from govbus_gateway.app import create_app
+from govbus_gateway.settings import GatewaySettings
 from govbus_kit.periods import load_periods
 from govbus_kit.settings import Settings
 from govbus_testing import IsolatedSettings, eventually, running
 from govbus_testing import readme_examples as rx
 
 ROOT = rx.ROOT
+#: the example service the kit's README walks through: written there, installed nowhere
+EXAMPLE_SERVICE = "seals"
 EXAMPLES = rx.all_examples()
 SERVICES = ("documents", "supervision", "complaints", "tendering", "disclosure", "appraisal")
 
@@ -158,7 +161,7 @@ def check_python(words: list[str], where: str) -> None:
 
 @cache
 def gateway_paths() -> dict[str, set[str]]:
-    spec = create_app(Settings(), secret="readme-" + "s" * 40).openapi()
+    spec = create_app(GatewaySettings(), secret="readme-" + "s" * 40).openapi()
     return {path: set(ops) for path, ops in spec["paths"].items()}
 
 
@@ -384,6 +387,57 @@ def check_toml(example: rx.Example) -> None:
             assert re.fullmatch(r"[a-z_][\w.]*:[A-Za-z_]\w*", value), value
 
 
+def example_service(name: str) -> bool:
+    """A path or module of the kit README's example service."""
+    return (f"govbus_{EXAMPLE_SERVICE}" in name or f"/{EXAMPLE_SERVICE}/" in name
+            or name.endswith(f"services.{EXAMPLE_SERVICE}"))
+
+
+def resolves(dotted: str) -> bool:
+    """Whether ``govbus_kit.due.track_due`` (a module, then attributes) exists here."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            if not hasattr(found, name):
+                return False
+            found = getattr(found, name)
+        return True
+    return False
+
+
+def check_python_fragment(example: rx.Example) -> None:
+    """A fragment of a service (it names what the README's other fragments define): it
+    parses, and every name it imports exists."""
+    import ast
+
+    tree = ast.parse(example.text, filename=example.id)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            missing = [a.name for a in node.names if not resolves(f"{node.module}.{a.name}")]
+            assert not missing, f"{example.id}: {node.module} has no {missing}"
+        elif isinstance(node, ast.Import):
+            missing = [a.name for a in node.names if not resolves(a.name)]
+            assert not missing, f"{example.id}: no module {missing}"
+
+
+#: a dotted name of the workspace at the start of a README's code span
+DOTTED = re.compile(r"`(govbus_[a-z]+(?:\.[A-Za-z_]\w*)+)")
+
+
+def test_the_kit_readme_names_only_what_exists():
+    """The kit's README is how the next service is written: every module, class and function
+    it names by its dotted path is one (the example service's own modules excepted)."""
+    text = (ROOT / "kit" / "README.md").read_text(encoding="utf-8")
+    names = {m[1] for m in DOTTED.finditer(text)}
+    names = {n for n in names if not example_service(n)}
+    assert len(names) >= 10, names
+    assert not [n for n in sorted(names) if not resolves(n)]
+
+
 CHECKS = [e for e in EXAMPLES if e.kind == "check"]
 
 
@@ -399,6 +453,8 @@ def test_an_example_that_cannot_run_here_is_checked(example, tmp_path):
         check_javascript(example)
     elif example.lang == "toml":
         check_toml(example)
+    elif example.lang == "python":
+        check_python_fragment(example)
     elif "mongodb://" in example.text or "mongodb+srv://" in example.text:
         check_mongodb_urls(example)
     elif example.text.lstrip().startswith("govbus "):
@@ -423,8 +479,6 @@ def settings_models() -> list[Any]:
     import importlib
 
     from pydantic_settings import BaseSettings
-
-    from govbus_gateway.callers import GatewaySettings
 
     classes: list[Any] = [Settings, GatewaySettings]
     for path in sorted(ROOT.glob("services/*/src/*/settings.py")):
@@ -453,6 +507,8 @@ NOT_SETTINGS = {
     "GOVBUS_HTTP_BIND": ("the host address compose publishes the gateway on",
                          "deploy/compose.yaml"),
     "GOVBUS_BENCH_RAW": ("a stream the bench makes, not a variable", "bench/run.py"),
+    f"GOVBUS_{EXAMPLE_SERVICE.upper()}_": ("the prefix of the example service the kit's "
+                                           "README walks through", "kit/README.md"),
     **{f"GOVBUS_NATS_PW_{u}": ("a NATS user's password, read by nats-server",
                                "deploy/nats/accounts.conf")
        for u in [*(s.upper() for s in SERVICES), "GATEWAY", "ADMIN"]},
@@ -656,7 +712,7 @@ def named_paths() -> list[tuple[str, str]]:
 def test_a_file_a_readme_names_exists(readme, name):
     """Named from the README's folder, from the repository's root, or as the end of a path
     (`domain/access.py` in the documents service, `callers.py` in the gateway)."""
-    if name in MADE_LATER:
+    if name in MADE_LATER or example_service(name):
         return
     folder = Path(readme).parent.as_posix().removeprefix(".")
     files = repository_files()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from govbus_gateway.app import create_app
-from govbus_kit.settings import Settings
+from govbus_gateway.settings import GatewaySettings
 
 ROOT = Path(__file__).resolve().parents[1]
 READMES = sorted(p for p in ROOT.rglob("README.md")
@@ -41,7 +41,7 @@ def template(path: str) -> re.Pattern[str]:
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    return create_app(Settings(), secret=SECRET).openapi()
+    return create_app(GatewaySettings(), secret=SECRET).openapi()
 
 
 def test_the_readmes_name_routes_at_all():

@@ -34,7 +34,7 @@ from govbus_documents.plugin import service as documents
 from govbus_gateway.app import API_PREFIX, create_app
 from govbus_gateway.routes import all_routes
 from govbus_gateway.routing import Route
-from govbus_kit.settings import Settings
+from govbus_gateway.settings import GatewaySettings
 from govbus_testing import IsolatedSettings, running
 
 SECRET = "matrix-secret-" + "m" * 40
@@ -100,7 +100,7 @@ async def call(api: httpx.AsyncClient, r: Route, authorization: str | None) -> h
 
 
 def test_the_matrix_covers_every_route_the_gateway_serves():
-    app = create_app(Settings(), secret=SECRET)
+    app = create_app(GatewaySettings(), secret=SECRET)
     served = {(m, route.path) for route in app.routes if route.path.startswith(API_PREFIX)
               for m in getattr(route, "methods", ())}
     assert served == {(r.method, API_PREFIX + r.path) for r in TABLE}

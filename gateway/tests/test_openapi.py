@@ -17,7 +17,7 @@ from govbus_gateway.app import create_app
 from govbus_gateway.openapi import BEARER, refs_in
 from govbus_gateway.routes import all_routes
 from govbus_gateway.routing import Route
-from govbus_kit.settings import Settings
+from govbus_gateway.settings import GatewaySettings
 
 SECRET = "openapi-test-secret-" + "x" * 32
 PREFIX = "/api/v1"
@@ -26,7 +26,7 @@ ROUTES = all_routes()
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    return create_app(Settings(), secret=SECRET).openapi()
+    return create_app(GatewaySettings(), secret=SECRET).openapi()
 
 
 def operation(spec: dict[str, Any], r: Route) -> dict[str, Any]:

@@ -1,11 +1,13 @@
 """The operator's keys for the signed principal: ``govbus principal-key`` and the keys
-``govbus run`` and ``govbus gateway`` start with (govbus_kit.principal.principal_keys)."""
+``govbus run`` and ``govbus gateway`` start with (the gateway's
+GatewaySettings.with_signing_key, the services' govbus_kit.principal.principal_keys)."""
 
 from __future__ import annotations
 
 import pytest
 
 from govbus_contracts.envelope import Principal
+from govbus_gateway.settings import GatewaySettings
 from govbus_kit.principal import PrincipalSigner, PrincipalVerifier, public_keys
 from govbus_kit.settings import Settings
 
@@ -14,14 +16,14 @@ LEADER = Principal(subject="u-chen", name="陈局长", roles=frozenset({"leader"
 SUBJECT = "gov.documents.cmd.draft_outgoing.v1"
 
 
-def test_local_use_shares_one_key_pair_under_var(tmp_path):
+def test_local_use_shares_one_key_pair_under_var(tmp_path, monkeypatch):
     """`govbus gateway` and `govbus run --no-gateway` started apart, without configured
     keys and without an identity provider: both use var/principal-signing-key."""
-    from govbus_ops.cli import principal_keys
+    from govbus_ops.cli import signing_key, verifying_keys
 
-    base = Settings(var_dir=tmp_path, nats_url="nats://127.0.0.1:1")
-    gateway = principal_keys(base, gateway=True)
-    services = principal_keys(base, gateway=False)
+    monkeypatch.delenv("GOVBUS_JWT_JWKS_URL", raising=False)
+    gateway = signing_key(GatewaySettings(var_dir=tmp_path, nats_url="nats://127.0.0.1:1"))
+    services = verifying_keys(Settings(var_dir=tmp_path, nats_url="nats://127.0.0.1:1"))
     assert oct((tmp_path / "principal-signing-key").stat().st_mode & 0o777) == "0o600"
     assertion = PrincipalSigner(gateway.principal_signing_key.get_secret_value()).sign(
         LEADER, subject=SUBJECT, message_id="m1")
@@ -29,16 +31,17 @@ def test_local_use_shares_one_key_pair_under_var(tmp_path):
     assert verifier.verify(assertion, subject=SUBJECT, message_id="m1") == LEADER
 
 
-def test_with_an_identity_provider_the_gateway_needs_its_signing_key(tmp_path):
+def test_with_an_identity_provider_the_gateway_needs_its_signing_key(tmp_path, monkeypatch):
     import typer
 
-    from govbus_ops.cli import principal_keys
+    from govbus_ops.cli import signing_key, verifying_keys
 
-    production = Settings(var_dir=tmp_path, jwt_jwks_url="https://idp.example/certs")
+    monkeypatch.setenv("GOVBUS_JWT_JWKS_URL", "https://idp.example/certs")
     with pytest.raises(typer.BadParameter, match="GOVBUS_PRINCIPAL_SIGNING_KEY"):
-        principal_keys(production, gateway=True)
+        signing_key(GatewaySettings(var_dir=tmp_path))
     # services keep to the configured public keys; none is made up for them
-    assert principal_keys(production, gateway=False).principal_signing_key is None
+    services = verifying_keys(Settings(var_dir=tmp_path))
+    assert services.principal_public_keys is None and public_keys(services) == []
     assert not (tmp_path / "principal-signing-key").exists()
 
 

@@ -32,7 +32,6 @@ from govbus_gateway.buslink import BUS_DOWN, BUS_RETRY_AFTER, BusLink, down
 from govbus_gateway.callers import (
     Caller,
     ClientAddresses,
-    GatewaySettings,
     caller_kind,
     parse_networks,
     scoped_command_id,
@@ -46,10 +45,10 @@ from govbus_gateway.openapi import (
 )
 from govbus_gateway.routes import all_routes
 from govbus_gateway.routing import DownloadSpec, Route
+from govbus_gateway.settings import GatewaySettings
 from govbus_kit.bus import make_broker, stop_broker
 from govbus_kit.bus import request as bus_request
 from govbus_kit.logging import get_logger
-from govbus_kit.settings import Settings
 
 log = get_logger("govbus.gateway")
 API_PREFIX = "/api/v1"
@@ -106,7 +105,7 @@ def error_response(exc: GovbusError, request_id: str | None = None) -> JSONRespo
 
 
 def create_app(
-    settings: Settings,
+    settings: GatewaySettings,
     *,
     secret: str | None = None,
     routes: list[Route] | None = None,
@@ -126,10 +125,9 @@ def create_app(
     table = [*all_routes(), *(routes or [])]
     known = {c.name: c for c in [*all_contracts(), *(contracts or [])]}
     limiter = RateLimiter(settings.public_rate_limit_per_minute)
-    own = GatewaySettings()
     addresses = ClientAddresses(
-        parse_networks(own.trusted_proxies if trusted_proxies is None else trusted_proxies),
-        own.trusted_proxy_header)
+        parse_networks(settings.trusted_proxies if trusted_proxies is None else trusted_proxies),
+        settings.trusted_proxy_header)
     # The roles some route requires: a token carrying one is staff; any other token (an
     # identity provider's default roles such as offline_access) is limited like the public.
     staff_roles = frozenset(role for r in table for role in r.roles)
@@ -241,7 +239,7 @@ def create_app(
 
 
 def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLimiter,
-           settings: Settings, addresses: ClientAddresses, staff_roles: frozenset[str]
+           settings: GatewaySettings, addresses: ClientAddresses, staff_roles: frozenset[str]
            ) -> None:
     spec = r.spec
     model = spec.request

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Literal
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.requests import Request
 
 from govbus_contracts.envelope import Principal
@@ -25,19 +24,6 @@ from govbus_contracts.envelope import Principal
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: forwarding hops read from one header, at most (a longer chain is cut from the left)
 MAX_HOPS = 32
-
-
-class GatewaySettings(BaseSettings):
-    """The gateway's own ``GOVBUS_*`` settings (the rest are the kit's ``Settings``)."""
-
-    model_config = SettingsConfigDict(env_prefix="GOVBUS_", env_file=".env", extra="ignore")
-
-    #: peers whose forwarding header is believed: the ingress / reverse proxy, e.g.
-    #: ``10.42.0.0/16`` or ``127.0.0.1,::1``; empty: nobody's
-    trusted_proxies: str = ""
-    #: the header those proxies set: ``x-forwarded-for`` (nginx, most ingresses) or
-    #: ``forwarded`` (RFC 7239)
-    trusted_proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
 
 
 def parse_networks(value: str | Iterable[str]) -> list[Network]:

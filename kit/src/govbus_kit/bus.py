@@ -25,7 +25,7 @@ from govbus_contracts.errors import ErrorCode, ErrorReply, GovbusError
 from govbus_contracts.registry import CommandSpec, QuerySpec
 from govbus_kit.admission import deadline_after, format_deadline
 from govbus_kit.logging import get_logger
-from govbus_kit.principal import PrincipalSigner, signer
+from govbus_kit.principal import PrincipalSigner
 from govbus_kit.settings import Settings
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 log = get_logger("govbus.bus")
 
-#: the principal signer of a broker made with a signing key (the gateway's)
+#: the principal signer of a broker made with settings that sign (the gateway's)
 _SIGNERS: weakref.WeakKeyDictionary[NatsBroker, PrincipalSigner] = weakref.WeakKeyDictionary()
 
 
@@ -109,7 +109,7 @@ def make_broker(settings: Settings, url: str | None = None, **kwargs: Any) -> Na
         **auth,
         **kwargs,
     )
-    signing = signer(settings)
+    signing = settings.principal_signer()
     if signing is not None:
         _SIGNERS[broker] = signing
     return broker

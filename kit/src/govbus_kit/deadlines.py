@@ -332,3 +332,13 @@ def alert_event_id(service: str, kind: str, aggregate_id: str, alert: AlertKind,
     a new due date (an extension, a revision) is a new fact."""
     fact = "reminded" if alert == "reminder" else "overdue"
     return deterministic_id(service, kind, aggregate_id, fact, due_on.isoformat())
+
+
+def deadline_changed_event_id(service: str, kind: str, aggregate_id: str, old: date, new: date,
+                              *, period: str | None = None) -> str:
+    """The id of a deadline-changed fact (a calendar revision moved a due date): derived
+    from both dates (and the period's name where a case has several), so every replica
+    announces one move once, and a later move is a new fact."""
+    named = (period,) if period is not None else ()
+    return deterministic_id(service, kind, aggregate_id, "deadline_changed", *named,
+                            old.isoformat(), new.isoformat())

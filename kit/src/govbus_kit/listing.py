@@ -50,7 +50,6 @@ from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_kit.logging import get_logger
 from govbus_kit.outbox import TOUCHED
 from govbus_kit.repository import META
-from govbus_kit.settings import get_settings
 
 if TYPE_CHECKING:
     from pymongo.asynchronous.collection import AsyncCollection
@@ -511,7 +510,9 @@ def declare(service: Service, spec: ListSpec) -> DeclaredList:
         await declared.of(ctx).tick()
 
     service.on_startup(attach)
-    service.every(get_settings().listing_refresh_seconds, name=f"list_{spec.collection}")(tick)
+    # The interval is the running host's setting, read when it starts the service.
+    service.every(lambda ctx: ctx.settings.listing_refresh_seconds,
+                  name=f"list_{spec.collection}")(tick)
     return declared
 
 

@@ -87,33 +87,26 @@ def local_signing_key(var_dir: Path) -> str:
 
 
 
-def principal_keys(settings: Settings, *, gateway: bool,
+def principal_keys(settings: Settings, *, local: bool,
                    warn: Callable[[str], None] = lambda _: None) -> Settings:
-    """Settings with the principal keys: the gateway signs who acts, services verify it.
+    """A service's settings with the keys it verifies who acts with.
 
-    Configured keys are used as they are. Without them, local use (no identity provider
-    configured: HS256 tokens) gets one key pair for this machine under var/, shared by a
-    gateway and services started separately. With an identity provider configured, a
-    gateway without its signing key does not start (``ValueError``), and services without
-    public keys refuse every request that names a principal (they never accept an unknown
-    key).
+    Configured public keys are used as they are, and so is the signer of settings that also
+    sign (one process running services and gateway). Without either, local use (``local``:
+    no identity provider, HS256 tokens) verifies with the key pair of this machine under
+    var/, the one a gateway started apart signs with
+    (``govbus_gateway.settings.GatewaySettings.with_signing_key``). Otherwise no key is made
+    up: every request that names a principal is refused, and ``warn`` says so.
     """
-    if settings.principal_signing_key is not None:
+    if settings.principal_public_keys or settings.principal_signer() is not None:
         return settings
-    if not gateway and settings.principal_public_keys:
-        return settings
-    if settings.jwt_jwks_url:
-        if gateway:
-            raise ValueError(
-                "GOVBUS_PRINCIPAL_SIGNING_KEY is not set: the gateway signs the principal it "
-                "sends to the services (make a key pair with `govbus principal-key`)")
+    if not local:
         warn("warning: GOVBUS_PRINCIPAL_PUBLIC_KEYS is not set: every request that names "
              "a principal will be refused")
         return settings
-    from pydantic import SecretStr
-
     return settings.model_copy(update={
-        "principal_signing_key": SecretStr(local_signing_key(settings.var_dir))})
+        "principal_public_keys": public_key_of(local_signing_key(settings.var_dir))})
+
 
 class PrincipalSigner:
     """The gateway's side: signs the principal of one request."""
@@ -122,6 +115,7 @@ class PrincipalSigner:
         self._key = Ed25519PrivateKey.from_private_bytes(
             _key_bytes(signing_key, "GOVBUS_PRINCIPAL_SIGNING_KEY"))
         self.ttl_seconds = ttl_seconds
+        self.public_key = public_key_of(signing_key)
 
     def sign(self, principal: Principal, *, subject: str, message_id: str,
              body: bytes = b"", now: float | None = None) -> str:
@@ -190,21 +184,13 @@ def _refused(reason: str = "") -> GovbusError:
 
 
 def public_keys(settings: Settings) -> list[str]:
-    """What a service verifies with: the configured public keys, and the public key of a
-    signing key in the same settings (one process running services and gateway)."""
+    """What a service verifies with: the configured public keys, and the public key of the
+    signer of the same settings (one process running services and gateway)."""
     keys = [k.strip() for k in (settings.principal_public_keys or "").split(",") if k.strip()]
-    if settings.principal_signing_key is not None:
-        own = public_key_of(settings.principal_signing_key.get_secret_value())
-        if own not in keys:
-            keys.append(own)
+    own = settings.principal_signer()
+    if own is not None and own.public_key not in keys:
+        keys.append(own.public_key)
     return keys
-
-
-def signer(settings: Settings) -> PrincipalSigner | None:
-    if settings.principal_signing_key is None:
-        return None
-    return PrincipalSigner(settings.principal_signing_key.get_secret_value(),
-                           settings.principal_assertion_seconds)
 
 
 def verifier(settings: Settings) -> PrincipalVerifier:

@@ -17,15 +17,17 @@ import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from govbus_contracts.registry import ServiceContract, all_contracts
 from govbus_kit.bus import connect_nats
 from govbus_kit.service import Service
 from govbus_kit.settings import Settings
 
-#: Started once the services run; returns how to stop it (e.g. the HTTP gateway).
-Companion = Callable[[Settings], Awaitable[Callable[[], Awaitable[None]]]]
+S = TypeVar("S", bound=Settings)
+#: Started once the services run, with the settings they run with (the gateway's settings
+#: for the HTTP gateway); returns how to stop it.
+Companion = Callable[[S], Awaitable[Callable[[], Awaitable[None]]]]
 
 
 def say(text: str) -> None:
@@ -52,8 +54,8 @@ async def sync(settings: Settings, contracts: Sequence[ServiceContract]) -> None
         await nc.close()
 
 
-async def serve(settings: Settings, services: list[Service],
-                companions: Sequence[Companion] = ()) -> None:
+async def serve(settings: S, services: list[Service],
+                companions: Sequence[Companion[S]] = ()) -> None:
     """Provision the streams, host ``services``, start the companions; until SIGINT/SIGTERM."""
     from govbus_kit.runtime import Host
 
@@ -92,7 +94,9 @@ def main(argv: list[str] | None = None) -> None:
     if not settings.nats_url or not settings.mongo_url:
         parser.error("set GOVBUS_NATS_URL and GOVBUS_MONGO_URL (local servers under ./var: "
                      "`govbus run` of govbus-ops)")
-    settings = principal_keys(settings, gateway=False, warn=say)
+    # A services-only install has no gateway beside it to share a key of this machine with:
+    # the services verify with the configured public keys (GOVBUS_PRINCIPAL_PUBLIC_KEYS).
+    settings = principal_keys(settings, local=False, warn=say)
     asyncio.run(serve(settings, plugins.load_all(args.services or None)))
 
 

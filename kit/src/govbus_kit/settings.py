@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ if TYPE_CHECKING:
     # Imported where used: the ledgers bring pymongo, which a command such as
     # `govbus token` never needs (a third of a second at every start of the CLI).
     from govbus_kit.ledgers import Ledgers
+    from govbus_kit.principal import PrincipalSigner
 
 
 class Settings(BaseSettings):
@@ -80,20 +80,11 @@ class Settings(BaseSettings):
     listing_refresh_seconds: float = Field(default=1.0, gt=0)
     listing_load_wait_seconds: float = Field(default=4.5, gt=0)
 
-    # Gateway.
-    gateway_host: str = "127.0.0.1"
-    gateway_port: int = 8080
-    jwt_secret: SecretStr | None = None
-    jwt_jwks_url: str | None = None
-    jwt_issuer: str | None = None
-    jwt_audience: str | None = None
-    # The acting principal travels signed (govbus_kit.principal): the gateway holds the
-    # Ed25519 signing key, services the public key(s), comma-separated for a rotation.
-    principal_signing_key: SecretStr | None = None
+    # The acting principal (govbus_kit.principal): services accept only principals signed
+    # with one of the gateway's public keys, comma-separated for a rotation. The gateway's
+    # own settings (its signing key, tokens, limits) are the gateway's:
+    # govbus_gateway.settings.GatewaySettings.
     principal_public_keys: str | None = Field(default=None, max_length=2000)
-    principal_assertion_seconds: float = Field(default=60.0, gt=0, le=600)
-    max_body_bytes: int = 1_048_576
-    public_rate_limit_per_minute: int = 30
 
     # Calendar and logging.
     calendar_dir: Path | None = None
@@ -106,6 +97,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = Field(default="json", description="json | console")
 
+    def principal_signer(self) -> PrincipalSigner | None:
+        """What a connection made with these settings signs the principals it sends with:
+        nobody here; the gateway's settings sign with the gateway's key."""
+        return None
+
     def ledgers(self) -> Ledgers:
         from govbus_kit.ledgers import APPLIED, COMMANDS, Ledger, Ledgers
 
@@ -114,8 +110,3 @@ class Settings(BaseSettings):
 
     def database_name(self, service: str) -> str:
         return f"govbus_{service}"
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()

@@ -12,16 +12,22 @@ import json
 import secrets
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from govbus_kit.bus import connect_nats, headers_text
-from govbus_kit.serve import contracts_of, sync
+from govbus_kit.serve import Companion, S, contracts_of, sync
+from govbus_kit.service import Service
 from govbus_kit.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where the gateway is served or a token minted: `govbus run --no-gateway`
+    # runs where only the kit and the services are installed.
+    from govbus_gateway.settings import GatewaySettings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="govbus: the office's services on a NATS bus.")
@@ -47,6 +53,16 @@ def _settings() -> Settings:
     return settings
 
 
+def _gateway_settings() -> GatewaySettings:
+    """The gateway's settings (the kit's and its own); the gateway is imported only here."""
+    from govbus_gateway.settings import GatewaySettings
+    from govbus_kit.logging import configure_logging
+
+    settings = GatewaySettings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
 def _local(settings: Settings) -> Any:
     from govbus_ops.infra import LocalServers
 
@@ -58,7 +74,7 @@ def _say(text: str) -> None:
     typer.echo(text, err=True)
 
 
-def jwt_secret(settings: Settings) -> str:
+def jwt_secret(settings: GatewaySettings) -> str:
     """The HS256 secret: configured, or one made for this machine under var/ (local use)."""
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
@@ -70,15 +86,29 @@ def jwt_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def principal_keys(settings: Settings, *, gateway: bool) -> Settings:
-    """The kit's principal keys (``govbus_kit.principal.principal_keys``) as a command's
-    parameter error."""
-    from govbus_kit.principal import principal_keys as keys
-
+def signing_key(settings: GatewaySettings) -> GatewaySettings:
+    """The gateway's settings with its signing key (``GatewaySettings.with_signing_key``),
+    a missing one as a command's parameter error."""
     try:
-        return keys(settings, gateway=gateway, warn=_say)
+        return settings.with_signing_key()
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+
+
+def verifying_keys(settings: Settings) -> Settings:
+    """The services' keys (``govbus_kit.principal.principal_keys``). Local use, where they
+    verify with this machine's key under var/, is a gateway installed here and no identity
+    provider configured (GOVBUS_JWT_JWKS_URL); a services-only install has no gateway beside
+    it and verifies with the configured keys only."""
+    from govbus_kit.principal import principal_keys
+
+    try:
+        from govbus_gateway.settings import GatewaySettings
+    except ImportError:
+        local = False
+    else:
+        local = not GatewaySettings().jwt_jwks_url
+    return principal_keys(settings, local=local, warn=_say)
 
 
 # --- run ---------------------------------------------------------------------------
@@ -96,12 +126,20 @@ def run(
     The services' loop is the kit's (``govbus_kit.serve``, also ``govbus-service`` where only
     the kit is installed); the gateway is imported only when it is served.
     """
-    settings = _settings()
     from govbus_kit import plugins
+
+    loaded = plugins.load_all(services or None)
+    if gateway:
+        # The services share the gateway's settings and verify with its own key.
+        _host(signing_key(_gateway_settings()), loaded, [_serve_gateway])
+    else:
+        _host(verifying_keys(_settings()), loaded, [])
+
+
+def _host(settings: S, loaded: list[Service], companions: Sequence[Companion[S]]) -> None:
+    """The kit's loop on the configured servers, or on local ones started under var/."""
     from govbus_kit.serve import serve
 
-    settings = principal_keys(settings, gateway=gateway)
-    loaded = plugins.load_all(services or None)
     local = None
     if not settings.nats_url or not settings.mongo_url:
         local = _local(settings)
@@ -113,14 +151,14 @@ def run(
         })
         _say(f"  NATS    {settings.nats_url}\n  MongoDB {settings.mongo_url} (FerretDB)")
     try:
-        asyncio.run(serve(settings, loaded, [_serve_gateway] if gateway else []))
+        asyncio.run(serve(settings, loaded, companions))
     finally:
         if local is not None:
             _say("stopping local servers ...")
             local.stop()
 
 
-async def _serve_gateway(settings: Settings) -> Callable[[], Awaitable[None]]:
+async def _serve_gateway(settings: GatewaySettings) -> Callable[[], Awaitable[None]]:
     """The HTTP gateway beside the services (a companion of ``govbus_kit.serve``)."""
     import uvicorn
 
@@ -150,7 +188,7 @@ def gateway() -> None:
 
     from govbus_gateway.app import create_app
 
-    settings = principal_keys(_settings(), gateway=True)
+    settings = signing_key(_gateway_settings())
     uvicorn.run(create_app(settings, secret=jwt_secret(settings) if not settings.jwt_jwks_url
                            else None),
                 host=settings.gateway_host, port=settings.gateway_port, log_level="warning",
@@ -500,7 +538,7 @@ def token(
     """Mint a local HS256 token for trying the API (Authorization: Bearer ...)."""
     import jwt
 
-    settings = _settings()
+    settings = _gateway_settings()
     now = int(time.time())
     claims: dict[str, Any] = {"sub": subject, "roles": role, "iat": now,
                               "exp": now + int(hours * 3600)}

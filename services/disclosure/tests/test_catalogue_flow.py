@@ -9,8 +9,6 @@ classified one never reaches the catalogue, a proactive one delivered twice make
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -37,7 +35,7 @@ from govbus_disclosure.handlers import catalogue as handlers
 from govbus_disclosure.service import service
 from govbus_kit.bus import request
 from govbus_kit.runtime import Host
-from govbus_testing import IsolatedSettings, eventually, running, stream_messages
+from govbus_testing import eventually, stream_messages
 
 pytestmark = pytest.mark.servers
 
@@ -64,15 +62,6 @@ def morning(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, 2, tzinfo=UTC)  # 10:00 Beijing time
 
 
-@asynccontextmanager
-async def disclosure(settings: Any, label: str, clock: ShiftedClock
-                     ) -> AsyncIterator[tuple[Host, Any]]:
-    own = IsolatedSettings(**settings.model_dump(),
-                           database=f"govbus_disclosure_{label}_{uuid.uuid4().hex[:8]}")
-    async with running(own, service, clock=clock) as host:
-        yield host, host.contexts[service.name].db
-
-
 async def ask(host: Host, spec: CommandSpec | QuerySpec, payload: dict[str, Any],
               who: Principal, message_id: str | None = None) -> dict[str, Any]:
     return await request(host.broker, spec, payload, principal=who, message_id=message_id,
@@ -97,9 +86,9 @@ async def facts_about(servers: Any, entry_id: str) -> list[dict[str, Any]]:
 
 
 async def test_entries_are_published_searched_filtered_paged_corrected_and_withdrawn(
-        servers, settings):
+        servers, disclosure):
     clock = ShiftedClock(morning(date(2026, 9, 28)))
-    async with disclosure(settings, "cat", clock) as (host, db):
+    async with disclosure("cat", clock=clock) as (host, db):
         with pytest.raises(GovbusError) as citizen:
             await ask(host, REGISTER_CATALOGUE_ENTRY, entry(), PUBLIC)
         assert citizen.value.code is ErrorCode.forbidden
@@ -220,9 +209,9 @@ async def test_entries_are_published_searched_filtered_paged_corrected_and_withd
 
 
 async def test_the_overdue_sweep_publishes_each_fact_once_however_often_it_runs(
-        servers, settings):
+        servers, disclosure):
     clock = ShiftedClock(morning(date(2026, 9, 28)))
-    async with disclosure(settings, "sweep", clock) as (host, db):
+    async with disclosure("sweep", clock=clock) as (host, db):
         ctx = host.contexts[service.name]
         pending = await ask(host, REGISTER_CATALOGUE_ENTRY, entry(publish=False), OFFICER)
         entry_id = pending["entry_id"]
@@ -286,13 +275,13 @@ def forged(document_id: str, *, event_id: str, level: str, title: str, body: str
 
 
 async def test_forged_dispatches_a_classified_one_never_enters_and_a_repeat_makes_one_entry(
-        servers, settings):
+        servers, disclosure):
     import nats
 
     clock = ShiftedClock(morning(date(2026, 9, 28)))
     secret_title = "关于全市人民防空指挥体系调整的通知"
     secret_body = "根据上级部署, 现将人民防空指挥体系调整事项通知如下。"
-    async with disclosure(settings, "forged", clock) as (host, db):
+    async with disclosure("forged", clock=clock) as (host, db):
         secret_id, public_id = f"doc-secret-{uuid.uuid4()}", f"doc-public-{uuid.uuid4()}"
         nc = await nats.connect(servers.nats_url)
         try:

@@ -18,11 +18,10 @@ from govbus_contracts.services.disclosure.catalogue import (
     REGISTER_CATALOGUE_ENTRY,
     SEARCH_CATALOGUE,
 )
-from govbus_disclosure.plugin import service
 from govbus_kit.bus import request
 from govbus_kit.listing import TOUCHED
 from govbus_kit.store import make_client
-from govbus_testing import eventually, isolated
+from govbus_testing import eventually
 
 pytestmark = pytest.mark.servers
 
@@ -50,8 +49,8 @@ async def write_as_another_replica(mongo_url: str, db_name: str, doc: dict[str, 
 
 
 async def test_what_another_replica_publishes_is_searchable_and_listed_within_the_refresh(
-        settings):
-    async with isolated(settings, service, "cat_replicas") as (host, db):
+        settings, disclosure):
+    async with disclosure("cat_replicas") as (host, db):
         mine = await ask(host, REGISTER_CATALOGUE_ENTRY, {
             "category": "预决算", "title": "宜春市2026年市本级部门预算公开",
             "summary": "市本级一般公共预算", "body": "现将宜春市2026年市本级部门预算公开如下。",

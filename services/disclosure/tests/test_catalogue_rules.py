@@ -25,6 +25,7 @@ from govbus_disclosure.domain import catalogue as rules
 from govbus_disclosure.domain.catalogue import Refusal
 from govbus_disclosure.domain.catalogue_search import index_entry, search
 from govbus_kit.calendar import WorkingCalendar
+from govbus_kit.domain import Actor, Change
 from govbus_kit.textsearch import query_terms, tokenize
 
 CAL = WorkingCalendar()
@@ -51,7 +52,7 @@ def budget(**changes: object) -> RegisterCatalogueEntry:
 
 
 def registered(cmd: RegisterCatalogueEntry | None = None, *, now: datetime | None = None,
-               actor: rules.Actor | None = None) -> rules.Change:
+               actor: Actor | None = None) -> Change:
     return rules.register(
         cmd or budget(), entry_id="e-1", actor=actor or rules.act_as_officer(OFFICER, "登记"),
         now=now or at(date(2026, 9, 28)), calendar=CAL, working_days=20, categories=CATEGORIES,
@@ -122,7 +123,7 @@ def test_publication_after_the_period_is_late_and_says_so_in_its_event():
 def test_a_dispatched_proactive_document_becomes_a_published_entry():
     change = rules.from_dispatched(dispatched(), entry_id="e-doc", now=at(date(2026, 3, 3)),
                                    calendar=CAL, working_days=20, category="政府文件")
-    assert isinstance(change, rules.Change)
+    assert isinstance(change, Change)
     entry = change.state
     assert (entry.source.value, entry.title, entry.doc_number, entry.document_id,
             entry.information_date, entry.published_on, entry.late) == (
@@ -136,7 +137,7 @@ def test_a_dispatched_normative_document_is_catalogued_as_one_with_its_registrat
         dispatched(normative_document=True, normative_registration_number="YCDR-2026-0001003"),
         entry_id="e-doc", now=at(date(2026, 3, 3)), calendar=CAL, working_days=20,
         category="政府文件")
-    assert isinstance(change, rules.Change)
+    assert isinstance(change, Change)
     entry = change.state
     assert (entry.category, entry.normative_document, entry.normative_registration_number,
             entry.date_of_writing) == ("行政规范性文件", True, "YCDR-2026-0001003",
@@ -150,7 +151,7 @@ def test_correcting_a_normative_entry_keeps_the_flag_and_the_date_of_writing_in_
     entry = rules.from_dispatched(
         dispatched(normative_document=True), entry_id="e-doc", now=at(date(2026, 3, 3)),
         calendar=CAL, working_days=20, category="政府文件")
-    assert isinstance(entry, rules.Change)
+    assert isinstance(entry, Change)
     corrected = rules.correct(
         entry.state, CorrectCatalogueEntry(entry_id="e-doc", category="政府文件",
                                            information_date=date(2026, 2, 27),
@@ -165,7 +166,7 @@ def test_a_document_dispatched_long_after_it_was_written_is_late():
     change = rules.from_dispatched(
         dispatched(date_of_writing=date(2026, 2, 13)), entry_id="e", now=at(date(2026, 3, 20)),
         calendar=CAL, working_days=20, category="政府文件")
-    assert isinstance(change, rules.Change)
+    assert isinstance(change, Change)
     assert (change.state.due_on, change.state.late, change.state.working_days_late) == (
         date(2026, 3, 19), True, 1)
 
@@ -222,7 +223,7 @@ def test_only_disclosure_staff_act_and_a_department_officer_only_for_their_depar
 # --- 撤回, 废止, 更正 -----------------------------------------------------------------------
 
 
-def officer() -> rules.Actor:
+def officer() -> Actor:
     return rules.act_as_officer(OFFICER, "x")
 
 

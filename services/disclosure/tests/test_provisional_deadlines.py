@@ -19,11 +19,13 @@ from govbus_contracts.services.disclosure.catalogue import (
     RegisterCatalogueEntry,
 )
 from govbus_disclosure.domain import catalogue
-from govbus_disclosure.domain import requests as rules
+from govbus_disclosure.domain.requests import codes, record, steps, submission, sweep
+from govbus_disclosure.domain.requests.periods import Periods, reply_clock, reply_due_on
 from govbus_disclosure.plugin import service
 from govbus_kit.bus import request
 from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.clock import OFFICE_TZ, ManualClock
+from govbus_kit.domain import Actor
 from govbus_testing import IsolatedSettings, eventually, running, stream_messages
 
 STREAM = "GOV_DISCLOSURE"
@@ -52,13 +54,13 @@ def application() -> dict[str, Any]:
 
 
 def test_a_request_received_in_december_gets_a_provisional_deadline_in_january() -> None:
-    periods = rules.Periods(calendar=WorkingCalendar())
+    periods = Periods(calendar=WorkingCalendar())
     # From Mon 14 Dec 2026, 20 working days: 15–18 Dec (4), 21–25 (9), 28–31 (13) | 1 Jan
     # 元旦 | 4–8 Jan (18), 11 (19), 12 (20).
-    assert rules.reply_due_on(date(2026, 12, 14), periods) == date(2027, 1, 12)
-    assert rules.reply_clock(date(2026, 12, 14), periods).due_is_provisional(periods.calendar)
+    assert reply_due_on(date(2026, 12, 14), periods) == date(2027, 1, 12)
+    assert reply_clock(date(2026, 12, 14), periods).due_is_provisional(periods.calendar)
     # Received 1 Dec, due 29 Dec 2026: the official 2026 alone, nothing provisional.
-    assert not rules.reply_clock(date(2026, 12, 1), periods).due_is_provisional(
+    assert not reply_clock(date(2026, 12, 1), periods).due_is_provisional(
         periods.calendar)
 
 
@@ -93,15 +95,15 @@ LONGER_2027 = {"year": 2027, "source": "国办发明电〔2026〕x号 (test data
                "holidays": ["2027-01-01", "2027-01-04"], "holiday_names": {"2027-01-01": "元旦"}}
 
 
-def _request_awaiting_correction(calendar: WorkingCalendar) -> rules.InformationRequest:
-    periods = rules.Periods(calendar=calendar)
+def _request_awaiting_correction(calendar: WorkingCalendar) -> record.InformationRequest:
+    periods = Periods(calendar=calendar)
     cmd = q.SubmitRequest.model_validate(application())
-    req = rules.submit(cmd, request_id="r-prov", year=2026, serial=9,
-                       code_hash=rules.tracking_hash("ABCD-EFGH-JKMN-PQRS-TUVW"),
+    req = submission.submit(cmd, request_id="r-prov", year=2026, serial=9,
+                       code_hash=codes.tracking_hash("ABCD-EFGH-JKMN-PQRS-TUVW"),
                        applicant_key="k", monthly_position=1, principal=CITIZEN,
                        now=at(date(2026, 12, 18)), periods=periods).state
-    officer = rules.Actor("u-chen", "陈公开", "disclosure_officer")
-    return rules.request_correction(
+    officer = Actor("u-chen", "陈公开", "disclosure_officer")
+    return steps.request_correction(
         req, q.RequestCorrection(request_id=req.id, items=["请明确所需工程的路段"]), officer,
         at(date(2026, 12, 21)), periods).state
 
@@ -123,8 +125,8 @@ def test_a_correction_period_told_to_the_applicant_is_lengthened_never_shortened
 
     # Officially 9 January is worked: 11 January would be the 15th day, but the applicant
     # was told 12 January, which stands; only the provisional mark goes.
-    shorter = rules.revise_deadline(req, at(date(2026, 12, 22)),
-                                    rules.Periods(calendar=_official(tmp_path, OFFICIAL_2027)))
+    shorter = sweep.revise_deadline(req, at(date(2026, 12, 22)),
+                                    Periods(calendar=_official(tmp_path, OFFICIAL_2027)))
     assert shorter is not None and not shorter.events
     assert shorter.state.correction is not None
     assert shorter.state.correction.due_on == date(2027, 1, 12)
@@ -133,8 +135,8 @@ def test_a_correction_period_told_to_the_applicant_is_lengthened_never_shortened
 
     # Officially 4 January is off as well: the 15th day is Wed 13 January, so the
     # applicant gets the extra day, with a notice and one fact.
-    longer = rules.revise_deadline(req, at(date(2026, 12, 22)),
-                                   rules.Periods(calendar=_official(tmp_path, LONGER_2027)))
+    longer = sweep.revise_deadline(req, at(date(2026, 12, 22)),
+                                   Periods(calendar=_official(tmp_path, LONGER_2027)))
     assert longer is not None
     assert longer.state.correction is not None
     assert longer.state.correction.due_on == date(2027, 1, 13)

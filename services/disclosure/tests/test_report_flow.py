@@ -50,11 +50,10 @@ from govbus_contracts.services.disclosure.report import (
     UPDATE_REVIEW_CASE,
     XLSX_MEDIA_TYPE,
 )
-from govbus_disclosure.plugin import service
 from govbus_disclosure.spreadsheet import SHEET_PROACTIVE, SHEET_REQUESTS, SHEET_REVIEWS
 from govbus_gateway.app import create_app
 from govbus_kit.bus import request
-from govbus_testing import eventually, isolated, stream_messages
+from govbus_testing import eventually, stream_messages
 
 pytestmark = pytest.mark.servers
 
@@ -199,9 +198,9 @@ def expected_regulations(entries: list[dict[str, Any]], year: int) -> list[tuple
 
 
 @pytest.fixture
-async def office(settings) -> AsyncIterator[tuple[Any, dict[str, list[dict[str, Any]]]]]:
+async def busy_office(disclosure) -> AsyncIterator[tuple[Any, dict[str, list[dict[str, Any]]]]]:
     rng = random.Random(20261122)
-    async with isolated(settings, service, "report") as (host, db):
+    async with disclosure("report") as (host, db):
         records = {"requests": generated_requests(rng, 400),
                    "catalogue": generated_catalogue(rng, 160)}
         await db["requests"].insert_many(records["requests"])
@@ -251,8 +250,8 @@ def counts_of(report: dict[str, Any]) -> dict[str, dict[str, int]]:
     return {row["key"]: row["counts"] for row in report["requests"]}
 
 
-async def test_a_year_of_activity_gives_consistent_reports(office, settings):
-    host, records = office
+async def test_a_year_of_activity_gives_consistent_reports(busy_office):
+    host, records = busy_office
     await record_cases(host)
     for year, figures in ((2025, {"licensing_decisions": 812, "punishment_decisions": 45,
                                   "enforcement_decisions": 3, "fees_amount": "0"}),
@@ -347,8 +346,8 @@ def assert_workbook_matches(content: bytes, report: dict[str, Any]) -> None:
                     for r in report["proactive"]["regulations"]]
 
 
-async def test_review_cases_are_recorded_once_listed_and_announced(office, settings):
-    host, _ = office
+async def test_review_cases_are_recorded_once_listed_and_announced(busy_office, settings):
+    host, _ = busy_office
     since = datetime.now(UTC)
     ids = await record_cases(host)
     number = "市府复〔2025〕11号"
@@ -442,8 +441,8 @@ def staff(role: str) -> dict[str, str]:
     return {"Authorization": "Bearer " + jwt.encode(claims, SECRET, algorithm="HS256")}
 
 
-async def test_the_report_is_downloaded_as_a_spreadsheet_through_the_gateway(office, settings):
-    host, _ = office
+async def test_the_report_is_downloaded_as_a_spreadsheet_through_the_gateway(busy_office, settings):
+    host, _ = busy_office
     app = create_app(settings, secret=SECRET)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -13,10 +13,8 @@ import pytest
 from govbus_contracts.envelope import Principal
 from govbus_contracts.services.disclosure import requests as q
 from govbus_contracts.services.disclosure.report import ANNUAL_REPORT
-from govbus_disclosure.plugin import service
 from govbus_kit.bus import request
-from govbus_kit.clock import OFFICE_TZ, ManualClock
-from govbus_testing import IsolatedSettings, running
+from govbus_kit.clock import OFFICE_TZ
 
 pytestmark = pytest.mark.servers
 
@@ -43,11 +41,8 @@ def row(report: dict[str, Any], key: str) -> dict[str, int]:
     return next(r["counts"] for r in report["requests"] if r["key"] == key)
 
 
-async def test_requests_handled_through_the_commands_are_counted_in_their_years(settings):
-    own = IsolatedSettings(**settings.model_dump(),
-                           database=f"govbus_disclosure_rep_{uuid.uuid4().hex[:8]}")
-    clock = ManualClock(at(date(2025, 12, 29)))
-    async with running(own, service, clock=clock) as host:
+async def test_requests_handled_through_the_commands_are_counted_in_their_years(office):
+    async with office(date(2025, 12, 29)) as (host, clock):
         async def ask(spec: Any, payload: dict[str, Any], who: Principal) -> dict[str, Any]:
             return await request(host.broker, spec, payload, principal=who, timeout=10)
 

@@ -5,9 +5,6 @@ request paid, and the sweep reminds and announces the 第四十九条 deadline o
 from __future__ import annotations
 
 import base64
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date, datetime
 from io import BytesIO
 from typing import Any
@@ -24,11 +21,10 @@ from govbus_disclosure.domain.report_record import (
     reminder_event_id,
 )
 from govbus_disclosure.handlers.report import sweep_report_deadlines
-from govbus_disclosure.plugin import service
 from govbus_kit.bus import request
-from govbus_kit.clock import OFFICE_TZ, ManualClock
+from govbus_kit.clock import OFFICE_TZ
 from govbus_kit.runtime import Host
-from govbus_testing import IsolatedSettings, eventually, running, stream_messages
+from govbus_testing import eventually, stream_messages
 
 pytestmark = pytest.mark.servers
 
@@ -38,15 +34,6 @@ OFFICER = Principal(subject="u-chen", name="陈公开", roles=frozenset({"disclo
 
 def at(d: date, hour: int = 10) -> datetime:
     return datetime(d.year, d.month, d.day, hour, tzinfo=OFFICE_TZ)
-
-
-@asynccontextmanager
-async def office(settings: Any, start: date) -> AsyncIterator[tuple[Host, ManualClock]]:
-    clock = ManualClock(at(start))
-    own = IsolatedSettings(**settings.model_dump(),
-                           database=f"govbus_disclosure_rep_{uuid.uuid4().hex[:8]}")
-    async with running(own, service, clock=clock) as host:
-        yield host, clock
 
 
 async def ask(host: Host, spec: Any, payload: dict[str, Any], who: Principal) -> dict[str, Any]:
@@ -67,8 +54,8 @@ APPLICATION = {
     "form": "电子", "delivery": "在线查看"}
 
 
-async def test_an_edited_part_and_the_fees_paid_come_back_in_the_report_and_its_file(settings):
-    async with office(settings, date(2026, 3, 9)) as (host, clock):
+async def test_an_edited_part_and_the_fees_paid_come_back_in_the_report_and_its_file(office):
+    async with office(date(2026, 3, 9)) as (host, clock):
         ids = [(await ask(host, q.SUBMIT_REQUEST, {**APPLICATION, "information": {
             "description": f"第{n}项信息"}}, CITIZEN))["id"] for n in range(11)]
         await ask(host, q.ISSUE_FEE_NOTICE, {"request_id": ids[10]}, OFFICER)
@@ -103,8 +90,8 @@ async def test_an_edited_part_and_the_fees_paid_come_back_in_the_report_and_its_
 
 
 async def test_the_reports_deadline_is_reminded_and_overdue_once_until_published(
-        servers, settings):
-    async with office(settings, date(2027, 1, 4)) as (host, clock):
+        servers, office):
+    async with office(date(2027, 1, 4)) as (host, clock):
         ctx = host.contexts["disclosure"]
         await sweep_report_deadlines(ctx)  # puts 2026's report on record
         clock.set(at(date(2027, 1, 27)))
@@ -127,10 +114,10 @@ async def test_the_reports_deadline_is_reminded_and_overdue_once_until_published
 
 
 async def test_a_database_first_started_after_the_deadline_announces_nothing_overdue(
-        servers, settings):
+        servers, office):
     # Installed in June 2031: whether the 2030 report was published (before govbus) is not
     # known here, so it is not announced overdue on a guess.
-    async with office(settings, date(2031, 6, 2)) as (host, clock):
+    async with office(date(2031, 6, 2)) as (host, clock):
         ctx = host.contexts["disclosure"]
         await sweep_report_deadlines(ctx)
         await sweep_report_deadlines(ctx)

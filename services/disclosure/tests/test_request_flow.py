@@ -8,8 +8,6 @@ request from 受理 to 答复 without servers, on the kit's in-memory repository
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -18,12 +16,13 @@ import pytest
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.disclosure import requests as q
-from govbus_disclosure.domain.requests import overdue_event_id
+from govbus_disclosure.domain.requests.periods import overdue_event_id
 from govbus_disclosure.handlers.requests import (
     load_tracking_key,
     sweep_request_deadlines,
 )
 from govbus_disclosure.service import service
+from govbus_disclosure.settings import DisclosureSettings
 from govbus_kit.bus import request
 from govbus_kit.clock import OFFICE_TZ, ManualClock
 from govbus_kit.memory import MemoryHost
@@ -42,16 +41,6 @@ PERSONAL = ("张三", "13907950000", "zhangsan@example.cn", "360902199001011234"
 
 def at(d: date, hour: int = 10) -> datetime:
     return datetime(d.year, d.month, d.day, hour, tzinfo=OFFICE_TZ)
-
-
-@asynccontextmanager
-async def office(settings: Any, start: date) -> AsyncIterator[tuple[Host, ManualClock]]:
-    """The disclosure service on a database of its own (its own 申请编号 register)."""
-    clock = ManualClock(at(start))
-    own = IsolatedSettings(**settings.model_dump(),
-                           database=f"govbus_disclosure_req_{uuid.uuid4().hex[:8]}")
-    async with running(own, service, clock=clock) as host:
-        yield host, clock
 
 
 async def ask(host: Host, spec: Any, payload: dict[str, Any], who: Principal,
@@ -81,8 +70,8 @@ async def events_of(servers: Any, request_id: str, fact: str = "*") -> list[dict
 
 
 async def test_a_request_from_submission_through_correction_consultation_extension_to_reply(
-        servers, settings):
-    async with office(settings, date(2026, 9, 14)) as (host, clock):
+        servers, office):
+    async with office(date(2026, 9, 14)) as (host, clock):
         submitted = await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN)
         request_id, code = submitted["id"], submitted["tracking_code"]
         assert submitted["request_number"] == "2026-0001"
@@ -171,8 +160,8 @@ async def test_a_request_from_submission_through_correction_consultation_extensi
             assert not any(p in body for p in PERSONAL) and code not in body
 
 
-async def test_a_retried_submission_returns_the_first_reply_and_code(settings):
-    async with office(settings, date(2026, 3, 9)) as (host, _):
+async def test_a_retried_submission_returns_the_first_reply_and_code(office):
+    async with office(date(2026, 3, 9)) as (host, _):
         key = "submit-" + uuid.uuid4().hex
         first = await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN, message_id=key)
         again = await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN, message_id=key)
@@ -205,8 +194,8 @@ async def test_a_retry_reaching_a_restarted_service_shows_the_same_code(settings
 
 
 async def test_the_overdue_sweep_publishes_one_overdue_fact_even_when_run_twice(
-        servers, settings):
-    async with office(settings, date(2026, 3, 9)) as (host, clock):
+        servers, office):
+    async with office(date(2026, 3, 9)) as (host, clock):
         request_id = (await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN))["id"]
         ctx = host.contexts["disclosure"]
         clock.set(at(date(2026, 4, 1)))
@@ -226,8 +215,8 @@ async def test_the_overdue_sweep_publishes_one_overdue_fact_even_when_run_twice(
         assert [i["id"] for i in listed["items"]] == [request_id]
 
 
-async def test_an_unanswered_correction_closes_the_request(servers, settings):
-    async with office(settings, date(2026, 3, 9)) as (host, clock):
+async def test_an_unanswered_correction_closes_the_request(servers, office):
+    async with office(date(2026, 3, 9)) as (host, clock):
         submitted = await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN)
         request_id = submitted["id"]
         await ask(host, q.REQUEST_CORRECTION, {"request_id": request_id, "items": ["请明确年度"],
@@ -255,8 +244,8 @@ async def test_an_unanswered_correction_closes_the_request(servers, settings):
         assert late.value.code is ErrorCode.invalid_transition
 
 
-async def test_a_complaint_is_referred_without_the_applicants_identity(servers, settings):
-    async with office(settings, date(2026, 3, 9)) as (host, _):
+async def test_a_complaint_is_referred_without_the_applicants_identity(servers, office):
+    async with office(date(2026, 3, 9)) as (host, _):
         request_id = (await ask(host, q.SUBMIT_REQUEST, application(information={
             "description": "投诉某街道办工作人员办理低保时态度恶劣, 要求处理"}), CITIZEN))["id"]
         await ask(host, q.REPLY_REQUEST, {
@@ -277,11 +266,11 @@ async def test_a_complaint_is_referred_without_the_applicants_identity(servers, 
         assert referral["contact"]["phone"] == "13907950000"
 
 
-async def test_a_department_officer_sees_only_what_was_assigned_to_it(settings):
+async def test_a_department_officer_sees_only_what_was_assigned_to_it(office):
     department = f"住建局-{uuid.uuid4().hex[:6]}"
     dept_officer = Principal(subject="u-lin", name="林科员",
                              roles=frozenset({"disclosure_officer"}), department=department)
-    async with office(settings, date(2026, 3, 9)) as (host, _):
+    async with office(date(2026, 3, 9)) as (host, _):
         request_id = (await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN))["id"]
         with pytest.raises(GovbusError) as hidden:
             await ask(host, q.GET_REQUEST, {"request_id": request_id}, dept_officer)
@@ -299,8 +288,8 @@ async def test_a_department_officer_sees_only_what_was_assigned_to_it(settings):
         assert "applicant" not in listed["items"][0]
 
 
-async def test_the_eleventh_request_of_a_month_pays_and_its_clock_stops_until_payment(settings):
-    async with office(settings, date(2026, 3, 9)) as (host, clock):
+async def test_the_eleventh_request_of_a_month_pays_and_its_clock_stops_until_payment(office):
+    async with office(date(2026, 3, 9)) as (host, clock):
         ids = [(await ask(host, q.SUBMIT_REQUEST, application(information={
             "description": f"第{n}项信息"}), CITIZEN))["id"] for n in range(1, 12)]
         with pytest.raises(GovbusError) as free:
@@ -317,10 +306,10 @@ async def test_the_eleventh_request_of_a_month_pays_and_its_clock_stops_until_pa
 
 
 async def test_an_online_saturday_request_is_received_that_day_and_a_letter_waits_for_confirmation(
-        servers, settings):
+        servers, office):
     # 第三十一条 through the bus: online on Saturday 7 March 2026, confirmed at once by the
     # platform: received that Saturday, due 3 April (20 working days from Monday 9 March).
-    async with office(settings, date(2026, 3, 7)) as (host, clock):
+    async with office(date(2026, 3, 7)) as (host, clock):
         online = await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN)
         assert (online["status"], online["received_on"], online["due_on"]) == (
             "办理中", "2026-03-07", "2026-04-03")
@@ -340,24 +329,30 @@ async def test_an_online_saturday_request_is_received_that_day_and_a_letter_wait
         assert confirmed[0]["data"]["due_on"] == "2026-04-07"
 
 
-async def test_local_rules_move_a_saturday_receipt_to_monday(settings, monkeypatch):
-    # GOVBUS_DISCLOSURE_REQUEST_RECEIPT_NEXT_WORKING_DAY=true, as the handlers read it.
-    from govbus_disclosure.handlers import requests as handlers
-    monkeypatch.setattr(handlers, "settings", handlers.settings.model_copy(
-        update={"request_receipt_next_working_day": True}))
-    async with office(settings, date(2026, 3, 7)) as (host, _):
+async def test_local_rules_move_a_saturday_receipt_to_monday(office):
+    # GOVBUS_DISCLOSURE_REQUEST_RECEIPT_NEXT_WORKING_DAY=true: the office's own settings.
+    local_rules = DisclosureSettings(request_receipt_next_working_day=True)
+    async with office(date(2026, 3, 7),
+                      service_settings={"disclosure": local_rules}) as (host, _):
         online = await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN)
         assert (online["received_on"], online["due_on"]) == ("2026-03-09", "2026-04-07")
 
 
+async def in_consultation(host: Host, clock: ManualClock) -> str:
+    """A request received on the clock's day, sent to a third party on Friday 13 March 2026
+    (第三十二条: their 15 working days run to 3 April)."""
+    request_id = (await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN))["id"]
+    clock.set(at(date(2026, 3, 13)))
+    await ask(host, q.START_CONSULTATION, {
+        "request_id": request_id, "third_party": "宜春某建设工程有限公司",
+        "matter": "项目合同价款是否涉及商业秘密"}, OFFICER)
+    return request_id
+
+
 async def test_an_unanswered_consultation_resumes_by_itself_and_the_request_goes_overdue(
-        servers, settings):
-    async with office(settings, date(2026, 3, 9)) as (host, clock):
-        request_id = (await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN))["id"]
-        clock.set(at(date(2026, 3, 13)))
-        await ask(host, q.START_CONSULTATION, {
-            "request_id": request_id, "third_party": "宜春某建设工程有限公司",
-            "matter": "项目合同价款是否涉及商业秘密"}, OFFICER)
+        servers, office):
+    async with office(date(2026, 3, 9)) as (host, clock):
+        request_id = await in_consultation(host, clock)
         ctx = host.contexts["disclosure"]
         clock.set(at(date(2026, 4, 3)))  # the third party's last day: nothing yet
         await sweep_request_deadlines(ctx)
@@ -382,14 +377,10 @@ async def test_an_unanswered_consultation_resumes_by_itself_and_the_request_goes
         assert [i["id"] for i in listed["items"]] == [request_id]
 
 
-async def test_a_consultation_stored_without_an_alert_day_is_picked_up_by_the_sweep(settings):
+async def test_a_consultation_stored_without_an_alert_day_is_picked_up_by_the_sweep(office):
     # A request that went into consultation before the sweep watched consultations.
-    async with office(settings, date(2026, 3, 9)) as (host, clock):
-        request_id = (await ask(host, q.SUBMIT_REQUEST, application(), CITIZEN))["id"]
-        clock.set(at(date(2026, 3, 13)))
-        await ask(host, q.START_CONSULTATION, {
-            "request_id": request_id, "third_party": "宜春某建设工程有限公司",
-            "matter": "项目合同价款是否涉及商业秘密"}, OFFICER)
+    async with office(date(2026, 3, 9)) as (host, clock):
+        request_id = await in_consultation(host, clock)
         ctx = host.contexts["disclosure"]
         await ctx.db["requests"].update_one({"_id": request_id},
                                             {"$set": {"next_alert_on": None}})

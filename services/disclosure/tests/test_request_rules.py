@@ -23,11 +23,24 @@ from govbus_contracts.services.disclosure.requests import (
     StartConsultation,
     SubmitRequest,
 )
-from govbus_disclosure.domain import requests as rules
 from govbus_disclosure.domain.fees import FeeSchedule, applicant_key, fee_for, month_total
-from govbus_disclosure.domain.requests import Actor, InformationRequest, Periods
+from govbus_disclosure.domain.requests import codes, reply, steps, sweep, views
+from govbus_disclosure.domain.requests.periods import (
+    Periods,
+    consultation_lapsed_event_id,
+    correction_allowed_until,
+    overdue_event_id,
+    reminder_event_id,
+)
+from govbus_disclosure.domain.requests.record import InformationRequest
+from govbus_disclosure.domain.requests.submission import (
+    confirm_receipt,
+    submit,
+    validate_submission,
+)
 from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.clock import OFFICE_TZ
+from govbus_kit.domain import Actor
 
 CALENDAR = WorkingCalendar()
 PERIODS = Periods(calendar=CALENDAR)
@@ -63,9 +76,9 @@ def submission(**overrides: Any) -> SubmitRequest:
 def submitted(on: date, principal: Principal = CITIZEN, periods: Periods = PERIODS,
               **overrides: Any) -> InformationRequest:
     cmd = submission(**overrides)
-    rules.validate_submission(cmd, principal, on)
-    change = rules.submit(cmd, request_id="r-1", year=on.year, serial=1,
-                          code_hash=rules.tracking_hash("ABCD-EFGH-JKMN-PQRS-TUVW"),
+    validate_submission(cmd, principal, on)
+    change = submit(cmd, request_id="r-1", year=on.year, serial=1,
+                          code_hash=codes.tracking_hash("ABCD-EFGH-JKMN-PQRS-TUVW"),
                           applicant_key="k", monthly_position=1, principal=principal,
                           now=at(on), periods=periods)
     return change.state
@@ -123,12 +136,12 @@ def test_a_letter_or_fax_waits_unclocked_until_the_office_confirms_it(channel: s
     req = submitted(date(2026, 3, 6), CLERK, channel=channel)
     assert (req.status, req.due_on, req.next_alert_on) == (
         RequestStatus.awaiting_confirmation, None, None)
-    assert rules.due_alerts(req, at(date(2026, 6, 1)), PERIODS) is None
+    assert sweep.due_alerts(req, at(date(2026, 6, 1)), PERIODS) is None
     with pytest.raises(GovbusError) as early:
-        rules.reply(req, VALID_REPLIES[ReplyType.provided], OFFICER, at(date(2026, 3, 9)),
+        reply.reply(req, VALID_REPLIES[ReplyType.provided], OFFICER, at(date(2026, 3, 9)),
                     PERIODS)
     assert early.value.code is ErrorCode.invalid_transition
-    change = rules.confirm_receipt(req, date(2026, 3, 9), "电话与申请人确认", OFFICER,
+    change = confirm_receipt(req, date(2026, 3, 9), "电话与申请人确认", OFFICER,
                                    at(date(2026, 3, 9)), PERIODS)
     confirmed = change.state
     assert (confirmed.status, confirmed.received_on, confirmed.due_on) == (
@@ -136,11 +149,11 @@ def test_a_letter_or_fax_waits_unclocked_until_the_office_confirms_it(channel: s
     assert [e.spec.fact for e in change.events] == ["receipt_confirmed"]
     assert confirmed.notices[-1].kind == "受理回执"
     with pytest.raises(GovbusError) as twice:
-        rules.confirm_receipt(confirmed, date(2026, 3, 9), None, OFFICER, at(date(2026, 3, 9)),
+        confirm_receipt(confirmed, date(2026, 3, 9), None, OFFICER, at(date(2026, 3, 9)),
                               PERIODS)
     assert twice.value.code is ErrorCode.invalid_transition
     with pytest.raises(GovbusError) as before:
-        rules.confirm_receipt(req, date(2026, 3, 5), None, OFFICER, at(date(2026, 3, 9)),
+        confirm_receipt(req, date(2026, 3, 5), None, OFFICER, at(date(2026, 3, 9)),
                               PERIODS)
     assert before.value.code is ErrorCode.validation_failed
 
@@ -148,7 +161,7 @@ def test_a_letter_or_fax_waits_unclocked_until_the_office_confirms_it(channel: s
 def test_an_online_platform_that_does_not_confirm_by_itself_leaves_the_request_to_confirm():
     req = submitted(date(2026, 3, 7), periods=NO_AUTO_CONFIRM)
     assert (req.status, req.due_on) == (RequestStatus.awaiting_confirmation, None)
-    confirmed = rules.confirm_receipt(req, date(2026, 3, 9), None, OFFICER,
+    confirmed = confirm_receipt(req, date(2026, 3, 9), None, OFFICER,
                                       at(date(2026, 3, 9)), NO_AUTO_CONFIRM).state
     assert (confirmed.received_on, confirmed.due_on) == (date(2026, 3, 9), date(2026, 4, 7))
 
@@ -158,36 +171,36 @@ def test_staff_may_enter_a_letter_already_confirmed_but_not_confirm_a_handed_in_
                     confirmed_on="2026-03-06")
     assert (req.status, req.received_on) == (RequestStatus.handling, date(2026, 3, 6))
     with pytest.raises(GovbusError) as handed_in:
-        rules.validate_submission(submission(channel="当面", confirmed_on="2026-03-06"), CLERK,
+        validate_submission(submission(channel="当面", confirmed_on="2026-03-06"), CLERK,
                                   date(2026, 3, 10))
     assert handed_in.value.details["field"] == "confirmed_on"
     with pytest.raises(GovbusError) as citizen:
-        rules.validate_submission(submission(confirmed_on="2026-03-06"), CITIZEN,
+        validate_submission(submission(confirmed_on="2026-03-06"), CITIZEN,
                                   date(2026, 3, 10))
     assert citizen.value.code is ErrorCode.forbidden
 
 
 def test_public_may_submit_only_online_and_today():
     with pytest.raises(GovbusError) as refused:
-        rules.validate_submission(submission(channel="邮寄"), CITIZEN, date(2026, 3, 9))
+        validate_submission(submission(channel="邮寄"), CITIZEN, date(2026, 3, 9))
     assert refused.value.code is ErrorCode.forbidden
     staff = submission(channel="邮寄", submitted_on="2026-03-06")
-    rules.validate_submission(staff, CLERK, date(2026, 3, 9))
+    validate_submission(staff, CLERK, date(2026, 3, 9))
     req = submitted(date(2026, 3, 9), CLERK, channel="邮寄", submitted_on="2026-03-06")
     assert req.received_on == date(2026, 3, 6)  # signed for on a Friday
 
 
 def test_a_request_needs_a_contact_and_an_organisation_its_credit_code():
     with pytest.raises(GovbusError) as no_contact:
-        rules.validate_submission(submission(contact={}, delivery="在线查看"), CITIZEN,
+        validate_submission(submission(contact={}, delivery="在线查看"), CITIZEN,
                                   date(2026, 3, 9))
     assert no_contact.value.code is ErrorCode.validation_failed
     with pytest.raises(GovbusError) as no_code:
-        rules.validate_submission(submission(
+        validate_submission(submission(
             applicant_type="商业企业", applicant={"name": "宜春某建材有限公司"}), CITIZEN,
             date(2026, 3, 9))
     assert no_code.value.details["field"] == "applicant.credit_code"
-    rules.validate_submission(submission(
+    validate_submission(submission(
         applicant_type="商业企业",
         applicant={"name": "宜春某建材有限公司", "credit_code": "91360902MA35XXXX0B",
                    "legal_representative": "李四"}), CITIZEN, date(2026, 3, 9))
@@ -199,35 +212,35 @@ def test_a_request_needs_a_contact_and_an_organisation_its_credit_code():
 def test_correction_notice_allowed_on_the_seventh_working_day_and_refused_on_the_eighth():
     # Received Monday 28 September: 29, 30 Sep, 8, 9, 10 (调休 Saturday), 12, 13 October.
     req = submitted(date(2026, 9, 28))
-    assert rules.correction_allowed_until(req.received_on, PERIODS) == date(2026, 10, 13)
-    allowed = rules.request_correction(req, correction(), OFFICER, at(date(2026, 10, 13)),
+    assert correction_allowed_until(req.received_on, PERIODS) == date(2026, 10, 13)
+    allowed = steps.request_correction(req, correction(), OFFICER, at(date(2026, 10, 13)),
                                        PERIODS).state
     assert allowed.status is RequestStatus.awaiting_correction
     assert allowed.due_on is None  # the clock stands still
     with pytest.raises(GovbusError) as late:
-        rules.request_correction(req, correction(), OFFICER, at(date(2026, 10, 14)), PERIODS)
+        steps.request_correction(req, correction(), OFFICER, at(date(2026, 10, 14)), PERIODS)
     assert late.value.code is ErrorCode.deadline_passed
 
 
 def test_correction_notice_only_once():
     req = submitted(date(2026, 3, 9))
-    noticed = rules.request_correction(req, correction(), OFFICER, at(date(2026, 3, 10)),
+    noticed = steps.request_correction(req, correction(), OFFICER, at(date(2026, 3, 10)),
                                        PERIODS).state
-    corrected = rules.correct(noticed, "所需信息为2025年度袁州区项目清单", date(2026, 3, 12),
+    corrected = steps.correct(noticed, "所需信息为2025年度袁州区项目清单", date(2026, 3, 12),
                               OFFICER, at(date(2026, 3, 12)), PERIODS).state
     with pytest.raises(GovbusError) as again:
-        rules.request_correction(corrected, correction(), OFFICER, at(date(2026, 3, 13)),
+        steps.request_correction(corrected, correction(), OFFICER, at(date(2026, 3, 13)),
                                  PERIODS)
     assert again.value.code is ErrorCode.conflict
 
 
 def test_the_clock_restarts_from_zero_when_the_completed_request_arrives():
     req = submitted(date(2026, 3, 9))
-    noticed = rules.request_correction(req, correction(), OFFICER, at(date(2026, 3, 11)),
+    noticed = steps.request_correction(req, correction(), OFFICER, at(date(2026, 3, 11)),
                                        PERIODS).state
     assert noticed.correction is not None
     assert noticed.correction.due_on == date(2026, 4, 1)  # 15 working days
-    corrected = rules.correct(noticed, "补充: 袁州区", date(2026, 3, 20), OFFICER,
+    corrected = steps.correct(noticed, "补充: 袁州区", date(2026, 3, 20), OFFICER,
                               at(date(2026, 3, 20)), PERIODS).state
     assert corrected.status is RequestStatus.handling
     assert corrected.clock.started_on == date(2026, 3, 20)
@@ -236,20 +249,20 @@ def test_the_clock_restarts_from_zero_when_the_completed_request_arrives():
     assert [r.reason for r in corrected.clock.restarts] == ["收到补正后的申请, 答复期限重新计算"]
     # Completed on a Saturday: received that Saturday (第三十一条), day 1 the Monday after;
     # under local rules that move a weekend receipt, received the Monday.
-    weekend = rules.correct(noticed, "补充", date(2026, 3, 21), OFFICER,
+    weekend = steps.correct(noticed, "补充", date(2026, 3, 21), OFFICER,
                             at(date(2026, 3, 21)), PERIODS).state
     assert (weekend.clock.started_on, weekend.due_on) == (date(2026, 3, 21), date(2026, 4, 20))
-    local = rules.correct(noticed, "补充", date(2026, 3, 21), OFFICER,
+    local = steps.correct(noticed, "补充", date(2026, 3, 21), OFFICER,
                           at(date(2026, 3, 21)), NEXT_WORKING_DAY).state
     assert (local.clock.started_on, local.due_on) == (date(2026, 3, 23), date(2026, 4, 21))
 
 
 def test_unanswered_correction_closes_the_request_as_abandoned():
     req = submitted(date(2026, 3, 9))
-    noticed = rules.request_correction(req, correction(), OFFICER, at(date(2026, 3, 11)),
+    noticed = steps.request_correction(req, correction(), OFFICER, at(date(2026, 3, 11)),
                                        PERIODS).state
-    assert rules.due_alerts(noticed, at(date(2026, 4, 1)), PERIODS) is None
-    change = rules.due_alerts(noticed, at(date(2026, 4, 2)), PERIODS)
+    assert sweep.due_alerts(noticed, at(date(2026, 4, 1)), PERIODS) is None
+    change = sweep.due_alerts(noticed, at(date(2026, 4, 2)), PERIODS)
     assert change is not None
     closed = change.state
     assert (closed.status, closed.closed_on, closed.outcome) == (
@@ -258,7 +271,7 @@ def test_unanswered_correction_closes_the_request_as_abandoned():
         "申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请")
     assert [e.spec.fact for e in change.events] == ["lapsed"]
     with pytest.raises(GovbusError) as late:
-        rules.correct(noticed, "补充", date(2026, 4, 2), OFFICER, at(date(2026, 4, 2)),
+        steps.correct(noticed, "补充", date(2026, 4, 2), OFFICER, at(date(2026, 4, 2)),
                       PERIODS)
     assert late.value.code is ErrorCode.deadline_passed
 
@@ -269,13 +282,13 @@ def test_unanswered_correction_closes_the_request_as_abandoned():
 def test_third_party_consultation_is_not_counted_across_national_day():
     req = submitted(date(2026, 9, 14))
     assert req.due_on == date(2026, 10, 16)
-    consulting = rules.start_consultation(
+    consulting = steps.start_consultation(
         req, StartConsultation(request_id="r-1", third_party="宜春某建设工程有限公司",
                                matter="合同价款是否涉及商业秘密"),
         OFFICER, at(date(2026, 9, 24)), PERIODS).state
     assert consulting.status is RequestStatus.consulting and consulting.due_on is None
     assert consulting.consultations[0].answer_due_on == date(2026, 10, 22)  # 15 working days
-    ended = rules.end_consultation(consulting, EndConsultation(
+    ended = steps.end_consultation(consulting, EndConsultation(
         request_id="r-1", answer="不同意公开", remarks="认为涉及商业秘密"), OFFICER,
         at(date(2026, 10, 9)), PERIODS).state
     # 9 working days used before the pause (14–24 Sep, Sunday 20 Sep worked); 11 left
@@ -287,10 +300,10 @@ def test_third_party_consultation_is_not_counted_across_national_day():
 def test_one_extension_only_of_at_most_twenty_working_days_by_the_approver():
     req = submitted(date(2026, 3, 9))
     with pytest.raises(GovbusError) as too_long:
-        rules.extend(req, ExtendRequest(request_id="r-1", working_days=21, reason="需调取档案"),
+        steps.extend(req, ExtendRequest(request_id="r-1", working_days=21, reason="需调取档案"),
                      APPROVER, at(date(2026, 3, 20)), PERIODS)
     assert too_long.value.code is ErrorCode.validation_failed
-    change = rules.extend(req, ExtendRequest(request_id="r-1", working_days=20,
+    change = steps.extend(req, ExtendRequest(request_id="r-1", working_days=20,
                                              reason="所需信息涉及多个部门, 需汇总"),
                           APPROVER, at(date(2026, 3, 20)), PERIODS)
     extended = change.state
@@ -299,39 +312,39 @@ def test_one_extension_only_of_at_most_twenty_working_days_by_the_approver():
     assert extended.notices[-1].kind == "延长答复期限告知书"
     assert [e.spec.fact for e in change.events] == ["extended"]
     with pytest.raises(GovbusError) as twice:
-        rules.extend(extended, ExtendRequest(request_id="r-1", working_days=1, reason="再延"),
+        steps.extend(extended, ExtendRequest(request_id="r-1", working_days=1, reason="再延"),
                      APPROVER, at(date(2026, 3, 23)), PERIODS)
     assert twice.value.code is ErrorCode.conflict
     with pytest.raises(GovbusError) as after:
-        rules.extend(req, ExtendRequest(request_id="r-1", working_days=5, reason="迟了"),
+        steps.extend(req, ExtendRequest(request_id="r-1", working_days=5, reason="迟了"),
                      APPROVER, at(date(2026, 4, 8)), PERIODS)
     assert after.value.code is ErrorCode.deadline_passed
 
 
 def test_reminder_before_and_overdue_after_the_deadline_each_once():
     req = submitted(date(2026, 3, 9))  # due 7 April
-    early = rules.due_alerts(req, at(date(2026, 3, 31)), PERIODS)
+    early = sweep.due_alerts(req, at(date(2026, 3, 31)), PERIODS)
     assert early is None or not early.events
     # 3 working days before 7 April: 1 April (4–6 April are 清明).
-    reminded = rules.due_alerts(req, at(date(2026, 4, 1)), PERIODS)
+    reminded = sweep.due_alerts(req, at(date(2026, 4, 1)), PERIODS)
     assert reminded is not None
     assert reminded.events[0].body.working_days_left == 3  # type: ignore[attr-defined]
     assert [e.event_id for e in reminded.events] == [
-        rules.reminder_event_id("r-1", date(2026, 4, 7))]
-    again = rules.due_alerts(reminded.state, at(date(2026, 4, 3)), PERIODS)
+        reminder_event_id("r-1", date(2026, 4, 7))]
+    again = sweep.due_alerts(reminded.state, at(date(2026, 4, 3)), PERIODS)
     assert again is None or not again.events
-    overdue = rules.due_alerts(reminded.state, at(date(2026, 4, 8)), PERIODS)
+    overdue = sweep.due_alerts(reminded.state, at(date(2026, 4, 8)), PERIODS)
     assert overdue is not None
     assert [e.event_id for e in overdue.events] == [
-        rules.overdue_event_id("r-1", date(2026, 4, 7))]
+        overdue_event_id("r-1", date(2026, 4, 7))]
     assert overdue.state.overdue_since == date(2026, 4, 8)
-    assert rules.due_alerts(overdue.state, at(date(2026, 4, 9)), PERIODS) is None
+    assert sweep.due_alerts(overdue.state, at(date(2026, 4, 9)), PERIODS) is None
 
 
 def consulting_from(on: date, request: InformationRequest | None = None
                     ) -> InformationRequest:
     req = request or submitted(date(2026, 3, 9))
-    return rules.start_consultation(req, StartConsultation(
+    return steps.start_consultation(req, StartConsultation(
         request_id="r-1", third_party="宜春某建设工程有限公司", matter="合同价款是否涉及商业秘密"),
         OFFICER, at(on), PERIODS).state
 
@@ -342,31 +355,31 @@ def test_an_unanswered_consultation_resumes_the_clock_by_itself_and_goes_overdue
     consulting = consulting_from(date(2026, 3, 13))
     assert consulting.consultations[0].answer_due_on == date(2026, 4, 3)
     assert consulting.next_alert_on == date(2026, 4, 4)
-    assert rules.due_alerts(consulting, at(date(2026, 4, 3)), PERIODS) is None
+    assert sweep.due_alerts(consulting, at(date(2026, 4, 3)), PERIODS) is None
     # The day after: the consultation ends as 逾期未答复 (system), the clock runs from 4 April;
     # 16 working days: 7–10 April → 4, 13–17 → 9, 20–24 → 14, 27, 28 April → 16.
-    change = rules.due_alerts(consulting, at(date(2026, 4, 7)), PERIODS)
+    change = sweep.due_alerts(consulting, at(date(2026, 4, 7)), PERIODS)
     assert change is not None
     resumed = change.state
     assert resumed.status is RequestStatus.handling and resumed.due_on == date(2026, 4, 28)
     last = resumed.consultations[-1]
     assert (last.answer, last.ended_on) == ("逾期未答复", date(2026, 4, 3))
     assert [e.spec.fact for e in change.events] == ["consultation_ended"]
-    assert change.events[0].event_id == rules.consultation_lapsed_event_id(
+    assert change.events[0].event_id == consultation_lapsed_event_id(
         "r-1", date(2026, 4, 3))
     assert change.events[0].body.by_system is True  # type: ignore[attr-defined]
     assert resumed.history[-1].by == "system"
     # From now on like any other request: reminded 3 working days before, then overdue.
-    reminded = rules.due_alerts(resumed, at(date(2026, 4, 23)), PERIODS)
+    reminded = sweep.due_alerts(resumed, at(date(2026, 4, 23)), PERIODS)
     assert reminded is not None and [e.spec.fact for e in reminded.events] == ["reminded"]
-    overdue = rules.due_alerts(reminded.state, at(date(2026, 4, 29)), PERIODS)
+    overdue = sweep.due_alerts(reminded.state, at(date(2026, 4, 29)), PERIODS)
     assert overdue is not None and [e.spec.fact for e in overdue.events] == ["overdue"]
     assert overdue.state.overdue_since == date(2026, 4, 29)
 
 
 def test_a_consultation_found_lapsed_late_is_reminded_and_overdue_in_the_same_pass():
     consulting = consulting_from(date(2026, 3, 13))
-    change = rules.due_alerts(consulting, at(date(2026, 5, 6)), PERIODS)
+    change = sweep.due_alerts(consulting, at(date(2026, 5, 6)), PERIODS)
     assert change is not None
     assert [e.spec.fact for e in change.events] == ["consultation_ended", "overdue"]
     assert change.state.overdue_since == date(2026, 4, 29)
@@ -374,7 +387,7 @@ def test_a_consultation_found_lapsed_late_is_reminded_and_overdue_in_the_same_pa
 
 def test_staff_recording_no_answer_resume_from_the_end_of_the_third_partys_period():
     consulting = consulting_from(date(2026, 3, 13))
-    ended = rules.end_consultation(consulting, EndConsultation(
+    ended = steps.end_consultation(consulting, EndConsultation(
         request_id="r-1", answer="逾期未答复"), OFFICER, at(date(2026, 4, 8)), PERIODS).state
     assert ended.due_on == date(2026, 4, 28)
 
@@ -384,32 +397,32 @@ def test_withholding_for_a_third_party_needs_a_consultation_or_a_reason_why_none
     withheld = answer("不予公开", "不予公开", "保护第三方合法权益",
                       reason="涉及第三方商业秘密 (第十五条)")
     with pytest.raises(GovbusError) as unconsulted:
-        rules.reply(req, withheld, OFFICER, at(date(2026, 3, 20)), PERIODS)
+        reply.reply(req, withheld, OFFICER, at(date(2026, 3, 20)), PERIODS)
     assert unconsulted.value.details["field"] == "no_consultation_reason"
     excused = answer("不予公开", "不予公开", "保护第三方合法权益", reason="涉及第三方商业秘密",
                      no_consultation_reason="第三方已注销, 无法联系")
-    closed = rules.reply(req, excused, OFFICER, at(date(2026, 3, 20)), PERIODS).state
+    closed = reply.reply(req, excused, OFFICER, at(date(2026, 3, 20)), PERIODS).state
     assert closed.reply is not None
     assert closed.reply.no_consultation_reason == "第三方已注销, 无法联系"
-    consulted = rules.end_consultation(consulting_from(date(2026, 3, 13), req), EndConsultation(
+    consulted = steps.end_consultation(consulting_from(date(2026, 3, 13), req), EndConsultation(
         request_id="r-1", answer="不同意公开"), OFFICER, at(date(2026, 3, 18)), PERIODS).state
-    assert rules.reply(consulted, withheld, OFFICER, at(date(2026, 3, 20)),
+    assert reply.reply(consulted, withheld, OFFICER, at(date(2026, 3, 20)),
                        PERIODS).state.status is RequestStatus.replied
 
 
 def test_disclosing_over_an_objection_records_the_written_notice_to_the_third_party():
     req = submitted(date(2026, 3, 9))
-    objected = rules.end_consultation(consulting_from(date(2026, 3, 13), req), EndConsultation(
+    objected = steps.end_consultation(consulting_from(date(2026, 3, 13), req), EndConsultation(
         request_id="r-1", answer="不同意公开", remarks="认为涉及商业秘密"), OFFICER,
         at(date(2026, 3, 18)), PERIODS).state
     released = answer("予以提供", "予以公开")
     with pytest.raises(GovbusError) as no_notice:
-        rules.reply(objected, released, OFFICER, at(date(2026, 3, 20)), PERIODS)
+        reply.reply(objected, released, OFFICER, at(date(2026, 3, 20)), PERIODS)
     assert no_notice.value.details["field"] == "third_party_notice"
     notice = {"sent_on": "2026-03-20",
               "text": "经审查, 合同价款不属于商业秘密, 不公开会对公共利益造成重大影响, "
                       "决定予以公开。"}
-    change = rules.reply(objected, answer("予以提供", "予以公开", third_party_notice=notice),
+    change = reply.reply(objected, answer("予以提供", "予以公开", third_party_notice=notice),
                          OFFICER, at(date(2026, 3, 20)), PERIODS)
     assert change.state.reply is not None
     assert change.state.reply.third_party_notice is not None
@@ -417,10 +430,10 @@ def test_disclosing_over_an_objection_records_the_written_notice_to_the_third_pa
     replied = change.events[0].body
     assert replied.third_party_notice.text.startswith("经审查")  # type: ignore[attr-defined]
     # Withholding the objected part (第三十七条) honours the objection: no notice needed.
-    rules.reply(objected, VALID_REPLIES[ReplyType.provided], OFFICER, at(date(2026, 3, 20)),
+    reply.reply(objected, VALID_REPLIES[ReplyType.provided], OFFICER, at(date(2026, 3, 20)),
                 PERIODS)
     with pytest.raises(GovbusError) as stray:
-        rules.check_reply(answer("政府信息不存在", "无法提供", "本机关不掌握相关政府信息",
+        reply.check_reply(answer("政府信息不存在", "无法提供", "本机关不掌握相关政府信息",
                                  reason="x", third_party_notice=notice))
     assert stray.value.details["field"] == "third_party_notice"
 
@@ -460,7 +473,7 @@ VALID_REPLIES = {
 
 @pytest.mark.parametrize("reply_type", list(ReplyType))
 def test_every_reply_type_has_a_valid_form(reply_type: ReplyType):
-    rules.check_reply(VALID_REPLIES[reply_type])
+    reply.check_reply(VALID_REPLIES[reply_type])
 
 
 @pytest.mark.parametrize("bad, field", [
@@ -484,19 +497,19 @@ def test_every_reply_type_has_a_valid_form(reply_type: ReplyType):
 ])
 def test_inconsistent_replies_are_refused(bad: ReplyToRequest, field: str):
     with pytest.raises(GovbusError) as refused:
-        rules.check_reply(bad)
+        reply.check_reply(bad)
     assert refused.value.code is ErrorCode.validation_failed
     assert refused.value.details["field"] == field
 
 
 def test_not_held_without_a_determinable_holder_needs_no_name():
-    rules.check_reply(answer("非本机关掌握", "无法提供", "本机关不掌握相关政府信息",
+    reply.check_reply(answer("非本机关掌握", "无法提供", "本机关不掌握相关政府信息",
                              reason="无法确定负责公开的机关", holder_determinable=False))
 
 
 def test_partial_release_closes_the_request_with_the_report_fields():
     req = submitted(date(2026, 3, 9))
-    change = rules.reply(req, VALID_REPLIES[ReplyType.provided], OFFICER,
+    change = reply.reply(req, VALID_REPLIES[ReplyType.provided], OFFICER,
                          at(date(2026, 3, 27)), PERIODS)
     closed = change.state
     stored = closed.model_dump(mode="json")
@@ -506,17 +519,17 @@ def test_partial_release_closes_the_request_with_the_report_fields():
         "outcome_reason": None, "reply_type": "予以提供", "received_on": "2026-03-09",
         "applicant_type": "自然人"}
     assert closed.reply is not None and closed.reply.on_time
-    view = rules.tracking(closed)
+    view = views.tracking(closed)
     assert view.reply is not None and view.reply.withheld[0].legal_basis == "第十五条"
     with pytest.raises(GovbusError) as twice:
-        rules.reply(closed, VALID_REPLIES[ReplyType.provided], OFFICER, at(date(2026, 3, 27)),
+        reply.reply(closed, VALID_REPLIES[ReplyType.provided], OFFICER, at(date(2026, 3, 27)),
                     PERIODS)
     assert twice.value.code is ErrorCode.invalid_transition
 
 
 def test_a_complaint_is_answered_not_processed_and_referred_without_the_applicant():
     req = submitted(date(2026, 3, 9))
-    change = rules.reply(req, VALID_REPLIES[ReplyType.not_processed], OFFICER,
+    change = reply.reply(req, VALID_REPLIES[ReplyType.not_processed], OFFICER,
                          at(date(2026, 3, 10)), PERIODS)
     assert [e.spec.fact for e in change.events] == ["replied", "referred"]
     referred = change.events[1].body.model_dump_json()
@@ -528,10 +541,10 @@ def test_a_complaint_is_answered_not_processed_and_referred_without_the_applican
 
 def test_a_step_while_the_clock_is_paused_is_out_of_order():
     req = submitted(date(2026, 3, 9))
-    noticed = rules.request_correction(req, correction(), OFFICER, at(date(2026, 3, 10)),
+    noticed = steps.request_correction(req, correction(), OFFICER, at(date(2026, 3, 10)),
                                        PERIODS).state
     with pytest.raises(GovbusError) as refused:
-        rules.reply(noticed, VALID_REPLIES[ReplyType.provided], OFFICER, at(date(2026, 3, 11)),
+        reply.reply(noticed, VALID_REPLIES[ReplyType.provided], OFFICER, at(date(2026, 3, 11)),
                     PERIODS)
     assert refused.value.code is ErrorCode.invalid_transition
 
@@ -552,16 +565,16 @@ def test_fee_tiers_ten_free_then_100_then_rising_by_band():
 def test_a_fee_notice_stops_the_clock_until_payment_and_only_beyond_the_free_volume():
     req = submitted(date(2026, 3, 9))
     with pytest.raises(GovbusError) as free:
-        rules.issue_fee(req, 10, None, OFFICER, at(date(2026, 3, 10)), PERIODS)
+        steps.issue_fee(req, 10, None, OFFICER, at(date(2026, 3, 10)), PERIODS)
     assert free.value.code is ErrorCode.validation_failed
-    noticed = rules.issue_fee(req, 11, None, OFFICER, at(date(2026, 3, 10)), PERIODS).state
+    noticed = steps.issue_fee(req, 11, None, OFFICER, at(date(2026, 3, 10)), PERIODS).state
     assert noticed.status is RequestStatus.awaiting_fee and noticed.fee is not None
     assert (noticed.fee.amount, noticed.due_on) == (100, None)
-    paid = rules.pay_fee(noticed, date(2026, 3, 17), OFFICER, at(date(2026, 3, 17)),
+    paid = steps.pay_fee(noticed, date(2026, 3, 17), OFFICER, at(date(2026, 3, 17)),
                          PERIODS).state
     # 1 working day used (10 March), 19 left after 17 March.
     assert paid.due_on == CALENDAR.add_working_days(date(2026, 3, 17), 19)
-    unpaid = rules.due_alerts(noticed, at(CALENDAR.add_working_days(noticed.fee.due_on, 1)),
+    unpaid = sweep.due_alerts(noticed, at(CALENDAR.add_working_days(noticed.fee.due_on, 1)),
                               PERIODS)
     assert unpaid is not None and unpaid.state.status is RequestStatus.fee_unpaid
     assert unpaid.state.outcome_reason == (
@@ -581,11 +594,11 @@ def test_the_same_applicant_is_recognised_by_id_number_whatever_the_contact():
 
 def test_tracking_code_is_long_stable_per_request_and_stored_only_as_a_hash():
     key = b"k" * 32
-    code = rules.tracking_code(key, "r-1")
-    assert len(rules.normalise_code(code)) == 20
-    assert code == rules.tracking_code(key, "r-1") != rules.tracking_code(key, "r-2")
-    assert rules.tracking_code(b"other" * 8, "r-1") != code
-    assert rules.tracking_hash(code.lower().replace("-", " ")) == rules.tracking_hash(code)
+    code = codes.tracking_code(key, "r-1")
+    assert len(codes.normalise_code(code)) == 20
+    assert code == codes.tracking_code(key, "r-1") != codes.tracking_code(key, "r-2")
+    assert codes.tracking_code(b"other" * 8, "r-1") != code
+    assert codes.tracking_hash(code.lower().replace("-", " ")) == codes.tracking_hash(code)
     req = submitted(date(2026, 3, 9))
     assert "ABCD" not in str(req.model_dump(mode="json")["tracking_hash"])
 
@@ -619,19 +632,19 @@ def test_events_of_a_whole_walk_carry_no_personal_values():
     req = submitted(date(2026, 9, 14))
     events = []
     for step in (
-        lambda r: rules.request_correction(r, correction(), OFFICER, at(date(2026, 9, 15)),
+        lambda r: steps.request_correction(r, correction(), OFFICER, at(date(2026, 9, 15)),
                                            PERIODS),
-        lambda r: rules.correct(r, "补充", date(2026, 9, 16), OFFICER, at(date(2026, 9, 16)),
+        lambda r: steps.correct(r, "补充", date(2026, 9, 16), OFFICER, at(date(2026, 9, 16)),
                                 PERIODS),
-        lambda r: rules.start_consultation(r, StartConsultation(
+        lambda r: steps.start_consultation(r, StartConsultation(
             request_id="r-1", third_party="某公司", matter="是否同意公开"), OFFICER,
             at(date(2026, 9, 17)), PERIODS),
-        lambda r: rules.end_consultation(r, EndConsultation(request_id="r-1", answer="同意公开"),
+        lambda r: steps.end_consultation(r, EndConsultation(request_id="r-1", answer="同意公开"),
                                          OFFICER, at(date(2026, 9, 18)), PERIODS),
-        lambda r: rules.extend(r, ExtendRequest(request_id="r-1", working_days=10,
+        lambda r: steps.extend(r, ExtendRequest(request_id="r-1", working_days=10,
                                                 reason="需汇总"), APPROVER,
                                at(date(2026, 9, 21)), PERIODS),
-        lambda r: rules.reply(r, VALID_REPLIES[ReplyType.provided], OFFICER,
+        lambda r: reply.reply(r, VALID_REPLIES[ReplyType.provided], OFFICER,
                               at(date(2026, 9, 22)), PERIODS),
     ):
         change = step(req)

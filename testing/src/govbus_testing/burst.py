@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 
+from govbus_gateway.settings import GatewaySettings
 from govbus_kit.settings import Settings
 
 SECRET = "burst-gateway-secret-" + "b" * 40
@@ -54,12 +55,12 @@ PLUGINS = ("documents", "disclosure")
 NUMBER = re.compile(r"收〔(\d{4})〕(\d+)号")
 
 
-def burst_settings(nats_url: str, mongo_url: str, **update: Any) -> Settings:
+def burst_settings(nats_url: str, mongo_url: str, **update: Any) -> GatewaySettings:
     """Settings of the gateway (and of the services process, which gets them by environment):
     these servers, a fresh principal signing key, the burst's JWT secret."""
     from govbus_kit.principal import new_key_pair
 
-    return Settings(nats_url=nats_url, mongo_url=mongo_url, jwt_secret=SECRET,
+    return GatewaySettings(nats_url=nats_url, mongo_url=mongo_url, jwt_secret=SECRET,
                     principal_signing_key=new_key_pair()[0], log_level="WARNING",
                     **update)
 
@@ -79,7 +80,7 @@ class Gateway:
     """The real gateway (``create_app``) served by uvicorn on a free loopback port, in this
     process and event loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self.url = ""
         self.app: Any = None

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from govbus_contracts.registry import all_contracts
+from govbus_gateway.settings import GatewaySettings
 from govbus_kit.runtime import Host
 from govbus_kit.service import Service
 from govbus_kit.settings import Settings
@@ -83,9 +84,10 @@ async def stream_messages(nats_url: str, subject: str, stream: str) -> list[dict
     return out
 
 
-class IsolatedSettings(Settings):
-    """Settings whose service database is one of the test's own (a fresh archive chain,
-    number register or search index)."""
+class IsolatedSettings(GatewaySettings):
+    """The tests' settings (the gateway's: their brokers sign the principals they send)
+    whose service database is one of the test's own (a fresh archive chain, number register
+    or search index)."""
 
     database: str = ""
 

@@ -107,12 +107,12 @@ def servers() -> Iterator[TestServers]:
 
 @pytest.fixture(scope="session")
 def settings(servers: TestServers) -> Any:
+    from govbus_gateway.settings import GatewaySettings
     from govbus_kit.principal import new_key_pair
-    from govbus_kit.settings import Settings
 
     # The tests' brokers act as the gateway: they sign the principals they send.
     signing_key, _ = new_key_pair()
-    return Settings(
+    return GatewaySettings(
         nats_url=servers.nats_url, mongo_url=servers.mongo_url,
         outbox_sweep_seconds=0.5, outbox_grace_seconds=0.5,
         retry_backoff_seconds=[0.2, 0.2, 0.2, 0.2], max_deliver=3,

@@ -18,9 +18,9 @@ Pure rules: no I/O, time and calendar passed in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from govbus_contracts.envelope import Principal, deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
@@ -57,29 +57,25 @@ from govbus_contracts.services.disclosure.common import (
 from govbus_contracts.services.documents.common import Classification, DisclosureAttribute
 from govbus_contracts.services.documents.outgoing import OutgoingDispatched
 from govbus_kit.clock import office_date
-from govbus_kit.deadlines import AlertSchedule, alert_event_id
-from govbus_kit.repository import Aggregate, Emit
+from govbus_kit.deadlines import AlertSchedule, alert_event_id, deadline_changed_event_id
+from govbus_kit.domain import (
+    Actor,
+    Aggregate,
+    Change,
+    Emit,
+    WorkingDays,
+    act_as,
+    require_status,
+    system_actor,
+)
 
 S = CatalogueStatus
 #: Entries the public sees (and searches): published, and repealed ones marked as such.
 PUBLIC_STATUSES = frozenset({S.published, S.repealed})
 #: Only these categories can be 废止 (the annual report counts them by name).
 REPEALABLE_CATEGORIES = frozenset({REGULATION, NORMATIVE_DOCUMENT})
-SYSTEM_SUBJECT = f"system:{SERVICE}"
 #: How much of a long text an audit record keeps (the versions keep it whole).
 AUDIT_TEXT_CHARS = 200
-
-
-class WorkingDays(Protocol):
-    """What the rules need of the working-day calendar (govbus_kit.calendar)."""
-
-    def add_working_days(self, start: date, n: int) -> date: ...
-
-    def next_working_day(self, d: date) -> date: ...
-
-    def working_days_between(self, a: date, b: date) -> int: ...
-
-    def is_provisional_between(self, start: date, end: date) -> bool: ...
 
 
 class CatalogueEntry(Aggregate):
@@ -122,34 +118,21 @@ class CatalogueEntry(Aggregate):
     audit: list[AuditRecord] = []
 
 
-@dataclass
-class Change:
-    """A step's result: the new state and the facts to publish with it."""
-
-    state: CatalogueEntry
-    events: list[Emit] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Actor:
-    subject: str
-    name: str | None
-    department: str | None  # None: central staff (all departments)
-
-
-SYSTEM = Actor(SYSTEM_SUBJECT, "公开期限提醒", None)
+#: A step's result: the new state and the facts to publish with it.
+EntryChange = Change[CatalogueEntry]
+#: The service itself, sending the 公开期限 reminders and overdue notices.
+SYSTEM = system_actor(SERVICE, "公开期限提醒")
 
 
 # --- who acts ----------------------------------------------------------------------------
 
 
 def act_as_officer(principal: Principal, step: str) -> Actor:
-    """Staff of disclosure (or an admin) act on the catalogue; anybody else is refused."""
-    if principal.has_any(Role.officer.value, Role.admin.value):
-        department = None if Role.admin.value in principal.roles else principal.department
-        return Actor(principal.subject, principal.name, department)
-    raise GovbusError(ErrorCode.forbidden, f"{step}需要政府信息公开工作人员角色",
-                      step=step, required_roles=[Role.officer.value, Role.admin.value])
+    """Staff of disclosure (or an admin) act on the catalogue; anybody else is refused. The
+    actor's department is the one it manages: None for an admin (central staff, every
+    department)."""
+    actor = act_as(principal, Role.officer, Role.admin, step=step)
+    return replace(actor, department=None) if Role.admin in principal.roles else actor
 
 
 def in_scope(actor: Actor, department: str | None) -> bool:
@@ -234,15 +217,6 @@ def require_reason(reason: str | None, step: str) -> str:
     return text
 
 
-def _require_status(entry: CatalogueEntry, step: str, *allowed: CatalogueStatus) -> None:
-    if entry.status not in allowed:
-        raise GovbusError(
-            ErrorCode.invalid_transition,
-            f"条目状态为“{entry.status.value}”, 不能{step}",
-            entry_id=entry.id, status=entry.status.value,
-            allowed=[s.value for s in allowed])
-
-
 def _audit(actor: Actor, now: datetime, action: str, reason: str | None = None,
            changes: list[FieldChange] | None = None) -> AuditRecord:
     return AuditRecord(action=action, by=actor.subject, by_name=actor.name, at=now,
@@ -274,7 +248,7 @@ def _published_fact(entry: CatalogueEntry) -> Emit:
 
 
 def _publish(entry: CatalogueEntry, actor: Actor, now: datetime, calendar: WorkingDays,
-             audit: list[AuditRecord]) -> Change:
+             audit: list[AuditRecord]) -> EntryChange:
     today = office_date(now)
     late, days_late = lateness(today, entry.due_on, calendar)
     # An entry noticed overdue stays late even if the calendar would say otherwise.
@@ -303,7 +277,7 @@ class Refusal:
 
 def from_dispatched(event: OutgoingDispatched, *, entry_id: str, now: datetime,
                     calendar: WorkingDays | None, working_days: int,
-                    category: str) -> Change | Refusal | None:
+                    category: str) -> EntryChange | Refusal | None:
     """What a dispatched 公文 gives the catalogue.
 
     None: not 主动公开 (依申请公开 / 不予公开 are simply not catalogued). A Refusal: it says
@@ -364,7 +338,7 @@ class _NoCalendar:
 
 def register(cmd: RegisterCatalogueEntry, *, entry_id: str, actor: Actor, now: datetime,
              calendar: WorkingDays, working_days: int, categories: list[str],
-             remind_working_days_before: int) -> Change:
+             remind_working_days_before: int) -> EntryChange:
     """登记 information that is not a 公文; published at once, or 待公开 until published."""
     refuse_unless_public(cmd.classification)
     require_category(cmd.category, categories)
@@ -398,18 +372,20 @@ def register(cmd: RegisterCatalogueEntry, *, entry_id: str, actor: Actor, now: d
 
 
 def publish(entry: CatalogueEntry, actor: Actor, now: datetime,
-            calendar: WorkingDays) -> Change:
+            calendar: WorkingDays) -> EntryChange:
     """公开 a 待公开 entry."""
     require_scope(actor, entry)
-    _require_status(entry, "公开", S.pending)
+    require_status(entry.status, (S.pending,), step="公开", what="条目",
+                   entry_id=entry.id)
     return _publish(entry, actor, now, calendar, list(entry.audit))
 
 
-def withdraw(entry: CatalogueEntry, actor: Actor, reason: str, now: datetime) -> Change:
+def withdraw(entry: CatalogueEntry, actor: Actor, reason: str, now: datetime) -> EntryChange:
     """撤回: out of the catalogue and the public search; the record and its audit stay."""
     require_scope(actor, entry)
     text = require_reason(reason, "撤回")
-    _require_status(entry, "撤回", S.pending, S.published, S.repealed)
+    require_status(entry.status, (S.pending, S.published, S.repealed), step="撤回", what="条目",
+                   entry_id=entry.id)
     today = office_date(now)
     new = entry.model_copy(update={
         "status": S.withdrawn, "withdrawn_on": today, "next_alert_on": None,
@@ -420,7 +396,7 @@ def withdraw(entry: CatalogueEntry, actor: Actor, reason: str, now: datetime) ->
 
 
 def repeal(entry: CatalogueEntry, actor: Actor, reason: str, now: datetime,
-           repealed_on: date | None = None) -> Change:
+           repealed_on: date | None = None) -> EntryChange:
     """废止 a published 规章 or 行政规范性文件: it stays listed, marked 已废止."""
     require_scope(actor, entry)
     text = require_reason(reason, "废止")
@@ -429,7 +405,8 @@ def repeal(entry: CatalogueEntry, actor: Actor, reason: str, now: datetime,
                           f"只有{REGULATION}和{NORMATIVE_DOCUMENT}可以废止, "
                           f"本条目类别为“{entry.category}”; 其他信息请撤回或更正",
                           category=entry.category)
-    _require_status(entry, "废止", S.published)
+    require_status(entry.status, (S.published,), step="废止", what="条目",
+                   entry_id=entry.id)
     today = office_date(now)
     on = repealed_on or today
     if on > today:
@@ -459,7 +436,7 @@ def _shown(value: object) -> str | None:
 
 def correct(entry: CatalogueEntry, cmd: CorrectCatalogueEntry, actor: Actor, now: datetime,
             *, calendar: WorkingDays, working_days: int, categories: list[str],
-            remind_working_days_before: int) -> Change:
+            remind_working_days_before: int) -> EntryChange:
     """更正: record what changed and why, keep the previous content as a version.
 
     A correction of a 待公开 entry's information date moves its period (the information was
@@ -467,7 +444,8 @@ def correct(entry: CatalogueEntry, cmd: CorrectCatalogueEntry, actor: Actor, now
     """
     require_scope(actor, entry)
     text = require_reason(cmd.reason, "更正")
-    _require_status(entry, "更正", S.pending, S.published, S.repealed)
+    require_status(entry.status, (S.pending, S.published, S.repealed), step="更正", what="条目",
+                   entry_id=entry.id)
     updates: dict[str, object] = {}
     changes: list[FieldChange] = []
     for name in CORRECTABLE:
@@ -527,7 +505,7 @@ def next_alert(entry: CatalogueEntry, calendar: WorkingDays,
 
 
 def due_alerts(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
-               remind_working_days_before: int) -> Change | None:
+               remind_working_days_before: int) -> EntryChange | None:
     """The sweep's decision for one entry at ``now``: a reminder N working days before the
     end of the period and an overdue notice the first working day after it, each once per
     period (event ids derived from the entry and its due date, so replicas sweeping alike
@@ -565,13 +543,8 @@ def due_alerts(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
     return Change(entry.model_copy(update={"next_alert_on": wanted}))
 
 
-def deadline_changed_event_id(entry_id: str, old: date, new: date) -> str:
-    return deterministic_id(SERVICE, "catalogue", entry_id, "deadline_changed",
-                            old.isoformat(), new.isoformat())
-
-
 def revise_deadline(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
-                    working_days: int, remind_working_days_before: int) -> Change | None:
+                    working_days: int, remind_working_days_before: int) -> EntryChange | None:
     """The official calendar arrived: the 公开期限 counted again from the information date;
     a published entry's lateness too (the annual report counts it). A period that moved is
     announced once (the fact's id is derived from both dates)."""
@@ -599,7 +572,7 @@ def revise_deadline(entry: CatalogueEntry, now: datetime, calendar: WorkingDays,
     return Change(new, [Emit(CATALOGUE_DEADLINE_CHANGED, CatalogueDeadlineChanged(
         **_fact(new), title=new.title, previous_due_on=old, due_on=due_on, late=new.late,
         working_days_late=new.working_days_late, reason=reason),
-        deadline_changed_event_id(entry.id, old, due_on))])
+        deadline_changed_event_id(SERVICE, "catalogue", entry.id, old, due_on))])
 
 
 # --- what the public sees ---------------------------------------------------------------

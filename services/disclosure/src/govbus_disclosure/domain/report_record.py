@@ -13,9 +13,8 @@ Pure: no I/O; the time and the calendar are passed in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.disclosure.common import SERVICE
@@ -35,21 +34,13 @@ from govbus_contracts.services.disclosure.report import (
 )
 from govbus_kit.clock import office_date
 from govbus_kit.deadlines import AlertSchedule, alert_event_id
-from govbus_kit.repository import Aggregate, Emit
+from govbus_kit.domain import Aggregate, Change, Emit, WorkingDays
 
 #: 第四十九条: the month and day, in the year after the report's, by which it is published.
 PUBLICATION_DEADLINES: dict[ReportLevel, tuple[int, int]] = {
     ReportLevel.department: (1, 31),
     ReportLevel.government: (3, 31),
 }
-
-
-class WorkingDays(Protocol):
-    def add_working_days(self, start: date, n: int) -> date: ...
-
-    def next_working_day(self, d: date) -> date: ...
-
-    def working_days_between(self, a: date, b: date) -> int: ...
 
 
 class AnnualReportRecord(Aggregate):
@@ -66,10 +57,8 @@ class AnnualReportRecord(Aggregate):
     next_alert_on: date | None = None  # when the sweep looks at it next (unpublished only)
 
 
-@dataclass
-class Change:
-    state: AnnualReportRecord
-    events: list[Emit] = field(default_factory=list)
+#: What a rule of the record returns: the new state and the facts to publish with it.
+RecordChange = Change[AnnualReportRecord]
 
 
 def _alerts(due: date, n: int, calendar: WorkingDays) -> AlertSchedule:
@@ -121,7 +110,7 @@ def _fact(record: AnnualReportRecord) -> dict[str, Any]:
 
 
 def edit_section(record: AnnualReportRecord, cmd: EditReportSection, subject: str,
-                 name: str | None, now: datetime) -> Change:
+                 name: str | None, now: datetime) -> RecordChange:
     """Staff write a text part; a part already written is changed only with a reason."""
     text = cmd.text.strip()
     if not text:
@@ -139,7 +128,7 @@ def edit_section(record: AnnualReportRecord, cmd: EditReportSection, subject: st
 
 
 def publish(record: AnnualReportRecord, published_on: date, where: str, now: datetime,
-            calendar: WorkingDays, remind_working_days_before: int) -> Change:
+            calendar: WorkingDays, remind_working_days_before: int) -> RecordChange:
     """第四十九条: 向社会公布; the deadline is met or missed, and no longer swept."""
     if record.published_on is not None:
         raise GovbusError(ErrorCode.conflict, f"{record.year}年度报告已于{record.published_on}公布",
@@ -157,7 +146,7 @@ def publish(record: AnnualReportRecord, published_on: date, where: str, now: dat
 
 
 def due_alerts(record: AnnualReportRecord, now: datetime, calendar: WorkingDays,
-               remind_working_days_before: int) -> Change | None:
+               remind_working_days_before: int) -> RecordChange | None:
     """Remind N working days before the deadline; announce it overdue the day after (a
     calendar date: 第四十九条 says 1月31日前, whatever the weekday). Each fact once."""
     if record.published_on is not None or record.overdue_since is not None:

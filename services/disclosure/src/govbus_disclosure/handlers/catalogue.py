@@ -1,7 +1,8 @@
 """Handlers of the catalogue (主动公开, 公开目录).
 
 Thin by design: who acts, load, let ``domain.catalogue`` decide, write with the facts, tell
-the search index. The rules live in ``govbus_disclosure.domain.catalogue``.
+the search index: a step is one line over ``ENTRIES`` (the kit's Workflow). The rules live
+in ``govbus_disclosure.domain.catalogue``.
 """
 
 from __future__ import annotations
@@ -44,19 +45,22 @@ from govbus_contracts.services.documents.common import DisclosureAttribute
 from govbus_contracts.services.documents.outgoing import OUTGOING_DISPATCHED, OutgoingDispatched
 from govbus_disclosure.catalogue_index import CatalogueIndex
 from govbus_disclosure.domain import catalogue as rules
-from govbus_disclosure.domain.catalogue import CatalogueEntry, Change, Refusal
+from govbus_disclosure.domain.catalogue import CatalogueEntry, EntryChange, Refusal
+from govbus_disclosure.handlers.lists import office_list
 from govbus_disclosure.handlers.periods import period as office_period
-from govbus_disclosure.service import service
+from govbus_disclosure.service import service, sweep_seconds
 from govbus_disclosure.settings import DisclosureSettings
 from govbus_kit import listing
 from govbus_kit.calendar import CalendarError
 from govbus_kit.clock import office_date
+from govbus_kit.domain import Actor
 from govbus_kit.due import Due, day, due_index, track_due
-from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
+from govbus_kit.listing import facet
 from govbus_kit.logging import get_logger
 from govbus_kit.periods import PeriodVersion
 from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome
 from govbus_kit.service import CommandContext, EventContext, QueryContext, ServiceContext
+from govbus_kit.workflow import Workflow
 
 COLLECTION = "catalogue"
 REFUSALS = "catalogue_refusals"
@@ -64,7 +68,7 @@ INDEX_STATE = "catalogue_index"
 #: The named set of entries whose 公开期限 was computed on a provisional calendar year.
 PROVISIONAL = "provisional"
 
-settings = DisclosureSettings()
+
 def publication(ctx: ServiceContext, information_date: date) -> PeriodVersion:
     """第二十六条's period in force on the information's date (the day its period began)."""
     return office_period(ctx, "publication", information_date)
@@ -85,12 +89,13 @@ class CatalogueRefusal(Aggregate):
 
 
 def entries(ctx: ServiceContext) -> AggregateRepository[CatalogueEntry]:
-    return ctx.repository(COLLECTION, CatalogueEntry)
+    return ENTRIES.repository(ctx)
 
 
 def index(ctx: ServiceContext) -> CatalogueIndex:
     found = ctx.state.get(INDEX_STATE)
     if found is None:
+        settings = ctx.own_settings(DisclosureSettings)
         found = CatalogueIndex(
             ctx.db, body_chars=settings.catalogue_body_chars,
             snippet_chars=settings.catalogue_snippet_chars,
@@ -117,17 +122,26 @@ def _calendar_error(exc: CalendarError) -> GovbusError:
     return GovbusError(ErrorCode.validation_failed, f"无法计算公开期限: {exc}")
 
 
-async def _step(ctx: CommandContext, entry_id: str,
-                step: Callable[[CatalogueEntry], Change]) -> CatalogueStepReply:
-    def decide(current: CatalogueEntry | None) -> Outcome[CatalogueEntry, CatalogueStepReply]:
-        visible = rules.require_visible(ctx.principal, current, entry_id)
+#: The catalogue's entries as staff reach them: whoever may not see one is told what an
+#: unknown id gets (``require_visible``), before any other refusal.
+ENTRIES = Workflow(COLLECTION, CatalogueEntry, CatalogueStepReply, ack=_ack,
+                   visible=rules.require_visible)
+
+
+async def _officer_step(ctx: CommandContext, entry_id: str, step: str,
+                        rule: Callable[[CatalogueEntry, Actor, datetime], EntryChange]
+                        ) -> CatalogueStepReply:
+    """One step by staff of disclosure (or ``forbidden``) on a visible entry."""
+    actor = rules.act_as_officer(ctx.principal, step)
+    now = ctx.service.clock.now()
+
+    def counted(entry: CatalogueEntry) -> EntryChange:
         try:
-            change = step(visible)
+            return rule(entry, actor, now)
         except CalendarError as exc:
             raise _calendar_error(exc) from exc
-        return Outcome(change.state, _ack(change.state, visible.version + 1), change.events)
 
-    return await ctx.execute(entries(ctx.service), entry_id, decide)
+    return await ENTRIES.step(ctx, entry_id, counted)
 
 
 def catalogue_due(doc: Mapping[str, Any]) -> Due:
@@ -148,22 +162,15 @@ def summary_of(e: CatalogueEntry) -> CatalogueSummary:
 
 
 def _list_facets(doc: listing.Document) -> list[str]:
-    # What the list is filtered by (status, late, category, source) and scoped by (the
-    # officer's department).
-    tokens = [facet("status", doc.get("status")), facet("late", bool(doc.get("late"))),
-              facet("category", doc.get("category")), facet("source", doc.get("source"))]
-    if doc.get("department") is not None:
-        tokens.append(facet("department", doc["department"]))
-    return tokens
+    # What the list is filtered by (status, late, category, source) besides the department
+    # (the officer's scope).
+    return [facet("status", doc.get("status")), facet("late", bool(doc.get("late"))),
+            facet("category", doc.get("category")), facet("source", doc.get("source"))]
 
 
-CATALOGUE_LIST = listing.declare(service, ListSpec(
-    collection=COLLECTION, fields=tuple(CatalogueSummary.model_fields),
-    order=lambda doc: newest_first(doc.get("information_date")), facets=_list_facets,
-    summary=lambda doc: summary_of(CatalogueEntry.model_validate(aggregate_fields(doc)))
-    .model_dump(mode="json"),
-    pairs=(("department", "status"),),
-    unread=("body", "audit", "versions")))
+CATALOGUE_LIST = office_list(COLLECTION, CatalogueEntry, CatalogueSummary, summary_of,
+                             newest="information_date", facets=_list_facets,
+                             unread=("body", "audit", "versions"))
 
 
 @service.on_startup
@@ -210,7 +217,7 @@ async def catalogue_dispatched(event: OutgoingDispatched, ctx: EventContext) -> 
         event, entry_id=entry_id, now=now, calendar=usable,
         working_days=publication(
             ctx.service, event.date_of_writing or office_date(event.dispatched_at)).amount,
-        category=category_of(event, settings))
+        category=category_of(event, ctx.service.own_settings(DisclosureSettings)))
     if decision is None:
         return  # 依申请公开 / 不予公开: not catalogued
     if isinstance(decision, Refusal):
@@ -263,6 +270,7 @@ async def register_catalogue_entry(cmd: RegisterCatalogueEntry,
     entry_id = rules.entry_id_for_command(ctx.command_id)
     calendar = ctx.service.calendar
     period = publication(ctx.service, cmd.information_date)
+    categories = ctx.service.own_settings(DisclosureSettings).catalogue_categories
 
     def decide(current: CatalogueEntry | None) -> Outcome[CatalogueEntry, CatalogueStepReply]:
         if current is not None:
@@ -270,7 +278,7 @@ async def register_catalogue_entry(cmd: RegisterCatalogueEntry,
         try:
             change = rules.register(
                 cmd, entry_id=entry_id, actor=actor, now=now, calendar=calendar,
-                working_days=period.amount, categories=settings.catalogue_categories,
+                working_days=period.amount, categories=categories,
                 remind_working_days_before=period.remind_before)
         except CalendarError as exc:
             raise _calendar_error(exc) from exc
@@ -282,44 +290,37 @@ async def register_catalogue_entry(cmd: RegisterCatalogueEntry,
 @service.command(PUBLISH_CATALOGUE_ENTRY)
 async def publish_catalogue_entry(cmd: PublishCatalogueEntry,
                                   ctx: CommandContext) -> CatalogueStepReply:
-    actor = rules.act_as_officer(ctx.principal, "公开")
-    now = ctx.service.clock.now()
-    calendar = ctx.service.calendar
-    return await _step(ctx, cmd.entry_id, lambda e: rules.publish(e, actor, now, calendar))
+    return await _officer_step(ctx, cmd.entry_id, "公开", lambda e, actor, now: rules.publish(
+        e, actor, now, ctx.service.calendar))
 
 
 @service.command(WITHDRAW_CATALOGUE_ENTRY)
 async def withdraw_catalogue_entry(cmd: WithdrawCatalogueEntry,
                                    ctx: CommandContext) -> CatalogueStepReply:
-    actor = rules.act_as_officer(ctx.principal, "撤回")
-    now = ctx.service.clock.now()
-    return await _step(ctx, cmd.entry_id, lambda e: rules.withdraw(e, actor, cmd.reason, now))
+    return await _officer_step(ctx, cmd.entry_id, "撤回", lambda e, actor, now: rules.withdraw(
+        e, actor, cmd.reason, now))
 
 
 @service.command(REPEAL_CATALOGUE_ENTRY)
 async def repeal_catalogue_entry(cmd: RepealCatalogueEntry,
                                  ctx: CommandContext) -> CatalogueStepReply:
-    actor = rules.act_as_officer(ctx.principal, "废止")
-    now = ctx.service.clock.now()
-    return await _step(ctx, cmd.entry_id,
-                       lambda e: rules.repeal(e, actor, cmd.reason, now, cmd.repealed_on))
+    return await _officer_step(ctx, cmd.entry_id, "废止", lambda e, actor, now: rules.repeal(
+        e, actor, cmd.reason, now, cmd.repealed_on))
 
 
 @service.command(CORRECT_CATALOGUE_ENTRY)
 async def correct_catalogue_entry(cmd: CorrectCatalogueEntry,
                                   ctx: CommandContext) -> CatalogueStepReply:
-    actor = rules.act_as_officer(ctx.principal, "更正")
-    now = ctx.service.clock.now()
-    calendar = ctx.service.calendar
+    categories = ctx.service.own_settings(DisclosureSettings).catalogue_categories
 
-    def correct(e: CatalogueEntry) -> Change:
+    def correct(e: CatalogueEntry, actor: Actor, now: datetime) -> EntryChange:
         # A corrected information date starts the period again: the version of that day.
         period = publication(ctx.service, cmd.information_date or e.information_date)
-        return rules.correct(e, cmd, actor, now, calendar=calendar, working_days=period.amount,
-                             categories=settings.catalogue_categories,
+        return rules.correct(e, cmd, actor, now, calendar=ctx.service.calendar,
+                             working_days=period.amount, categories=categories,
                              remind_working_days_before=period.remind_before)
 
-    return await _step(ctx, cmd.entry_id, correct)
+    return await _officer_step(ctx, cmd.entry_id, "更正", correct)
 
 
 # --- queries ------------------------------------------------------------------------------
@@ -348,8 +349,7 @@ def _view(entry: CatalogueEntry, staff: bool) -> CatalogueEntryView:
 @service.query(GET_CATALOGUE_ENTRY)
 async def get_catalogue_entry(query: GetCatalogueEntry, ctx: QueryContext) -> CatalogueEntryView:
     # Whoever may not see it is not told that it exists.
-    entry = rules.require_visible(ctx.principal, await entries(ctx.service).get(query.entry_id),
-                                  query.entry_id)
+    entry = await ENTRIES.load(ctx, query.entry_id)
     staff = rules.is_staff(ctx.principal) and rules.in_scope(
         rules.act_as_officer(ctx.principal, "查看"), entry.department)
     return _view(entry, staff)
@@ -394,7 +394,7 @@ async def catalogue_calendar_revision(ctx: ServiceContext) -> None:
     """The official calendar arrived: recompute the provisional 公开期限."""
     now = ctx.clock.now()
 
-    def revise(entry: CatalogueEntry) -> Change | None:
+    def revise(entry: CatalogueEntry) -> EntryChange | None:
         period = publication(ctx, entry.information_date)  # the entry keeps its version
         return rules.revise_deadline(entry, now, ctx.calendar, period.amount,
                                      period.remind_before)
@@ -404,6 +404,6 @@ async def catalogue_calendar_revision(ctx: ServiceContext) -> None:
         what="公开目录 期限重算")
 
 
-@service.every(settings.sweep_seconds, name="catalogue_deadlines")
+@service.every(sweep_seconds, name="catalogue_deadlines")
 async def catalogue_deadlines(ctx: ServiceContext) -> None:
     await sweep_catalogue_deadlines(ctx)

@@ -10,9 +10,8 @@ from govbus_disclosure.settings import DisclosureSettings
 from govbus_kit.periods import PeriodVersion, periods
 from govbus_kit.service import ServiceContext
 
-settings = DisclosureSettings()
-
 
 def period(ctx: ServiceContext, name: str, on: date) -> PeriodVersion:
     """The version of ``name`` in force on ``on``: the day its case began."""
-    return periods(ctx, PERIODS, settings.deprecated_periods()).in_force(name, on)
+    deprecated = ctx.own_settings(DisclosureSettings).deprecated_periods()
+    return periods(ctx, PERIODS, deprecated).in_force(name, on)

@@ -16,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
-from govbus_contracts.envelope import Principal, deterministic_id
+from govbus_contracts.envelope import deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.disclosure.common import ReviewKind, ReviewResult, Role
 from govbus_contracts.services.disclosure.report import (
@@ -72,19 +72,20 @@ from govbus_disclosure.domain.report import (
     request_record,
     review_case_record,
 )
-from govbus_disclosure.domain.report_record import AnnualReportRecord
+from govbus_disclosure.domain.report_record import AnnualReportRecord, RecordChange
 from govbus_disclosure.handlers.periods import period as office_period
-from govbus_disclosure.service import service
+from govbus_disclosure.service import service, sweep_seconds
 from govbus_disclosure.settings import DisclosureSettings
 from govbus_disclosure.spreadsheet import workbook_bytes
 from govbus_kit.clock import office_date
+from govbus_kit.domain import act_as
 from govbus_kit.due import Due, day, due_index, track_due
 from govbus_kit.repository import Aggregate, AggregateRepository, Emit, Outcome
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
+from govbus_kit.workflow import Workflow
 
 REPORT_FIGURES = "report_figures"
 ANNUAL_REPORTS = "annual_reports"
-SETTINGS = DisclosureSettings()
 STAFF = (Role.officer, Role.approver, Role.admin)
 REQUEST_FIELDS = {"applicant_type": 1, "received_on": 1, "closed_on": 1, "outcome": 1,
                   "outcome_reason": 1, "overdue_since": 1, "fee": 1}
@@ -115,12 +116,6 @@ class ReviewCase(Aggregate):
     history: list[ReviewCaseChange] = []
 
 
-def _require_role(principal: Principal, *roles: Role) -> None:
-    if not principal.has_any(*roles):
-        raise GovbusError(ErrorCode.forbidden, "无权执行此操作",
-                          required=[r.value for r in roles])
-
-
 def _figures_repo(ctx: ServiceContext) -> AggregateRepository[ReportFigures]:
     return ctx.repository(REPORT_FIGURES, ReportFigures)
 
@@ -143,7 +138,7 @@ def case_id(kind: ReviewKind, case_number: str) -> str:
 @service.command(RECORD_REPORT_FIGURES)
 async def record_report_figures(cmd: RecordReportFigures, ctx: CommandContext
                                 ) -> ReportFiguresReply:
-    _require_role(ctx.principal, Role.officer)
+    act_as(ctx.principal, Role.officer, step="填报年度报告数字")
     if all(v is None for v in (cmd.licensing_decisions, cmd.punishment_decisions,
                                cmd.enforcement_decisions, cmd.fees_amount)):
         raise GovbusError(ErrorCode.validation_failed, "请至少填报一项数字")
@@ -207,7 +202,7 @@ def _case_reply(case: ReviewCase) -> ReviewCaseReply:
 
 @service.command(RECORD_REVIEW_CASE)
 async def record_review_case(cmd: RecordReviewCase, ctx: CommandContext) -> ReviewCaseReply:
-    _require_role(ctx.principal, Role.officer)
+    act_as(ctx.principal, Role.officer, step="登记复议诉讼案件")
     new_id = case_id(cmd.kind, cmd.case_number)
     now = ctx.service.clock.now()
 
@@ -235,7 +230,7 @@ async def record_review_case(cmd: RecordReviewCase, ctx: CommandContext) -> Revi
 
 @service.command(UPDATE_REVIEW_CASE)
 async def update_review_case(cmd: UpdateReviewCase, ctx: CommandContext) -> ReviewCaseReply:
-    _require_role(ctx.principal, Role.officer)
+    act_as(ctx.principal, Role.officer, step="更新复议诉讼案件")
     now = ctx.service.clock.now()
 
     def decide(current: ReviewCase | None) -> Outcome[ReviewCase, ReviewCaseReply]:
@@ -277,7 +272,7 @@ async def update_review_case(cmd: UpdateReviewCase, ctx: CommandContext) -> Revi
 
 @service.query(LIST_REVIEW_CASES)
 async def list_review_cases(query: ListReviewCases, ctx: QueryContext) -> ReviewCaseList:
-    _require_role(ctx.principal, *STAFF)
+    act_as(ctx.principal, *STAFF, step="查看复议诉讼案件")
     clauses: list[dict[str, Any]] = []
     if query.kind is not None:
         clauses.append({"kind": query.kind.value})
@@ -307,54 +302,44 @@ def _records_repo(ctx: ServiceContext) -> AggregateRepository[AnnualReportRecord
 
 def _remind_before(ctx: ServiceContext, year: int) -> int:
     """第四十九条's reminder for the report of ``year``, as in force when its period began."""
-    name = ("annual_report_government" if SETTINGS.report_level is ReportLevel.government
+    level = ctx.own_settings(DisclosureSettings).report_level
+    name = ("annual_report_government" if level is ReportLevel.government
             else "annual_report_department")
     return office_period(ctx, name, date(year, 12, 31)).remind_before
 
 
 def _new_record(ctx: ServiceContext, year: int) -> AnnualReportRecord:
-    return report_record.new_record(year, SETTINGS.report_level, ctx.calendar,
-                                    _remind_before(ctx, year))
+    level = ctx.own_settings(DisclosureSettings).report_level
+    return report_record.new_record(year, level, ctx.calendar, _remind_before(ctx, year))
+
+
+async def _report_step(ctx: CommandContext, year: int, step: str,
+                       rule: Callable[[AnnualReportRecord, datetime], RecordChange]
+                       ) -> ReportRecordReply:
+    """One step by staff on the report of ``year`` (put on record by its first step if the
+    sweep has not done so yet)."""
+    act_as(ctx.principal, Role.officer, step=step)
+    now = ctx.service.clock.now()
+    records = Workflow(ANNUAL_REPORTS, AnnualReportRecord, ReportRecordReply,
+                       ack=report_record.record_reply,
+                       visible=lambda _, record, __: record or _new_record(ctx.service, year))
+    return await records.step(ctx, report_record.record_id(year),
+                              lambda record: rule(record, now))
 
 
 @service.command(EDIT_REPORT_SECTION)
 async def edit_report_section(cmd: EditReportSection, ctx: CommandContext
                               ) -> ReportRecordReply:
-    _require_role(ctx.principal, Role.officer)
-    now = ctx.service.clock.now()
-
-    def decide(current: AnnualReportRecord | None
-               ) -> Outcome[AnnualReportRecord, ReportRecordReply]:
-        state = current or _new_record(ctx.service, cmd.year)
-        change = report_record.edit_section(state, cmd, ctx.principal.subject,
-                                            ctx.principal.name, now)
-        version = (current.version if current else 0) + 1
-        return Outcome(change.state, report_record.record_reply(change.state, version),
-                       change.events)
-
-    return await ctx.execute(_records_repo(ctx.service), report_record.record_id(cmd.year),
-                             decide)
+    return await _report_step(ctx, cmd.year, "编辑年度报告", lambda record, now: (
+        report_record.edit_section(record, cmd, ctx.principal.subject, ctx.principal.name, now)))
 
 
 @service.command(PUBLISH_ANNUAL_REPORT)
 async def publish_annual_report(cmd: PublishAnnualReport, ctx: CommandContext
                                 ) -> ReportRecordReply:
-    _require_role(ctx.principal, Role.officer)
-    now = ctx.service.clock.now()
-    published_on = cmd.published_on or office_date(now)
-
-    def decide(current: AnnualReportRecord | None
-               ) -> Outcome[AnnualReportRecord, ReportRecordReply]:
-        state = current or _new_record(ctx.service, cmd.year)
-        change = report_record.publish(state, published_on, cmd.where, now,
-                                       ctx.service.calendar,
-                                       _remind_before(ctx.service, cmd.year))
-        version = (current.version if current else 0) + 1
-        return Outcome(change.state, report_record.record_reply(change.state, version),
-                       change.events)
-
-    return await ctx.execute(_records_repo(ctx.service), report_record.record_id(cmd.year),
-                             decide)
+    return await _report_step(ctx, cmd.year, "公布年度报告", lambda record, now: (
+        report_record.publish(record, cmd.published_on or office_date(now), cmd.where, now,
+                              ctx.service.calendar, _remind_before(ctx.service, cmd.year))))
 
 
 async def sweep_report_deadlines(ctx: ServiceContext) -> int:
@@ -373,7 +358,8 @@ async def sweep_report_deadlines(ctx: ServiceContext) -> int:
     # Put on record while its period runs. A database first started after the deadline does
     # not know whether the report was published (before govbus, say): it is not announced
     # overdue on a guess; staff put it on record by editing or publishing it.
-    if today <= report_record.report_due(last_year, SETTINGS.report_level):
+    level = ctx.own_settings(DisclosureSettings).report_level
+    if today <= report_record.report_due(last_year, level):
         await repo.execute(report_record.record_id(last_year), ensure)
     return await due_index(ctx, ANNUAL_REPORTS).sweep_due(
         repo,
@@ -392,7 +378,7 @@ async def report_due_index(ctx: ServiceContext) -> None:
     track_due(ctx, ANNUAL_REPORTS, report_due)
 
 
-@service.every(SETTINGS.sweep_seconds, name="report_deadlines")
+@service.every(sweep_seconds, name="report_deadlines")
 async def report_deadlines(ctx: ServiceContext) -> None:
     await sweep_report_deadlines(ctx)
 
@@ -416,30 +402,32 @@ async def compute_report(ctx: ServiceContext, year: int) -> AnnualReport:
     catalogue = read_records(CATALOGUE, stored_catalogue, catalogue_record, problems)
     cases = read_records(REVIEW_CASES, stored_cases, review_case_record, problems)
     record = await _records_repo(ctx).get(report_record.record_id(year))
+    settings = ctx.own_settings(DisclosureSettings)
     return annual_report(
         year, requests=requests, catalogue=catalogue, review_cases=cases,
         figures=await entered_figures(ctx, year), generated_at=ctx.clock.now(),
-        category_order=SETTINGS.catalogue_categories, problems=problems,
+        category_order=settings.catalogue_categories, problems=problems,
         edits=record.edits if record else (),
-        due_on=record.due_on if record else report_record.report_due(year, SETTINGS.report_level),
+        due_on=record.due_on if record else report_record.report_due(year, settings.report_level),
         published_on=record.published_on if record else None,
         overdue_since=record.overdue_since if record else None)
 
 
 @service.query(ANNUAL_REPORT)
 async def get_annual_report(query: AnnualReportQuery, ctx: QueryContext) -> AnnualReport:
-    _require_role(ctx.principal, *STAFF)
+    act_as(ctx.principal, *STAFF, step="查看年度报告")
     return await compute_report(ctx.service, query.year)
 
 
 @service.query(EXPORT_ANNUAL_REPORT)
 async def export_annual_report(query: ExportAnnualReport, ctx: QueryContext
                                ) -> AnnualReportFile:
-    _require_role(ctx.principal, *STAFF)
+    act_as(ctx.principal, *STAFF, step="导出年度报告")
     report = await compute_report(ctx.service, query.year)
-    content = workbook_bytes(report, SETTINGS.report_office_name)
+    settings = ctx.service.own_settings(DisclosureSettings)
+    content = workbook_bytes(report, settings.report_office_name)
     return AnnualReportFile(
-        year=query.year, filename=report_filename(query.year, SETTINGS.report_office_name),
+        year=query.year, filename=report_filename(query.year, settings.report_office_name),
         media_type=XLSX_MEDIA_TYPE, content_base64=base64.b64encode(content).decode(),
         size=len(content), sha256=hashlib.sha256(content).hexdigest(),
         consistent=report.consistent)

@@ -1,20 +1,22 @@
 """Handlers of requests for government information (依申请公开).
 
 Thin: who acts, find the request (by id within the caller's scope, or by the hash of the
-applicant's tracking code), let ``domain.requests`` decide, write with the facts. The rules
-live in ``govbus_disclosure.domain.requests``.
+applicant's tracking code), let ``domain.requests`` decide, write with the facts: a step is
+one line over ``REQUESTS`` (the kit's Workflow). The rules live in
+``govbus_disclosure.domain.requests``.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from govbus_contracts.envelope import deterministic_id
+from govbus_contracts.envelope import Principal, deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.disclosure.common import SERVICE, Role
 from govbus_contracts.services.disclosure.requests import (
@@ -61,31 +63,37 @@ from govbus_contracts.services.disclosure.requests import (
     TrackRequest,
     WithdrawRequest,
 )
-from govbus_disclosure.domain import requests as rules
 from govbus_disclosure.domain.fees import FeeSchedule, applicant_key
-from govbus_disclosure.domain.requests import (
+from govbus_disclosure.domain.requests import codes, steps, submission, sweep, views
+from govbus_disclosure.domain.requests.access import in_scope, scope_filter
+from govbus_disclosure.domain.requests.periods import Periods, receipt_date
+from govbus_disclosure.domain.requests.record import (
     APPLICANT,
     OPEN_STATUSES,
     ApplicantMonth,
-    Change,
     InformationRequest,
-    Periods,
+    RequestChange,
+    next_in_month,
 )
+from govbus_disclosure.domain.requests.reply import reply
+from govbus_disclosure.handlers.lists import office_list
 from govbus_disclosure.handlers.periods import period as office_period
-from govbus_disclosure.service import service
+from govbus_disclosure.service import service, sweep_seconds
 from govbus_disclosure.settings import DisclosureSettings
 from govbus_kit import listing
 from govbus_kit.clock import office_date
+from govbus_kit.domain import Actor, Outcome, act_as
 from govbus_kit.due import AT_ONCE, Due, day, due_index, track_due
-from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
+from govbus_kit.listing import facet
 from govbus_kit.logging import get_logger
 from govbus_kit.registers import SerialRegister
-from govbus_kit.repository import AggregateRepository, Outcome
+from govbus_kit.repository import AggregateRepository
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
+from govbus_kit.workflow import Visible, Workflow
 
 COLLECTION = "requests"
 #: 申请编号登记簿: 2026-0001, serials per year without gaps.
-NUMBERS = SerialRegister("request_register", rules.request_number)
+NUMBERS = SerialRegister("request_register", codes.request_number)
 #: tracking-code hash → request id: the code is found by ``_id``, not by scanning requests
 #: (FerretDB uses no secondary indexes).
 CODES_COLLECTION = "request_codes"
@@ -95,8 +103,9 @@ PROVISIONAL = "provisional"
 _OPEN = frozenset(st.value for st in OPEN_STATUSES)
 COMPLAINTS_OFFICER = Role.complaints_officer
 STAFF = (Role.officer, Role.admin)
+#: Who reads and answers requests: the officers, the 负责人 and admins.
+READERS = (Role.officer, Role.approver, Role.admin)
 
-settings = DisclosureSettings()
 log = get_logger("govbus.disclosure.requests")
 #: Where the tracking-code key lives when the operator sets none: in the service's own
 #: database, made once by whichever replica starts first, so that every replica and every
@@ -106,8 +115,9 @@ TRACKING_KEY_ID = "tracking_code"
 
 
 async def load_tracking_key(ctx: ServiceContext) -> bytes:
-    if settings.request_tracking_key is not None:
-        return settings.request_tracking_key.get_secret_value().encode()
+    configured = ctx.own_settings(DisclosureSettings).request_tracking_key
+    if configured is not None:
+        return configured.get_secret_value().encode()
     keys = ctx.db[KEYS_COLLECTION]
     found = await keys.find_one({"_id": TRACKING_KEY_ID})
     if found is None:
@@ -126,7 +136,7 @@ def tracking_key(ctx: ServiceContext) -> bytes:
 
 
 def requests(ctx: ServiceContext) -> AggregateRepository[InformationRequest]:
-    return ctx.repository(COLLECTION, InformationRequest)
+    return REQUESTS.repository(ctx)
 
 
 def periods(ctx: ServiceContext, on: date | None = None) -> Periods:
@@ -134,7 +144,7 @@ def periods(ctx: ServiceContext, on: date | None = None) -> Periods:
     缴费) begins the day it is taken, and the reply clock keeps the period it started with;
     the sweep asks for the day the request was received (its reminder's version)."""
     on = on or office_date(ctx.clock.now())
-    s = settings
+    s = ctx.own_settings(DisclosureSettings)
 
     def days(name: str) -> int:
         return office_period(ctx, name, on).amount
@@ -166,24 +176,41 @@ def _not_found(request_id: str) -> GovbusError:
     return GovbusError(ErrorCode.not_found, f"申请 {request_id} 不存在", id=request_id)
 
 
-async def _execute(ctx: CommandContext, request_id: str,
-                   step: Callable[[InformationRequest], Change],
-                   visible: Callable[[InformationRequest], bool]) -> RequestStepReply:
-    def decide(current: InformationRequest | None
-               ) -> Outcome[InformationRequest, RequestStepReply]:
-        if current is None or not visible(current):
-            raise _not_found(request_id)
-        change = step(current)
-        return Outcome(change.state, _ack(change.state, current.version + 1), change.events)
-
-    return await ctx.execute(requests(ctx.service), request_id, decide)
-
-
-async def _staff_step(ctx: CommandContext, request_id: str,
-                      step: Callable[[InformationRequest], Change]) -> RequestStepReply:
+def _handled_by(principal: Principal, req: InformationRequest | None,
+                request_id: str) -> InformationRequest:
     # Whoever may not handle it is not told that it exists.
-    return await _execute(ctx, request_id, step,
-                          lambda req: rules.in_scope(ctx.principal, req))
+    if req is None or not in_scope(principal, req):
+        raise _not_found(request_id)
+    return req
+
+
+def _held_by_code(wanted: str) -> Visible[InformationRequest]:
+    """The applicant reaches their request by its code alone: any other is unknown."""
+
+    def visible(principal: Principal, req: InformationRequest | None,
+                request_id: str) -> InformationRequest:
+        if req is None or req.tracking_hash != wanted:
+            raise _not_found(request_id)
+        return req
+
+    return visible
+
+
+#: The requests as staff reach them: by id, within their department's scope.
+REQUESTS = Workflow(COLLECTION, InformationRequest, RequestStepReply, ack=_ack,
+                    visible=_handled_by)
+
+#: A staff step's rule: the request, who acts, now and the periods in force today.
+StaffRule = Callable[[InformationRequest, Actor, datetime, Periods], RequestChange]
+
+
+async def _staff_step(ctx: CommandContext, request_id: str, step: str, rule: StaffRule,
+                      roles: tuple[Role, ...] = STAFF) -> RequestStepReply:
+    """One step by staff: who acts in one of ``roles`` (or ``forbidden``), then the rule."""
+    actor = act_as(ctx.principal, *roles, step=step)
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    return await REQUESTS.step(ctx, request_id, lambda req: rule(req, actor, now, p))
 
 
 _NO_SUCH_CODE = "查询码无效"
@@ -191,7 +218,7 @@ _NO_SUCH_CODE = "查询码无效"
 
 async def _by_code(ctx: ServiceContext, code: str) -> InformationRequest:
     """The request whose code hashes alike; the same answer for every wrong code."""
-    wanted = rules.tracking_hash(code)
+    wanted = codes.tracking_hash(code)
     entry = await ctx.db[CODES_COLLECTION].find_one({"_id": wanted})
     req = await requests(ctx).get(str(entry["request_id"])) if entry else None
     if req is None or req.tracking_hash != wanted:
@@ -200,10 +227,14 @@ async def _by_code(ctx: ServiceContext, code: str) -> InformationRequest:
 
 
 async def _applicant_step(ctx: CommandContext, code: str,
-                          step: Callable[[InformationRequest], Change]) -> RequestStepReply:
+                          rule: Callable[[InformationRequest, datetime, Periods],
+                                         RequestChange]) -> RequestStepReply:
+    """One step by the applicant, who holds the code: now and the periods in force today."""
     req = await _by_code(ctx.service, code)
-    wanted = req.tracking_hash
-    return await _execute(ctx, req.id, step, lambda current: current.tracking_hash == wanted)
+    now = ctx.service.clock.now()
+    p = periods(ctx.service)
+    by_code = replace(REQUESTS, visible=_held_by_code(req.tracking_hash))
+    return await by_code.step(ctx, req.id, lambda current: rule(current, now, p))
 
 
 async def _take_monthly_position(ctx: CommandContext, key: str, received_on: date) -> int:
@@ -212,7 +243,7 @@ async def _take_monthly_position(ctx: CommandContext, key: str, received_on: dat
     month_id = f"{key}:{received_on:%Y-%m}"
 
     def take(month: ApplicantMonth | None) -> Outcome[ApplicantMonth, int]:
-        taken = rules.next_in_month(month, month_id)
+        taken = next_in_month(month, month_id)
         return Outcome(taken, taken.count)
 
     return await ctx.execute(ctx.service.repository(MONTHS_COLLECTION, ApplicantMonth),
@@ -242,24 +273,16 @@ def summary_of(r: InformationRequest) -> RequestSummary:
 
 
 def _list_facets(doc: listing.Document) -> list[str]:
-    # What the list is filtered by (status, overdue, year, department) and scoped by
-    # (``rules.scope_filter``: the department).
+    # What the list is filtered by (status, overdue, year) besides the department
+    # (``scope_filter``).
     received = str(doc.get("received_on") or "")
-    tokens = [facet("status", doc.get("status")),
-              facet("overdue", doc.get("overdue_since") is not None),
-              facet("year", received[:4])]
-    if doc.get("department") is not None:
-        tokens.append(facet("department", doc["department"]))
-    return tokens
+    return [facet("status", doc.get("status")),
+            facet("overdue", doc.get("overdue_since") is not None),
+            facet("year", received[:4])]
 
 
-REQUEST_LIST = listing.declare(service, ListSpec(
-    collection=COLLECTION, fields=tuple(RequestSummary.model_fields),
-    order=lambda doc: newest_first(doc.get("received_on")), facets=_list_facets,
-    summary=lambda doc: summary_of(InformationRequest.model_validate(aggregate_fields(doc)))
-    .model_dump(mode="json"),
-    pairs=(("department", "status"),),
-    unread=("history",)))
+REQUEST_LIST = office_list(COLLECTION, InformationRequest, RequestSummary, summary_of,
+                           newest="received_on", facets=_list_facets, unread=("history",))
 
 
 @service.on_startup
@@ -283,19 +306,20 @@ async def prepare_requests(ctx: ServiceContext) -> None:
 async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubmitted:
     now = ctx.service.clock.now()
     today = office_date(now)
-    rules.validate_submission(cmd, ctx.principal, today)
+    submission.validate_submission(cmd, ctx.principal, today)
     p = periods(ctx.service)
     # Derived from the command id: a retried submission lands on the same request and is
     # shown the same code (derived from the id under the service's key, never stored).
     request_id = deterministic_id(SERVICE, "request", ctx.command_id)
-    code = rules.tracking_code(tracking_key(ctx.service), request_id)
+    code = codes.tracking_code(tracking_key(ctx.service), request_id)
+    code_hash = codes.tracking_hash(code)
     repo = requests(ctx.service)
     # A retry is recognised by its code's entry (a small collection), so that a first
     # submission does not read the requests collection once more.
-    seen = await ctx.service.db[CODES_COLLECTION].find_one({"_id": rules.tracking_hash(code)})
+    seen = await ctx.service.db[CODES_COLLECTION].find_one({"_id": code_hash})
     existing = await repo.get(request_id) if seen is not None else None
     serial = existing.serial if existing is not None else 0
-    received_on = rules.receipt_date(cmd.confirmed_on or cmd.submitted_on or today, p)
+    received_on = receipt_date(cmd.confirmed_on or cmd.submitted_on or today, p)
     year = received_on.year
     key = applicant_key(cmd.applicant_type.value, id_number=cmd.applicant.id_document_number,
                         credit_code=cmd.applicant.credit_code, email=cmd.contact.email,
@@ -311,21 +335,21 @@ async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubm
                ) -> Outcome[InformationRequest, RequestSubmitted]:
         if current is not None:  # the ledger forgot this command id: answer as first
             return Outcome(None, _submitted(current))
-        change = rules.submit(cmd, request_id=request_id, year=year, serial=serial,
-                              code_hash=rules.tracking_hash(code), applicant_key=key,
-                              monthly_position=position, principal=ctx.principal, now=now,
-                              periods=p)
+        change = submission.submit(cmd, request_id=request_id, year=year, serial=serial,
+                                   code_hash=code_hash, applicant_key=key,
+                                   monthly_position=position, principal=ctx.principal,
+                                   now=now, periods=p)
         return Outcome(change.state, _submitted(change.state), change.events)
 
-    reply = await ctx.execute(repo, request_id, decide)
+    answer = await ctx.execute(repo, request_id, decide)
     # After the request is written (a retry writes it again if this process died between).
     await ctx.service.db[CODES_COLLECTION].update_one(
-        {"_id": rules.tracking_hash(code)}, {"$set": {"request_id": request_id}}, upsert=True)
-    if existing is not None and existing.tracking_hash != rules.tracking_hash(code):
+        {"_id": code_hash}, {"$set": {"request_id": request_id}}, upsert=True)
+    if existing is not None and existing.tracking_hash != code_hash:
         # The key changed since the first submission: the first code cannot be shown again.
         raise GovbusError(ErrorCode.conflict, "该申请已提交, 查询码仅在首次提交时显示",
                           request_number=existing.request_number)
-    return reply.model_copy(update={"tracking_code": code})
+    return answer.model_copy(update={"tracking_code": code})
 
 
 def _submitted(req: InformationRequest) -> RequestSubmitted:
@@ -337,23 +361,19 @@ def _submitted(req: InformationRequest) -> RequestSubmitted:
 
 @service.query(TRACK_REQUEST)
 async def track_request(query: TrackRequest, ctx: QueryContext) -> RequestTracking:
-    return rules.tracking(await _by_code(ctx.service, query.tracking_code))
+    return views.tracking(await _by_code(ctx.service, query.tracking_code))
 
 
 @service.command(SUBMIT_CORRECTION)
 async def submit_correction(cmd: SubmitCorrection, ctx: CommandContext) -> RequestStepReply:
-    now = ctx.service.clock.now()
-    p = periods(ctx.service)
-    return await _applicant_step(ctx, cmd.tracking_code, lambda req: rules.correct(
+    return await _applicant_step(ctx, cmd.tracking_code, lambda req, now, p: steps.correct(
         req, cmd.supplement, office_date(now), APPLICANT, now, p))
 
 
 @service.command(WITHDRAW_REQUEST)
 async def withdraw_request(cmd: WithdrawRequest, ctx: CommandContext) -> RequestStepReply:
-    now = ctx.service.clock.now()
-    p = periods(ctx.service)
-    return await _applicant_step(ctx, cmd.tracking_code,
-                                 lambda req: rules.withdraw(req, cmd.reason, now, p))
+    return await _applicant_step(ctx, cmd.tracking_code, lambda req, now, p: steps.withdraw(
+        req, cmd.reason, now, p))
 
 
 # --- staff ---------------------------------------------------------------------------------------
@@ -361,121 +381,82 @@ async def withdraw_request(cmd: WithdrawRequest, ctx: CommandContext) -> Request
 
 @service.command(ASSIGN_REQUEST)
 async def assign_request(cmd: AssignRequest, ctx: CommandContext) -> RequestStepReply:
-    actor = rules.act_as(ctx.principal, *STAFF, step="分办")
-    now = ctx.service.clock.now()
-    p = periods(ctx.service)
-    return await _staff_step(ctx, cmd.request_id, lambda req: rules.assign(
+    return await _staff_step(ctx, cmd.request_id, "分办", lambda req, actor, now, p: steps.assign(
         req, cmd.department, actor, ctx.principal, now, p))
 
 
 @service.command(CONFIRM_RECEIPT)
 async def confirm_receipt(cmd: ConfirmReceipt, ctx: CommandContext) -> RequestStepReply:
-    actor = rules.act_as(ctx.principal, *STAFF, step="确认收到")
-    now = ctx.service.clock.now()
-    p = periods(ctx.service)
-    confirmed_on = cmd.confirmed_on or office_date(now)
-    return await _staff_step(ctx, cmd.request_id, lambda req: rules.confirm_receipt(
-        req, confirmed_on, cmd.remarks, actor, now, p))
+    return await _staff_step(ctx, cmd.request_id, "确认收到", lambda req, actor, now, p: (
+        submission.confirm_receipt(req, cmd.confirmed_on or office_date(now), cmd.remarks,
+                                   actor, now, p)))
 
 
 @service.command(REQUEST_CORRECTION)
 async def request_correction(cmd: RequestCorrection, ctx: CommandContext) -> RequestStepReply:
-    actor = rules.act_as(ctx.principal, *STAFF, step="补正告知")
-    now = ctx.service.clock.now()
-    p = periods(ctx.service)
-    return await _staff_step(ctx, cmd.request_id,
-                             lambda req: rules.request_correction(req, cmd, actor, now, p))
+    return await _staff_step(ctx, cmd.request_id, "补正告知", lambda req, actor, now, p: (
+        steps.request_correction(req, cmd, actor, now, p)))
 
 
 @service.command(RECORD_CORRECTION)
 async def record_correction(cmd: RecordCorrection, ctx: CommandContext) -> RequestStepReply:
-    actor = rules.act_as(ctx.principal, *STAFF, step="登记补正材料")
-    now = ctx.service.clock.now()
-    p = periods(ctx.service)
-    received = cmd.received_on or office_date(now)
-    return await _staff_step(ctx, cmd.request_id, lambda req: rules.correct(
-        req, cmd.supplement, received, actor, now, p))
+    return await _staff_step(ctx, cmd.request_id, "登记补正材料", lambda req, actor, now, p: (
+        steps.correct(req, cmd.supplement, cmd.received_on or office_date(now), actor, now, p)))
 
 
 @service.command(START_CONSULTATION)
 async def start_consultation(cmd: StartConsultation, ctx: CommandContext) -> RequestStepReply:
-    actor = rules.act_as(ctx.principal, *STAFF, step="征求第三方意见")
-    now = ctx.service.clock.now()
-    p = periods(ctx.service)
-    return await _staff_step(ctx, cmd.request_id,
-                             lambda req: rules.start_consultation(req, cmd, actor, now, p))
+    return await _staff_step(ctx, cmd.request_id, "征求第三方意见", lambda req, actor, now, p: (
+        steps.start_consultation(req, cmd, actor, now, p)))
 
 
 @service.command(END_CONSULTATION)
 async def end_consultation(cmd: EndConsultation, ctx: CommandContext) -> RequestStepReply:
-    actor = rules.act_as(ctx.principal, *STAFF, step="登记第三方意见")
-    now = ctx.service.clock.now()
-    p = periods(ctx.service)
-    return await _staff_step(ctx, cmd.request_id,
-                             lambda req: rules.end_consultation(req, cmd, actor, now, p))
+    return await _staff_step(ctx, cmd.request_id, "登记第三方意见", lambda req, actor, now, p: (
+        steps.end_consultation(req, cmd, actor, now, p)))
 
 
 @service.command(EXTEND_REQUEST)
 async def extend_request(cmd: ExtendRequest, ctx: CommandContext) -> RequestStepReply:
     # 第三十三条: 经政府信息公开工作机构负责人同意 — the approver, nobody else.
-    actor = rules.act_as(ctx.principal, Role.approver, step="延长答复期限")
-    now = ctx.service.clock.now()
-    p = periods(ctx.service)
-    return await _staff_step(ctx, cmd.request_id,
-                             lambda req: rules.extend(req, cmd, actor, now, p))
+    return await _staff_step(ctx, cmd.request_id, "延长答复期限", lambda req, actor, now, p: (
+        steps.extend(req, cmd, actor, now, p)), roles=(Role.approver,))
 
 
 @service.command(ISSUE_FEE_NOTICE)
 async def issue_fee_notice(cmd: IssueFeeNotice, ctx: CommandContext) -> RequestStepReply:
-    actor = rules.act_as(ctx.principal, *STAFF, step="收费通知")
-    now = ctx.service.clock.now()
-    p = periods(ctx.service)
-    return await _staff_step(ctx, cmd.request_id, lambda req: rules.issue_fee(
-        req, req.monthly_position, cmd.payment_working_days, actor, now, p))
+    return await _staff_step(ctx, cmd.request_id, "收费通知", lambda req, actor, now, p: (
+        steps.issue_fee(req, req.monthly_position, cmd.payment_working_days, actor, now, p)))
 
 
 @service.command(RECORD_FEE_PAYMENT)
 async def record_fee_payment(cmd: RecordFeePayment, ctx: CommandContext) -> RequestStepReply:
-    actor = rules.act_as(ctx.principal, *STAFF, step="登记缴费")
-    now = ctx.service.clock.now()
-    p = periods(ctx.service)
-    paid_on = cmd.paid_on or office_date(now)
-    return await _staff_step(ctx, cmd.request_id,
-                             lambda req: rules.pay_fee(req, paid_on, actor, now, p))
+    return await _staff_step(ctx, cmd.request_id, "登记缴费", lambda req, actor, now, p: (
+        steps.pay_fee(req, cmd.paid_on or office_date(now), actor, now, p)))
 
 
 @service.command(REPLY_REQUEST)
 async def reply_request(cmd: ReplyToRequest, ctx: CommandContext) -> RequestStepReply:
-    actor = rules.act_as(ctx.principal, Role.officer, Role.approver, Role.admin, step="答复")
-    now = ctx.service.clock.now()
-    p = periods(ctx.service)
-    return await _staff_step(ctx, cmd.request_id,
-                             lambda req: rules.reply(req, cmd, actor, now, p))
+    return await _staff_step(ctx, cmd.request_id, "答复", lambda req, actor, now, p: (
+        reply(req, cmd, actor, now, p)), roles=READERS)
 
 
 # --- queries -------------------------------------------------------------------------------------
 
 
-async def _readable(ctx: QueryContext, request_id: str) -> InformationRequest:
-    rules.act_as(ctx.principal, Role.officer, Role.approver, Role.admin, step="查看申请")
-    req = await requests(ctx.service).get(request_id)
-    if req is None or not rules.in_scope(ctx.principal, req):
-        raise _not_found(request_id)
-    return req
-
-
 @service.query(GET_REQUEST)
 async def get_request(query: GetRequest, ctx: QueryContext) -> RequestView:
-    req = await _readable(ctx, query.request_id)
+    act_as(ctx.principal, *READERS, step="查看申请")
+    req = await REQUESTS.load(ctx, query.request_id)
     data = req.model_dump(exclude={"clock", "tracking_hash", "applicant_key"})
-    return RequestView.model_validate({**data, "clock": rules.clock_record(req)})
+    return RequestView.model_validate({**data, "clock": views.clock_record(req)})
 
 
 @service.query(LIST_REQUESTS)
 async def list_requests(query: ListRequests, ctx: QueryContext) -> RequestList:
-    rules.act_as(ctx.principal, Role.officer, Role.approver, Role.admin, step="查看申请")
+    act_as(ctx.principal, *READERS, step="查看申请")
     limit = max(1, min(query.limit, 200))
-    where = listing.clauses(rules.scope_filter(ctx.principal))
+    where = listing.clauses(scope_filter(ctx.principal))
     if query.status is not None:
         where.append(facet("status", query.status.value))
     if query.overdue is not None:
@@ -516,9 +497,10 @@ async def sweep_request_deadlines(ctx: ServiceContext) -> int:
     how many facts it wrote. Safe on many replicas and when run twice."""
     now = ctx.clock.now()
     return await due_index(ctx, COLLECTION).sweep_due(
-        requests(ctx), lambda req: rules.due_alerts(req, now, periods(ctx, req.received_on)),
+        requests(ctx), lambda req: sweep.due_alerts(req, now, periods(ctx, req.received_on)),
         today=office_date(now),
         what="依申请公开")
+
 
 async def revise_request_deadlines(ctx: ServiceContext) -> int:
     """The official calendar arrived: recompute every provisional deadline of the open
@@ -527,7 +509,7 @@ async def revise_request_deadlines(ctx: ServiceContext) -> int:
     now = ctx.clock.now()
     return await due_index(ctx, COLLECTION).sweep_set(
         requests(ctx), PROVISIONAL,
-        lambda req: rules.revise_deadline(req, now, periods(ctx, req.received_on)),
+        lambda req: sweep.revise_deadline(req, now, periods(ctx, req.received_on)),
         what="依申请公开 期限重算")
 
 
@@ -536,6 +518,6 @@ async def request_calendar_revision(ctx: ServiceContext) -> None:
     await revise_request_deadlines(ctx)
 
 
-@service.every(settings.sweep_seconds, name="request_deadlines")
+@service.every(sweep_seconds, name="request_deadlines")
 async def request_deadlines(ctx: ServiceContext) -> None:
     await sweep_request_deadlines(ctx)

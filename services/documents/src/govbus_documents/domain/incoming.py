@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from govbus_contracts.base import Event
-from govbus_contracts.envelope import Principal, deterministic_id
+from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.documents.common import (
     SERVICE,
@@ -79,7 +79,7 @@ from govbus_contracts.services.documents.incoming import (
 from govbus_documents.domain.access import is_classified
 from govbus_kit.calendar import CalendarError
 from govbus_kit.clock import office_date
-from govbus_kit.deadlines import AlertSchedule, alert_event_id
+from govbus_kit.deadlines import AlertSchedule, alert_event_id, deadline_changed_event_id
 from govbus_kit.domain import (
     Actor,
     Aggregate,
@@ -667,11 +667,6 @@ def due_alerts(doc: IncomingDocument, now: datetime, calendar: WorkingDays,
     return Change(doc.model_copy(update={"next_alert_on": wanted}))
 
 
-def deadline_changed_event_id(document_id: str, old: date, new: date) -> str:
-    return deterministic_id(SERVICE, "incoming", document_id, "deadline_changed",
-                            old.isoformat(), new.isoformat())
-
-
 def revise_deadline(doc: IncomingDocument, now: datetime, calendar: WorkingDays,
                     remind_working_days_before: int) -> Change[IncomingDocument] | None:
     """The official calendar arrived: count the 办理期限 again from the assignment. A date
@@ -700,7 +695,7 @@ def revise_deadline(doc: IncomingDocument, now: datetime, calendar: WorkingDays,
         co_departments=list(revised.co_departments), previous_due_on=old, due_on=new_due,
         reason=reason)
     return Change(new, [Emit(INCOMING_DEADLINE_CHANGED, event,
-                             deadline_changed_event_id(doc.id, old, new_due))])
+                             deadline_changed_event_id(SERVICE, "incoming", doc.id, old, new_due))])
 
 
 # --- 办结 --------------------------------------------------------------------------------
