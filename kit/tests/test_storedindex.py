@@ -14,17 +14,9 @@ from typing import Any, ClassVar
 import pytest
 
 from govbus_contracts.envelope import Principal
-from govbus_kit import textsearch
+from govbus_kit import storedindex, textsearch
 from govbus_kit.outbox import TOUCHED
-from govbus_kit.storedindex import (
-    IndexItem,
-    IndexSpec,
-    MemoryIndex,
-    SearchConfig,
-    StoredIndex,
-    item_key,
-    rank_rows,
-)
+from govbus_kit.storedindex import IndexItem, IndexSpec, MemoryIndex, StoredIndex
 from govbus_kit.textsearch import field_terms, query_terms
 
 ANYONE = Principal.anonymous()
@@ -50,7 +42,7 @@ def notice(kind: str, doc: Mapping[str, Any], body_chars: int) -> IndexItem | No
     if doc.get("status") != "posted":
         return None
     return IndexItem(
-        key=item_key(kind, str(doc["_id"])), kind=kind, id=str(doc["_id"]),
+        key=storedindex.item_key(kind, str(doc["_id"])), kind=kind, id=str(doc["_id"]),
         version=int(doc["version"]), year=None, level="posted", owners=(),
         display={"title": doc["title"], "board": doc.get("board")}, body=doc.get("body"),
         terms=field_terms([], doc["title"], None, (doc.get("body") or "")[:body_chars]),
@@ -70,7 +62,8 @@ def doc(i: int, title: str, *, version: int = 1, status: str = "posted", day: in
 
 
 def ranked(index: MemoryIndex, q: str, **kwargs: Any) -> list[str]:
-    ranking = rank_rows(index, query_terms(q), ANYONE, wanted=10, max_results=100, **kwargs)
+    ranking = storedindex.rank_rows(index, query_terms(q), ANYONE, wanted=10, max_results=100,
+                                    **kwargs)
     return [index.rows[row].id for row, _ in ranking.page]
 
 
@@ -120,7 +113,7 @@ def test_weights_of_eight_bytes_score_exactly_as_the_rule() -> None:
         terms = query_terms("停电 通知 公告")
         rule = textsearch.rank(terms, postings, {t: len(p) for t, p in postings.items()},
                                len(titles))
-        ranking = rank_rows(index, terms, ANYONE, wanted=100, max_results=100)
+        ranking = storedindex.rank_rows(index, terms, ANYONE, wanted=100, max_results=100)
         scores, expected = [s for _, s in ranking.page], [s for _, s in rule.ranked]
         if exact:
             assert scores == expected
@@ -161,7 +154,7 @@ async def test_two_indexes_on_one_database_stay_apart(scratch_db) -> None:
 @pytest.mark.servers
 async def test_a_write_another_replica_made_is_found_within_the_refresh(scratch_db) -> None:
     index = StoredIndex(spec(markers_on_refresh=True),
-                        SearchConfig(refresh_seconds=0.0))
+                        storedindex.SearchConfig(refresh_seconds=0.0))
     await scratch_db["notices"].insert_many([doc(1, "停水通知"), doc(2, "草稿", status="draft")])
     await index.periodic(scratch_db)  # the full pass of a start
     rows = await index.memory_index(scratch_db)
