@@ -18,6 +18,7 @@ import asyncio
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -105,6 +106,10 @@ class CommandContext:
     correlation_id: str
     request_hash: str
 
+    def now(self) -> datetime:
+        """The service's clock (injected: tests set the office's time)."""
+        return self.service.clock.now()
+
     async def execute(self, repo: AggregateRepository[A], aggregate_id: str,
                       decide: Decide[A, R], *, reply: type[R] | None = None) -> R:
         """Run a decision on one aggregate, once per command id; its reply, of its type
@@ -131,6 +136,9 @@ class QueryContext:
     principal: Principal
     correlation_id: str
 
+    def now(self) -> datetime:
+        return self.service.clock.now()
+
 
 @dataclass
 class EventContext:
@@ -140,6 +148,9 @@ class EventContext:
     envelope: Envelope
     subject: str
     deliveries: int
+
+    def now(self) -> datetime:
+        return self.service.clock.now()
 
     async def execute(self, repo: AggregateRepository[A], aggregate_id: str,
                       decide: Decide[A, R]) -> R | None:

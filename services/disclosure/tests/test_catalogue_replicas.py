@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,9 +18,7 @@ from govbus_contracts.services.disclosure.catalogue import (
     SEARCH_CATALOGUE,
 )
 from govbus_kit.bus import request
-from govbus_kit.listing import TOUCHED
-from govbus_kit.store import make_client
-from govbus_testing import eventually
+from govbus_testing import eventually, write_as_another_replica
 
 pytestmark = pytest.mark.servers
 
@@ -32,20 +29,6 @@ PUBLIC = Principal.anonymous()
 
 async def ask(host: Any, spec: Any, payload: dict[str, Any], who: Principal) -> dict[str, Any]:
     return await request(host.broker, spec, payload, principal=who, timeout=15)
-
-
-async def write_as_another_replica(mongo_url: str, db_name: str, doc: dict[str, Any]) -> None:
-    """What the other replica's repository does: the marker first, then the state."""
-    client = make_client(mongo_url)
-    try:
-        db = client[db_name]
-        await db[TOUCHED].update_one(
-            {"_id": f"catalogue/{doc['_id']}"},
-            {"$set": {"collection": "catalogue", "aggregate": doc["_id"],
-                      "at": datetime.now(UTC), "version": doc["version"]}}, upsert=True)
-        await db["catalogue"].replace_one({"_id": doc["_id"]}, doc, upsert=True)
-    finally:
-        await client.close()
 
 
 async def test_what_another_replica_publishes_is_searchable_and_listed_within_the_refresh(
@@ -65,7 +48,7 @@ async def test_what_another_replica_publishes_is_searchable_and_listed_within_th
                   "body": "为便于供应商及时了解政府采购信息, 现将采购意向公开如下。",
                   "information_date": "2026-09-26"}
         written = time.monotonic()
-        await write_as_another_replica(settings.mongo_url, db.name, theirs)
+        await write_as_another_replica(settings.mongo_url, db.name, "catalogue", theirs)
         found = await eventually(lambda: ask(host, SEARCH_CATALOGUE, {"q": "采购意向"}, PUBLIC),
                                  lambda r: r["total"] == 1, timeout=10)
         after = time.monotonic() - written
@@ -78,7 +61,7 @@ async def test_what_another_replica_publishes_is_searchable_and_listed_within_th
 
         # Withdrawn by the other replica: out of the search, 已撤回 in the list.
         withdrawn = {**theirs, "version": 2, "status": "已撤回", "withdrawn_on": "2026-09-28"}
-        await write_as_another_replica(settings.mongo_url, db.name, withdrawn)
+        await write_as_another_replica(settings.mongo_url, db.name, "catalogue", withdrawn)
         await eventually(lambda: ask(host, SEARCH_CATALOGUE, {"q": "采购意向"}, PUBLIC),
                          lambda r: r["total"] == 0, timeout=10)
         gone = await eventually(lambda: ask(host, LIST_CATALOGUE, {"status": "已撤回"}, FINANCE),

@@ -24,9 +24,7 @@ from govbus_contracts.services.documents.incoming import (
 )
 from govbus_documents import indexing
 from govbus_documents.plugin import service
-from govbus_kit.listing import TOUCHED
-from govbus_kit.store import make_client
-from govbus_testing import IsolatedSettings, eventually, isolated, running
+from govbus_testing import IsolatedSettings, eventually, isolated, running, write_as_another_replica
 from govbus_testing.office import CLERK as REGISTRAR
 from govbus_testing.office import LEADER, ask, handler
 
@@ -38,20 +36,6 @@ async def register(host: Any, title: str) -> dict[str, Any]:
         "issuer": "区委办公室", "issuer_doc_number": "区委办发〔2026〕12号", "doc_type": "意见",
         "urgency": "平件", "received_on": "2026-09-30", "copies": 1, "title": title,
         "body": "经研究, 制定本意见。"}, REGISTRAR)
-
-
-async def write_as_another_replica(mongo_url: str, db_name: str, doc: dict[str, Any]) -> None:
-    """What the other replica's repository does: the marker first, then the state."""
-    client = make_client(mongo_url)
-    try:
-        db = client[db_name]
-        await db[TOUCHED].update_one(
-            {"_id": f"incoming/{doc['_id']}"},
-            {"$set": {"collection": "incoming", "aggregate": doc["_id"],
-                      "at": datetime.now(UTC), "version": doc["version"]}}, upsert=True)
-        await db["incoming"].replace_one({"_id": doc["_id"]}, doc, upsert=True)
-    finally:
-        await client.close()
 
 
 async def test_a_document_another_replica_registers_is_listed_within_the_refresh(settings):
@@ -67,7 +51,7 @@ async def test_a_document_another_replica_registers_is_listed_within_the_refresh
                   "registration_number": "收〔2026〕9001号", "title": "关于审计发现问题移送的函",
                   "registered_at": datetime.now(UTC).isoformat(), "departments": [department]}
         written = time.monotonic()
-        await write_as_another_replica(settings.mongo_url, db.name, theirs)
+        await write_as_another_replica(settings.mongo_url, db.name, "incoming", theirs)
 
         seen = await eventually(
             lambda: ask(host, LIST_INCOMING, {"department": department}, handler(department)),
@@ -82,7 +66,7 @@ async def test_a_document_another_replica_registers_is_listed_within_the_refresh
 
         # Its next step, written by the other replica too: the list follows the status.
         moved = {**theirs, "version": 2, "status": "待拟办"}
-        await write_as_another_replica(settings.mongo_url, db.name, moved)
+        await write_as_another_replica(settings.mongo_url, db.name, "incoming", moved)
         await eventually(
             lambda: ask(host, LIST_INCOMING, {"status": "待拟办"}, LEADER),
             lambda page: [i["id"] for i in page["items"]] == [theirs["_id"]], timeout=10)
@@ -98,7 +82,7 @@ async def test_the_search_index_catches_up_on_another_replicas_write_by_its_mark
         # Written by a replica that died before indexing it.
         theirs = {**stored, "_id": f"other-{uuid.uuid4().hex}", "version": 1,
                   "title": "关于开展古树名木普查登记的意见"}
-        await write_as_another_replica(settings.mongo_url, db.name, theirs)
+        await write_as_another_replica(settings.mongo_url, db.name, "incoming", theirs)
         assert (await ask(host, SEARCH_DOCUMENTS, {"q": "古树名木"}, LEADER))["total"] == 0
 
         caught = await search_index.periodic(db)  # after the start-up pass: the markers only

@@ -22,7 +22,8 @@ from govbus_testing.helpers import (
     running,
     service_process,
     stream_messages,
+    write_as_another_replica,
 )
 
 __all__ = ["IsolatedSettings", "OfficeClock", "bearer", "eventually", "isolated", "provision",
-           "running", "service_process", "stream_messages"]
+           "running", "service_process", "stream_messages", "write_as_another_replica"]

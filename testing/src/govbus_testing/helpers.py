@@ -166,3 +166,22 @@ def service_process(settings: Settings, *plugins: str, faults: str = "") -> subp
         [sys.executable, "-m", "govbus_ops.cli", "run", *plugins, "--no-gateway"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
+
+
+async def write_as_another_replica(mongo_url: str, db_name: str, collection: str,
+                                   doc: dict[str, Any]) -> None:
+    """What another replica's repository does, from a client of its own: the aggregate's
+    ``_touched`` marker first, then its state (govbus_kit.outbox)."""
+    from govbus_kit.listing import TOUCHED
+    from govbus_kit.store import make_client
+
+    client = make_client(mongo_url)
+    try:
+        db = client[db_name]
+        await db[TOUCHED].update_one(
+            {"_id": f"{collection}/{doc['_id']}"},
+            {"$set": {"collection": collection, "aggregate": doc["_id"],
+                      "at": datetime.now(UTC), "version": doc["version"]}}, upsert=True)
+        await db[collection].replace_one({"_id": doc["_id"]}, doc, upsert=True)
+    finally:
+        await client.close()

@@ -133,7 +133,7 @@ async def _officer_step(ctx: CommandContext, entry_id: str, step: str,
                         ) -> CatalogueStepReply:
     """One step by staff of disclosure (or ``forbidden``) on a visible entry."""
     actor = rules.act_as_officer(ctx.principal, step)
-    now = ctx.service.clock.now()
+    now = ctx.now()
 
     def counted(entry: CatalogueEntry) -> EntryChange:
         try:
@@ -203,7 +203,7 @@ async def _warm_up(built: CatalogueIndex) -> None:
 @service.subscribe(OUTGOING_DISPATCHED, durable="disclosure-catalogue")
 async def catalogue_dispatched(event: OutgoingDispatched, ctx: EventContext) -> None:
     """A dispatched 主动公开 非密 公文 becomes a published entry; a classified one is refused."""
-    now = ctx.service.clock.now()
+    now = ctx.now()
     entry_id = rules.entry_id_for_document(event.document_id)
     calendar = ctx.service.calendar
     try:
@@ -266,7 +266,7 @@ async def _refuse(ctx: EventContext, refusal: Refusal, now: datetime) -> None:
 async def register_catalogue_entry(cmd: RegisterCatalogueEntry,
                                    ctx: CommandContext) -> CatalogueStepReply:
     actor = rules.act_as_officer(ctx.principal, "登记公开目录条目")
-    now = ctx.service.clock.now()
+    now = ctx.now()
     entry_id = rules.entry_id_for_command(ctx.command_id)
     calendar = ctx.service.calendar
     period = publication(ctx.service, cmd.information_date)

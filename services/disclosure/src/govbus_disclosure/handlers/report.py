@@ -142,7 +142,7 @@ async def record_report_figures(cmd: RecordReportFigures, ctx: CommandContext
     if all(v is None for v in (cmd.licensing_decisions, cmd.punishment_decisions,
                                cmd.enforcement_decisions, cmd.fees_amount)):
         raise GovbusError(ErrorCode.validation_failed, "请至少填报一项数字")
-    now = ctx.service.clock.now()
+    now = ctx.now()
 
     def decide(current: ReportFigures | None) -> Outcome[ReportFigures, ReportFiguresReply]:
         state = current or ReportFigures(id=figures_id(cmd.year), year=cmd.year)
@@ -204,7 +204,7 @@ def _case_reply(case: ReviewCase) -> ReviewCaseReply:
 async def record_review_case(cmd: RecordReviewCase, ctx: CommandContext) -> ReviewCaseReply:
     act_as(ctx.principal, Role.officer, step="登记复议诉讼案件")
     new_id = case_id(cmd.kind, cmd.case_number)
-    now = ctx.service.clock.now()
+    now = ctx.now()
 
     def decide(current: ReviewCase | None) -> Outcome[ReviewCase, ReviewCaseReply]:
         if current is not None:
@@ -231,7 +231,7 @@ async def record_review_case(cmd: RecordReviewCase, ctx: CommandContext) -> Revi
 @service.command(UPDATE_REVIEW_CASE)
 async def update_review_case(cmd: UpdateReviewCase, ctx: CommandContext) -> ReviewCaseReply:
     act_as(ctx.principal, Role.officer, step="更新复议诉讼案件")
-    now = ctx.service.clock.now()
+    now = ctx.now()
 
     def decide(current: ReviewCase | None) -> Outcome[ReviewCase, ReviewCaseReply]:
         if current is None:
@@ -319,7 +319,7 @@ async def _report_step(ctx: CommandContext, year: int, step: str,
     """One step by staff on the report of ``year`` (put on record by its first step if the
     sweep has not done so yet)."""
     act_as(ctx.principal, Role.officer, step=step)
-    now = ctx.service.clock.now()
+    now = ctx.now()
     records = Workflow(ANNUAL_REPORTS, AnnualReportRecord, ReportRecordReply,
                        ack=report_record.record_reply,
                        visible=lambda _, record, __: record or _new_record(ctx.service, year))

@@ -208,7 +208,7 @@ async def _staff_step(ctx: CommandContext, request_id: str, step: str, rule: Sta
                       roles: tuple[Role, ...] = STAFF) -> RequestStepReply:
     """One step by staff: who acts in one of ``roles`` (or ``forbidden``), then the rule."""
     actor = act_as(ctx.principal, *roles, step=step)
-    now = ctx.service.clock.now()
+    now = ctx.now()
     p = periods(ctx.service)
     return await REQUESTS.step(ctx, request_id, lambda req: rule(req, actor, now, p))
 
@@ -231,7 +231,7 @@ async def _applicant_step(ctx: CommandContext, code: str,
                                          RequestChange]) -> RequestStepReply:
     """One step by the applicant, who holds the code: now and the periods in force today."""
     req = await _by_code(ctx.service, code)
-    now = ctx.service.clock.now()
+    now = ctx.now()
     p = periods(ctx.service)
     by_code = replace(REQUESTS, visible=_held_by_code(req.tracking_hash))
     return await by_code.step(ctx, req.id, lambda current: rule(current, now, p))
@@ -304,7 +304,7 @@ async def prepare_requests(ctx: ServiceContext) -> None:
 
 @service.command(SUBMIT_REQUEST)
 async def submit_request(cmd: SubmitRequest, ctx: CommandContext) -> RequestSubmitted:
-    now = ctx.service.clock.now()
+    now = ctx.now()
     today = office_date(now)
     submission.validate_submission(cmd, ctx.principal, today)
     p = periods(ctx.service)

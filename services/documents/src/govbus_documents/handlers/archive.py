@@ -225,7 +225,7 @@ def _mark_archived(cmd: ArchiveDocument, ctx: CommandContext, record: Mapping[st
         if current is None:
             raise GovbusError(ErrorCode.not_found, f"{cmd.kind.value} {cmd.document_id} 不存在")
         check_archivable(cmd.kind, current.status, current.archivable)
-        now = ctx.service.clock.now()
+        now = ctx.now()
         archival = record["package"]["archival"]
         history = list(current.history)
         # The keys of both slices' history entries: incoming names the actor ``by``,
@@ -326,7 +326,7 @@ async def verify_archive(cmd: VerifyArchive, ctx: CommandContext) -> ArchiveVeri
                ) -> Outcome[ArchiveVerification, ArchiveVerificationReply]:
         state = ArchiveVerification(
             id=verification_id, requested_by=ctx.principal.subject,
-            requested_at=ctx.service.clock.now(), remarks=cmd.remarks,
+            requested_at=ctx.now(), remarks=cmd.remarks,
             report=report.model_dump(mode="json"))
         event = ArchiveVerified(
             verification_id=verification_id, ok=report.ok,

@@ -160,7 +160,7 @@ async def incoming_indexes(ctx: ServiceContext) -> None:
 @service.command(REGISTER_INCOMING)
 async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> IncomingStepReply:
     actor = act_as(ctx.principal, Role.registrar, step="签收登记")
-    now = ctx.service.clock.now()
+    now = ctx.now()
     # Refuse bad input before a 收文编号 is taken, so that no number is spent on it.
     rules.validate_registration(cmd, office_date(now))
     year = office_date(now).year
@@ -182,25 +182,25 @@ async def register_incoming(cmd: RegisterIncoming, ctx: CommandContext) -> Incom
 
 @service.command(REVIEW_INCOMING)
 async def review_incoming(cmd: ReviewIncoming, ctx: CommandContext) -> IncomingStepReply:
-    now = ctx.service.clock.now()
-    return await INCOMING.step(ctx, cmd.id, lambda d: rules.review(d, cmd, ctx.principal, now))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.review(
+        d, cmd, ctx.principal, ctx.now()))
 
 
 @service.command(PROPOSE_HANDLING)
 async def propose_handling(cmd: ProposeHandling, ctx: CommandContext) -> IncomingStepReply:
-    now = ctx.service.clock.now()
-    return await INCOMING.step(ctx, cmd.id, lambda d: rules.propose(d, cmd, ctx.principal, now))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.propose(
+        d, cmd, ctx.principal, ctx.now()))
 
 
 @service.command(INSTRUCT_INCOMING)
 async def instruct_incoming(cmd: InstructIncoming, ctx: CommandContext) -> IncomingStepReply:
-    now = ctx.service.clock.now()
-    return await INCOMING.step(ctx, cmd.id, lambda d: rules.instruct(d, cmd, ctx.principal, now))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.instruct(
+        d, cmd, ctx.principal, ctx.now()))
 
 
 @service.command(ASSIGN_INCOMING)
 async def assign_incoming(cmd: AssignIncoming, ctx: CommandContext) -> IncomingStepReply:
-    now = ctx.service.clock.now()
+    now = ctx.now()
     calendar = ctx.service.calendar
     by_urgency = days_by_urgency(ctx.service, office_date(now))
     return await INCOMING.step(ctx, cmd.id, lambda d: rules.assign(
@@ -211,20 +211,19 @@ async def assign_incoming(cmd: AssignIncoming, ctx: CommandContext) -> IncomingS
 
 @service.command(CIRCULATE_INCOMING)
 async def circulate_incoming(cmd: CirculateIncoming, ctx: CommandContext) -> IncomingStepReply:
-    now = ctx.service.clock.now()
-    return await INCOMING.step(ctx, cmd.id, lambda d: rules.circulate(d, cmd, ctx.principal, now))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.circulate(
+        d, cmd, ctx.principal, ctx.now()))
 
 
 @service.command(CONFIRM_READING)
 async def confirm_reading(cmd: ConfirmReading, ctx: CommandContext) -> IncomingStepReply:
-    now = ctx.service.clock.now()
     return await INCOMING.step(ctx, cmd.id, lambda d: rules.confirm_reading(
-        d, ctx.principal, cmd.comment, now))
+        d, ctx.principal, cmd.comment, ctx.now()))
 
 
 @service.command(REMIND_INCOMING)
 async def remind_incoming(cmd: RemindIncoming, ctx: CommandContext) -> IncomingStepReply:
-    now = ctx.service.clock.now()
+    now = ctx.now()
     calendar = ctx.service.calendar
     return await INCOMING.step(ctx, cmd.id, lambda d: rules.remind(
         d, ctx.principal, cmd.remarks, now, calendar))
@@ -232,8 +231,8 @@ async def remind_incoming(cmd: RemindIncoming, ctx: CommandContext) -> IncomingS
 
 @service.command(COMPLETE_INCOMING)
 async def complete_incoming(cmd: CompleteIncoming, ctx: CommandContext) -> IncomingStepReply:
-    now = ctx.service.clock.now()
-    return await INCOMING.step(ctx, cmd.id, lambda d: rules.complete(d, cmd, ctx.principal, now))
+    return await INCOMING.step(ctx, cmd.id, lambda d: rules.complete(
+        d, cmd, ctx.principal, ctx.now()))
 
 
 # --- queries -----------------------------------------------------------------------------

@@ -120,7 +120,7 @@ OUTGOING = Workflow(outgoing.COLLECTION, OutgoingDocument, OutgoingState,
 async def draft_outgoing(cmd: DraftOutgoing, ctx: CommandContext) -> OutgoingState:
     # Derived from the command id: a retried draft lands on the same document.
     document_id = deterministic_id("documents", "outgoing", ctx.command_id)
-    now = ctx.service.clock.now()
+    now = ctx.now()
     request = await answered_request(ctx, cmd.replies_to)
 
     def decide(current: OutgoingDocument | None) -> Outcome[OutgoingDocument, OutgoingState]:
@@ -149,30 +149,27 @@ async def answered_request(ctx: CommandContext,
 
 @service.command(REVISE_OUTGOING)
 async def revise_outgoing(cmd: ReviseOutgoing, ctx: CommandContext) -> OutgoingState:
-    now = ctx.service.clock.now()
     return await OUTGOING.step(ctx, cmd.document_id, lambda doc: outgoing.revise(
-        doc, cmd, ctx.principal, now))
+        doc, cmd, ctx.principal, ctx.now()))
 
 
 @service.command(REVIEW_OUTGOING)
 async def review_outgoing(cmd: ReviewOutgoing, ctx: CommandContext) -> OutgoingState:
-    now = ctx.service.clock.now()
     return await OUTGOING.step(ctx, cmd.document_id, lambda doc: outgoing.review(
-        doc, cmd, ctx.principal, now))
+        doc, cmd, ctx.principal, ctx.now()))
 
 
 @service.command(SIGN_OFF_OUTGOING)
 async def sign_off_outgoing(cmd: SignOffOutgoing, ctx: CommandContext) -> OutgoingState:
-    now = ctx.service.clock.now()
+    now = ctx.now()
     return await OUTGOING.step(ctx, cmd.document_id, lambda doc: outgoing.sign_off(
         doc, cmd, ctx.principal, now, office_date(now)))
 
 
 @service.command(RECHECK_OUTGOING)
 async def recheck_outgoing(cmd: RecheckOutgoing, ctx: CommandContext) -> OutgoingState:
-    now = ctx.service.clock.now()
     return await OUTGOING.step(ctx, cmd.document_id, lambda doc: outgoing.recheck(
-        doc, cmd, ctx.principal, now))
+        doc, cmd, ctx.principal, ctx.now()))
 
 
 @service.command(REGISTER_OUTGOING)
@@ -180,7 +177,7 @@ async def register_outgoing(cmd: RegisterOutgoing, ctx: CommandContext) -> Outgo
     """Two writes: the number is taken in the register with the document's id, then the
     document records it. A crash between them is repaired by a retry, which finds the
     number already taken for this document instead of taking another."""
-    now = ctx.service.clock.now()
+    now = ctx.now()
     doc = await OUTGOING.load(ctx, cmd.document_id)
     if doc.doc_number is None:
         # Refuse before a number is taken, so no serial is spent on a refusal.
@@ -205,16 +202,15 @@ async def register_outgoing(cmd: RegisterOutgoing, ctx: CommandContext) -> Outgo
 
 @service.command(PRINT_OUTGOING)
 async def print_outgoing(cmd: PrintOutgoing, ctx: CommandContext) -> OutgoingState:
-    now = ctx.service.clock.now()
+    now = ctx.now()
     return await OUTGOING.step(ctx, cmd.document_id, lambda doc: outgoing.print_document(
         doc, cmd, ctx.principal, now, office_date(now)))
 
 
 @service.command(DISPATCH_OUTGOING)
 async def dispatch_outgoing(cmd: DispatchOutgoing, ctx: CommandContext) -> OutgoingState:
-    now = ctx.service.clock.now()
     return await OUTGOING.step(ctx, cmd.document_id, lambda doc: outgoing.dispatch(
-        doc, cmd, ctx.principal, now))
+        doc, cmd, ctx.principal, ctx.now()))
 
 
 # --- numbers -----------------------------------------------------------------------------------
@@ -227,7 +223,7 @@ def number_reply(register: NumberRegister, entry: NumberEntry) -> NumberReply:
 
 @service.command(RESERVE_NUMBER)
 async def reserve_number(cmd: ReserveNumber, ctx: CommandContext) -> NumberReply:
-    now = ctx.service.clock.now()
+    now = ctx.now()
     numbering.require_registrar(ctx.principal)
     numbering.validate_issuer_code(cmd.issuer_code)
     year = cmd.year or office_date(now).year
@@ -262,7 +258,7 @@ async def reserve_number(cmd: ReserveNumber, ctx: CommandContext) -> NumberReply
 
 @service.command(VOID_NUMBER)
 async def void_number(cmd: VoidNumber, ctx: CommandContext) -> NumberReply:
-    now = ctx.service.clock.now()
+    now = ctx.now()
     numbering.require_registrar(ctx.principal)
     register_id = numbering.register_id(cmd.issuer_code, cmd.year, cmd.series)
 
