@@ -36,6 +36,7 @@ from govbus_contracts.base import Event
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.registry import EventSpec
+from govbus_kit.deadlines import DayCounter
 
 
 class Aggregate(BaseModel):
@@ -140,14 +141,9 @@ def refuse(message: str, **details: Any) -> GovbusError:
 # --- the calendar a rule counts on ---------------------------------------------------------
 
 
-class WorkingDays(Protocol):
-    """What the rules need of the working-day calendar (``govbus_kit.calendar``)."""
-
-    def add_working_days(self, start: date, n: int) -> date: ...
-
-    def next_working_day(self, d: date) -> date: ...
-
-    def working_days_between(self, a: date, b: date) -> int: ...
+class WorkingDays(DayCounter, Protocol):
+    """What the rules need of the working-day calendar (``govbus_kit.calendar``): what the
+    deadlines count with, and whether a span falls on a provisional year."""
 
     def is_provisional_between(self, start: date, end: date) -> bool: ...
 
