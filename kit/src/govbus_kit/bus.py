@@ -37,6 +37,15 @@ log = get_logger("govbus.bus")
 
 #: the principal signer of a broker made with settings that sign (the gateway's)
 _SIGNERS: weakref.WeakKeyDictionary[NatsBroker, PrincipalSigner] = weakref.WeakKeyDictionary()
+#: The signer of the services a broker carries, for their own system principals.
+_SERVICE_SIGNERS: weakref.WeakKeyDictionary[NatsBroker, PrincipalSigner] = (
+    weakref.WeakKeyDictionary())
+
+
+def sign_services_with(broker: NatsBroker, signer: PrincipalSigner) -> None:
+    """Requests on ``broker`` whose principal is one of ``signer``'s services acting as
+    itself (``Principal.system``) are signed with the service's key."""
+    _SERVICE_SIGNERS[broker] = signer
 
 
 def inbox_prefix(settings: Settings) -> str:
@@ -160,8 +169,10 @@ async def request(
 ) -> dict[str, Any]:
     """Ask a service and return its reply as JSON; an error reply raises ``GovbusError``.
 
-    A principal is sent signed when the broker was made with a signing key (the gateway);
-    otherwise as a plain header, which services refuse (``unauthenticated``).
+    A principal is sent signed when the broker was made with a signing key (the gateway),
+    or, for a service acting as itself (``Principal.system(name)``), when the host gave the
+    broker its services' key (``sign_services_with``); otherwise as a plain header, which
+    services refuse (``unauthenticated``).
 
     The request carries its deadline (``govbus-deadline``): ``deadline`` if given (a caller
     passing on its own caller's), else now + ``timeout``, when this caller stops waiting.
@@ -182,7 +193,8 @@ async def request(
     body = (payload if isinstance(payload, bytes)
             else json.dumps(payload, ensure_ascii=False).encode())
     if principal is not None:
-        signing = _SIGNERS.get(broker)
+        signing = (_SERVICE_SIGNERS.get(broker) if principal.subject.startswith("system:")
+                   else _SIGNERS.get(broker))
         headers[H_PRINCIPAL] = (
             signing.sign(principal, subject=spec.subject, message_id=message_id, body=body)
             if signing is not None else principal.model_dump_json())

@@ -7,6 +7,13 @@ key(s). Whoever holds only a NATS credential (a service's, even the gateway's) c
 one: without the private key a plain or forged ``govbus-principal`` header is refused
 (``unauthenticated``). No header at all is the public (anonymous), as before.
 
+A service also acts as itself, never as a user: when supervision asks documents to draft a
+督办通知书, its request carries ``Principal.system("supervision")`` signed with the service's
+own key (``ServiceSigner``, issuer ``govbus-service:<name>``). A receiver trusts a service's
+key only for that service's own system principal (``GOVBUS_SERVICE_PUBLIC_KEYS`` names the
+service of each key): a service's key can make neither a user nor another service, and the
+gateway's assertions can never carry a system principal.
+
 Keys are raw Ed25519 keys in base64url (43 characters): ``GOVBUS_PRINCIPAL_SIGNING_KEY``
 (the gateway only) and ``GOVBUS_PRINCIPAL_PUBLIC_KEYS`` (services; comma-separated, so a
 new key can be added before the gateway switches to it and the old one removed after).
@@ -18,8 +25,8 @@ import base64
 import hashlib
 import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +41,11 @@ from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_kit.settings import Settings
 
 ISSUER = "govbus-gateway"
+#: a service's own assertions: ``govbus-service:<service>``
+SERVICE_ISSUER = "govbus-service:"
+#: the role and subject prefix of a service acting as itself (``Principal.system``)
+SYSTEM_ROLE = "system"
+SYSTEM_PREFIX = "system:"
 ALGORITHM = "EdDSA"
 #: seconds of clock difference tolerated between the gateway and a service
 LEEWAY_SECONDS = 5
@@ -111,17 +123,25 @@ def principal_keys(settings: Settings, *, local: bool,
 class PrincipalSigner:
     """The gateway's side: signs the principal of one request."""
 
-    def __init__(self, signing_key: str, ttl_seconds: float = 60.0) -> None:
-        self._key = Ed25519PrivateKey.from_private_bytes(
-            _key_bytes(signing_key, "GOVBUS_PRINCIPAL_SIGNING_KEY"))
+    def __init__(self, signing_key: str, ttl_seconds: float = 60.0,
+                 setting: str = "GOVBUS_PRINCIPAL_SIGNING_KEY") -> None:
+        self._key = Ed25519PrivateKey.from_private_bytes(_key_bytes(signing_key, setting))
         self.ttl_seconds = ttl_seconds
         self.public_key = public_key_of(signing_key)
 
     def sign(self, principal: Principal, *, subject: str, message_id: str,
              body: bytes = b"", now: float | None = None) -> str:
+        if is_system(principal):
+            # A user's token never makes a service act: only the service's own key does.
+            raise _refused("the gateway does not sign a system principal")
+        return self._encode(principal, issuer=ISSUER, subject=subject, message_id=message_id,
+                            body=body, now=now)
+
+    def _encode(self, principal: Principal, *, issuer: str, subject: str, message_id: str,
+                body: bytes, now: float | None) -> str:
         issued = int(now if now is not None else time.time())
         claims: dict[str, Any] = {
-            "iss": ISSUER, "sub": principal.subject, "roles": sorted(principal.roles),
+            "iss": issuer, "sub": principal.subject, "roles": sorted(principal.roles),
             "iat": issued, "exp": issued + int(self.ttl_seconds),
             # Bound to the message: an assertion seen once cannot carry another command.
             "bus_subject": subject, "jti": message_id, "body": body_digest(body),
@@ -133,27 +153,91 @@ class PrincipalSigner:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
 
+class ServiceSigner(PrincipalSigner):
+    """A service's side when it asks another service: signs its own system principal, and
+    nothing else, with the service's key (``GOVBUS_SERVICE_SIGNING_KEY``)."""
+
+    def __init__(self, signing_key: str, services: Iterable[str],
+                 ttl_seconds: float = 60.0) -> None:
+        super().__init__(signing_key, ttl_seconds, setting="GOVBUS_SERVICE_SIGNING_KEY")
+        self.services = frozenset(services)
+
+    def sign(self, principal: Principal, *, subject: str, message_id: str,
+             body: bytes = b"", now: float | None = None) -> str:
+        service = system_service(principal)
+        if service is None or service not in self.services:
+            raise _refused("a service signs only its own system principal")
+        return self._encode(principal, issuer=SERVICE_ISSUER + service, subject=subject,
+                            message_id=message_id, body=body, now=now)
+
+
+def is_system(principal: Principal) -> bool:
+    return principal.subject.startswith(SYSTEM_PREFIX) or SYSTEM_ROLE in principal.roles
+
+
+def system_service(principal: Principal) -> str | None:
+    """The service a system principal is (``Principal.system(name)``), else None."""
+    if (principal.subject.startswith(SYSTEM_PREFIX) and principal.roles == {SYSTEM_ROLE}
+            and principal.department is None):
+        return principal.subject[len(SYSTEM_PREFIX):] or None
+    return None
+
+
 @dataclass(frozen=True)
 class PrincipalVerifier:
-    """A service's side: the gateway's public keys (several while a key is rotated)."""
+    """A service's side: the gateway's public keys (several while a key is rotated), and the
+    keys of the services it trusts to act as themselves, by service."""
 
     keys: tuple[Ed25519PublicKey, ...]
+    services: Mapping[str, tuple[Ed25519PublicKey, ...]] = field(default_factory=dict)
 
     @classmethod
-    def from_text(cls, public_keys: list[str]) -> PrincipalVerifier:
-        return cls(tuple(
-            Ed25519PublicKey.from_public_bytes(_key_bytes(k, "GOVBUS_PRINCIPAL_PUBLIC_KEYS"))
-            for k in public_keys))
+    def from_text(cls, public_keys: list[str],
+                  service_keys: Mapping[str, list[str]] | None = None) -> PrincipalVerifier:
+        return cls(
+            tuple(Ed25519PublicKey.from_public_bytes(
+                _key_bytes(k, "GOVBUS_PRINCIPAL_PUBLIC_KEYS")) for k in public_keys),
+            {name: tuple(Ed25519PublicKey.from_public_bytes(
+                _key_bytes(k, "GOVBUS_SERVICE_PUBLIC_KEYS")) for k in keys)
+             for name, keys in (service_keys or {}).items()})
 
     def verify(self, assertion: str, *, subject: str, message_id: str | None,
                body: bytes = b"") -> Principal:
         """The principal of a valid assertion; ``unauthenticated`` otherwise."""
-        if len(assertion) > MAX_ASSERTION_CHARS or not self.keys:
+        if len(assertion) > MAX_ASSERTION_CHARS:
             raise _refused()
-        for key in self.keys:
+        try:
+            issuer = str(jwt.decode(assertion, options={"verify_signature": False}).get(
+                "iss", ""))
+        except jwt.PyJWTError as exc:
+            raise _refused(str(exc)) from exc
+        if issuer.startswith(SERVICE_ISSUER):
+            return self._verify_service(assertion, issuer, subject=subject,
+                                        message_id=message_id, body=body)
+        principal = self._verify_with(self.keys, ISSUER, assertion, subject=subject,
+                                      message_id=message_id, body=body)
+        if is_system(principal):
+            raise _refused("a system principal is signed by its service, not the gateway")
+        return principal
+
+    def _verify_service(self, assertion: str, issuer: str, *, subject: str,
+                        message_id: str | None, body: bytes) -> Principal:
+        service = issuer[len(SERVICE_ISSUER):]
+        principal = self._verify_with(self.services.get(service, ()), issuer, assertion,
+                                      subject=subject, message_id=message_id, body=body)
+        # A service's key speaks for that service only, as itself.
+        if system_service(principal) != service:
+            raise _refused("a service's key signs only that service's system principal")
+        return principal
+
+    def _verify_with(self, keys: tuple[Ed25519PublicKey, ...], issuer: str, assertion: str,
+                     *, subject: str, message_id: str | None, body: bytes) -> Principal:
+        if not keys:
+            raise _refused()
+        for key in keys:
             try:
                 claims = jwt.decode(
-                    assertion, key, algorithms=[ALGORITHM], issuer=ISSUER,
+                    assertion, key, algorithms=[ALGORITHM], issuer=issuer,
                     leeway=LEEWAY_SECONDS,
                     options={"require": ["exp", "iat", "iss", "sub", "jti", "bus_subject",
                                          "body"]})
@@ -170,7 +254,7 @@ class PrincipalVerifier:
                                  department=claims.get("department"))
             except (ValueError, TypeError) as exc:
                 raise _refused("malformed claims") from exc
-        raise _refused("not signed by a known gateway key")
+        raise _refused("not signed by a known key of its issuer")
 
 
 def body_digest(body: bytes) -> str:
@@ -193,5 +277,35 @@ def public_keys(settings: Settings) -> list[str]:
     return keys
 
 
-def verifier(settings: Settings) -> PrincipalVerifier:
-    return PrincipalVerifier.from_text(public_keys(settings))
+def service_public_keys(settings: Settings) -> dict[str, list[str]]:
+    """The services a service trusts to act as themselves, each with its key(s):
+    ``GOVBUS_SERVICE_PUBLIC_KEYS`` = ``supervision=<key>,complaints=<key>`` (a name twice
+    while its key is rotated)."""
+    trusted: dict[str, list[str]] = {}
+    for item in (settings.service_public_keys or "").split(","):
+        if not item.strip():
+            continue
+        name, sep, key = item.strip().partition("=")
+        if not sep or not name.strip() or not key.strip():
+            raise ValueError("GOVBUS_SERVICE_PUBLIC_KEYS: each entry is <service>=<public key>, "
+                             f"got {item.strip()[:40]!r}")
+        trusted.setdefault(name.strip(), []).append(key.strip())
+    return trusted
+
+
+def service_signer(settings: Settings, services: Iterable[str]) -> ServiceSigner | None:
+    """What the services of this process sign their own requests with, if they have a key."""
+    if settings.service_signing_key is None:
+        return None
+    return ServiceSigner(settings.service_signing_key.get_secret_value(), services)
+
+
+def verifier(settings: Settings, own: ServiceSigner | None = None) -> PrincipalVerifier:
+    """The keys a host verifies with: the gateway's, the trusted services', and its own
+    services' (one process hosting the asking and the asked service)."""
+    trusted = service_public_keys(settings)
+    if own is not None:
+        for name in own.services:
+            if own.public_key not in trusted.setdefault(name, []):
+                trusted[name].append(own.public_key)
+    return PrincipalVerifier.from_text(public_keys(settings), trusted)

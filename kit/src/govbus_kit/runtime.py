@@ -43,13 +43,25 @@ from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.registry import HealthReply
 from govbus_contracts.subjects import DLQ_STREAM, dlq_subject, stream_name
 from govbus_kit.admission import Admission, Expired, parse_deadline
-from govbus_kit.bus import headers_text, inbox_prefix, make_broker, stop_broker
+from govbus_kit.bus import (
+    headers_text,
+    inbox_prefix,
+    make_broker,
+    sign_services_with,
+    stop_broker,
+)
 from govbus_kit.calendar import WorkingCalendar, default_calendar
 from govbus_kit.clock import Clock, SystemClock, office_date
 from govbus_kit.context import handling
 from govbus_kit.logging import get_logger
 from govbus_kit.outbox import OutboxRelay
-from govbus_kit.principal import PrincipalVerifier, verifier
+from govbus_kit.principal import (
+    PrincipalVerifier,
+    ServiceSigner,
+    new_key_pair,
+    service_signer,
+    verifier,
+)
 from govbus_kit.revision import (
     directory_signature,
     next_year_warning,
@@ -195,7 +207,13 @@ class Host:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._calendar_signature = directory_signature(settings.calendar_dir)
-        self.principals = verifier(settings)
+        # The services here act as themselves (a request to another service) with the key
+        # configured for them, else with one made for this process and trusted only here.
+        names = [service.name for service in services]
+        self.service_signer = service_signer(settings, names) or ServiceSigner(
+            new_key_pair()[0], names)
+        sign_services_with(self.broker, self.service_signer)
+        self.principals = verifier(settings, own=self.service_signer)
 
     # --- lifecycle -----------------------------------------------------------------
 

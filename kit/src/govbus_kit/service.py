@@ -68,6 +68,23 @@ class ServiceContext:
         default_factory=dict)
     _hooks: dict[str, CollectionHooks] = field(default_factory=dict)
 
+    async def ask(self, spec: CommandSpec | QuerySpec, payload: BaseModel, *,
+                  message_id: str | None = None) -> dict[str, Any]:
+        """Ask another service as this service itself (``Principal.system``), signed with the
+        service's key, under the correlation id of the message being handled. A command's
+        ``message_id`` should be derived from what caused it (``deterministic_id``), so that a
+        redelivered cause asks once: the asked service answers a repeated id with its first
+        reply. The answer as JSON; a refusal raises its ``GovbusError``."""
+        from govbus_kit.bus import request
+        from govbus_kit.context import current_message
+
+        current = current_message()
+        return await request(
+            self.broker, spec, payload.model_dump(mode="json"),
+            principal=Principal.system(self.service.name), message_id=message_id,
+            correlation_id=current.correlation_id if current else None,
+            timeout=self.settings.request_timeout_seconds)
+
     def own_settings(self, kind: type[S]) -> S:
         """The service's own settings, of the type it declared (``Service(settings=kind)``):
         injected when the host starts it, never read into module globals at import."""

@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     # own settings (its signing key, tokens, limits) are the gateway's:
     # govbus_gateway.settings.GatewaySettings.
     principal_public_keys: str | None = Field(default=None, max_length=2000)
+    # A service acting as itself (supervision asking documents to draft a 督办通知书) signs
+    # its own system principal with its key; a receiver trusts each service's key for that
+    # service only: <service>=<public key>, comma-separated. Unset in a host: its services
+    # sign with a key made for the process, trusted by that process's services only.
+    service_signing_key: SecretStr | None = None
+    service_public_keys: str | None = Field(default=None, max_length=4000)
 
     # Calendar and logging.
     calendar_dir: Path | None = None
