@@ -12,6 +12,7 @@ import jwt
 
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_kit.principal import is_system
 
 
 class Authenticator:
@@ -72,9 +73,15 @@ def _principal(claims: dict[str, Any]) -> Principal:
         roles = (claims.get("realm_access") or {}).get("roles", [])
     if isinstance(roles, str):
         roles = roles.split()
-    return Principal(
+    principal = Principal(
         subject=str(claims["sub"]),
         name=claims.get("name"),
         roles=frozenset(str(r) for r in roles),
         department=claims.get("department") or claims.get("dept"),
     )
+    if is_system(principal):
+        # Only a service's own key makes a service act (govbus_kit.principal): a token that
+        # names a service, or its role, is no member of staff and no service either.
+        raise GovbusError(ErrorCode.unauthenticated,
+                          "invalid token: a system principal cannot log in")
+    return principal
