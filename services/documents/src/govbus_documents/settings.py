@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from govbus_kit.periods import DeprecatedSetting
 from govbus_kit.service import ServiceContext
@@ -38,6 +41,17 @@ class DocumentsSettings(BaseSettings):
     search_recent_max_docs: int = 200
     search_refresh_seconds: float = 1.0
     search_lease_seconds: float = 600.0
+    # 代拟 (draft_requested_outgoing): the services that may ask the office for a draft, as
+    # themselves (issue 13: supervision's 督办通知书). GOVBUS_DOCUMENTS_DRAFT_REQUESTERS,
+    # comma-separated; empty: nobody.
+    draft_requesters: Annotated[list[str], NoDecode] = ["supervision"]
+
+    @field_validator("draft_requesters", mode="before")
+    @classmethod
+    def _names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
     def deprecated_periods(self) -> list[DeprecatedSetting]:
         prefix = str(self.model_config.get("env_prefix", ""))

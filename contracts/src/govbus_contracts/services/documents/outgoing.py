@@ -5,6 +5,13 @@ GB/T 9704-2012]. The steps: 起草 draft → 审核 review
 (核稿) → 签发 sign_off → 复核 recheck → 登记 register (发文字号) → 印制 print → 核发 dispatch;
 归档 belongs to the archive. Bodies and titles of classified documents never appear in an
 event; the dispatched fact of a 主动公开 document carries what disclosure publishes.
+
+代拟 (``draft_requested_outgoing``): another service asks for a draft as itself (its system
+principal), e.g. supervision's 督办通知书 for one of its items. The draft is an ordinary 发文
+of the asking office (拟稿部门, 机关代字), reviewed, signed, numbered and dispatched by the
+office's staff; ``requested_by`` names what it was asked for, and travels with the 发文 and
+its drafted, numbered and dispatched facts, so the asking service finds the 发文字号 of its
+item. Only the services the office allows may ask; no gateway route reaches the command.
 """
 
 from __future__ import annotations
@@ -207,6 +214,24 @@ class AttachmentDigest(_Record):
     size: int | None = None
 
 
+class RequestedBy(_Record):
+    """代拟: which service asked for a draft, and for which of its objects."""
+
+    service: str = Field(min_length=1, max_length=50, pattern=r"^[a-z][a-z0-9_-]*$",
+                         description="the asking service (its contract's name), e.g. supervision")
+    service_name: str | None = Field(
+        default=None, min_length=1, max_length=50,
+        description="the asking service as the office calls it, e.g. 督查督办 (shown in the "
+                    "办理记录; default: ``service``)")
+    kind: str = Field(min_length=1, max_length=50,
+                      description="the kind of object it is for, e.g. 督办事项")
+    reference: str = Field(min_length=1, max_length=64,
+                           description="the object's id in the asking service")
+    label: str | None = Field(default=None, min_length=1, max_length=100,
+                              description="the object's number as the office reads it, "
+                                          "e.g. 督〔2026〕12号")
+
+
 # --- commands ----------------------------------------------------------------------------
 
 class DraftOutgoing(Command):
@@ -251,6 +276,42 @@ class DraftOutgoing(Command):
         default=None, min_length=1, max_length=50,
         description="规范性文件统一登记号 (assigned by the 司法行政部门's registration; only "
                     "with normative_document; may be unknown at drafting)")
+
+
+class DraftRequestedOutgoing(Command):
+    """代拟: a draft another service asks for (e.g. supervision's 督办通知书), written in the
+    name of the asking office's department; reachable from the services the office allows
+    only (``DocumentsSettings.draft_requesters``), never from the gateway. Not classified:
+    its text comes over the bus from another service."""
+
+    requested_by: RequestedBy = Field(description="代拟: who asks, for which object")
+    doc_type: DocType = Field(description="文种 (a 督办通知书 is a 通知)")
+    direction: Direction | None = Field(default=None,
+                                        description="行文方向 (where the 文种 leaves it open)")
+    title: str = Field(min_length=1, max_length=200, description="标题")
+    body: str = Field(min_length=1, max_length=100_000, description="正文")
+    main_recipients: list[RecipientName] = Field(min_length=1, max_length=200,
+                                                 description="主送机关 (the department)")
+    cc_recipients: list[RecipientName] = Field(default_factory=list, max_length=200,
+                                               description="抄送机关")
+    recipient_departments: list[RecipientName] = Field(
+        default_factory=list, max_length=200,
+        description="本机关内设部门 among the recipients (department codes): they may read it")
+    issuer_code: str = Field(min_length=1, max_length=20,
+                             description="机关代字 of the asking office, e.g. 府督办")
+    issuing_organ: str = Field(min_length=1, max_length=100, description="发文机关")
+    drafting_department: str = Field(min_length=1, max_length=100,
+                                     description="拟稿部门: the asking office, e.g. 督查室; its "
+                                                 "drafters revise a returned draft")
+    urgency: Urgency = Field(default=Urgency.normal, description="紧急程度")
+    disclosure: DisclosureAttribute = Field(
+        description="公开属性 (a 督办通知书: usually 不予公开 with its reason, or 依申请公开)")
+    disclosure_reason: str | None = Field(default=None, max_length=500,
+                                          description="不予公开理由")
+    attachments: list[Attachment] = Field(default_factory=list, max_length=50, description="附件")
+    attachment_notes: list[ShortText] = Field(default_factory=list, max_length=50,
+                                              description="附件说明")
+    remarks: str | None = Field(default=None, max_length=500, description="附注")
 
 
 class ReviseOutgoing(Command):
@@ -445,6 +506,8 @@ class OutgoingView(Reply):
     dispatches: list[DispatchRecord] = Field(default_factory=list)
     dispatched_at: datetime | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
+    requested_by: RequestedBy | None = Field(default=None,
+                                             description="代拟: the service that asked for it")
 
 
 class OutgoingListItem(Reply):
@@ -508,6 +571,8 @@ class OutgoingDrafted(Event):
     revision: int = 1
     drafted_by: str
     drafted_at: datetime
+    requested_by: RequestedBy | None = Field(default=None,
+                                             description="代拟: the service that asked for it")
 
 
 class OutgoingRevised(Event):
@@ -582,6 +647,8 @@ class OutgoingNumbered(Event):
     title: str | None = Field(default=None, description="标题 (absent if classified)")
     numbered_by: str
     numbered_at: datetime
+    requested_by: RequestedBy | None = Field(default=None,
+                                             description="代拟: the service that asked for it")
 
 
 class OutgoingPrinted(Event):
@@ -622,6 +689,9 @@ class OutgoingDispatched(Event):
                                      description="行政规范性文件 (主动公开 only)")
     normative_registration_number: str | None = Field(
         default=None, max_length=50, description="规范性文件统一登记号 (主动公开 only)")
+    requested_by: RequestedBy | None = Field(
+        default=None, description="代拟: the service that asked for it, so that it finds the "
+                                  "发文字号 of its object")
 
 
 class NumberReserved(Event):
@@ -654,6 +724,8 @@ class NumberVoided(Event):
 # --- the table -----------------------------------------------------------------------------
 
 DRAFT_OUTGOING = CONTRACT.command("draft_outgoing", DraftOutgoing, OutgoingState)
+DRAFT_REQUESTED_OUTGOING = CONTRACT.command("draft_requested_outgoing", DraftRequestedOutgoing,
+                                            OutgoingState)
 REVISE_OUTGOING = CONTRACT.command("revise_outgoing", ReviseOutgoing, OutgoingState)
 REVIEW_OUTGOING = CONTRACT.command("review_outgoing", ReviewOutgoing, OutgoingState)
 SIGN_OFF_OUTGOING = CONTRACT.command("sign_off_outgoing", SignOffOutgoing, OutgoingState)

@@ -70,6 +70,7 @@ from govbus_contracts.services.documents.outgoing import (
     DispatchRecord,
     DistributionEntry,
     DraftOutgoing,
+    DraftRequestedOutgoing,
     HistoryEntry,
     NumberEntry,
     NumberSeries,
@@ -87,6 +88,7 @@ from govbus_contracts.services.documents.outgoing import (
     RecheckOutgoing,
     RecheckRecord,
     RegisterOutgoing,
+    RequestedBy,
     ReviewDecision,
     ReviewOutgoing,
     ReviewRecord,
@@ -185,6 +187,7 @@ class OutgoingDocument(Aggregate):
     dispatches: list[DispatchRecord] = Field(default_factory=list, description="核发记录")
     dispatched_at: datetime | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
+    requested_by: RequestedBy | None = Field(default=None, description="代拟: who asked for it")
 
     @property
     def recipients(self) -> list[tuple[str, str]]:
@@ -461,6 +464,41 @@ def draft(document_id: str, cmd: DraftOutgoing, principal: Principal, at: dateti
     actor = act_as(principal, Role.drafter, step="起草")
     if not actor.department:
         raise refuse("拟稿人须属于一个部门 (department)")
+    return _drafted(document_id, cmd, actor, actor.department, at, request)
+
+
+def draft_requested(document_id: str, cmd: DraftRequestedOutgoing, principal: Principal,
+                    at: datetime, requesters: Iterable[str]) -> Change[OutgoingDocument]:
+    """代拟: a draft another service asks for as itself (e.g. supervision's 督办通知书, issue
+    13), written for the asking office's department (拟稿部门) under its 机关代字.
+
+    Only a service the office allows (``requesters``) may ask, as its own system principal:
+    a user of any role, or a service not allowed, is refused before anything is checked.
+    The draft is then an ordinary 发文 (条例 Art. 19-25): 核稿, 签发, 复核, 登记 from the
+    register of its 机关代字, 印制, 核发, by the office's staff; the drafting department's
+    drafters revise it when it is returned. Not classified: its text came over the bus."""
+    service = next((name for name in requesters if principal == Principal.system(name)), None)
+    if service is None:
+        raise GovbusError(ErrorCode.forbidden, "代拟发文只受理本办允许的服务的请求",
+                          step="代拟", allowed=sorted(requesters))
+    if cmd.requested_by.service != service:
+        raise refuse(f"请求方 {cmd.requested_by.service} 与发出请求的服务 {service} 不符",
+                     requested_by=cmd.requested_by.service)
+    shown = f"{cmd.drafting_department}({cmd.requested_by.service_name or service})"
+    actor = Actor(principal.subject, shown, "system", cmd.drafting_department)
+    fields = DraftOutgoing.model_validate(cmd.model_dump(
+        exclude={"requested_by", "drafting_department"}))
+    label = cmd.requested_by.label or cmd.requested_by.reference
+    return _drafted(document_id, fields, actor, cmd.drafting_department, at,
+                    requested_by=cmd.requested_by,
+                    remarks=f"代拟: {cmd.requested_by.kind} {label}")
+
+
+def _drafted(document_id: str, cmd: DraftOutgoing, actor: Actor, department: str,
+             at: datetime, request: AnsweredRequest | None = None, *,
+             requested_by: RequestedBy | None = None,
+             remarks: str | None = None) -> Change[OutgoingDocument]:
+    """The first revision of a draft written by ``actor`` for ``department`` (拟稿部门)."""
     validate_issuer_code(cmd.issuer_code)
     direction = resolve_direction(cmd.doc_type, cmd.direction)
     check_recipients(cmd.doc_type, cmd.main_recipients, cmd.cc_recipients, direction,
@@ -478,7 +516,7 @@ def draft(document_id: str, cmd: DraftOutgoing, principal: Principal, at: dateti
                      attachments=_without_content(attachments),
                      attachment_notes=notes, author=actor.subject,
                      author_name=actor.name, at=at, summary="初稿")
-    departments = list(dict.fromkeys([actor.department, *cmd.recipient_departments]))
+    departments = list(dict.fromkeys([department, *cmd.recipient_departments]))
     doc = OutgoingDocument(
         id=document_id, status=S.drafted, doc_type=cmd.doc_type, direction=direction,
         title=cmd.title, body=cmd.body, revisions=[first], current_revision=1,
@@ -490,26 +528,35 @@ def draft(document_id: str, cmd: DraftOutgoing, principal: Principal, at: dateti
         classification=classification, classification_level=classification.level,
         urgency=cmd.urgency, disclosure=cmd.disclosure,
         disclosure_reason=cmd.disclosure_reason, issuer_code=cmd.issuer_code,
-        issuing_organ=cmd.issuing_organ, drafting_department=actor.department,
+        issuing_organ=cmd.issuing_organ, drafting_department=department,
         drafter=actor.subject, drafter_name=actor.name, drafted_at=at, attachments=attachments,
         attachment_notes=notes, remarks=cmd.remarks,
         normative_document=cmd.normative_document,
         normative_registration_number=cmd.normative_registration_number,
-        departments=departments, history=[_history(actor, at, "起草")],
+        departments=departments, requested_by=requested_by,
+        history=[_history(actor, at, "起草", remarks)],
     )
     return _changed(doc, OutgoingDrafted(
         document_id=document_id, doc_type=doc.doc_type, direction=direction,
         issuer_code=doc.issuer_code, drafting_department=doc.drafting_department,
         classification_level=doc.classification_level, urgency=doc.urgency,
         disclosure=doc.disclosure, title=_open_text(doc, doc.title), revision=1,
-        drafted_by=actor.subject, drafted_at=at))
+        drafted_by=actor.subject, drafted_at=at, requested_by=requested_by))
+
+
+def may_revise(doc: OutgoingDocument, actor: Actor) -> bool:
+    """The drafter revises their own draft; a draft asked for by a service (代拟) is held by
+    its drafting department, whose drafters revise it."""
+    if doc.requested_by is not None:
+        return actor.department == doc.drafting_department
+    return doc.drafter == actor.subject
 
 
 def revise(doc: OutgoingDocument, cmd: ReviseOutgoing, principal: Principal,
            at: datetime) -> Change[OutgoingDocument]:
     """修改: only the drafter, only their own draft, only before it is approved."""
     actor = act_as(principal, Role.drafter, step="修改")
-    if doc.drafter != actor.subject:
+    if not may_revise(doc, actor):
         raise GovbusError(ErrorCode.forbidden, "只有拟稿人本人可以修改其草稿", id=doc.id)
     _require_step(doc, "修改")
     attachments = (normalise_attachments(cmd.attachments) if cmd.attachments is not None
@@ -721,7 +768,7 @@ def register(doc: OutgoingDocument, entry: NumberEntry, cmd: RegisterOutgoing,
         classification_level=doc.classification_level, doc_number=entry.doc_number,
         series=series, issuer_code=doc.issuer_code, year=year, serial=serial,
         title=_open_text(doc, doc.title),
-        numbered_by=actor.subject, numbered_at=at))
+        numbered_by=actor.subject, numbered_at=at, requested_by=doc.requested_by))
 
 
 def print_document(doc: OutgoingDocument, cmd: PrintOutgoing, principal: Principal, at: datetime,
@@ -836,7 +883,8 @@ def dispatched_fact(doc: OutgoingDocument) -> OutgoingDispatched:
     fact = OutgoingDispatched(
         document_id=doc.id, doc_number=doc.doc_number, doc_type=doc.doc_type,
         disclosure=doc.disclosure, classification_level=doc.classification_level,
-        dispatched_at=doc.dispatched_at, recipients=len(doc.dispatches))
+        dispatched_at=doc.dispatched_at, recipients=len(doc.dispatches),
+        requested_by=doc.requested_by)
     if doc.disclosure is not DisclosureAttribute.proactive or is_classified(
             doc.classification_level):
         return fact

@@ -7,12 +7,16 @@ command idempotency); numbers through ``domain.numbering`` and its register.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from govbus_contracts.envelope import deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.documents.common import Classification
 from govbus_contracts.services.documents.outgoing import (
     DISPATCH_OUTGOING,
     DRAFT_OUTGOING,
+    DRAFT_REQUESTED_OUTGOING,
     GET_NUMBER_REGISTER,
     GET_OUTGOING,
     LIST_OUTGOING,
@@ -29,6 +33,7 @@ from govbus_contracts.services.documents.outgoing import (
     AttachmentDigest,
     DispatchOutgoing,
     DraftOutgoing,
+    DraftRequestedOutgoing,
     GetNumberRegister,
     GetOutgoing,
     ListOutgoing,
@@ -58,9 +63,10 @@ from govbus_documents.domain.outgoing import OutgoingDocument
 from govbus_documents.handlers.incoming import INCOMING
 from govbus_documents.handlers.lists import seen_by, visible_page
 from govbus_documents.service import service
+from govbus_documents.settings import office
 from govbus_kit import listing
 from govbus_kit.clock import office_date
-from govbus_kit.domain import Emit, Outcome
+from govbus_kit.domain import Change, Emit, Outcome
 from govbus_kit.listing import ListSpec, aggregate_fields, facet, newest_first
 from govbus_kit.service import CommandContext, QueryContext, ServiceContext
 from govbus_kit.workflow import Workflow
@@ -118,15 +124,29 @@ OUTGOING = Workflow(outgoing.COLLECTION, OutgoingDocument, OutgoingState,
 
 @service.command(DRAFT_OUTGOING)
 async def draft_outgoing(cmd: DraftOutgoing, ctx: CommandContext) -> OutgoingState:
-    # Derived from the command id: a retried draft lands on the same document.
+    request = await answered_request(ctx, cmd.replies_to)
+    return await create(ctx, lambda document_id, now: outgoing.draft(
+        document_id, cmd, ctx.principal, now, request))
+
+
+@service.command(DRAFT_REQUESTED_OUTGOING)
+async def draft_requested_outgoing(cmd: DraftRequestedOutgoing,
+                                   ctx: CommandContext) -> OutgoingState:
+    return await create(ctx, lambda document_id, now: outgoing.draft_requested(
+        document_id, cmd, ctx.principal, now, office(ctx.service).draft_requesters))
+
+
+async def create(ctx: CommandContext,
+                 rule: Callable[[str, datetime], Change[OutgoingDocument]]) -> OutgoingState:
+    """A new 发文 by ``rule``, its id derived from the command id: a retried draft lands on
+    the same document (and the command's ledger answers it with the first reply)."""
     document_id = deterministic_id("documents", "outgoing", ctx.command_id)
     now = ctx.now()
-    request = await answered_request(ctx, cmd.replies_to)
 
     def decide(current: OutgoingDocument | None) -> Outcome[OutgoingDocument, OutgoingState]:
         if current is not None:
             raise GovbusError(ErrorCode.conflict, "该发文已存在", id=document_id)
-        change = outgoing.draft(document_id, cmd, ctx.principal, now, request)
+        change = rule(document_id, now)
         return Outcome(change.state, state_of(change.state), change.events)
 
     return await ctx.execute(OUTGOING.repository(ctx.service), document_id, decide,
