@@ -6,7 +6,8 @@ permissions, as in production.
 - forged dead letters: a service cannot write another's, and `govbus dlq replay` sends
   only what the writer's own consumer read, as the stream holds it;
 - unsigned principal: a plain or badly signed ``govbus-principal`` header is refused;
-- passwords: the documented recipe cannot make a value nats-server reads as a number.
+- passwords: the documented recipe cannot make a value nats-server reads as a number;
+- 代拟: supervision may ask documents for a draft (one command, nothing else of documents).
 """
 
 from __future__ import annotations
@@ -28,14 +29,24 @@ from govbus_contracts.envelope import H_ID, H_PRINCIPAL, Envelope, Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.registry import ServiceContract, all_contracts
 from govbus_contracts.services.disclosure.catalogue import GET_CATALOGUE_ENTRY
-from govbus_contracts.services.documents.outgoing import DRAFT_OUTGOING
+from govbus_contracts.services.documents.outgoing import (
+    DRAFT_OUTGOING,
+    DRAFT_REQUESTED_OUTGOING,
+    GET_OUTGOING,
+)
 from govbus_contracts.subjects import DLQ_STREAM, dlq_subject, stream_name
 from govbus_disclosure.domain.catalogue import entry_id_for_document
 from govbus_disclosure.plugin import service as disclosure_service
 from govbus_documents.plugin import service as documents_service
-from govbus_kit.bus import connect_nats, make_broker, nats_options, request
+from govbus_kit.bus import (
+    connect_nats,
+    make_broker,
+    nats_options,
+    request,
+    sign_services_with,
+)
 from govbus_kit.dlq import list_dead_letters, replay
-from govbus_kit.principal import PrincipalSigner, new_key_pair
+from govbus_kit.principal import PrincipalSigner, ServiceSigner, new_key_pair
 from govbus_kit.runtime import (
     H_DLQ_CONSUMER,
     H_DLQ_SEQ,
@@ -437,3 +448,71 @@ async def test_recipe_passwords_whose_random_part_reads_as_a_number_start_nats(t
         await nc.close()
     finally:
         server.stop()
+
+
+# --- 5. a service asks another: supervision's 代拟 ------------------------------------------
+
+#: the one subject of another service a service user may publish (deploy/nats/accounts.conf)
+REQUESTED_DRAFT = "gov.documents.cmd.draft_requested_outgoing.v1"
+NOTICE = {
+    "requested_by": {"service": "supervision", "service_name": "督查督办", "kind": "督办事项",
+                     "reference": "item-7", "label": "督〔2026〕7号"},
+    "doc_type": "通知", "title": "关于督促办理安全生产大检查事项的督办通知书",
+    "body": "市应急管理局:\n请于5个工作日内报送办理情况。", "main_recipients": ["市应急管理局"],
+    "issuer_code": "府督办", "issuing_organ": "市人民政府办公室",
+    "drafting_department": "督查室", "disclosure": "依申请公开"}
+
+
+def test_services_publish_no_other_services_subjects_but_supervisions_requested_draft():
+    """Read from accounts.conf: the only subject of another service in a service user's
+    publish allow-list is supervision's 代拟 command of documents, named exactly."""
+    assert DRAFT_REQUESTED_OUTGOING.subject == REQUESTED_DRAFT
+    text = (deploy_nats.DEPLOY_NATS / "accounts.conf").read_text()
+    users = dict(re.findall(r"\{\s*user: ([\w-]+)\s*password: \$\w+\s*permissions: \{(.*?)\n"
+                            r"        \}\n      \}", text, re.S))
+    for user in deploy_nats.SERVICES:
+        publish = users[user].split("publish:")[1].split("subscribe:")[0]
+        foreign = [s for s in re.findall(r'"(gov\.[^"]+)"', publish)
+                   if not s.startswith((f"gov.{user}.", f"gov.dlq.{user}."))]
+        assert foreign == ([REQUESTED_DRAFT] if user == "supervision" else []), user
+
+
+async def test_supervision_asks_documents_for_a_draft_and_nothing_else(deployed, settings,
+                                                                        keys):
+    """Under the deployed permissions: the supervision user's request for a 代拟 reaches
+    documents (its own system principal, signed with its own key) and the reply comes back
+    on its own inbox; any other documents command or query is denied by NATS itself."""
+    signing, public = keys
+    supervision_key, supervision_public = new_key_pair()
+    documents_settings = _service_settings(deployed, settings, "documents", public
+                                           ).model_copy(update={
+                                               "service_public_keys":
+                                                   f"supervision={supervision_public}"})
+    host = Host([documents_service], documents_settings, clock=OfficeClock(MONDAY_MORNING))
+    await host.start()
+    try:
+        async with bus_as(deployed.settings("supervision")) as supervision, \
+                bus_as(gateway_settings(deployed, settings, signing)) as gateway:
+            sign_services_with(supervision, ServiceSigner(supervision_key, ["supervision"]))
+            state = await request(supervision, DRAFT_REQUESTED_OUTGOING, NOTICE,
+                                  principal=Principal.system("supervision"),
+                                  message_id=uuid.uuid4().hex, timeout=10)
+            assert state["status"] == "草稿"
+            view = await request(gateway, GET_OUTGOING,
+                                 {"document_id": state["document_id"]},
+                                 principal=Principal(subject="u-reviewer", roles=frozenset(
+                                     {"reviewer"})), timeout=10)
+            assert view["requested_by"]["reference"] == "item-7"
+    finally:
+        await host.stop()
+    nc, errors = await raw_connection(deployed.settings("supervision"))
+    try:
+        for subject in (DRAFT_OUTGOING.subject, GET_OUTGOING.subject,
+                        "gov.documents.cmd.draft_requested_outgoing.v2"):
+            await nc.publish(subject, b"{}")
+        await nc.flush()
+        await asyncio.sleep(0.3)
+    finally:
+        await nc.close()
+    denied = [e for e in errors if "permissions violation" in e.lower()]
+    assert len(denied) == 3, errors

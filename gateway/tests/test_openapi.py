@@ -184,3 +184,24 @@ def test_a_routes_roles_are_its_services_own_roles(r: Route):
     roles = importlib.import_module(f"govbus_contracts.services.{r.spec.service}.common").Role
     assert all(isinstance(role, roles) for role in r.roles), (
         r.spec.name, sorted(str(x) for x in r.roles if not isinstance(x, roles)))
+
+
+#: Commands no HTTP caller may reach: a service asks them of another as itself (its system
+#: principal, signed with its own key), so the gateway has no route to them.
+SERVICES_ONLY = {
+    # 代拟 (issue 13): supervision asks documents to draft an item's 督办通知书; the office's
+    # staff then take the draft through the ordinary routes of 发文.
+    "gov.documents.cmd.draft_requested_outgoing.v1",
+}
+
+
+def test_services_only_commands_have_no_route(spec):
+    from govbus_contracts.registry import all_contracts
+
+    known = {c.subject for contract in all_contracts() for c in contract.commands}
+    assert SERVICES_ONLY <= known, sorted(SERVICES_ONLY - known)
+    routed = {r.spec.subject for r in ROUTES}
+    assert not SERVICES_ONLY & routed
+    operations = {op.get("operationId") for path in spec["paths"].values()
+                  for op in path.values() if isinstance(op, dict)}
+    assert not {s.split(".")[3] for s in SERVICES_ONLY} & operations
