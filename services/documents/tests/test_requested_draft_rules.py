@@ -37,6 +37,7 @@ from govbus_documents.domain import outgoing as rules
 from govbus_documents.domain.access import require_visible
 from govbus_documents.domain.outgoing import OutgoingDocument
 from govbus_documents.settings import DocumentsSettings
+from govbus_testing.office import REGISTRAR, REVIEWER, SIGNER
 
 AT = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
@@ -47,9 +48,6 @@ DUCHA = Principal(subject="u-ducha-zhou", name="周敏", roles=frozenset({"draft
                   department="督查室")
 OTHER_DRAFTER = Principal(subject="u-mishu-li", name="李明", roles=frozenset({"drafter"}),
                           department="秘书科")
-REVIEWER = Principal(subject="u-reviewer", name="王芳", roles=frozenset({"reviewer"}))
-SIGNER = Principal(subject="u-signer", name="张伟", roles=frozenset({"signer"}))
-REGISTRAR = Principal(subject="u-registrar", name="刘洋", roles=frozenset({"registrar"}))
 
 ITEM = RequestedBy(service="supervision", service_name="督查督办", kind="督办事项",
                    reference="item-12", label="督〔2026〕12号")
@@ -165,7 +163,7 @@ def test_the_number_and_the_dispatch_carry_what_was_asked_for():
     doc = rules.sign_off(doc, SignOffOutgoing(document_id="doc-r"), SIGNER, AT, TODAY).state
     doc = rules.recheck(doc, RecheckOutgoing(document_id="doc-r"), REGISTRAR, AT).state
     entry = NumberEntry(serial=3, doc_number="府督办〔2026〕3号", status=NumberStatus.used,
-                        document_id="doc-r", taken_at=AT, taken_by="u-registrar", used_at=AT)
+                        document_id="doc-r", taken_at=AT, taken_by=REGISTRAR.subject, used_at=AT)
     step = rules.register(doc, entry, RegisterOutgoing(document_id="doc-r"), REGISTRAR, AT)
     numbered = step.events[0].body
     assert isinstance(numbered, OutgoingNumbered)

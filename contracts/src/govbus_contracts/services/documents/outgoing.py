@@ -39,6 +39,14 @@ from govbus_contracts.services.documents.common import (
 OrganName = Annotated[str, Field(min_length=1, max_length=100)]
 #: a recipient (主送, 抄送机关, 内设部门) as the drafter names it
 RecipientName = Annotated[str, Field(max_length=100)]
+#: 标题 and 正文 of a draft
+DraftTitle = Annotated[str, Field(min_length=1, max_length=200, description="标题")]
+DraftBody = Annotated[str, Field(min_length=1, max_length=100_000, description="正文")]
+#: 抄送机关, and the 本机关内设部门 among the recipients, of a draft
+CcRecipients = Annotated[list[RecipientName], Field(max_length=200, description="抄送机关")]
+RecipientDepartments = Annotated[list[RecipientName], Field(
+    max_length=200,
+    description="本机关内设部门 among the recipients (department codes): they may read it")]
 #: 稿次 and 顺序号 a client may name: far beyond any office's drafts or a year's numbers
 MAX_REVISION = 10_000
 MAX_SERIAL = 1_000_000
@@ -242,15 +250,12 @@ class DraftOutgoing(Command):
         default=None,
         description="行文方向 (上行/平行/下行); may be left out where the 文种 fixes it "
                     "(请示, 报告: 上行; 批复, 命令, 决定 ...: 下行; 函: 平行)")
-    title: str = Field(min_length=1, max_length=200, description="标题")
-    body: str = Field(min_length=1, max_length=100_000, description="正文")
+    title: DraftTitle
+    body: DraftBody
     main_recipients: list[RecipientName] = Field(default_factory=list, max_length=200,
                                        description="主送机关 (none for a 纪要)")
-    cc_recipients: list[RecipientName] = Field(default_factory=list, max_length=200,
-                                     description="抄送机关")
-    recipient_departments: list[RecipientName] = Field(
-        default_factory=list, max_length=200,
-        description="本机关内设部门 among the recipients (department codes): they may read it")
+    cc_recipients: CcRecipients = Field(default_factory=list)
+    recipient_departments: RecipientDepartments = Field(default_factory=list)
     lower_level_recipients: list[OrganName] = Field(
         default_factory=list, max_length=200,
         description="下级机关 among the recipients: a 上行文 is not copied to them "
@@ -288,15 +293,12 @@ class DraftRequestedOutgoing(Command):
     doc_type: DocType = Field(description="文种 (a 督办通知书 is a 通知)")
     direction: Direction | None = Field(default=None,
                                         description="行文方向 (where the 文种 leaves it open)")
-    title: str = Field(min_length=1, max_length=200, description="标题")
-    body: str = Field(min_length=1, max_length=100_000, description="正文")
+    title: DraftTitle
+    body: DraftBody
     main_recipients: list[RecipientName] = Field(min_length=1, max_length=200,
                                                  description="主送机关 (the department)")
-    cc_recipients: list[RecipientName] = Field(default_factory=list, max_length=200,
-                                               description="抄送机关")
-    recipient_departments: list[RecipientName] = Field(
-        default_factory=list, max_length=200,
-        description="本机关内设部门 among the recipients (department codes): they may read it")
+    cc_recipients: CcRecipients = Field(default_factory=list)
+    recipient_departments: RecipientDepartments = Field(default_factory=list)
     issuer_code: str = Field(min_length=1, max_length=20,
                              description="机关代字 of the asking office, e.g. 府督办")
     issuing_organ: str = Field(min_length=1, max_length=100, description="发文机关")
