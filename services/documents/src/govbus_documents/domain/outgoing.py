@@ -480,7 +480,7 @@ def draft_requested(document_id: str, cmd: DraftRequestedOutgoing, principal: Pr
     service = next((name for name in requesters if principal == Principal.system(name)), None)
     if service is None:
         raise GovbusError(ErrorCode.forbidden, "代拟发文只受理本办允许的服务的请求",
-                          step="代拟", allowed=sorted(requesters))
+                          step="代拟")
     if cmd.requested_by.service != service:
         raise refuse(f"请求方 {cmd.requested_by.service} 与发出请求的服务 {service} 不符",
                      requested_by=cmd.requested_by.service)
