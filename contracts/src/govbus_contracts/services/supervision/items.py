@@ -620,6 +620,7 @@ class ItemView(Reply):
     due_on: date | None = Field(default=None, description="办理期限")
     due_on_provisional: DueProvisional = False
     next_report_due_on: date | None = Field(default=None, description="下次进展报送期限")
+    missed_reports: list[date] = Field(default_factory=list, description="逾期未报的报送期限")
     milestones: list[Milestone] = Field(default_factory=list, description="时间节点")
     misroutes: list[MisrouteRecord] = Field(default_factory=list, description="退回记录")
     co_opinions: list[CoOpinion] = Field(default_factory=list, description="协办意见")
