@@ -54,7 +54,8 @@ def at(d: date, hour: int = 9) -> datetime:
 
 def manual_source() -> Source:
     return Source(kind=SourceKind.manual, manual=ManualSource(
-        manual_kind=ManualKind.media_report, origin="某日报2026年6月1日第4版: 老旧小区加装电梯进展缓慢"))
+        manual_kind=ManualKind.media_report,
+        origin="某日报2026年6月1日第4版: 老旧小区加装电梯进展缓慢"))
 
 
 def motion_source(kind: SourceKind = SourceKind.deputy_suggestion) -> Source:

@@ -99,7 +99,8 @@ def test_a_suggestion_cannot_be_given_longer_than_its_statutory_period(walk):
 
 
 def _extension_asked(walk, item, until: date, on: date = date(2026, 8, 3)):
-    cmd = RequestExtension(id=item.id, reason="涉及多部门协调, 需进一步论证", requested_due_on=until)
+    cmd = RequestExtension(id=item.id, reason="涉及多部门协调, 需进一步论证",
+                           requested_due_on=until)
     return deadlines.request_extension(item, cmd, walk.lead_handler, walk.at(on), walk.periods)
 
 
