@@ -122,7 +122,8 @@ class Walk:
         if item.is_motion:
             defaults |= {"result_code": "B", "replies_to": item.signers}
         cmd = SubmitAnswer(id=item.id, **{**defaults, **fields})
-        return handling.submit_answer(item, cmd, LEAD_HANDLER, at(on)).state
+        lead = LEAD_HANDLER if item.lead_department == LEAD else handler(item.lead_department or "")
+        return handling.submit_answer(item, cmd, lead, at(on)).state
 
     def completed(self, item: SupervisionItem | None = None, on: date = date(2026, 6, 16),
                   **fields: Any) -> SupervisionItem:
