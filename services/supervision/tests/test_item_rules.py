@@ -25,6 +25,7 @@ from govbus_contracts.services.supervision.items import (
     ITEM_REOPENED,
     AssignItem,
     CancelItem,
+    DecideExtension,
     DraftAnswer,
     GiveOpinion,
     ManualSource,
@@ -33,14 +34,17 @@ from govbus_contracts.services.supervision.items import (
     OpenMeetingItems,
     ReassignItem,
     RecordSatisfaction,
+    ReportProgress,
+    RequestExtension,
     ReturnMisrouted,
     ReviewAnswer,
     Source,
     SubmitAnswer,
+    SuspendItem,
     WorkReportSource,
 )
 from govbus_kit.domain import system_actor
-from govbus_supervision.domain import closing, handling, opening
+from govbus_supervision.domain import closing, deadlines, handling, opening
 
 S = ItemStatus
 JUN1 = date(2026, 6, 1)
@@ -320,3 +324,55 @@ def test_the_office_rates_other_items_at_review_and_not_a_suggestion(walk):
         item, ReviewAnswer(id=item.id, decision=ReviewDecision.accept,
                            satisfaction=Satisfaction.satisfied),
         walk.supervisor, walk.at(date(2026, 6, 16)), walk.periods), item)
+
+
+# --- steps out of order and by the wrong hands -------------------------------------------
+
+
+def test_steps_out_of_order_are_refused_and_change_nothing(walk):
+    done = walk.completed()
+    on = walk.at(date(2026, 6, 17))
+    p = walk.periods
+    steps = {
+        "协办意见": lambda: handling.give_opinion(done, "x", walk.co_handler, on),
+        "进展": lambda: handling.report_progress(
+            done, ReportProgress(id=done.id, text="x", percent=1), walk.lead_handler, on, p),
+        "答复稿": lambda: handling.draft_answer(done, DraftAnswer(id=done.id, text="x"),
+                                              walk.lead_handler, on),
+        "反馈": lambda: handling.submit_answer(done, SubmitAnswer(id=done.id, text="x"),
+                                             walk.lead_handler, on),
+        "退回": lambda: handling.return_misrouted(
+            done, ReturnMisrouted(id=done.id, reason="x"), walk.lead_handler, on),
+        "重新交办": lambda: handling.reassign(
+            done, ReassignItem(id=done.id, lead_department=walk.other), walk.supervisor, on, p),
+        "延期": lambda: deadlines.request_extension(done, RequestExtension(
+            id=done.id, reason="x", requested_due_on=date(2026, 7, 1)), walk.lead_handler, on, p),
+        "审批延期": lambda: deadlines.decide_extension(
+            done, DecideExtension(id=done.id, decision="同意延期"), walk.leader, on, p),
+        "中止": lambda: deadlines.suspend(done, SuspendItem(id=done.id, reason="x",
+                                                          approved_by="王副市长"),
+                                        walk.supervisor, on),
+        "恢复": lambda: deadlines.resume(done, None, walk.supervisor, on, p),
+        "催办": lambda: deadlines.escalate(done, "提醒", None, walk.supervisor, on, p),
+        "撤销": lambda: opening.cancel(done, "x", walk.supervisor, on),
+    }
+    for name, step in steps.items():
+        error = walk.refused(ErrorCode.invalid_transition, step, done)
+        assert error.details["status"] == "已办结", name
+
+
+def test_suspension_and_extension_decisions_need_their_roles(walk):
+    item = walk.assigned()
+    on = walk.at(date(2026, 6, 5))
+    walk.refused(ErrorCode.forbidden, lambda: deadlines.suspend(
+        item, SuspendItem(id=item.id, reason="x", approved_by="王副市长"), walk.lead_handler,
+        on), item)
+    walk.refused(ErrorCode.invalid_transition, lambda: deadlines.decide_extension(
+        item, DecideExtension(id=item.id, decision="同意延期"), walk.leader, on, walk.periods),
+        item)
+    walk.refused(ErrorCode.forbidden, lambda: deadlines.decide_extension(
+        item, DecideExtension(id=item.id, decision="同意延期"), walk.lead_handler, on,
+        walk.periods), item)
+    walk.refused(ErrorCode.invalid_transition, lambda: closing.record_satisfaction(
+        item, RecordSatisfaction(id=item.id, satisfaction="满意"), walk.supervisor, on,
+        walk.periods), item)
