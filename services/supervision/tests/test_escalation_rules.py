@@ -186,3 +186,10 @@ def test_a_report_answers_the_one_due_and_the_next_day_follows(walk):
         item, cmd, walk.co_handler, walk.at(date(2026, 6, 24)), walk.periods), item)
     walk.refused(ErrorCode.not_found, lambda: handling.report_progress(
         item, cmd, walk.other_handler, walk.at(date(2026, 6, 24)), walk.periods), item)
+
+
+def test_a_retried_notice_request_changes_nothing(walk):
+    item = walk.assigned(on=date(2026, 9, 1), due_on=SEP30)
+    item, _ = swept(walk, item, date(2026, 9, 1), date(2026, 10, 14))
+    drafted = deadlines.notice_requested(item, "out-88", walk.at(date(2026, 10, 14)))
+    assert deadlines.notice_requested(drafted, "out-88", walk.at(date(2026, 10, 14))) is drafted

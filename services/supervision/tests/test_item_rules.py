@@ -30,6 +30,7 @@ from govbus_contracts.services.supervision.items import (
     GiveOpinion,
     ManualSource,
     MeetingDecision,
+    Milestone,
     OpenItem,
     OpenMeetingItems,
     ReassignItem,
@@ -376,3 +377,30 @@ def test_suspension_and_extension_decisions_need_their_roles(walk):
     walk.refused(ErrorCode.invalid_transition, lambda: closing.record_satisfaction(
         item, RecordSatisfaction(id=item.id, satisfaction="满意"), walk.supervisor, on,
         walk.periods), item)
+
+
+def test_a_delivered_again_instruction_or_overdue_case_names_the_same_item():
+    first = opening.instruction_item_id("doc-7", date(2026, 6, 1))
+    assert first == opening.instruction_item_id("doc-7", date(2026, 6, 1))
+    assert first != opening.instruction_item_id("doc-7", date(2026, 6, 2))
+    complaint = opening.overdue_case_item_id(SourceKind.complaint_overdue, "c-1")
+    assert complaint == opening.overdue_case_item_id(SourceKind.complaint_overdue, "c-1")
+    assert complaint != opening.overdue_case_item_id(SourceKind.disclosure_overdue, "c-1")
+
+
+def test_a_progress_report_marks_the_milestones_it_names_done(walk):
+    source = Source(kind=SourceKind.work_report, work_report=WorkReportSource(
+        year=2026, reference="三(二)4"))
+    item = walk.assigned(walk.registered(walk.opened(source, milestones=[
+        Milestone(title="完成选址", due_on=date(2026, 6, 30)),
+        Milestone(title="开工建设", due_on=date(2026, 9, 30)),
+    ])), on=JUN1, due_on=date(2026, 12, 31))
+    on = walk.at(date(2026, 6, 29))
+    walk.refused(ErrorCode.validation_failed, lambda: handling.report_progress(
+        item, ReportProgress(id=item.id, text="x", percent=10, milestones_done=["竣工"]),
+        walk.lead_handler, on, walk.periods), item)
+    reported = handling.report_progress(
+        item, ReportProgress(id=item.id, text="选址完成", percent=20,
+                             milestones_done=["完成选址"]),
+        walk.lead_handler, on, walk.periods).state
+    assert [m.completed_on for m in reported.milestones] == [date(2026, 6, 29), None]

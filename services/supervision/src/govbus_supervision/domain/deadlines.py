@@ -239,9 +239,13 @@ def record_notice(item: SupervisionItem, document_id: str, doc_number: str,
 
 
 def notice_requested(item: SupervisionItem, document_id: str, now: datetime) -> SupervisionItem:
-    """The documents service has the 督办通知书's draft (its id): no fact, it is not out."""
+    """The documents service has the 督办通知书's draft (its id): no fact, it is not out. The
+    item unchanged when no notice waits for a draft (a retried request)."""
     notices = list(item.notices)
-    index = next(i for i in range(len(notices) - 1, -1, -1) if notices[i].document_id is None)
+    index = next((i for i in range(len(notices) - 1, -1, -1)
+                  if notices[i].document_id is None), None)
+    if index is None or any(n.document_id == document_id for n in notices):
+        return item
     notices[index] = notices[index].model_copy(update={"document_id": document_id})
     return logged(item, SYSTEM, now, "督办通知书起草", document_id, notices=notices)
 

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from govbus_contracts.envelope import Principal
+from govbus_contracts.envelope import Principal, deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.documents.incoming import IncomingInstructed
-from govbus_contracts.services.supervision.common import CLOSED_STATUSES, Role, SourceKind
+from govbus_contracts.services.supervision.common import (
+    CLOSED_STATUSES,
+    SERVICE,
+    Role,
+    SourceKind,
+)
 from govbus_contracts.services.supervision.items import (
     ITEM_CANCELLED,
     ITEM_OPENED,
@@ -99,6 +104,17 @@ def open_meeting_items(cmd: OpenMeetingItems, item_ids: list[str], principal: Pr
                                actor, now, requested_due_on=d.due_on, lead=d.lead_department,
                                co=d.co_departments))
     return changes
+
+
+def instruction_item_id(document_id: str, instructed_on: date) -> str:
+    """The item of a 批示 on a 收文: the same however often the fact is delivered."""
+    return deterministic_id(SERVICE, "item", "instruction", document_id,
+                            instructed_on.isoformat())
+
+
+def overdue_case_item_id(kind: SourceKind, case_id: str) -> str:
+    """The item of an overdue complaint (disclosure request): one per case."""
+    return deterministic_id(SERVICE, "item", kind.name, case_id)
 
 
 def open_from_instruction(fact: IncomingInstructed, item_id: str, actor: Actor,
