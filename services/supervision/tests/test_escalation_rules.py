@@ -8,7 +8,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from govbus_contracts.errors import ErrorCode
-from govbus_contracts.services.supervision.common import EscalationLevel, ProgressSchedule
+from govbus_contracts.services.supervision.common import (
+    EscalationLevel,
+    ProgressSchedule,
+    SourceKind,
+)
 from govbus_contracts.services.supervision.items import (
     ITEM_ESCALATED,
     ITEM_PROGRESS_LATE,
@@ -16,7 +20,9 @@ from govbus_contracts.services.supervision.items import (
     DecideExtension,
     ReportProgress,
     RequestExtension,
+    Source,
     SuspendItem,
+    WorkReportSource,
 )
 from govbus_supervision.domain import deadlines, handling
 from govbus_supervision.domain.escalation import escalation_event_id
@@ -193,3 +199,13 @@ def test_a_retried_notice_request_changes_nothing(walk):
     item, _ = swept(walk, item, date(2026, 9, 1), date(2026, 10, 14))
     drafted = deadlines.notice_requested(item, "out-88", walk.at(date(2026, 10, 14)))
     assert deadlines.notice_requested(drafted, "out-88", walk.at(date(2026, 10, 14))) is drafted
+
+
+def test_work_report_tasks_report_quarterly_unless_told_otherwise(walk):
+    source = Source(kind=SourceKind.work_report, work_report=WorkReportSource(
+        year=2026, reference="三(二)4"))
+    task = walk.assigned(walk.registered(walk.opened(source)), on=date(2026, 7, 1),
+                         due_on=date(2026, 12, 31))
+    assert task.assignments[-1].progress_schedule is ProgressSchedule.quarterly
+    assert task.next_report_due_on == date(2026, 9, 28)  # 25 September is 中秋
+    assert walk.assigned(on=date(2026, 7, 1)).next_report_due_on is None  # 不定期

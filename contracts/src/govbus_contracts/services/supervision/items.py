@@ -437,8 +437,8 @@ class AssignItem(Command):
     co_departments: list[DepartmentName] = Field(
         default_factory=list, max_length=MAX_DEPARTMENTS, description="协办部门")
     due_on: date | None = Field(default=None, description="办理期限 (default: the kind's period)")
-    progress_schedule: ProgressSchedule = Field(default=ProgressSchedule.none,
-                                                description="进展报送周期")
+    progress_schedule: ProgressSchedule | None = Field(
+        default=None, description="进展报送周期 (default: 政府工作报告 每季度, the others 不定期)")
     report_day: int = Field(default=25, ge=1, le=28,
                             description="报送日 (每月 / 每季度末月的第几日)")
     remarks: Remarks | None = Field(default=None, description="交办意见")

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.services.supervision.common import ProgressSchedule, Role
+from govbus_contracts.services.supervision.common import ProgressSchedule, Role, SourceKind
 from govbus_contracts.services.supervision.items import (
     ITEM_ANSWERED,
     ITEM_ASSIGNED,
@@ -68,6 +68,13 @@ def handling_due(item: SupervisionItem, asked: date | None, today: date,
     return wanted, "交办时指定"
 
 
+def default_schedule(item: SupervisionItem) -> ProgressSchedule:
+    """政府工作报告 tasks report quarterly (项目化、时间表、责任人); the others when asked."""
+    if item.source.kind is SourceKind.work_report:
+        return ProgressSchedule.quarterly
+    return ProgressSchedule.none
+
+
 def _assigned(item: SupervisionItem, lead: str, co: list[str], asked: date | None,
               schedule: ProgressSchedule, report_day: int, remarks: str | None, actor: Actor,
               now: datetime, periods: Periods, *, reassigned: bool) -> ItemChange:
@@ -101,8 +108,8 @@ def assign(item: SupervisionItem, cmd: AssignItem, principal: Principal, now: da
     actor = act_as(principal, Role.supervisor, Role.admin, step="交办")
     require_step(item, "交办", (S.registered,))
     return _assigned(item, cmd.lead_department, cmd.co_departments, cmd.due_on,
-                     cmd.progress_schedule, cmd.report_day, cmd.remarks, actor, now, periods,
-                     reassigned=False)
+                     cmd.progress_schedule or default_schedule(item), cmd.report_day,
+                     cmd.remarks, actor, now, periods, reassigned=False)
 
 
 def return_misrouted(item: SupervisionItem, cmd: ReturnMisrouted, principal: Principal,
