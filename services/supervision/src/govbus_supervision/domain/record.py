@@ -39,8 +39,6 @@ from govbus_contracts.services.supervision.items import (
 from govbus_kit.domain import Actor, Aggregate, Change, require_status
 
 S = ItemStatus
-#: Statuses in which the lead department works on the item against its deadline.
-WORKING = (S.handling,)
 
 
 class SupervisionItem(Aggregate):
@@ -103,11 +101,6 @@ class SupervisionItem(Aggregate):
         """The departments the item is addressed to (lead first)."""
         lead = [self.lead_department] if self.lead_department else []
         return lead + [d for d in self.co_departments if d != self.lead_department]
-
-    @property
-    def round(self) -> int:
-        """The answer being worked on: 1, then one more after each 审结退回 or 不满意."""
-        return len(self.answers) + (0 if self.status is S.answered else 1)
 
     def issued_levels(self) -> dict[EscalationLevel, date]:
         """The 催办 levels issued for the deadline in force, with their days."""
