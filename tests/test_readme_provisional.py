@@ -19,6 +19,7 @@ from govbus_documents.plugin import service as documents
 from govbus_gateway.app import create_app
 from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.clock import ManualClock
+from govbus_supervision.plugin import service as supervision
 from govbus_testing import IsolatedSettings, running
 from govbus_testing import readme_examples as rx
 
@@ -33,7 +34,9 @@ async def test_the_readme_request_is_accepted_in_december_with_a_provisional_dea
     # Monday 14 December 2026, 10:00 Beijing time.
     clock = ManualClock(datetime(2026, 12, 14, 2, 0, tzinfo=UTC))
     secret = settings.jwt_secret.get_secret_value()
-    async with running(own, disclosure, documents, clock=clock, calendar=WorkingCalendar()):
+    # Every installed service runs: /healthz asks each of them.
+    async with running(own, disclosure, documents, supervision, clock=clock,
+                       calendar=WorkingCalendar()):
         app = create_app(settings, secret=secret)
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),

@@ -121,6 +121,23 @@ def test_a_period_in_months_ends_on_the_corresponding_day_or_the_month_end() -> 
         version.clock(date(2025, 3, 10))
 
 
+def test_a_last_day_on_a_statutory_holiday_moves_to_the_next_working_day_when_asked() -> None:
+    # 民法典 第二百零三条: 期间的最后一日是法定休假日的, 以法定休假日结束的次日为最后一日.
+    months = PeriodVersion(valid_from=REGULATION, amount=1, unit="months",
+                           ends_on_working_day=True)
+    assert months.due_on(date(2025, 9, 1), CAL) == date(2025, 10, 9)  # 国庆中秋 1–8 Oct
+    assert months.due_on(date(2025, 9, 10), CAL) == date(2025, 10, 10)  # a working Friday
+    assert months.due_on(date(2025, 8, 31), CAL) == date(2025, 9, 30)  # 31 Aug + 1 = 30 Sep
+    # 11 Oct 2025 is a Saturday worked (调休): it stays the last day.
+    assert months.due_on(date(2025, 9, 11), CAL) == date(2025, 10, 11)
+    days = PeriodVersion(valid_from=REGULATION, amount=20, unit="calendar_days",
+                         ends_on_working_day=True)
+    assert days.due_on(date(2025, 9, 11), CAL) == date(2025, 10, 9)
+    # Without the flag a date the law fixes stays where it falls (年度报告 1月31日前).
+    plain = months.model_copy(update={"ends_on_working_day": False})
+    assert plain.due_on(date(2025, 9, 1), CAL) == date(2025, 10, 1)
+
+
 def test_a_period_in_months_may_be_reminded_in_working_days() -> None:
     version = PeriodVersion(valid_from=REGULATION, amount=1, unit="months", remind_before=3,
                             remind_in="working_days")

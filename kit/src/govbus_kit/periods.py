@@ -10,7 +10,8 @@ begun before keep theirs and only the later ones count the new one.
 
 Units: 工作日 (the working-day calendar), 自然日 (招标投标法: 日 = calendar days), and 月
 (民法典 第二百零二条: the period ends on the corresponding day of the last month, or the
-last day of that month when it has none).
+last day of that month when it has none). A version with ``ends_on_working_day`` moves a last
+day in 自然日 or 月 off a 法定休假日 to the next working day (民法典 第二百零三条).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class PeriodVersion(BaseModel):
         default=None, description="the reminder's days: by default the period's own (calendar "
                                   "days for a period in months)")
     basis: str = Field(default="", description="依据: the article or the office's rule")
+    ends_on_working_day: bool = Field(
+        default=False, description="民法典 第二百零三条: a period in 自然日 or 月 whose last day "
+                                   "is a 法定休假日 ends on the next working day")
 
     @property
     def alert_unit(self) -> DayUnit:
@@ -65,8 +69,13 @@ class PeriodVersion(BaseModel):
         if self.unit == "working_days":
             return calendar.add_working_days(started_on, self.amount)
         if self.unit == "calendar_days":
-            return started_on + timedelta(days=self.amount)
-        return add_months(started_on, self.amount)
+            end = started_on + timedelta(days=self.amount)
+        else:
+            end = add_months(started_on, self.amount)
+        # 民法典 第二百零三条: 期间的最后一日是法定休假日的, 以法定休假日结束的次日为期间的
+        # 最后一日 (weekends included; an adjusted working Saturday is a working day).
+        # Opt-in: a date the law fixes (年度报告 1月31日前) is not moved.
+        return next_working_day_from(end, calendar) if self.ends_on_working_day else end
 
     def alerts(self, due_on: date, calendar: DayCounter) -> AlertSchedule:
         return AlertSchedule.of(due_on, self.remind_before, calendar, self.alert_unit)
@@ -87,6 +96,11 @@ def add_months(start: date, months: int) -> date:
     index = start.month - 1 + months
     year, month = start.year + index // 12, index % 12 + 1
     return date(year, month, min(start.day, _months.monthrange(year, month)[1]))
+
+
+def next_working_day_from(d: date, calendar: DayCounter) -> date:
+    """``d`` when it is a working day, else the first working day after it."""
+    return calendar.add_working_days(d - timedelta(days=1), 1)
 
 
 Versions = Mapping[str, Iterable[PeriodVersion]]

@@ -1,0 +1,1 @@
+"""govbus supervision service (督查督办)."""

@@ -1,0 +1,77 @@
+"""办结率, 按期办结率, 满意率 per lead department and period, from the items' records.
+
+The definitions below are the ones every reply states (``DEFINITIONS``) and the README
+repeats; the ledger shows the same records, so the figures can be checked line by line.
+An item counts for the department that leads it now (a misrouted item for the department it
+was re-assigned to) and for the period in which it was first assigned (交办).
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from govbus_contracts.services.supervision.common import ItemStatus, Satisfaction, SourceKind
+from govbus_contracts.services.supervision.ledger import RateDefinition, RateRow, Rates
+from govbus_kit.domain import refuse
+from govbus_supervision.domain.record import SupervisionItem
+
+COMPLETION = "办结率"
+ON_TIME = "按期办结率"
+SATISFACTION = "满意率"
+TOTAL = "合计"
+
+DEFINITIONS: tuple[RateDefinition, ...] = (
+    RateDefinition(name=COMPLETION, definition=(
+        "统计期间内交办的事项中, 截至统计期末已办结的件数 ÷ 统计期间内交办的件数")),
+    RateDefinition(name=ON_TIME, definition=(
+        "已办结事项中, 被采纳的反馈在办理期限 (含批准的延期、中止顺延和审结退回后的重办期限) "
+        "内提交的件数 ÷ 已办结件数")),
+    RateDefinition(name=SATISFACTION, definition=(
+        "已办结并有评价的事项中, 评价为满意或基本满意的件数 ÷ 有评价的已办结件数; 联名建议"
+        " (提案) 以各联名人中最低的评价计")),
+)
+SATISFIED = frozenset({Satisfaction.satisfied, Satisfaction.basically_satisfied})
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _row(department: str, items: list[SupervisionItem], period_to: date) -> RateRow:
+    completed = [i for i in items if i.status is ItemStatus.completed
+                 and i.appraisal is not None and i.appraisal.completed_on <= period_to]
+    on_time = [i for i in completed if i.appraisal is not None and i.appraisal.on_time]
+    rated = [i for i in completed if i.current_satisfaction() is not None]
+    satisfied = [i for i in rated if i.current_satisfaction() in SATISFIED]
+    return RateRow(department=department, assigned=len(items), completed=len(completed),
+                   completed_on_time=len(on_time), rated=len(rated), satisfied=len(satisfied),
+                   completion_rate=_ratio(len(completed), len(items)),
+                   on_time_rate=_ratio(len(on_time), len(completed)),
+                   satisfaction_rate=_ratio(len(satisfied), len(rated)))
+
+
+def first_assigned_on(item: SupervisionItem) -> date | None:
+    return item.assignments[0].assigned_on if item.assignments else None
+
+
+def rates(items: Iterable[SupervisionItem], period_from: date, period_to: date,
+          department: str | None = None, source: SourceKind | None = None) -> Rates:
+    """The three rates per lead department for the items first assigned in the period."""
+    if period_to < period_from:
+        raise refuse(f"统计期间止 {period_to} 早于起 {period_from}", field="period_to")
+    counted: dict[str, list[SupervisionItem]] = {}
+    for item in items:
+        assigned = first_assigned_on(item)
+        if (assigned is None or not period_from <= assigned <= period_to
+                or item.lead_department is None or item.status is ItemStatus.cancelled
+                or (department is not None and item.lead_department != department)
+                or (source is not None and item.source.kind is not source)):
+            continue
+        counted.setdefault(item.lead_department, []).append(item)
+    rows = [_row(name, counted[name], period_to) for name in sorted(counted)]
+    every = [i for name in sorted(counted) for i in counted[name]]
+    return Rates(period_from=period_from, period_to=period_to, rows=rows,
+                 total=_row(TOTAL, every, period_to), definitions=list(DEFINITIONS))
