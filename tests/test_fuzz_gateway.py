@@ -25,10 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.generation import GenerationMode
 
-from govbus_disclosure.plugin import service as disclosure
-from govbus_documents.plugin import service as documents
 from govbus_gateway.app import create_app
 from govbus_gateway.routes import all_routes
+from govbus_kit.plugins import load_all
 from govbus_testing import IsolatedSettings, OfficeClock, running
 
 SECRET = "fuzz-secret-" + "f" * 40
@@ -49,7 +48,8 @@ async def gateway(settings) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, 
     own = IsolatedSettings(**settings.model_dump(), database=f"govbus_fuzz_{uuid.uuid4().hex[:8]}")
     roomy = settings.model_copy(update={"public_rate_limit_per_minute": 1_000_000,
                                         "request_timeout_seconds": 10.0})
-    async with running(own, documents, disclosure, clock=OfficeClock()):
+    # Every installed service runs: /healthz asks each of them, and every route is fuzzed.
+    async with running(own, *load_all(), clock=OfficeClock()):
         app = create_app(roomy, secret=SECRET)
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),

@@ -154,10 +154,16 @@ async def test_without_a_key_the_504_names_the_one_to_repeat_the_command_with(ga
     first = await hurried.post(path, json={"amount": 7}, headers=bearer())
     assert first.status_code == 504
     key = first.headers["Idempotency-Key"]
-    assert first.json()["error"]["details"]["idempotency_key"] == key
+    error = first.json()["error"]
+    assert error["details"]["idempotency_key"] == key
     assert "Retry-After" in first.headers
 
-    assert (await completed(calm, "t-2"))["deposits"] == 1
+    if error["code"] == "timeout":
+        assert (await completed(calm, "t-2"))["deposits"] == 1
+    else:
+        # On a busy machine the service may get it after its deadline: never started
+        # (expired), and named with its key all the same.
+        assert error["code"] == "expired" and f"Idempotency-Key ({key})" in error["message"]
     again = await calm.post(path, json={"amount": 7},
                             headers={**bearer(), "Idempotency-Key": key})
     assert again.status_code == 200, again.text

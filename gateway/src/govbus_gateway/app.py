@@ -94,10 +94,10 @@ def error_response(exc: GovbusError, request_id: str | None = None) -> JSONRespo
         exc = internal_error(request_id)
     headers = {"X-Request-Id": request_id} if request_id else {}
     if (exc.code in (ErrorCode.rate_limited, ErrorCode.timeout, ErrorCode.unavailable,
-                     ErrorCode.overloaded)
+                     ErrorCode.overloaded, ErrorCode.expired)
             and "retry_after" in exc.details):
         headers["Retry-After"] = str(exc.details["retry_after"])
-    if (exc.code in (ErrorCode.timeout, ErrorCode.unavailable)
+    if (exc.code in (ErrorCode.timeout, ErrorCode.unavailable, ErrorCode.expired)
             and "idempotency_key" in exc.details):
         headers[IDEMPOTENCY_KEY] = str(exc.details["idempotency_key"])
     return JSONResponse(exc.to_reply().model_dump(mode="json"),
@@ -295,6 +295,10 @@ def _mount(app: FastAPI, r: Route, authenticator: Authenticator, limiter: RateLi
         except GovbusError as exc:
             if is_command and exc.code is ErrorCode.timeout and message_id is not None:
                 raise _command_timeout(exc, message_id, timeout) from exc
+            if is_command and exc.code is ErrorCode.expired and message_id is not None:
+                # Not started (its deadline passed while it queued): as safe to repeat with
+                # its key as a timeout, and the client hears the key alike.
+                raise _command_expired(exc, message_id, timeout) from exc
             if exc.code is ErrorCode.unavailable:
                 raise _unavailable(exc) from exc
             raise
@@ -336,6 +340,17 @@ def _command_timeout(exc: GovbusError, key: str, timeout: float) -> GovbusError:
         ErrorCode.timeout,
         f"{exc.message}; the command may have completed: repeat it with the same "
         f"Idempotency-Key ({key}) to get its result, it does not act twice",
+        **{**exc.details, "idempotency_key": key, "retry_after": wait})
+
+
+def _command_expired(exc: GovbusError, key: str, timeout: float) -> GovbusError:
+    """A command the service never started (its caller's deadline passed while it queued):
+    504 ``expired`` naming the Idempotency-Key to repeat it with, like a timeout."""
+    wait = min(RETRY_AFTER_MAX, max(1, math.ceil(timeout)))
+    return GovbusError(
+        ErrorCode.expired,
+        f"{exc.message}; the command was not carried out: repeat it with the same "
+        f"Idempotency-Key ({key})",
         **{**exc.details, "idempotency_key": key, "retry_after": wait})
 
 
