@@ -26,7 +26,7 @@ import pytest
 
 from govbus_contracts.envelope import H_ID, H_PRINCIPAL, Envelope, Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.registry import ServiceContract, all_contracts
+from govbus_contracts.registry import ServiceContract
 from govbus_contracts.services.disclosure.catalogue import GET_CATALOGUE_ENTRY
 from govbus_contracts.services.documents.outgoing import (
     DRAFT_OUTGOING,
@@ -53,7 +53,6 @@ from govbus_kit.runtime import (
     Host,
 )
 from govbus_kit.settings import Settings
-from govbus_kit.streams import sync_streams
 from govbus_testing import OfficeClock, deploy_nats, eventually
 from govbus_testing.office import DRAFTER, MONDAY_MORNING, OFFICER, dispatch_notice
 
@@ -72,22 +71,8 @@ LEADER = Principal(subject="u-leader-chen", name="陈局长", department="办公
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[deploy_nats.DeployedNats]:
-    server = deploy_nats.start(tmp_path_factory.mktemp("deploy-nats"))
-    try:
-        asyncio.run(_provision(server))
+    with deploy_nats.provisioned(tmp_path_factory.mktemp("deploy-nats")) as server:
         yield server
-    finally:
-        server.stop()
-
-
-async def _provision(server: deploy_nats.DeployedNats) -> None:
-    """Streams, as the operator's Job does it (`govbus streams sync` as govbus-admin)."""
-    admin = server.settings("govbus-admin")
-    nc = await connect_nats(admin)
-    try:
-        await sync_streams(nc.jetstream(), all_contracts(), admin)
-    finally:
-        await nc.close()
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from govbus_contracts.envelope import H_ID, H_MSG_ID, Principal
-from govbus_contracts.registry import all_contracts
 from govbus_contracts.services.disclosure import requests as q
 from govbus_contracts.services.documents.incoming import (
     ASSIGN_INCOMING,
@@ -44,7 +43,6 @@ from govbus_kit.departments import DepartmentDirectory, copy_message_id, nats_us
 from govbus_kit.principal import new_key_pair
 from govbus_kit.runtime import Host
 from govbus_kit.settings import Settings
-from govbus_kit.streams import sync_streams
 from govbus_testing import OfficeClock, deploy_nats, eventually, pulled, stream_messages
 from govbus_testing.office import CLERK, MONDAY_MORNING, OFFICER
 
@@ -75,22 +73,9 @@ def departments_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[deploy_nats.DeployedNats]:
-    server = deploy_nats.start(tmp_path_factory.mktemp("deploy-nats-departments"),
-                               departments=CODES)
-    try:
-        asyncio.run(_provision(server))
+    with deploy_nats.provisioned(tmp_path_factory.mktemp("deploy-nats-departments"),
+                                departments=CODES) as server:
         yield server
-    finally:
-        server.stop()
-
-
-async def _provision(server: deploy_nats.DeployedNats) -> None:
-    admin = server.settings("govbus-admin")
-    nc = await connect_nats(admin)
-    try:
-        await sync_streams(nc.jetstream(), all_contracts(), admin)
-    finally:
-        await nc.close()
 
 
 @asynccontextmanager

@@ -15,9 +15,11 @@ import re
 import subprocess
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nats.aio.client import Client as NATS
 
@@ -169,3 +171,30 @@ def start(directory: Path, passwords: dict[str, str] | None = None,
         proc.kill()
         raise RuntimeError(f"nats-server did not start: {log.read_text()[-2000:]}")
     return DeployedNats(f"nats://127.0.0.1:{port}", passwords, proc, log)
+
+
+async def sync_streams_as_operator(server: DeployedNats) -> None:
+    """The streams, as the operator's Job makes them (`govbus streams sync` as govbus-admin)."""
+    from govbus_contracts.registry import all_contracts
+    from govbus_kit.bus import connect_nats
+    from govbus_kit.streams import sync_streams
+
+    admin = server.settings("govbus-admin")
+    nc = await connect_nats(admin)
+    try:
+        await sync_streams(nc.jetstream(), all_contracts(), admin)
+    finally:
+        await nc.close()
+
+
+@contextmanager
+def provisioned(directory: Path, **options: Any) -> Iterator[DeployedNats]:
+    """``start(directory, **options)`` with the streams synced; stopped afterwards."""
+    import asyncio
+
+    server = start(directory, **options)
+    try:
+        asyncio.run(sync_streams_as_operator(server))
+        yield server
+    finally:
+        server.stop()
