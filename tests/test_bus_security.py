@@ -22,12 +22,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import nats
 import pytest
 
 from govbus_contracts.envelope import H_ID, H_PRINCIPAL, Envelope, Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.registry import ServiceContract, all_contracts
+from govbus_contracts.registry import ServiceContract
 from govbus_contracts.services.disclosure.catalogue import GET_CATALOGUE_ENTRY
 from govbus_contracts.services.documents.outgoing import (
     DRAFT_OUTGOING,
@@ -41,7 +40,6 @@ from govbus_documents.plugin import service as documents_service
 from govbus_kit.bus import (
     connect_nats,
     make_broker,
-    nats_options,
     request,
     sign_services_with,
 )
@@ -55,8 +53,7 @@ from govbus_kit.runtime import (
     Host,
 )
 from govbus_kit.settings import Settings
-from govbus_kit.streams import sync_streams
-from govbus_testing import IsolatedSettings, OfficeClock, deploy_nats, eventually
+from govbus_testing import OfficeClock, deploy_nats, eventually
 from govbus_testing.office import DRAFTER, MONDAY_MORNING, OFFICER, dispatch_notice
 
 pytestmark = pytest.mark.servers
@@ -74,22 +71,8 @@ LEADER = Principal(subject="u-leader-chen", name="陈局长", department="办公
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[deploy_nats.DeployedNats]:
-    server = deploy_nats.start(tmp_path_factory.mktemp("deploy-nats"))
-    try:
-        asyncio.run(_provision(server))
+    with deploy_nats.provisioned(tmp_path_factory.mktemp("deploy-nats")) as server:
         yield server
-    finally:
-        server.stop()
-
-
-async def _provision(server: deploy_nats.DeployedNats) -> None:
-    """Streams, as the operator's Job does it (`govbus streams sync` as govbus-admin)."""
-    admin = server.settings("govbus-admin")
-    nc = await connect_nats(admin)
-    try:
-        await sync_streams(nc.jetstream(), all_contracts(), admin)
-    finally:
-        await nc.close()
 
 
 @pytest.fixture
@@ -99,12 +82,7 @@ def keys() -> tuple[str, str]:
 
 def _service_settings(server: deploy_nats.DeployedNats, base: Settings, service: str,
                       public_keys: str) -> Settings:
-    """A service's container: its own NATS user, its own database, the gateway's public
-    key(s) and no signing key."""
-    own = IsolatedSettings(**base.model_dump(),
-                           database=f"govbus_{service}_sec_{uuid.uuid4().hex[:8]}")
-    return server.settings(service, own, principal_signing_key=None,
-                           principal_public_keys=public_keys)
+    return server.service_settings(service, base, public_keys)
 
 
 @asynccontextmanager
@@ -131,21 +109,10 @@ async def bus_as(settings: Settings) -> AsyncIterator[Any]:
 
 def gateway_settings(server: deploy_nats.DeployedNats, base: Settings, signing_key: str | None
                      ) -> Settings:
-    return server.settings("gateway", base, principal_signing_key=signing_key,
-                           principal_public_keys=None)
+    return server.gateway_settings(base, signing_key)
 
 
-async def raw_connection(settings: Settings) -> tuple[Any, list[str]]:
-    """A plain connection with the user's credentials that records the server's errors
-    (a denied subscription or publication is reported there, not raised)."""
-    errors: list[str] = []
-
-    async def remember(exc: Exception) -> None:
-        errors.append(str(exc))
-
-    nc = await nats.connect(**nats_options(settings), error_cb=remember,
-                            max_reconnect_attempts=0)
-    return nc, errors
+raw_connection = deploy_nats.raw_connection
 
 
 # --- 1. reply sniffing --------------------------------------------------------------
@@ -465,7 +432,8 @@ NOTICE = {
 
 def test_services_publish_no_other_services_subjects_but_supervisions_requested_draft():
     """Read from accounts.conf: the only subject of another service in a service user's
-    publish allow-list is supervision's 代拟 command of documents, named exactly."""
+    publish allow-list is supervision's 代拟 command of documents, named exactly (its own
+    facts, the departments' copies of them and its dead letters are its own)."""
     assert DRAFT_REQUESTED_OUTGOING.subject == REQUESTED_DRAFT
     text = (deploy_nats.DEPLOY_NATS / "accounts.conf").read_text()
     users = dict(re.findall(r"\{\s*user: ([\w-]+)\s*password: \$\w+\s*permissions: \{(.*?)\n"
@@ -473,7 +441,8 @@ def test_services_publish_no_other_services_subjects_but_supervisions_requested_
     for user in deploy_nats.SERVICES:
         publish = users[user].split("publish:")[1].split("subscribe:")[0]
         foreign = [s for s in re.findall(r'"(gov\.[^"]+)"', publish)
-                   if not s.startswith((f"gov.{user}.", f"gov.dlq.{user}."))]
+                   if not s.startswith((f"gov.{user}.", f"gov.dlq.{user}.",
+                                        f"gov.dept.*.{user}."))]
         assert foreign == ([REQUESTED_DRAFT] if user == "supervision" else []), user
 
 

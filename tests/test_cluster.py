@@ -36,7 +36,7 @@ from pymongo import AsyncMongoClient
 from govbus_contracts.envelope import H_ID, H_SUBJECT
 from govbus_contracts.registry import all_contracts
 from govbus_contracts.services.documents.outgoing import OUTGOING_DISPATCHED
-from govbus_contracts.subjects import DLQ_STREAM
+from govbus_contracts.subjects import DEPARTMENTS_STREAM, DLQ_STREAM
 from govbus_disclosure.domain.catalogue import entry_id_for_document
 from govbus_disclosure.plugin import service as disclosure_service
 from govbus_documents.plugin import service as documents_service
@@ -53,7 +53,7 @@ pytestmark = [pytest.mark.servers, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENTS, DISCLOSURE = "GOV_DOCUMENTS", "GOV_DISCLOSURE"
 CONSUMER = "disclosure-catalogue"  # disclosure's consumer of the dispatched 发文
-STREAMS = sorted({c.stream for c in all_contracts()} | {DLQ_STREAM})
+STREAMS = sorted({c.stream for c in all_contracts()} | {DLQ_STREAM, DEPARTMENTS_STREAM})
 SECRET = "cluster-secret-" + "k" * 40
 ISSUER_CODE = "宜府办发"
 CLIENTS = 6

@@ -512,6 +512,8 @@ NOT_SETTINGS = {
     **{f"GOVBUS_NATS_PW_{u}": ("a NATS user's password, read by nats-server",
                                "deploy/nats/accounts.conf")
        for u in [*(s.upper() for s in SERVICES), "GATEWAY", "ADMIN"]},
+    "GOVBUS_NATS_PW_DEPT_<CODE>": ("a department user's password, read by nats-server",
+                                   "deploy/nats/accounts.conf"),
     **{f"GOVBUS_MONGO_PW_{s.upper()}": ("a service's MongoDB password, for mongo-init",
                                         "deploy/compose.yaml")
        for s in SERVICES},

@@ -95,6 +95,18 @@ class Event(ContractModel):
 
     model_config = ConfigDict(extra="ignore")
 
+    def addressed_to(self) -> list[str]:
+        """The departments (by name, as the body names them) this fact is addressed to: each
+        gets a copy on a subject of its own, ``gov.dept.<code>.<service>.<entity>.<fact>.v<N>``
+        (stream ``GOV_DEPARTMENTS``), which its system may read and nobody else's. A fact
+        addressed to departments says so by overriding this; most are addressed to none."""
+        return []
+
+    @classmethod
+    def is_addressed(cls) -> bool:
+        """Whether facts of this model may be addressed to departments."""
+        return cls.addressed_to is not Event.addressed_to
+
 
 class Page(Query):
     """Pagination of list queries (``limit`` at most 200, ``offset`` at most 100 000)."""

@@ -21,6 +21,7 @@ from pydantic.json_schema import models_json_schema
 
 from govbus_contracts.errors import ErrorReply
 from govbus_contracts.registry import CommandSpec, QuerySpec, ServiceContract
+from govbus_contracts.subjects import DEPARTMENTS_PREFIX, DEPARTMENTS_STREAM
 
 Schema = dict[str, Any]
 
@@ -167,6 +168,27 @@ def asyncapi_document(contracts: list[ServiceContract]) -> Schema:
                 "channel": {"$ref": f"#/channels/{cid}"},
                 "x-govbus-stream": contract.stream,
             }
+            if event.addressed:
+                # Each department's copy (govbus_kit.departments): same message, its subject.
+                address = (f"{DEPARTMENTS_PREFIX}.{{department}}.{event.service}."
+                           f"{event.entity}.{event.fact}.v{event.version}")
+                did = address.replace(".", "_").replace("{department}", "department")
+                channels[did] = {
+                    "address": address,
+                    "description": f"{event.summary.strip()} (copy for each department it is "
+                                   "addressed to)",
+                    "parameters": {"department": {
+                        "description": "the department's code: `govbus departments code "
+                                       "<name>` (GOVBUS_DEPARTMENTS_FILE, else derived from "
+                                       "the name)"}},
+                    "messages": {cid: {"$ref": f"#/components/messages/{cid}"}},
+                }
+                operations[did] = {
+                    "action": "send",
+                    "title": f"{event.entity} {event.fact} (to departments)",
+                    "channel": {"$ref": f"#/channels/{did}"},
+                    "x-govbus-stream": DEPARTMENTS_STREAM,
+                }
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -175,7 +197,9 @@ def asyncapi_document(contracts: list[ServiceContract]) -> Schema:
             "description": (
                 "The message bus of a government general office (政府办公室). Commands and "
                 "queries are NATS request/reply; events are JetStream messages in one stream "
-                "per service. Every message carries CloudEvents 1.0 attributes as ce-* headers; "
+                "per service; a fact addressed to departments is copied to each, on "
+                "gov.dept.<code>.<service>.<entity>.<fact>.v<N> (stream GOV_DEPARTMENTS). "
+                "Every message carries CloudEvents 1.0 attributes as ce-* headers; "
                 "Nats-Msg-Id equals ce-id. Errors answer {error: {code, message, details}} "
                 "with header govbus-status: error."
             ),

@@ -14,7 +14,9 @@ from pydantic import Field
 
 from govbus_contracts.base import Command, ContractModel, Event, Query, Reply
 from govbus_contracts.subjects import (
+    RESERVED_SERVICE_NAMES,
     command_subject,
+    department_subject,
     event_subject,
     events_wildcard,
     query_subject,
@@ -77,6 +79,15 @@ class EventSpec:
         """CloudEvents ``type``: the subject names the fact and its major version."""
         return self.subject
 
+    @property
+    def addressed(self) -> bool:
+        """Whether a fact of this kind goes to departments too (``Event.addressed_to``)."""
+        return self.model.is_addressed()
+
+    def department_subject(self, code: str) -> str:
+        """Department ``code``'s copy of this fact (``gov.dept.<code>.<service>...``)."""
+        return department_subject(code, self.subject)
+
 
 class HealthQuery(Query):
     """Is the service up, and can it reach its servers?"""
@@ -109,6 +120,9 @@ class ServiceContract:
     events: list[EventSpec] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if self.name in RESERVED_SERVICE_NAMES:
+            raise ValueError(f"{self.name!r} names a subject tree of the bus (gov.{self.name}.>), "
+                             "not a service")
         if not any(q.name == "health" for q in self.queries):
             self.queries.append(
                 QuerySpec(self.name, "health", HealthQuery, HealthReply, "health of the service")

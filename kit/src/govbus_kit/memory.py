@@ -34,6 +34,7 @@ from govbus_contracts.registry import CommandSpec, EventSpec, QuerySpec
 from govbus_kit.calendar import WorkingCalendar, default_calendar
 from govbus_kit.clock import Clock, SystemClock
 from govbus_kit.context import handling
+from govbus_kit.departments import DepartmentDirectory
 from govbus_kit.repository import (
     Aggregate,
     AggregateRepository,
@@ -194,7 +195,8 @@ class MemoryRepository(AggregateRepository[A]):
     def __init__(self, database: MemoryDatabase, collection: str, model: type[A], *,
                  service: str, clock: Clock,
                  locks: weakref.WeakValueDictionary[str, asyncio.Lock] | None = None,
-                 hooks: CollectionHooks | None = None) -> None:
+                 hooks: CollectionHooks | None = None,
+                 departments: DepartmentDirectory | None = None) -> None:
         # No database client and no relay: the double stands in for both.
         self.database = database
         self.memory = database[collection]
@@ -204,6 +206,7 @@ class MemoryRepository(AggregateRepository[A]):
         self.clock = clock
         self._locks = locks if locks is not None else weakref.WeakValueDictionary()
         self.hooks = hooks if hooks is not None else CollectionHooks()
+        self.departments = departments if departments is not None else DepartmentDirectory()
 
     async def stored(self, aggregate_id: str) -> dict[str, Any] | None:
         return await self.memory.find_one({"_id": aggregate_id})
@@ -265,7 +268,7 @@ class MemoryServiceContext(ServiceContext):
             repo = MemoryRepository(
                 self.memory, collection, model, service=self.service.name, clock=self.clock,
                 locks=self._locks.setdefault(collection, weakref.WeakValueDictionary()),
-                hooks=self.hooks(collection))
+                hooks=self.hooks(collection), departments=self.departments)
             self._repositories[(collection, model)] = repo
         return repo
 
@@ -281,8 +284,10 @@ def memory_context(service: Service, *, clock: Clock | None = None,
                    options: BaseModel | None = None) -> MemoryServiceContext:
     """A context of ``service`` over a fresh ``MemoryDatabase`` (its ``db`` too)."""
     memory = MemoryDatabase(f"memory_{service.name}")
+    settings = settings or Settings()
     return MemoryServiceContext(
-        service=service, settings=settings or Settings(), db=cast(Any, memory),
+        service=service, settings=settings,
+        departments=DepartmentDirectory.from_file(settings.departments_file), db=cast(Any, memory),
         broker=cast(Any, _NoBroker()), relay=cast(Any, None), clock=clock or SystemClock(),
         calendar=calendar or default_calendar(), memory=memory,
         options=service.own_settings(options))

@@ -48,6 +48,7 @@ from govbus_contracts.subjects import stream_name
 from govbus_kit import faults
 from govbus_kit.clock import Clock
 from govbus_kit.context import current_message
+from govbus_kit.departments import DepartmentDirectory
 from govbus_kit.domain import Aggregate as Aggregate
 from govbus_kit.domain import Emit as Emit
 from govbus_kit.domain import Outcome as Outcome
@@ -152,6 +153,7 @@ class AggregateRepository(Generic[A]):
         clock: Clock,
         locks: weakref.WeakValueDictionary[str, asyncio.Lock] | None = None,
         hooks: CollectionHooks | None = None,
+        departments: DepartmentDirectory | None = None,
     ) -> None:
         self.collection = collection
         self.model = model
@@ -164,6 +166,7 @@ class AggregateRepository(Generic[A]):
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = relay.locks(
             collection, locks)
         self.hooks = hooks if hooks is not None else CollectionHooks()
+        self.departments = departments if departments is not None else DepartmentDirectory()
 
     # --- reading -------------------------------------------------------------------
 
@@ -263,7 +266,8 @@ class AggregateRepository(Generic[A]):
                 outcome: Outcome[A, R] = await result if asyncio.iscoroutine(result) else result  # type: ignore[assignment]
                 if outcome.state is None and not outcome.events:
                     return outcome.reply
-                entries = [self._entry(aggregate_id, e) for e in outcome.events]
+                entries = [entry for emit in outcome.events
+                           for entry in self._entries(aggregate_id, emit)]
                 written = await self._write(doc, aggregate_id, outcome, entries, command_id,
                                             command_hash, applied_event_id)
                 if written:
@@ -440,6 +444,12 @@ class AggregateRepository(Generic[A]):
                         ) -> dict[str, Any]:
         return {"_id": self._key(aggregate_id, command["id"]), "id": command["id"],
                 "hash": command.get("hash"), "reply": command.get("reply"), "at": now}
+
+    def _entries(self, aggregate_id: str, emit: Emit) -> list[dict[str, Any]]:
+        """The outbox entries of one fact: the fact, then a copy for each department it is
+        addressed to (govbus_kit.departments), written and published with it."""
+        fact = self._entry(aggregate_id, emit)
+        return [fact, *self.departments.copies(emit.spec, emit.body, fact)]
 
     def _entry(self, aggregate_id: str, emit: Emit) -> dict[str, Any]:
         message = current_message()

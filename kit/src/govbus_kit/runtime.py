@@ -53,6 +53,7 @@ from govbus_kit.bus import (
 from govbus_kit.calendar import WorkingCalendar, default_calendar
 from govbus_kit.clock import Clock, SystemClock, office_date
 from govbus_kit.context import handling
+from govbus_kit.departments import DepartmentDirectory
 from govbus_kit.logging import get_logger
 from govbus_kit.outbox import OutboxRelay
 from govbus_kit.principal import (
@@ -200,6 +201,9 @@ class Host:
                                  grace_seconds=settings.outbox_grace_seconds,
                                  touched_retention_seconds=settings.touched_retention_seconds,
                                  ledgers=settings.ledgers())
+        # Read once, at start: a bad file stops the host here rather than sending a
+        # department's work where its system does not look.
+        self.departments = DepartmentDirectory.from_file(settings.departments_file)
         self.contexts: dict[str, ServiceContext] = {}
         #: per service: its slots for commands and queries (health is never admitted)
         self.admissions: dict[str, Admission] = {}
@@ -224,6 +228,7 @@ class Host:
                 db=service_database(self.mongo, self.settings, service.name),
                 broker=self.broker, relay=self.relay, clock=self.clock, calendar=self.calendar,
                 options=service.own_settings(self.service_settings.get(service.name)),
+                departments=self.departments,
             )
             self.contexts[service.name] = ctx
             self.relay.watch(ctx.db)

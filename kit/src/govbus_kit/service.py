@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from govbus_contracts.base import Command, Event, Query, Reply
 from govbus_contracts.envelope import Envelope, Principal
 from govbus_contracts.registry import CommandSpec, EventSpec, QuerySpec, ServiceContract
+from govbus_kit.departments import DepartmentDirectory
 from govbus_kit.repository import (
     Aggregate,
     AggregateRepository,
@@ -61,6 +62,8 @@ class ServiceContext:
     calendar: WorkingCalendar
     #: The service's own settings (``Service(settings=...)``), read once when it starts.
     options: BaseModel | None = None
+    #: Department names to subject codes, for the copies of facts addressed to departments.
+    departments: DepartmentDirectory = field(default_factory=DepartmentDirectory)
     state: dict[str, Any] = field(default_factory=dict)
     _repositories: dict[tuple[str, type[Any]], AggregateRepository[Any]] = field(
         default_factory=dict)
@@ -107,7 +110,7 @@ class ServiceContext:
                 self.db[collection], model, service=self.service.name, relay=self.relay,
                 clock=self.clock,
                 locks=self._locks.setdefault(collection, weakref.WeakValueDictionary()),
-                hooks=self.hooks(collection),
+                hooks=self.hooks(collection), departments=self.departments,
             )
             self._repositories[(collection, model)] = repo
         return repo

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     # An operator's legal and office periods (govbus_kit.periods): <dir>/<service>.json
     # versions that override or extend the ones the service ships, read at start-up.
     periods_dir: Path | None = None
+    # The operator's department codes (govbus_kit.departments): JSON {"财政局": "czj", …},
+    # read at start-up; the same file for every service. A department not in it gets a code
+    # derived from its name.
+    departments_file: Path | None = None
     log_level: str = "INFO"
     log_format: str = Field(default="json", description="json | console")
 

@@ -15,7 +15,12 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from govbus_contracts.registry import ServiceContract
-from govbus_contracts.subjects import DLQ_PREFIX, DLQ_STREAM
+from govbus_contracts.subjects import (
+    DEPARTMENTS_PREFIX,
+    DEPARTMENTS_STREAM,
+    DLQ_PREFIX,
+    DLQ_STREAM,
+)
 from govbus_kit.logging import get_logger
 from govbus_kit.settings import Settings
 
@@ -58,6 +63,8 @@ def stream_configs(contracts: list[ServiceContract], settings: Settings) -> list
         config(c.stream, c.stream_subjects, f"facts published by the {c.name} service")
         for c in contracts
     ]
+    configs.append(config(DEPARTMENTS_STREAM, [f"{DEPARTMENTS_PREFIX}.>"],
+                          "copies of the facts addressed to departments, by department code"))
     configs.append(config(DLQ_STREAM, [f"{DLQ_PREFIX}.>"], "dead letters with their errors"))
     return configs
 

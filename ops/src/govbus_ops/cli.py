@@ -37,12 +37,15 @@ contracts_app = typer.Typer(no_args_is_help=True, help="Message contracts.")
 events_app = typer.Typer(no_args_is_help=True, help="Events on the bus.")
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters (stream GOV_DLQ).")
 calendar_app = typer.Typer(no_args_is_help=True, help="The working-day calendar (工作日历).")
+departments_app = typer.Typer(no_args_is_help=True,
+                              help="Departments as subscribers: codes and NATS users.")
 app.add_typer(infra_app, name="infra")
 app.add_typer(streams_app, name="streams")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(events_app, name="events")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(departments_app, name="departments")
 
 
 def _settings() -> Settings:
@@ -522,6 +525,48 @@ def principal_key() -> None:
     signing, public = new_key_pair()
     typer.echo(f"GOVBUS_PRINCIPAL_SIGNING_KEY={signing}")
     typer.echo(f"GOVBUS_PRINCIPAL_PUBLIC_KEYS={public}")
+
+
+# --- departments -------------------------------------------------------------------
+
+
+def _department_code(name: str) -> tuple[str, str, bool]:
+    """(name, code, configured) of a department by the directory of GOVBUS_DEPARTMENTS_FILE
+    (a bad file is said, exit 2)."""
+    from govbus_kit.departments import DepartmentDirectory, DepartmentsFileError
+
+    try:
+        directory = DepartmentDirectory.from_file(_settings().departments_file)
+    except DepartmentsFileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    name = name.strip()
+    return name, directory.code(name), name in directory.codes
+
+
+@departments_app.command("code")
+def departments_code(name: Annotated[str, typer.Argument(help="the department, e.g. 财政局")],
+                     ) -> None:
+    """A department's code: its subjects are gov.dept.<code>.> (GOVBUS_DEPARTMENTS_FILE, or
+    derived from the name when the file does not name it)."""
+    name, code, configured = _department_code(name)
+    typer.echo(code)
+    if not configured:
+        _say(f"{name}: not in GOVBUS_DEPARTMENTS_FILE; derived from the name")
+
+
+@departments_app.command("nats-user")
+def departments_nats_user(
+        name: Annotated[str, typer.Argument(help="the department, e.g. 财政局")]) -> None:
+    """The department's NATS user for deploy/nats/accounts.conf (the users of GOVBUS):
+    it reads its own subjects and nothing else."""
+    from govbus_kit.departments import nats_user, nats_user_block, password_variable
+
+    name, code, _ = _department_code(name)
+    typer.echo(nats_user_block(name, code), nl=False)
+    _say(f"user {nats_user(code)}; give nats-server {password_variable(code)} and the "
+         f"department its value; it reads gov.dept.{code}.> with durable consumer "
+         f"{nats_user(code)} on GOV_DEPARTMENTS")
 
 
 # --- token -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.disclosure import requests as q
+from govbus_contracts.subjects import DEPARTMENTS_STREAM, department_wildcard
 from govbus_disclosure.domain.requests.periods import overdue_event_id
 from govbus_disclosure.handlers.requests import (
     load_tracking_key,
@@ -25,6 +26,7 @@ from govbus_disclosure.service import service
 from govbus_disclosure.settings import DisclosureSettings
 from govbus_kit.bus import request
 from govbus_kit.clock import OFFICE_TZ, ManualClock
+from govbus_kit.departments import DepartmentDirectory
 from govbus_kit.memory import MemoryHost
 from govbus_kit.runtime import Host
 from govbus_testing import IsolatedSettings, eventually, running, stream_messages
@@ -286,6 +288,15 @@ async def test_a_department_officer_sees_only_what_was_assigned_to_it(office):
         listed = await ask(host, q.LIST_REQUESTS, {}, dept_officer)
         assert [i["id"] for i in listed["items"]] == [request_id]
         assert "applicant" not in listed["items"][0]
+
+        # and the department's own system reads the 分办 on its own subject, no applicant
+        code = DepartmentDirectory().code(department)
+        (copy,) = await eventually(
+            lambda: stream_messages(host.settings.nats_url or "", department_wildcard(code),
+                                    DEPARTMENTS_STREAM), lambda c: len(c) == 1)
+        assert copy["subject"] == q.REQUEST_ASSIGNED.department_subject(code)
+        assert (copy["data"]["id"], copy["data"]["department"]) == (request_id, department)
+        assert not {"applicant", "contact"} & copy["data"].keys()
 
 
 async def test_the_eleventh_request_of_a_month_pays_and_its_clock_stops_until_payment(office):

@@ -18,6 +18,7 @@ from govbus_contracts.services.documents.incoming import (
     COMPLETE_INCOMING,
     CONFIRM_READING,
     GET_INCOMING,
+    INCOMING_ASSIGNED,
     INCOMING_INSTRUCTED,
     INCOMING_OVERDUE,
     INCOMING_REMINDED,
@@ -28,10 +29,12 @@ from govbus_contracts.services.documents.incoming import (
     REVIEW_INCOMING,
     WHO_HOLDS,
 )
+from govbus_contracts.subjects import DEPARTMENTS_STREAM, department_wildcard
 from govbus_documents.domain.incoming import overdue_event_id, reminder_event_id
 from govbus_documents.handlers.incoming import sweep_incoming_deadlines
 from govbus_documents.service import service
 from govbus_kit.clock import OFFICE_TZ, ManualClock
+from govbus_kit.departments import DepartmentDirectory
 from govbus_kit.memory import MemoryHost
 from govbus_testing import eventually, running, stream_messages
 from govbus_testing.office import CLERK as REGISTRAR
@@ -246,6 +249,23 @@ async def test_sweep_reminds_before_the_deadline_and_notices_it_overdue_once_eac
         view = await ask(host, GET_INCOMING, {"id": doc_id}, REGISTRAR)
         assert view["overdue_since"] == "2026-10-12"
         assert [r["kind"] for r in view["reminders"]] == ["到期提醒"]
+
+        # 综合科's system reads its 承办, 催办 and 逾期 on its own subjects, each once
+        code = DepartmentDirectory().code("综合科")
+        copies = await eventually(lambda: department_copies(servers, code, doc_id),
+                                  lambda c: len(c) >= 3)
+        assert [(c["subject"], c["headers"]["ce-id"]) for c in copies] == [
+            (INCOMING_ASSIGNED.department_subject(code), copies[0]["headers"]["ce-id"]),
+            (INCOMING_REMINDED.department_subject(code), reminded[0]["id"]),
+            (INCOMING_OVERDUE.department_subject(code), overdue[0]["id"])]
+        assert [c["data"] for c in copies[1:]] == [reminded[0]["data"], overdue[0]["data"]]
+
+
+async def department_copies(servers: Any, code: str, document_id: str
+                            ) -> list[dict[str, Any]]:
+    return [m for m in await stream_messages(servers.nats_url, department_wildcard(code),
+                                             DEPARTMENTS_STREAM)
+            if m["data"].get("id") == document_id]
 
 
 # --- without servers ----------------------------------------------------------------------

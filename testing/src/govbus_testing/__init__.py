@@ -19,6 +19,7 @@ from govbus_testing.helpers import (
     eventually,
     isolated,
     provision,
+    pulled,
     running,
     service_process,
     stream_messages,
@@ -26,4 +27,4 @@ from govbus_testing.helpers import (
 )
 
 __all__ = ["IsolatedSettings", "OfficeClock", "bearer", "eventually", "isolated", "provision",
-           "running", "service_process", "stream_messages", "write_as_another_replica"]
+           "pulled", "running", "service_process", "stream_messages", "write_as_another_replica"]

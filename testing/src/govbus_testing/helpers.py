@@ -49,38 +49,50 @@ async def running(settings: Settings, *services: Service, **kwargs: Any) -> Asyn
         await host.stop()
 
 
-async def stream_messages(nats_url: str, subject: str, stream: str) -> list[dict[str, Any]]:
+async def stream_messages(nats_url: str, subject: str, stream: str,
+                          as_user: Settings | None = None) -> list[dict[str, Any]]:
     """Every message ``stream`` holds on ``subject`` (wildcards allowed), in stream order, as
-    ``{"subject", "headers", "data"}``; read with a fresh ephemeral consumer each time.
+    ``{"subject", "headers", "data"}``; read with a fresh ephemeral consumer each time (with
+    ``as_user``'s credentials, if given).
     A message whose body is not a JSON object is no fact of any contract (the fault tests
     publish such garbage on purpose, and the consumers dead-letter it): left out."""
-    import json
-
     import nats
-    import nats.errors
 
-    nc = await nats.connect(nats_url)
-    out: list[dict[str, Any]] = []
+    from govbus_kit.bus import connect_nats
+
+    nc = await (connect_nats(as_user) if as_user is not None else nats.connect(nats_url))
     try:
         sub = await nc.jetstream().pull_subscribe(subject, stream=stream)
-        try:
-            # Until the consumer has nothing pending: the last fetch does not wait out its
-            # timeout for messages that are not there.
-            while (await sub.consumer_info()).num_pending:
-                for m in await sub.fetch(200, timeout=1):
-                    await m.ack()
-                    try:
-                        data = json.loads(m.data)
-                    except ValueError:
-                        continue
-                    if isinstance(data, dict):
-                        out.append({"subject": m.subject, "headers": m.headers or {},
-                                    "data": data})
-        except (TimeoutError, nats.errors.TimeoutError):
-            pass
+        out = await pulled(sub)
         await sub.unsubscribe()
     finally:
         await nc.close()
+    return out
+
+
+async def pulled(sub: Any) -> list[dict[str, Any]]:
+    """What a pull subscription has pending, acknowledged, as ``{"subject", "headers",
+    "data"}`` (JSON objects only)."""
+    import json
+
+    import nats.errors
+
+    out: list[dict[str, Any]] = []
+    try:
+        # Until the consumer has nothing pending: the last fetch does not wait out its
+        # timeout for messages that are not there.
+        while (await sub.consumer_info()).num_pending:
+            for m in await sub.fetch(200, timeout=1):
+                await m.ack()
+                try:
+                    data = json.loads(m.data)
+                except ValueError:
+                    continue
+                if isinstance(data, dict):
+                    out.append({"subject": m.subject, "headers": m.headers or {},
+                                "data": data})
+    except (TimeoutError, nats.errors.TimeoutError):
+        pass
     return out
 
 

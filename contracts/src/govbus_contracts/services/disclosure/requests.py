@@ -659,6 +659,10 @@ class RequestFact(Event):
     department: Department | None = Field(default=None, description="承办部门")
     due_on_provisional: DueProvisional = False
 
+    def with_department(self) -> list[str]:
+        """The 承办部门 the request is with, if it was given to one (分办)."""
+        return [self.department] if self.department else []
+
 
 class RequestReceived(RequestFact):
     channel: ReceiptChannel = Field(description="提交方式")
@@ -675,6 +679,10 @@ class RequestReceiptConfirmed(RequestFact):
 
 class RequestAssigned(RequestFact):
     assigned_on: date
+
+    def addressed_to(self) -> list[str]:
+        """分办: the request was given to a department to handle."""
+        return self.with_department()
 
 
 class RequestCorrectionRequested(RequestFact):
@@ -745,9 +753,17 @@ class RequestReminded(RequestFact):
     reminded_on: date
     working_days_left: int
 
+    def addressed_to(self) -> list[str]:
+        """催办 of the reply period: to the department handling it."""
+        return self.with_department()
+
 
 class RequestOverdue(RequestFact):
     overdue_since: date = Field(description="the first working day after the deadline")
+
+    def addressed_to(self) -> list[str]:
+        """逾期: the department handling it did not reply in time."""
+        return self.with_department()
 
 
 class RequestDeadlineChanged(RequestFact):
@@ -760,6 +776,10 @@ class RequestDeadlineChanged(RequestFact):
     previous_due_on: date = Field(description="原期限 (按临时工作日历)")
     new_due_on: date = Field(description="调整后的期限")
     reason: str = Field(max_length=500, description="调整原因")
+
+    def addressed_to(self) -> list[str]:
+        """The period of the department handling it moved."""
+        return self.with_department()
 
 
 class RequestReferred(Event):

@@ -428,6 +428,11 @@ class IncomingHolders(Reply):
 # --- events ----------------------------------------------------------------------------
 
 
+def handling_departments(lead: str, co: list[str]) -> list[str]:
+    """The departments handling a 收文, the lead first, each once."""
+    return list(dict.fromkeys([lead, *co]))
+
+
 class IncomingFact(Event):
     """What every incoming fact carries. ``title`` is None for classified documents."""
 
@@ -497,6 +502,10 @@ class IncomingAssigned(IncomingFact):
     working_days: int | None = Field(default=None, description="期限工作日数")
     due_on_provisional: DueProvisional = False
 
+    def addressed_to(self) -> list[str]:
+        """承办: the lead department and the co-departments (条例 Art. 24(四))."""
+        return handling_departments(self.lead_department, self.co_departments)
+
 
 class IncomingCirculated(IncomingFact):
     """It was sent round for reading (传阅)."""
@@ -508,6 +517,11 @@ class IncomingCirculated(IncomingFact):
                                        description="传阅领导的用户 id")
     circulated_at: datetime = Field(description="送阅时间")
     holders: list[str] = Field(description="当前持有人, after this circulation")
+
+    def addressed_to(self) -> list[str]:
+        """传阅: the departments it was sent round to (the leaders are people, not
+        departments: they read it in the office)."""
+        return list(dict.fromkeys(self.departments))
 
 
 class IncomingRead(IncomingFact):
@@ -531,6 +545,11 @@ class IncomingReminded(IncomingFact):
     working_days_left: int = Field(description="剩余工作日")
     remarks: str | None = Field(default=None, description="催办意见 (None when classified)")
 
+    def addressed_to(self) -> list[str]:
+        """催办 goes to the departments handling it: the lead answers for the deadline, the
+        co-departments owe the lead their part before it (条例 Art. 24(六))."""
+        return handling_departments(self.lead_department, self.co_departments)
+
 
 class IncomingOverdue(IncomingFact):
     """It was not completed by its deadline (逾期), noticed the first working day after."""
@@ -539,6 +558,9 @@ class IncomingOverdue(IncomingFact):
     co_departments: list[Department] = Field(default_factory=list, description="协办部门")
     due_on: date = Field(description="办理期限")
     overdue_since: date = Field(description="逾期起始日: the first working day after")
+
+    def addressed_to(self) -> list[str]:
+        return handling_departments(self.lead_department, self.co_departments)
 
 
 class IncomingDeadlineChanged(IncomingFact):
@@ -550,6 +572,10 @@ class IncomingDeadlineChanged(IncomingFact):
     previous_due_on: date = Field(description="原办理期限 (按临时工作日历)")
     due_on: date = Field(description="调整后的办理期限")
     reason: str = Field(max_length=500, description="调整原因")
+
+    def addressed_to(self) -> list[str]:
+        """The handling departments' deadline moved: they are told, as of the 承办."""
+        return handling_departments(self.lead_department, self.co_departments)
 
 
 class IncomingCompleted(IncomingFact):

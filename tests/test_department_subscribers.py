@@ -1,0 +1,338 @@
+"""Departments as subscribers of the bus (issue 13, "Departments subscribing"), against a
+nats-server started with the deploy/nats configuration and two departments' users added as
+an operator adds them (`govbus departments nats-user <name>`, pasted below the marker).
+
+- 财政局 has a code in the operator's file (``czj``); 发展和改革委员会 is not in it and gets
+  its derived code: both ways of naming a department are exercised.
+- The documents and disclosure services run as their own NATS users, with that file.
+- A department's credentials receive its copies of real facts (承办 as lead or as
+  co-department, 传阅, a disclosure request 分办 to it), by its durable consumer and live,
+  and nothing of another department's; they are refused every other read and every write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import nats.errors
+import pytest
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from govbus_contracts.envelope import H_ID, H_MSG_ID, Principal
+from govbus_contracts.services.disclosure import requests as q
+from govbus_contracts.services.documents.incoming import (
+    ASSIGN_INCOMING,
+    CIRCULATE_INCOMING,
+    INCOMING_ASSIGNED,
+    INCOMING_CIRCULATED,
+    PROPOSE_HANDLING,
+    REGISTER_INCOMING,
+    REVIEW_INCOMING,
+)
+from govbus_contracts.subjects import DEPARTMENTS_STREAM, department_wildcard, stream_name
+from govbus_disclosure.plugin import service as disclosure_service
+from govbus_documents.plugin import service as documents_service
+from govbus_kit.bus import connect_nats, make_broker, request
+from govbus_kit.departments import DepartmentDirectory, copy_message_id, nats_user
+from govbus_kit.principal import new_key_pair
+from govbus_kit.runtime import Host
+from govbus_kit.settings import Settings
+from govbus_testing import OfficeClock, deploy_nats, eventually, pulled, stream_messages
+from govbus_testing.office import CLERK, MONDAY_MORNING, OFFICER
+
+pytestmark = pytest.mark.servers
+
+if not deploy_nats.BIN.exists():
+    pytest.skip("nats-server not installed (make install)", allow_module_level=True)
+
+FINANCE, PLANNING = "财政局", "发展和改革委员会"
+#: the operator's file names 财政局 only
+OPERATOR_FILE = {FINANCE: "czj"}
+DIRECTORY = DepartmentDirectory(OPERATOR_FILE)
+CODES = {name: DIRECTORY.code(name) for name in (FINANCE, PLANNING)}
+
+REGISTRATION: dict[str, Any] = {
+    "issuer": "省财政厅", "issuer_doc_number": "赣财预〔2026〕8号", "doc_type": "通知",
+    "urgency": "平件", "received_on": "2026-03-02", "copies": 1,
+    "title": "关于做好2026年预算执行工作的通知", "body": "各设区市财政局: 现就有关事项通知如下。",
+}
+
+
+@pytest.fixture(scope="module")
+def departments_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("departments") / "departments.json"
+    path.write_text(json.dumps(OPERATOR_FILE, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[deploy_nats.DeployedNats]:
+    with deploy_nats.provisioned(tmp_path_factory.mktemp("deploy-nats-departments"),
+                                departments=CODES) as server:
+        yield server
+
+
+@asynccontextmanager
+async def office(server: deploy_nats.DeployedNats, base: Settings, departments_file: Path,
+                 ) -> AsyncIterator[Any]:
+    """documents and disclosure, each as its own user with the operator's departments file;
+    yields the gateway's broker."""
+    signing, public = new_key_pair()
+    hosts = [Host([svc], server.service_settings(svc.name, base, public,
+                                                 departments_file=departments_file),
+                  clock=OfficeClock(MONDAY_MORNING))
+             for svc in (documents_service, disclosure_service)]
+    gateway = make_broker(server.gateway_settings(base, signing))
+    for host in hosts:
+        await host.start()
+    await gateway.connect()
+    try:
+        yield gateway
+    finally:
+        await gateway.stop()
+        for host in hosts:
+            await host.stop()
+
+
+async def ask(gateway: Any, spec: Any, payload: dict[str, Any], who: Principal
+              ) -> dict[str, Any]:
+    return await request(gateway, spec, payload, principal=who, timeout=15)
+
+
+async def assigned_incoming(gateway: Any, lead: str, co: list[str],
+                            **registration: Any) -> str:
+    doc_id = (await ask(gateway, REGISTER_INCOMING, {**REGISTRATION, **registration},
+                        CLERK))["id"]
+    await ask(gateway, REVIEW_INCOMING, {"id": doc_id, "decision": "受理"}, CLERK)
+    await ask(gateway, PROPOSE_HANDLING, {"id": doc_id, "opinion": f"拟由{lead}办理",
+                                          "needs_instruction": False}, CLERK)
+    await ask(gateway, ASSIGN_INCOMING, {"id": doc_id, "lead_department": lead,
+                                         "co_departments": co}, CLERK)
+    return doc_id
+
+
+class Department:
+    """A department's system: its own user, its durable consumer on GOV_DEPARTMENTS (as the
+    deploy README tells it to create it) and a live subscription to its subjects."""
+
+    def __init__(self, server: deploy_nats.DeployedNats, name: str) -> None:
+        self.server, self.name, self.code = server, name, CODES[name]
+        self.user = nats_user(self.code)
+        self.live: list[dict[str, Any]] = []
+        self.received: list[dict[str, Any]] = []
+
+    async def __aenter__(self) -> Department:
+        self.nc, self.errors = await deploy_nats.raw_connection(self.server.settings(self.user))
+        self.js = self.nc.jetstream()
+        await self.js.add_consumer(DEPARTMENTS_STREAM, ConsumerConfig(
+            name=self.user, durable_name=self.user, filter_subject=department_wildcard(self.code),
+            ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL))
+        self.sub = await self.js.pull_subscribe_bind(durable=self.user, stream=DEPARTMENTS_STREAM)
+
+        async def keep(msg: Any) -> None:
+            self.live.append({"subject": msg.subject, "data": json.loads(msg.data)})
+
+        await self.nc.subscribe(department_wildcard(self.code), cb=keep)
+        await self.nc.flush()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.nc.close()
+
+    async def about(self, aggregate_id: str) -> list[dict[str, Any]]:
+        """Its copies (pulled so far) about one 收文 or request."""
+        self.received += await pulled(self.sub)
+        return [m for m in self.received if m["data"].get("id") == aggregate_id]
+
+
+def facts(copies: list[dict[str, Any]]) -> list[str]:
+    return sorted(m["subject"].split(".", 3)[3] for m in copies)
+
+
+async def the_fact(server: deploy_nats.DeployedNats, spec: Any, aggregate_id: str,
+                   ) -> dict[str, Any]:
+    (fact,) = [m for m in await stream_messages(
+        server.url, spec.subject, stream_name(spec.service),
+        as_user=server.settings("govbus-admin")) if m["data"].get("id") == aggregate_id]
+    return fact
+
+
+async def test_a_department_receives_its_own_work_and_nothing_of_anothers(
+        deployed, settings, departments_file):
+    async with office(deployed, settings, departments_file) as gateway, \
+            Department(deployed, FINANCE) as finance, \
+            Department(deployed, PLANNING) as planning:
+        # 财政局's system also tries to listen to 发改委's subjects and to everything
+        sniffer, sniffed = await deploy_nats.raw_connection(deployed.settings(finance.user))
+        overheard: list[str] = []
+
+        async def keep(msg: Any) -> None:
+            overheard.append(msg.subject)
+
+        for subject in (department_wildcard(planning.code), "gov.>", ">"):
+            await sniffer.subscribe(subject, cb=keep)
+        await sniffer.flush()
+
+        shared = await assigned_incoming(gateway, FINANCE, [PLANNING])
+        theirs = await assigned_incoming(gateway, PLANNING, [])
+        await ask(gateway, CIRCULATE_INCOMING, {"id": shared, "departments": [FINANCE]}, CLERK)
+        request_id = (await ask(gateway, q.SUBMIT_REQUEST, {
+            "applicant_type": "自然人",
+            "applicant": {"name": "张三", "id_document_type": "居民身份证",
+                          "id_document_number": "360902199001011234"},
+            "contact": {"phone": "13907950000", "email": "zhangsan@example.cn"},
+            "information": {"description": "2025年度市本级政府投资项目资金拨付情况"},
+            "form": "电子", "delivery": "电子邮件"}, Principal.anonymous()))["id"]
+        await ask(gateway, q.ASSIGN_REQUEST, {"request_id": request_id,
+                                              "department": PLANNING}, OFFICER)
+
+        # 承办 to 财政局 with 发改委 as co-department: both; 传阅 to 财政局: 财政局 only
+        mine = await eventually(lambda: finance.about(shared), lambda c: len(c) == 2)
+        assert facts(mine) == ["documents.incoming.assigned.v1",
+                               "documents.incoming.circulated.v1"]
+        assert all(m["subject"].startswith("gov.dept.czj.") for m in mine)
+        co = await eventually(lambda: planning.about(shared), lambda c: len(c) == 1)
+        assert facts(co) == ["documents.incoming.assigned.v1"]
+        # assigned to 发改委 alone, a request 分办 to 发改委: 财政局 gets nothing of them
+        assert facts(await eventually(lambda: planning.about(theirs),
+                                      lambda c: len(c) == 1)) == [
+            "documents.incoming.assigned.v1"]
+        assert facts(await eventually(lambda: planning.about(request_id),
+                                      lambda c: len(c) == 1)) == [
+            "disclosure.request.assigned.v1"]
+        await asyncio.sleep(1.0)  # anything misrouted would have arrived by now
+        assert await finance.about(theirs) == [] and await finance.about(request_id) == []
+
+        # the copy is the fact: same body, same CloudEvents headers, its own Nats-Msg-Id
+        fact = await the_fact(deployed, INCOMING_ASSIGNED, shared)
+        for department, copy in ((finance, mine[0]), (planning, co[0])):
+            assert copy["data"] == fact["data"]
+            assert copy["subject"] == INCOMING_ASSIGNED.department_subject(department.code)
+            assert copy["headers"][H_ID] == fact["headers"][H_ID]
+            assert copy["headers"][H_MSG_ID] == copy_message_id(fact["headers"][H_ID],
+                                                                department.code)
+            assert {k: v for k, v in copy["headers"].items() if k.startswith("ce-")} == {
+                k: v for k, v in fact["headers"].items() if k.startswith("ce-")}
+        circulated = await the_fact(deployed, INCOMING_CIRCULATED, shared)
+        assert mine[1]["data"] == circulated["data"]
+
+        # live, the same copies; overheard, nothing
+        assert sorted((m["subject"], m["data"]["id"]) for m in finance.live) == sorted(
+            (m["subject"], m["data"]["id"]) for m in mine)
+        assert overheard == []
+        assert len([e for e in sniffed if "permissions violation" in e.lower()]) == 3, sniffed
+        await sniffer.close()
+
+
+async def test_a_classified_documents_copy_carries_exactly_the_fact(
+        deployed, settings, departments_file):
+    """DESIGN: classified bodies never leave documents; the fact of its 承办 carries no title
+    and no free text, and the department's copy carries exactly that, nothing more."""
+    async with office(deployed, settings, departments_file) as gateway, \
+            Department(deployed, FINANCE) as finance:
+        doc_id = await assigned_incoming(gateway, FINANCE, [], classification={
+            "level": "秘密", "period": "10年"}, title="关于某项目的请示")
+        (copy,) = await eventually(lambda: finance.about(doc_id), lambda c: len(c) == 1)
+        fact = await the_fact(deployed, INCOMING_ASSIGNED, doc_id)
+        assert copy["data"] == fact["data"]
+        assert copy["data"]["classification_level"] == "秘密"
+        assert copy["data"]["title"] is None
+        assert "关于某项目的请示" not in json.dumps(copy, ensure_ascii=False)
+
+
+async def refused(errors: list[str], attempt: Any) -> None:
+    """A JetStream API request the permissions deny gets no answer (the request times out)
+    and the server says why on the error callback."""
+    before = len(errors)
+    with pytest.raises((TimeoutError, nats.errors.TimeoutError, nats.errors.NoRespondersError)):
+        await attempt()
+    await asyncio.sleep(0.2)
+    assert any("permissions violation" in e.lower() for e in errors[before:]), errors
+
+
+async def test_a_departments_credentials_are_refused_everything_else(deployed):
+    async with Department(deployed, PLANNING) as planning, \
+            Department(deployed, FINANCE) as finance:
+        js, errors = finance.js, finance.errors
+
+        def consumer(name: str, filter_subject: str | None) -> Any:
+            return lambda: js.add_consumer(DEPARTMENTS_STREAM, ConsumerConfig(
+                name=name, durable_name=name, filter_subject=filter_subject), timeout=1)
+
+        # a consumer with another department's filter, or none, or a wider one
+        await refused(errors, consumer(finance.user, department_wildcard(planning.code)))
+        await refused(errors, consumer(finance.user, None))
+        await refused(errors, consumer(finance.user, "gov.dept.>"))
+        # a consumer of another name (其它部门的, or a second of its own), or the legacy call
+        await refused(errors, consumer(planning.user, department_wildcard(finance.code)))
+        await refused(errors, consumer(finance.user + "-2", department_wildcard(finance.code)))
+        await refused(errors, lambda: js.add_consumer(DEPARTMENTS_STREAM, ConsumerConfig(
+            durable_name=finance.user, filter_subject=department_wildcard(finance.code)),
+            timeout=1))
+        # another department's consumer: pulled, read or deleted
+        nc = finance.nc
+        for api in (f"CONSUMER.MSG.NEXT.{DEPARTMENTS_STREAM}.{planning.user}",
+                    f"CONSUMER.INFO.{DEPARTMENTS_STREAM}.{planning.user}",
+                    f"CONSUMER.DELETE.{DEPARTMENTS_STREAM}.{planning.user}"):
+            await refused(errors, lambda api=api: nc.request(f"$JS.API.{api}", b"{}", timeout=1))
+        # other streams, stream management, direct get
+        await refused(errors, lambda: js.add_consumer(stream_name("documents"), ConsumerConfig(
+            name=finance.user, durable_name=finance.user,
+            filter_subject="gov.documents.evt.>"), timeout=1))
+        for api in (f"STREAM.INFO.{DEPARTMENTS_STREAM}", f"STREAM.DELETE.{DEPARTMENTS_STREAM}",
+                    f"STREAM.MSG.GET.{DEPARTMENTS_STREAM}", f"DIRECT.GET.{DEPARTMENTS_STREAM}",
+                    f"STREAM.PURGE.{DEPARTMENTS_STREAM}", "STREAM.NAMES", "INFO"):
+            await refused(errors, lambda api=api: nc.request(
+                f"$JS.API.{api}", b'{"seq": 1}', timeout=1))
+        # publishing: forged work of its own, a fact, a command (denied on the error callback,
+        # not at publish())
+        admin = await connect_nats(deployed.settings("govbus-admin"))
+        try:
+            before = (await admin.jetstream().stream_info(DEPARTMENTS_STREAM)).state.last_seq
+            forged = [INCOMING_ASSIGNED.department_subject(finance.code), INCOMING_ASSIGNED.subject,
+                      ASSIGN_INCOMING.subject, "gov.dlq.documents.x.y"]
+            for subject in forged:
+                await nc.publish(subject, b"{}", headers={H_MSG_ID: subject})
+            await nc.flush()
+            await asyncio.sleep(0.3)
+            for subject in forged:
+                assert any(re.search(rf'publish to "{re.escape(subject)}"', e) for e in errors), (
+                    subject, errors)
+            after = (await admin.jetstream().stream_info(DEPARTMENTS_STREAM)).state.last_seq
+            assert after == before
+        finally:
+            await admin.close()
+        # and its own consumer still works
+        assert (await js.consumer_info(DEPARTMENTS_STREAM, finance.user)).name == finance.user
+
+
+async def test_the_gateway_cannot_write_a_departments_subjects(deployed, settings):
+    """gov.*.cmd.> would reach gov.dept.cmd.…: the gateway's user is denied gov.dept.>."""
+    nc, errors = await deploy_nats.raw_connection(deployed.gateway_settings(settings, None))
+    try:
+        await nc.publish("gov.dept.cmd.documents.incoming.assigned.v1", b"{}")
+        await nc.flush()
+        await asyncio.sleep(0.3)
+        assert any("permissions violation" in e.lower() for e in errors), errors
+    finally:
+        await nc.close()
+
+
+def test_the_template_in_accounts_conf_is_what_the_command_prints():
+    """accounts.conf documents the department user; `govbus departments nats-user` prints
+    it (govbus_kit.departments.nats_user_block): the two say the same."""
+    text = (deploy_nats.DEPLOY_NATS / "accounts.conf").read_text()
+    documented = re.search(r"(?ms)^#      \{\n.*?^#      \}\n", text)
+    assert documented is not None
+    template = re.sub(r"(?m)^#", "", documented.group(0))
+    from govbus_kit.departments import nats_user_block
+
+    printed = nats_user_block("<name>", "code0").split("\n", 1)[1]
+    assert template == printed.replace("code0", "<code>").replace("CODE0", "<CODE>")
+    assert deploy_nats.DEPARTMENTS_MARKER in text
