@@ -57,3 +57,16 @@ def test_a_request_not_yet_given_to_a_department_is_addressed_to_none():
                 assigned_on=date(2026, 3, 9))
     assert RequestAssigned(**fact, department="财政局").addressed_to() == ["财政局"]
     assert RequestAssigned(**fact).addressed_to() == []
+
+
+def test_the_supervision_facts_a_department_acts_on_are_addressed_to_it():
+    """交办, 催办 at every level, 进展报送 reminded and late, 审结退回, 不满意重办, a deadline
+    extended, moved, suspended or resumed, 撤销: the lead and the co-departments. What the
+    office itself handles (立项, 登记, 退回 by the department, 反馈, 审结, 办结) is not."""
+    addressed = {e.subject.split(".")[3:5][0] + "." + e.subject.split(".")[4]
+                 for c in all_contracts() if c.name == "supervision" for e in c.events
+                 if e.addressed}
+    assert addressed == {
+        "item.assigned", "item.escalated", "item.progress_reminded", "item.progress_late",
+        "item.sent_back", "item.reopened", "item.extended", "item.deadline_changed",
+        "item.suspended", "item.resumed", "item.cancelled"}

@@ -659,6 +659,16 @@ class ItemFact(Event):
     parent_id: str | None = Field(default=None, description="上级目标 id")
 
 
+class DepartmentFact(ItemFact):
+    """A fact the handling departments act on: each gets its copy on its own subject
+    (``gov.dept.<code>.supervision.…``), so a department's system subscribes to the work
+    assigned to it, reminded, returned or overdue, and nobody else's."""
+
+    def addressed_to(self) -> list[str]:
+        departments = [self.lead_department] if self.lead_department else []
+        return list(dict.fromkeys([*departments, *self.co_departments]))
+
+
 class ItemOpened(ItemFact):
     """立项."""
 
@@ -676,7 +686,7 @@ class ItemRegistered(ItemFact):
     registered_on: date = Field(description="登记日期")
 
 
-class ItemAssigned(ItemFact):
+class ItemAssigned(DepartmentFact):
     """交办 (or 重新交办): the lead department and the co-departments have it."""
 
     assigned_on: date = Field(description="交办日期")
@@ -714,14 +724,14 @@ class ItemProgressReported(ItemFact):
     next_report_due_on: date | None = Field(default=None, description="下次报送期限")
 
 
-class ItemProgressReminded(ItemFact):
+class ItemProgressReminded(DepartmentFact):
     """A progress report is due soon (提醒报送)."""
 
     report_due_on: date = Field(description="报送期限")
     reminded_on: date = Field(description="提醒日期")
 
 
-class ItemProgressLate(ItemFact):
+class ItemProgressLate(DepartmentFact):
     """A progress report was not in by its day (逾期未报)."""
 
     report_due_on: date = Field(description="报送期限")
@@ -737,7 +747,7 @@ class ItemAnswered(ItemFact):
     on_time: bool = Field(description="按期反馈")
 
 
-class ItemSentBack(ItemFact):
+class ItemSentBack(DepartmentFact):
     """审结退回: inadequate; back to handling with reasons and a new deadline."""
 
     reasons: list[str] = Field(description="退回理由")
@@ -766,7 +776,7 @@ class ItemSatisfactionRecorded(ItemFact):
     recorded_on: date = Field(description="登记日期")
 
 
-class ItemReopened(ItemFact):
+class ItemReopened(DepartmentFact):
     """不满意: handled again, answered within the re-handling period."""
 
     reopened_on: date = Field(description="重办日期")
@@ -781,7 +791,7 @@ class ItemExtensionRequested(ItemFact):
     reason: str = Field(description="延期理由")
 
 
-class ItemExtended(ItemFact):
+class ItemExtended(DepartmentFact):
     """延期 approved: ``due_on`` is the new deadline."""
 
     previous_due_on: date = Field(description="原办理期限")
@@ -797,7 +807,7 @@ class ItemExtensionRefused(ItemFact):
     refused_on: date = Field(description="审批日期")
 
 
-class ItemSuspended(ItemFact):
+class ItemSuspended(DepartmentFact):
     """中止, with its reason and approver."""
 
     suspended_on: date = Field(description="中止日期")
@@ -805,14 +815,14 @@ class ItemSuspended(ItemFact):
     approved_by: str = Field(description="批准人")
 
 
-class ItemResumed(ItemFact):
+class ItemResumed(DepartmentFact):
     """恢复办理: ``due_on`` moved by the days suspended."""
 
     resumed_on: date = Field(description="恢复日期")
     previous_due_on: date = Field(description="中止时的办理期限")
 
 
-class ItemEscalated(ItemFact):
+class ItemEscalated(DepartmentFact):
     """催办 at a level (提醒 → 催办通知 → 督办通知书 → 通报), once per level and deadline."""
 
     level: EscalationLevel = Field(description="催办级别")
@@ -829,14 +839,14 @@ class ItemNoticeRecorded(ItemFact):
     dispatched_on: date = Field(description="核发日期")
 
 
-class ItemCancelled(ItemFact):
+class ItemCancelled(DepartmentFact):
     """撤销立项."""
 
     cancelled_on: date = Field(description="撤销日期")
     reason: str = Field(description="撤销理由")
 
 
-class ItemDeadlineChanged(ItemFact):
+class ItemDeadlineChanged(DepartmentFact):
     """办理期限调整: a deadline counted on a provisional calendar moved when the official year
     arrived; ``due_on`` is the new date."""
 
