@@ -15,6 +15,7 @@ from govbus_contracts.services.documents.incoming import INCOMING_INSTRUCTED, In
 from govbus_contracts.services.supervision.common import SERVICE
 from govbus_contracts.services.supervision.items import (
     ASSIGN_ITEM,
+    DRAFT_ANSWER,
     GET_ITEM,
     GIVE_OPINION,
     OPEN_ITEM,
@@ -22,6 +23,7 @@ from govbus_contracts.services.supervision.items import (
     REVIEW_ANSWER,
     SUBMIT_ANSWER,
     AssignItem,
+    DraftAnswer,
     GetItem,
     GiveOpinion,
     ItemStep,
@@ -126,7 +128,7 @@ def _refusing(refused: GovbusError) -> Callable[[SupervisionItem], Change[Superv
     return rule
 
 
-# --- 交办, 协办意见, 反馈, 审结 --------------------------------------------------------------
+# --- 交办, 协办意见, 答复稿, 反馈, 审结 -----------------------------------------------------
 
 
 @service.command(ASSIGN_ITEM)
@@ -140,6 +142,12 @@ async def assign_item(cmd: AssignItem, ctx: CommandContext) -> ItemStep:
 async def give_opinion(cmd: GiveOpinion, ctx: CommandContext) -> ItemStep:
     return await ITEMS.step(ctx, cmd.id, lambda item: handling.give_opinion(
         item, cmd.opinion, ctx.principal, ctx.now()))
+
+
+@service.command(DRAFT_ANSWER)
+async def draft_answer(cmd: DraftAnswer, ctx: CommandContext) -> ItemStep:
+    return await ITEMS.step(ctx, cmd.id, lambda item: handling.draft_answer(
+        item, cmd, ctx.principal, ctx.now()))
 
 
 @service.command(SUBMIT_ANSWER)
