@@ -40,7 +40,13 @@ from govbus_documents.plugin import service as documents
 from govbus_kit.clock import OFFICE_TZ, ManualClock
 from govbus_supervision.domain.opening import instruction_item_id
 from govbus_supervision.plugin import service as supervision
-from govbus_testing import IsolatedSettings, eventually, running, stream_messages
+from govbus_testing import (
+    IsolatedSettings,
+    consumer_backlog,
+    eventually,
+    running,
+    stream_messages,
+)
 from govbus_testing.office import CLERK, LEADER, ask, handler
 
 pytestmark = pytest.mark.servers
@@ -62,18 +68,6 @@ async def refused(code: ErrorCode, db: Any, item_id: str, call: Awaitable[Any]) 
         await call
     assert raised.value.code is code, raised.value
     assert await db["items"].find_one({"_id": item_id}) == before
-
-
-async def backlog(nats_url: str) -> int:
-    """Messages the instructions' consumer has not yet finished with."""
-    import nats
-
-    nc = await nats.connect(nats_url)
-    try:
-        info = await nc.jetstream().consumer_info("GOV_DOCUMENTS", "supervision-instructions")
-        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
-    finally:
-        await nc.close()
 
 
 async def redeliver(nats_url: str, message: dict[str, Any], event_id: str | None) -> None:
@@ -133,7 +127,8 @@ async def test_an_instruction_becomes_an_item_handled_returned_and_completed(ser
                    if m["data"]["id"] == doc_id]
         await redeliver(servers.nats_url, fact, None)
         await redeliver(servers.nats_url, fact, str(uuid.uuid4()))
-        await eventually(lambda: backlog(servers.nats_url), lambda n: n == 0)
+        await eventually(lambda: consumer_backlog(
+            servers.nats_url, "GOV_DOCUMENTS", "supervision-instructions"), lambda n: n == 0)
         assert await db["items"].count_documents({}) == 1
         opened = [m for m in await stream_messages(servers.nats_url, ITEM_OPENED.subject,
                                                    "GOV_SUPERVISION")
