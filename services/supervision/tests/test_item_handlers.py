@@ -112,3 +112,11 @@ async def test_an_instruction_with_supervision_opens_its_item_once(host, walk):
 
     await host.deliver(INCOMING_INSTRUCTED, instructed(id="doc-2", needs_supervision=False))
     assert len(host.memory.published(ITEM_OPENED.subject)) == 1
+
+
+async def test_the_number_carries_the_offices_own_prefix(walk):
+    host = MemoryHost(service, clock=ManualClock(JUN1),
+                      options=SupervisionSettings(number_prefix="赣督"))
+    item = (await host.command(OPEN_ITEM, opening(), walk.supervisor))["id"]
+    step = await host.command(REGISTER_ITEM, {"id": item}, walk.supervisor)
+    assert step["number"] == "赣督〔2026〕1号"
