@@ -35,6 +35,7 @@ from govbus_gateway.app import API_PREFIX, create_app
 from govbus_gateway.routes import all_routes
 from govbus_gateway.routing import Route
 from govbus_gateway.settings import GatewaySettings
+from govbus_supervision.plugin import service as supervision
 from govbus_testing import IsolatedSettings, running
 
 SECRET = "matrix-secret-" + "m" * 40
@@ -79,7 +80,7 @@ def url(r: Route) -> str:
 async def gateway(settings) -> AsyncIterator[httpx.AsyncClient]:
     suffix = uuid.uuid4().hex[:8]
     async with AsyncExitStack() as stack:
-        for svc in (disclosure, documents):
+        for svc in (disclosure, documents, supervision):
             own = IsolatedSettings(**settings.model_dump(),
                                    database=f"govbus_{svc.name}_matrix_{suffix}")
             await stack.enter_async_context(running(own, svc))

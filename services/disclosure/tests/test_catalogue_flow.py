@@ -35,7 +35,7 @@ from govbus_disclosure.handlers import catalogue as handlers
 from govbus_disclosure.service import service
 from govbus_kit.bus import request
 from govbus_kit.runtime import Host
-from govbus_testing import eventually, stream_messages
+from govbus_testing import consumer_backlog, eventually, stream_messages
 
 pytestmark = pytest.mark.servers
 
@@ -243,18 +243,6 @@ async def test_the_overdue_sweep_publishes_each_fact_once_however_often_it_runs(
             == (True, 2)
 
 
-async def consumer_backlog(nats_url: str) -> int:
-    """Messages the catalogue's consumer has not yet finished with."""
-    import nats
-
-    nc = await nats.connect(nats_url)
-    try:
-        info = await nc.jetstream().consumer_info("GOV_DOCUMENTS", "disclosure-catalogue")
-        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
-    finally:
-        await nc.close()
-
-
 def forged(document_id: str, *, event_id: str, level: str, title: str, body: str,
            msg_id: str | None = None) -> tuple[bytes, dict[str, str]]:
     import json
@@ -312,7 +300,8 @@ async def test_forged_dispatches_a_classified_one_never_enters_and_a_repeat_make
         await eventually(lambda: db["catalogue_refusals"].count_documents({}), lambda n: n == 1)
         entries = await eventually(lambda: db["catalogue"].find({}).to_list(None),
                                    lambda es: len(es) >= 1)
-        await eventually(lambda: consumer_backlog(servers.nats_url), lambda n: n == 0)
+        await eventually(lambda: consumer_backlog(
+            servers.nats_url, "GOV_DOCUMENTS", "disclosure-catalogue"), lambda n: n == 0)
         entries = await db["catalogue"].find({}).to_list(None)
         assert [e["document_id"] for e in entries] == [public_id]
         assert entries[0]["title"] == "关于做好秋冬季森林防火工作的通知"

@@ -16,6 +16,7 @@ from govbus_testing.helpers import (
     IsolatedSettings,
     OfficeClock,
     bearer,
+    consumer_backlog,
     eventually,
     isolated,
     provision,
@@ -26,5 +27,6 @@ from govbus_testing.helpers import (
     write_as_another_replica,
 )
 
-__all__ = ["IsolatedSettings", "OfficeClock", "bearer", "eventually", "isolated", "provision",
-           "pulled", "running", "service_process", "stream_messages", "write_as_another_replica"]
+__all__ = ["IsolatedSettings", "OfficeClock", "bearer", "consumer_backlog", "eventually",
+           "isolated", "provision", "pulled", "running", "service_process", "stream_messages",
+           "write_as_another_replica"]

@@ -70,6 +70,18 @@ async def stream_messages(nats_url: str, subject: str, stream: str,
     return out
 
 
+async def consumer_backlog(nats_url: str, stream: str, durable: str) -> int:
+    """Messages a durable consumer has not yet finished with (pending or unacknowledged)."""
+    import nats
+
+    nc = await nats.connect(nats_url)
+    try:
+        info = await nc.jetstream().consumer_info(stream, durable)
+        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+    finally:
+        await nc.close()
+
+
 async def pulled(sub: Any) -> list[dict[str, Any]]:
     """What a pull subscription has pending, acknowledged, as ``{"subject", "headers",
     "data"}`` (JSON objects only)."""

@@ -1,0 +1,1 @@
+"""Handlers of the supervision service: workflow steps, queries and subscriptions."""

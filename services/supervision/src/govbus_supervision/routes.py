@@ -1,0 +1,33 @@
+"""Routes of the supervision service (督查督办): the gateway's entry point (group
+``govbus.routes``), loaded by the gateway only. Roles are checked here coarsely; the
+service checks the rest (a handler acts for the lead or a co-department only, and any other
+department is told an item does not exist)."""
+
+from __future__ import annotations
+
+from govbus_contracts.services.supervision import items as i
+from govbus_contracts.services.supervision.common import Role as R
+from govbus_gateway.routing import Route, route
+
+OFFICE = {R.supervisor, R.admin}
+READERS = set(R)
+P = "/supervision/items"
+
+ROUTES: list[Route] = [
+    route(i.OPEN_ITEM, "POST", P, roles=OFFICE, status=201,
+          summary="立项 a supervision item from one source"),
+    route(i.REGISTER_ITEM, "POST", f"{P}/{{id}}/register", roles=OFFICE,
+          summary="登记 the year's number, e.g. 督〔2026〕12号"),
+    route(i.ASSIGN_ITEM, "POST", f"{P}/{{id}}/assign", roles=OFFICE,
+          summary="交办 lead and co-departments, deadline, progress schedule"),
+    route(i.GIVE_OPINION, "POST", f"{P}/{{id}}/opinion", roles={R.handler},
+          summary="协办意见 a co-department's opinion to the lead"),
+    route(i.DRAFT_ANSWER, "POST", f"{P}/{{id}}/answer-draft", roles={R.handler},
+          summary="答复稿 the lead's draft, seen by the lead and the office only"),
+    route(i.SUBMIT_ANSWER, "POST", f"{P}/{{id}}/answer", roles={R.handler},
+          summary="反馈 the lead department's answer"),
+    route(i.REVIEW_ANSWER, "POST", f"{P}/{{id}}/review", roles=OFFICE,
+          summary="审结 accept (办结) or send back with reasons and a new deadline"),
+    route(i.GET_ITEM, "GET", f"{P}/{{id}}", roles=READERS,
+          summary="one item as the asker may see it"),
+]
