@@ -13,7 +13,7 @@ that reads it (the GET of that object, or the listing when there is no such GET)
 identities that may not see an object are probed with it, so the probes change nothing.
 Published catalogue entries are public: everybody sees them, and the test asserts so.
 
-Real servers (session fixture), the documents and disclosure services in one Host, the
+Real servers (session fixture), the documents, disclosure and supervision services in one Host, the
 gateway over ASGI — as in tests/test_e2e_*.py.
 """
 
@@ -37,6 +37,7 @@ from govbus_documents.plugin import service as documents
 from govbus_gateway.app import create_app
 from govbus_gateway.routes import all_routes
 from govbus_gateway.routing import Route
+from govbus_supervision.plugin import service as supervision
 from govbus_testing import IsolatedSettings, OfficeClock, bearer, running
 
 SECRET = "probe-secret-" + "p" * 40
@@ -195,6 +196,7 @@ REGISTRAR = staff("registrar", "办公室")
 DRAFTER = staff("drafter", "秘书科")
 CATALOGUE_OFFICER = staff("disclosure_officer", "审计局")
 CENTRAL_OFFICER = staff("disclosure_officer", None)
+SUPERVISOR = staff("supervisor", "督查室")
 
 
 async def created(api: httpx.AsyncClient, path: str, body: dict[str, Any],
@@ -237,7 +239,21 @@ async def objects(api: httpx.AsyncClient) -> dict[str, str]:
     case = await created(api, "/disclosure/review-cases", {
         "kind": "行政复议", "case_number": "市府复〔2026〕3号", "filed_on": "2026-03-02"},
         CENTRAL_OFFICER)
+    # A 督查事项 registered and assigned to 住建局 with 财政局: 外部科 is neither.
+    item = await created(api, "/supervision/items", {
+        "title": "关于老旧小区改造进度滞后问题的督办",
+        "content": "报道反映改造进度滞后, 请核实整改。",
+        "source": {"kind": "其他督查事项", "manual": {"manual_kind": "媒体报道",
+                                                  "origin": "宜春日报2026年3月2日第4版"}}},
+        SUPERVISOR)
+    for step, body in (("register", {}), ("assign", {"lead_department": "住建局",
+                                                     "co_departments": ["财政局"],
+                                                     "due_on": "2026-04-30"})):
+        r = await api.post(f"{API}/supervision/items/{item}/{step}", json=body,
+                           headers=SUPERVISOR)
+        assert r.status_code == 200, r.text
     return {"/documents/incoming/{id}": incoming,
+            "/supervision/items/{id}": item,
             "/documents/outgoing/{document_id}": outgoing,
             "/disclosure/requests/{request_id}": request,
             "/disclosure/catalogue/{entry_id}": entry,
@@ -254,7 +270,7 @@ def object_of(route: Route, known: dict[str, str]) -> str:
 async def api(settings) -> AsyncIterator[httpx.AsyncClient]:
     own = IsolatedSettings(**settings.model_dump(),
                            database=f"govbus_probes_{uuid.uuid4().hex[:8]}")
-    async with running(own, documents, disclosure, clock=OfficeClock()):
+    async with running(own, documents, disclosure, supervision, clock=OfficeClock()):
         app = create_app(settings, secret=SECRET)
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),

@@ -120,7 +120,9 @@ async def test_an_instruction_becomes_an_item_handled_returned_and_completed(ser
 
         # The 批示 opens its item; the fact delivered again (the same event past
         # de-duplication, and a new event of the same 批示) opens nothing more.
-        await eventually(lambda: db["items"].count_documents({}), lambda n: n == 1)
+        # Only this 收文's: the durable consumer also reads other tests' 批示 on the stream.
+        ours = {"source.instruction.document_id": doc_id}
+        await eventually(lambda: db["items"].count_documents(ours), lambda n: n == 1)
         (fact,) = [m for m in await stream_messages(servers.nats_url,
                                                     INCOMING_INSTRUCTED.subject,
                                                     "GOV_DOCUMENTS")
@@ -129,7 +131,7 @@ async def test_an_instruction_becomes_an_item_handled_returned_and_completed(ser
         await redeliver(servers.nats_url, fact, str(uuid.uuid4()))
         await eventually(lambda: consumer_backlog(
             servers.nats_url, "GOV_DOCUMENTS", "supervision-instructions"), lambda n: n == 0)
-        assert await db["items"].count_documents({}) == 1
+        assert await db["items"].count_documents(ours) == 1
         opened = [m for m in await stream_messages(servers.nats_url, ITEM_OPENED.subject,
                                                    "GOV_SUPERVISION")
                   if m["data"]["id"] == item_id]
