@@ -6,11 +6,15 @@ department is told an item does not exist)."""
 from __future__ import annotations
 
 from govbus_contracts.services.supervision import items as i
+from govbus_contracts.services.supervision import ledger as lg
 from govbus_contracts.services.supervision.common import Role as R
 from govbus_gateway.routing import Route, route
 
 OFFICE = {R.supervisor, R.admin}
 READERS = set(R)
+#: The ledger and the rates: the office and the leaders; a handler the ledger of its
+#: department's items (scoped by the service).
+FIGURES = {R.supervisor, R.leader, R.admin}
 P = "/supervision/items"
 
 ROUTES: list[Route] = [
@@ -30,4 +34,8 @@ ROUTES: list[Route] = [
           summary="审结 accept (办结) or send back with reasons and a new deadline"),
     route(i.GET_ITEM, "GET", f"{P}/{{id}}", roles=READERS,
           summary="one item as the asker may see it"),
+    route(lg.LEDGER, "GET", "/supervision/ledger", roles=FIGURES | {R.handler},
+          summary="台账 filtered by source, year, department and status, a page at a time"),
+    route(lg.RATES, "GET", "/supervision/rates", roles=FIGURES,
+          summary="办结率, 按期办结率, 满意率 per lead department and period"),
 ]

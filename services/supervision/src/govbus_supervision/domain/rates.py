@@ -14,8 +14,14 @@ from collections.abc import Iterable
 from datetime import date
 
 from govbus_contracts.services.supervision.common import ItemStatus, Satisfaction, SourceKind
-from govbus_contracts.services.supervision.ledger import RateDefinition, RateRow, Rates
+from govbus_contracts.services.supervision.ledger import (
+    LedgerRow,
+    RateDefinition,
+    RateRow,
+    Rates,
+)
 from govbus_kit.domain import refuse
+from govbus_supervision.domain.ledger import ledger_row
 from govbus_supervision.domain.record import SupervisionItem
 
 COMPLETION = "办结率"
@@ -40,15 +46,15 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _row(department: str, items: list[SupervisionItem], period_to: date) -> RateRow:
-    completed = [i for i in items if i.status is ItemStatus.completed
-                 and i.appraisal is not None and i.appraisal.completed_on <= period_to]
-    on_time = [i for i in completed if i.appraisal is not None and i.appraisal.on_time]
-    rated = [i for i in completed if i.current_satisfaction() is not None]
-    satisfied = [i for i in rated if i.current_satisfaction() in SATISFIED]
-    return RateRow(department=department, assigned=len(items), completed=len(completed),
+def _row(department: str, rows: list[LedgerRow], period_to: date) -> RateRow:
+    completed = [r for r in rows if r.status is ItemStatus.completed
+                 and r.completed_on is not None and r.completed_on <= period_to]
+    on_time = [r for r in completed if r.on_time]
+    rated = [r for r in completed if r.satisfaction is not None]
+    satisfied = [r for r in rated if r.satisfaction in SATISFIED]
+    return RateRow(department=department, assigned=len(rows), completed=len(completed),
                    completed_on_time=len(on_time), rated=len(rated), satisfied=len(satisfied),
-                   completion_rate=_ratio(len(completed), len(items)),
+                   completion_rate=_ratio(len(completed), len(rows)),
                    on_time_rate=_ratio(len(on_time), len(completed)),
                    satisfaction_rate=_ratio(len(satisfied), len(rated)))
 
@@ -60,18 +66,26 @@ def first_assigned_on(item: SupervisionItem) -> date | None:
 def rates(items: Iterable[SupervisionItem], period_from: date, period_to: date,
           department: str | None = None, source: SourceKind | None = None) -> Rates:
     """The three rates per lead department for the items first assigned in the period."""
+    return ledger_rates((ledger_row(i) for i in items), period_from, period_to,
+                       department, source)
+
+
+def ledger_rates(rows: Iterable[LedgerRow], period_from: date, period_to: date,
+                 department: str | None = None, source: SourceKind | None = None) -> Rates:
+    """``rates`` from the items' ledger rows (what the ledger shows is what is counted: the
+    row's 交办日期 is the first assignment's, its 满意度 the item's current one)."""
     if period_to < period_from:
         raise refuse(f"统计期间止 {period_to} 早于起 {period_from}", field="period_to")
-    counted: dict[str, list[SupervisionItem]] = {}
-    for item in items:
-        assigned = first_assigned_on(item)
+    counted: dict[str, list[LedgerRow]] = {}
+    for row in rows:
+        assigned = row.assigned_on
         if (assigned is None or not period_from <= assigned <= period_to
-                or item.lead_department is None or item.status is ItemStatus.cancelled
-                or (department is not None and item.lead_department != department)
-                or (source is not None and item.source.kind is not source)):
+                or row.lead_department is None or row.status is ItemStatus.cancelled
+                or (department is not None and row.lead_department != department)
+                or (source is not None and row.source_kind is not source)):
             continue
-        counted.setdefault(item.lead_department, []).append(item)
-    rows = [_row(name, counted[name], period_to) for name in sorted(counted)]
-    every = [i for name in sorted(counted) for i in counted[name]]
-    return Rates(period_from=period_from, period_to=period_to, rows=rows,
+        counted.setdefault(row.lead_department, []).append(row)
+    rows_out = [_row(name, counted[name], period_to) for name in sorted(counted)]
+    every = [r for name in sorted(counted) for r in counted[name]]
+    return Rates(period_from=period_from, period_to=period_to, rows=rows_out,
                  total=_row(TOTAL, every, period_to), definitions=list(DEFINITIONS))
