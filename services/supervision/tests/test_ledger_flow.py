@@ -64,7 +64,8 @@ async def test_the_ledger_and_the_rates_show_exactly_the_items(servers, settings
             return str(opened["id"])
 
         on_time, open_, late, registered = [await item(t) for t in (
-            "加快推进老旧小区加装电梯", "背街小巷路灯修复", "拖欠中小企业账款清理", "学校周边交通整治")]
+            "加快推进老旧小区加装电梯", "背街小巷路灯修复", "拖欠中小企业账款清理",
+            "学校周边交通整治")]
         await ask(host, ASSIGN_ITEM, {"id": on_time, "lead_department": first,
                                       "co_departments": [second], "due_on": "2026-06-20"},
                   SUPERVISOR)
