@@ -118,7 +118,7 @@ def instructed(needs_supervision: bool = True) -> IncomingInstructed:
 
 def test_a_leaders_instruction_opens_an_item_linked_to_the_incoming_document(walk):
     change = opening.open_from_instruction(instructed(), "i-1", system_actor("supervision"),
-                                           walk.at(JUN1))
+                                           walk.at(JUN1), walk.periods)
     item = change.state
     assert item.source.instruction.document_id == "doc-7"
     assert (item.requested_due_on, item.proposed_lead_department) == (date(2026, 6, 30),
@@ -126,7 +126,7 @@ def test_a_leaders_instruction_opens_an_item_linked_to_the_incoming_document(wal
     assert change.events[0].body.document_id == "doc-7"
     with pytest.raises(GovbusError) as raised:
         opening.open_from_instruction(instructed(False), "i-1", system_actor("supervision"),
-                                      walk.at(JUN1))
+                                      walk.at(JUN1), walk.periods)
     assert raised.value.code is ErrorCode.validation_failed
 
 

@@ -44,6 +44,7 @@ from govbus_supervision.domain import access, closing, handling, opening
 from govbus_supervision.domain.deadlines import SYSTEM
 from govbus_supervision.domain.periods import PERIODS, Periods
 from govbus_supervision.domain.record import SupervisionItem
+from govbus_supervision.handlers import targets
 from govbus_supervision.service import service
 from govbus_supervision.settings import SupervisionSettings
 
@@ -91,12 +92,13 @@ async def open_item(cmd: OpenItem, ctx: CommandContext) -> ItemStep:
     parent = None
     if cmd.parent_id is not None:
         parent = await ITEMS.repository(ctx.service).get(cmd.parent_id)
+    tasks = await targets.task_count(ctx.service, parent.id) if parent else 0
     now = ctx.now()
 
     def decide(current: SupervisionItem | None) -> Outcome[SupervisionItem, ItemStep]:
         if current is not None:
             raise GovbusError(ErrorCode.conflict, f"督查事项{item_id}已立项", id=item_id)
-        change = opening.open_item(cmd, item_id, ctx.principal, now, parent)
+        change = opening.open_item(cmd, item_id, ctx.principal, now, parent, tasks)
         return Outcome(change.state, _ack(change.state, 1), change.events)
 
     return await ctx.execute(ITEMS.repository(ctx.service), item_id, decide, reply=ItemStep)
@@ -169,7 +171,8 @@ async def review_answer(cmd: ReviewAnswer, ctx: CommandContext) -> ItemStep:
 @service.query(GET_ITEM)
 async def get_item(query: GetItem, ctx: QueryContext) -> ItemView:
     item = await ITEMS.load(ctx, query.id)
-    return access.view(item, ctx.principal)
+    children = await targets.children_of(ctx.service, item, ITEMS.repository(ctx.service))
+    return access.view(item, ctx.principal, children)
 
 
 # --- fed by the documents service ----------------------------------------------------------
@@ -183,12 +186,9 @@ async def instruction_opens_item(event: IncomingInstructed, ctx: EventContext) -
     if not event.needs_supervision:
         return
     item_id = opening.instruction_item_id(event.id, event.instructed_on)
-    try:
-        change = opening.open_from_instruction(event, item_id, SYSTEM, ctx.now())
-    except GovbusError as refused:
-        # e.g. a 督办期限 already past when the fact arrives: the office opens it by hand.
-        log.warning("instruction_not_opened", document_id=event.id, error=refused.message)
-        return
+    # Never refused for a reason of ours: a 督办期限 already past opens the item overdue.
+    change = opening.open_from_instruction(event, item_id, SYSTEM, ctx.now(),
+                                           office_periods(ctx.service))
 
     def decide(current: SupervisionItem | None) -> Outcome[SupervisionItem, bool]:
         if current is not None:
