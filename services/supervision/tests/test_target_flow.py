@@ -60,7 +60,8 @@ async def test_a_targets_view_counts_its_tasks_done_and_overdue(servers, setting
                 [(housing, "2026-06-30"), (finance, "2026-04-30"), (education, "2026-12-31")],
                 start=1):
             task = await ask(host, OPEN_ITEM, {
-                "title": f"三(二){n} {department}民生任务", "content": "按时间节点推进, 按季度报送进展。",
+                "title": f"三(二){n} {department}民生任务",
+                "content": "按时间节点推进, 按季度报送进展。",
                 "source": work_report(f"三(二){n}"), "parent_id": target["id"],
                 "proposed_lead_department": department,
                 "milestones": [{"title": "完成方案", "due_on": "2026-03-31"},
