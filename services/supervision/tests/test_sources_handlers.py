@@ -67,7 +67,8 @@ async def test_a_target_shows_the_progress_of_the_tasks_read_so_far(host, walk):
             "source": work_report("三(二)1"), "parent_id": target["id"],
             "proposed_lead_department": department}, walk.supervisor))
     view = await host.query(GET_ITEM, {"id": target["id"]}, walk.supervisor)
-    assert view["children"] == {"tasks": 0, "completed": 0, "overdue": 0, "percent": 0}
+    assert view["children"] == {"tasks": 0, "completed": 0, "overdue": 0, "percent": 0,
+                                "items": []}
 
     # The bus delivers each task's 立项 fact (the first one twice).
     facts = [p for p in host.memory.published(ITEM_OPENED.subject)
@@ -79,7 +80,12 @@ async def test_a_target_shows_the_progress_of_the_tasks_read_so_far(host, walk):
     listed = await host.memory["target_tasks"].find_one({"_id": target["id"]})
     assert listed is not None and listed["task_ids"] == [t["id"] for t in tasks]
     view = await host.query(GET_ITEM, {"id": target["id"]}, walk.leader)
-    assert view["children"] == {"tasks": 3, "completed": 0, "overdue": 0, "percent": 0}
+    counts = {k: v for k, v in view["children"].items() if k != "items"}
+    assert counts == {"tasks": 3, "completed": 0, "overdue": 0, "percent": 0}
+    assert [(t["id"], t["lead_department"], t["status"], t["reference"])
+            for t in view["children"]["items"]] == [
+        (t["id"], d, "已立项", "三(二)1") for t, d in zip(tasks, (walk.lead, walk.co, walk.other),
+                                                          strict=True)]
     # A task is no target: it has no children of its own.
     assert (await host.query(GET_ITEM, {"id": tasks[0]["id"]}, walk.supervisor)
             )["children"] is None

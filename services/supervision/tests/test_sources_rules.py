@@ -269,3 +269,17 @@ def test_a_targets_progress_is_derived_from_its_tasks(walk):
         3, 1, 2, 47)
     progress = children_progress([reported, done, three], date(2026, 12, 31))
     assert (progress.completed, progress.overdue) == (1, 0)
+
+
+def test_a_targets_view_lists_to_a_department_only_its_own_tasks(walk):
+    target = walk.opened(REPORT)
+    mine = task_of(walk, target, "t-1", walk.lead)
+    theirs = task_of(walk, target, "t-2", walk.other)
+    today = date(2026, 3, 3)
+    for_office = targets.children([mine, theirs], today, walk.supervisor)
+    assert [t.id for t in for_office.items] == ["t-1", "t-2"]
+    assert (for_office.items[0].reference, for_office.items[0].lead_department,
+            for_office.items[0].next_report_due_on) == ("三(二)", walk.lead, date(2026, 3, 25))
+    for_lead = targets.children([mine, theirs], today, walk.lead_handler)
+    assert for_lead.tasks == 2 and [t.id for t in for_lead.items] == ["t-1"]
+    assert targets.children([mine, theirs], today, walk.other_handler).items[0].id == "t-2"

@@ -91,7 +91,17 @@ async def test_a_targets_view_counts_its_tasks_done_and_overdue(servers, setting
         clock.set(at(date(2026, 5, 6)))
         view = await eventually(lambda: ask(host, GET_ITEM, {"id": target["id"]}, LEADER),
                                 lambda v: v["children"]["tasks"] == 3)
-        assert view["children"] == {"tasks": 3, "completed": 1, "overdue": 1, "percent": 33}
+        children = view["children"]
+        assert (children["tasks"], children["completed"], children["overdue"],
+                children["percent"]) == (3, 1, 1, 33)
+        # Each task listed with its 责任单位, deadline, progress and milestones.
+        assert [(t["lead_department"], t["status"], t["due_on"], t["overdue"], t["percent"])
+                for t in children["items"]] == [
+            (housing, "已办结", "2026-06-30", False, 100),
+            (finance, "办理中", "2026-04-30", True, 0),
+            (education, "办理中", "2026-12-31", False, 0)]
+        assert [m["title"] for m in children["items"][2]["milestones"]] == ["完成方案", "全面完成"]
+        assert children["items"][2]["next_report_due_on"] == "2026-03-25"  # not yet reported
         listed = await host.contexts[supervision.name].db["target_tasks"].find_one(
             {"_id": target["id"]})
         assert listed["task_ids"] == list(tasks.values())

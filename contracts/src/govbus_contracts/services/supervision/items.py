@@ -369,6 +369,24 @@ class Appraisal(Record):
     satisfaction: Satisfaction | None = Field(default=None, description="满意度 (if known)")
 
 
+class TaskProgress(Record):
+    """One task of a target as the target's view shows it (项目化、时间表、责任人)."""
+
+    id: ItemId = Field(description="任务 (督查事项) id")
+    number: str | None = Field(default=None, description="督查编号")
+    reference: str | None = Field(default=None, description="任务编号, e.g. 三(二)4")
+    title: str = Field(description="任务")
+    lead_department: Department | None = Field(default=None, description="责任单位")
+    status: ItemStatus = Field(description="状态")
+    due_on: date | None = Field(default=None, description="办理期限")
+    overdue: bool = Field(default=False, description="逾期未办结")
+    percent: int = Field(description="完成进度 % (办结 100)")
+    milestones: list[Milestone] = Field(default_factory=list, description="时间节点")
+    last_reported_on: date | None = Field(default=None, description="最近一次报送进展")
+    next_report_due_on: date | None = Field(default=None, description="下次进展报送期限")
+    missed_reports: list[date] = Field(default_factory=list, description="逾期未报的报送期限")
+
+
 class ChildrenProgress(Record):
     """A target's progress, derived from its tasks."""
 
@@ -376,6 +394,9 @@ class ChildrenProgress(Record):
     completed: int = Field(description="已办结")
     overdue: int = Field(description="逾期未办结")
     percent: int = Field(description="平均完成进度 %")
+    items: list[TaskProgress] = Field(
+        default_factory=list,
+        description="分解任务, those the asker may see (a department: its own)")
 
 
 # --- commands -------------------------------------------------------------------------------

@@ -69,18 +69,24 @@ def ledger_row(item: SupervisionItem) -> LedgerRow:
         satisfaction=item.current_satisfaction())
 
 
+def task_percent(task: SupervisionItem) -> int:
+    """A task's progress: 办结 counts 100 %, others their latest report."""
+    if task.status is ItemStatus.completed:
+        return 100
+    return task.progress_reports[-1].percent if task.progress_reports else 0
+
+
+def task_overdue(task: SupervisionItem, today: date) -> bool:
+    """Past its deadline and not completed."""
+    return (task.status is not ItemStatus.completed and task.due_on is not None
+            and today > task.due_on)
+
+
 def children_progress(tasks: Iterable[SupervisionItem], today: date) -> ChildrenProgress:
     """A target's progress from its tasks: 办结 counts 100 %, others their latest report."""
     counted = [t for t in tasks if t.status is not ItemStatus.cancelled]
     done = [t for t in counted if t.status is ItemStatus.completed]
-    overdue = [t for t in counted if t.status is not ItemStatus.completed
-               and t.due_on is not None and today > t.due_on]
-
-    def percent(task: SupervisionItem) -> int:
-        if task.status is ItemStatus.completed:
-            return 100
-        return task.progress_reports[-1].percent if task.progress_reports else 0
-
-    average = round(sum(percent(t) for t in counted) / len(counted)) if counted else 0
+    overdue = [t for t in counted if task_overdue(t, today)]
+    average = round(sum(task_percent(t) for t in counted) / len(counted)) if counted else 0
     return ChildrenProgress(tasks=len(counted), completed=len(done), overdue=len(overdue),
                             percent=average)

@@ -171,7 +171,8 @@ async def review_answer(cmd: ReviewAnswer, ctx: CommandContext) -> ItemStep:
 @service.query(GET_ITEM)
 async def get_item(query: GetItem, ctx: QueryContext) -> ItemView:
     item = await ITEMS.load(ctx, query.id)
-    children = await targets.children_of(ctx.service, item, ITEMS.repository(ctx.service))
+    children = await targets.children_of(ctx.service, item, ITEMS.repository(ctx.service),
+                                         ctx.principal)
     return access.view(item, ctx.principal, children)
 
 

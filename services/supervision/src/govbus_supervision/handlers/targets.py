@@ -8,6 +8,7 @@ opened a moment ago appears once the fact has been read (within the consumer's d
 
 from __future__ import annotations
 
+from govbus_contracts.envelope import Principal
 from govbus_contracts.services.supervision.items import ITEM_OPENED, ChildrenProgress, ItemOpened
 from govbus_kit.clock import office_date
 from govbus_kit.domain import Outcome
@@ -15,7 +16,6 @@ from govbus_kit.logging import get_logger
 from govbus_kit.repository import AggregateRepository
 from govbus_kit.service import EventContext, ServiceContext
 from govbus_supervision.domain import targets
-from govbus_supervision.domain.ledger import children_progress
 from govbus_supervision.domain.record import SupervisionItem
 from govbus_supervision.domain.targets import COLLECTION, TargetTasks
 from govbus_supervision.service import service
@@ -34,14 +34,16 @@ async def task_count(ctx: ServiceContext, target_id: str) -> int:
 
 
 async def children_of(ctx: ServiceContext, item: SupervisionItem,
-                      items: AggregateRepository[SupervisionItem]) -> ChildrenProgress | None:
-    """A target's progress from its tasks, each read by ``_id`` (None: not a target)."""
+                      items: AggregateRepository[SupervisionItem],
+                      principal: Principal) -> ChildrenProgress | None:
+    """A target's progress from its tasks, each read by ``_id``, with those ``principal``
+    may see (None: not a target)."""
     if not targets.is_target(item):
         return None
     listed = await target_tasks(ctx).get(item.id)
     tasks = [task for task_id in (listed.task_ids if listed else [])
              if (task := await items.get(task_id)) is not None]
-    return children_progress(tasks, office_date(ctx.clock.now()))
+    return targets.children(tasks, office_date(ctx.clock.now()), principal)
 
 
 @service.subscribe(ITEM_OPENED, durable="supervision-target-tasks")
