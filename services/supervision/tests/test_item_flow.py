@@ -44,6 +44,7 @@ from govbus_testing import (
     IsolatedSettings,
     consumer_backlog,
     eventually,
+    publish_again,
     running,
     stream_messages,
 )
@@ -73,20 +74,7 @@ async def refused(code: ErrorCode, db: Any, item_id: str, call: Awaitable[Any]) 
 async def redeliver(nats_url: str, message: dict[str, Any], event_id: str | None) -> None:
     """The instructed fact published again: past JetStream's de-duplication with its own
     event id, or as a new event (``event_id``) about the same 批示."""
-    import json
-
-    import nats
-
-    headers = {**message["headers"], "Nats-Msg-Id": f"again-{uuid.uuid4()}"}
-    if event_id is not None:
-        headers["ce-id"] = event_id
-    nc = await nats.connect(nats_url)
-    try:
-        await nc.jetstream().publish(
-            message["subject"], json.dumps(message["data"], ensure_ascii=False).encode(),
-            headers=headers, stream="GOV_DOCUMENTS")
-    finally:
-        await nc.close()
+    await publish_again(nats_url, message, "GOV_DOCUMENTS", event_id)
 
 
 async def instructed_document(host: Any, lead: str, co: str) -> str:

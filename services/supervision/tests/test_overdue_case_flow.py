@@ -11,9 +11,8 @@ overdue, and never becomes an item.
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from govbus_contracts.services.supervision.common import SourceKind
 from govbus_contracts.services.supervision.items import GET_ITEM, ITEM_OPENED
 from govbus_disclosure.handlers.requests import sweep_request_deadlines
 from govbus_disclosure.plugin import service as disclosure
-from govbus_kit.clock import OFFICE_TZ, ManualClock
+from govbus_kit.clock import ManualClock
 from govbus_supervision.domain.cases import watch_id
 from govbus_supervision.domain.opening import overdue_case_item_id
 from govbus_supervision.handlers.cases import sweep_overdue_cases
@@ -33,6 +32,7 @@ from govbus_testing import (
     IsolatedSettings,
     consumer_backlog,
     eventually,
+    publish_again,
     running,
     stream_messages,
 )
@@ -43,12 +43,6 @@ pytestmark = pytest.mark.servers
 KIND = SourceKind.disclosure_overdue
 CITIZEN = Principal.anonymous()
 OFFICER = Principal(subject="u-chen", name="陈公开", roles=frozenset({"disclosure_officer"}))
-SUPERVISOR = Principal(subject="du-zhou", name="周督查", roles=frozenset({"supervisor"}),
-                       department="督查室")
-
-
-def at(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, 10, tzinfo=OFFICE_TZ)
 
 
 def application(description: str) -> dict[str, Any]:
@@ -59,27 +53,12 @@ def application(description: str) -> dict[str, Any]:
             "information": {"description": description}, "form": "电子", "delivery": "电子邮件"}
 
 
-async def redeliver(nats_url: str, message: dict[str, Any]) -> None:
-    """The overdue fact published again, past JetStream's de-duplication, as a new event."""
-    import nats
-
-    headers = {**message["headers"], "Nats-Msg-Id": f"again-{uuid.uuid4()}",
-               "ce-id": str(uuid.uuid4())}
-    nc = await nats.connect(nats_url)
-    try:
-        await nc.jetstream().publish(
-            message["subject"], json.dumps(message["data"], ensure_ascii=False).encode(),
-            headers=headers, stream="GOV_DISCLOSURE")
-    finally:
-        await nc.close()
-
-
 async def test_an_overdue_request_becomes_an_item_on_its_fifth_working_day_overdue(
-        servers, settings):
+        servers, settings, walk):
     department = f"市住建局-{uuid.uuid4().hex[:6]}"
     own = IsolatedSettings(**settings.model_dump(),
                            database=f"govbus_supervision_cases_{uuid.uuid4().hex[:8]}")
-    clock = ManualClock(at(date(2026, 8, 27)))
+    clock = ManualClock(walk.at(date(2026, 8, 27)))
     async with running(own, disclosure, supervision, clock=clock) as host:
         dctx, sctx = host.contexts[disclosure.name], host.contexts[supervision.name]
         db = sctx.db
@@ -93,7 +72,7 @@ async def test_an_overdue_request_becomes_an_item_on_its_fifth_working_day_overd
         watches = {r: watch_id(KIND, r) for r in (late["id"], answered["id"])}
 
         # Disclosure's own sweep: overdue from Thu 24 Sep.
-        clock.set(at(date(2026, 9, 24)))
+        clock.set(walk.at(date(2026, 9, 24)))
         await sweep_request_deadlines(dctx)
         for request_id, wid in watches.items():
             watch = await eventually(lambda wid=wid: db["case_watches"].find_one({"_id": wid}),
@@ -104,7 +83,7 @@ async def test_an_overdue_request_becomes_an_item_on_its_fifth_working_day_overd
             "department"] == department
 
         # The second request is answered on the third working day overdue: its watch ends.
-        clock.set(at(date(2026, 9, 30)))
+        clock.set(walk.at(date(2026, 9, 30)))
         await ask(host, q.REPLY_REQUEST, {
             "request_id": answered["id"], "reply_type": "予以提供", "outcome": "予以公开",
             "text": "现提供2025年度保障房分配名单"}, OFFICER)
@@ -114,20 +93,20 @@ async def test_an_overdue_request_becomes_an_item_on_its_fifth_working_day_overd
         assert (ended["ended_on"], ended["ended_reason"]) == ("2026-09-30", "已答复")
 
         # 8 Oct, the fourth working day overdue: no item.
-        clock.set(at(date(2026, 10, 8)))
+        clock.set(walk.at(date(2026, 10, 8)))
         await sweep_overdue_cases(sctx)
         late_item = overdue_case_item_id(KIND, late["id"])
         answered_item = overdue_case_item_id(KIND, answered["id"])
         assert await db["items"].find_one({"_id": late_item}) is None
 
         # 9 Oct, the fifth: the item, once however often the sweep runs and the fact arrives.
-        clock.set(at(date(2026, 10, 9)))
+        clock.set(walk.at(date(2026, 10, 9)))
         await sweep_overdue_cases(sctx)
         await sweep_overdue_cases(sctx)
         (fact,) = [m for m in await stream_messages(servers.nats_url, q.REQUEST_OVERDUE.subject,
                                                     "GOV_DISCLOSURE")
                    if m["data"]["id"] == late["id"]]
-        await redeliver(servers.nats_url, fact)
+        await publish_again(servers.nats_url, fact, "GOV_DISCLOSURE", str(uuid.uuid4()))
         await eventually(lambda: consumer_backlog(
             servers.nats_url, "GOV_DISCLOSURE", "supervision-overdue-requests"),
             lambda n: n == 0)
@@ -143,7 +122,7 @@ async def test_an_overdue_request_becomes_an_item_on_its_fifth_working_day_overd
         assert (await db["case_watches"].find_one({"_id": watches[late["id"]]}))[
             "status"] == "已立项"
 
-        item = await ask(host, GET_ITEM, {"id": late_item}, SUPERVISOR)
+        item = await ask(host, GET_ITEM, {"id": late_item}, walk.supervisor)
         assert (item["status"], item["source"]["kind"], item["opened_on"]) == (
             "已立项", KIND.value, "2026-10-09")
         assert item["source"]["case"] == {

@@ -11,12 +11,11 @@ exist.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
 
-from govbus_contracts.envelope import Principal
 from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_contracts.services.supervision.items import (
     ASSIGN_ITEM,
@@ -26,35 +25,29 @@ from govbus_contracts.services.supervision.items import (
     REVIEW_ANSWER,
     SUBMIT_ANSWER,
 )
-from govbus_kit.clock import OFFICE_TZ, ManualClock
+from govbus_kit.clock import ManualClock
 from govbus_supervision.plugin import service as supervision
 from govbus_testing import IsolatedSettings, eventually, running
 from govbus_testing.office import LEADER, ask, handler
 
 pytestmark = pytest.mark.servers
 
-SUPERVISOR = Principal(subject="du-zhou", name="周督查", roles=frozenset({"supervisor"}),
-                       department="督查室")
-
-
-def at(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, 10, tzinfo=OFFICE_TZ)
 
 
 def work_report(reference: str) -> dict[str, Any]:
     return {"kind": "政府工作报告", "work_report": {"year": 2026, "reference": reference}}
 
 
-async def test_a_targets_view_counts_its_tasks_done_and_overdue(servers, settings):
+async def test_a_targets_view_counts_its_tasks_done_and_overdue(servers, settings, walk):
     suffix = uuid.uuid4().hex[:6]
     housing, finance, education = (f"{d}-{suffix}" for d in ("市住建局", "市财政局", "市教育局"))
     own = IsolatedSettings(**settings.model_dump(),
                            database=f"govbus_supervision_targets_{uuid.uuid4().hex[:8]}")
-    clock = ManualClock(at(date(2026, 3, 2)))
+    clock = ManualClock(walk.at(date(2026, 3, 2)))
     async with running(own, supervision, clock=clock) as host:
         target = await ask(host, OPEN_ITEM, {
             "title": "三(二) 持续保障和改善民生", "content": "分解到部门, 项目化、时间表、责任人。",
-            "source": work_report("三(二)")}, SUPERVISOR)
+            "source": work_report("三(二)")}, walk.supervisor)
         tasks: dict[str, str] = {}
         for n, (department, due) in enumerate(
                 [(housing, "2026-06-30"), (finance, "2026-04-30"), (education, "2026-12-31")],
@@ -65,10 +58,10 @@ async def test_a_targets_view_counts_its_tasks_done_and_overdue(servers, setting
                 "source": work_report(f"三(二){n}"), "parent_id": target["id"],
                 "proposed_lead_department": department,
                 "milestones": [{"title": "完成方案", "due_on": "2026-03-31"},
-                               {"title": "全面完成", "due_on": due}]}, SUPERVISOR)
-            await ask(host, REGISTER_ITEM, {"id": task["id"]}, SUPERVISOR)
+                               {"title": "全面完成", "due_on": due}]}, walk.supervisor)
+            await ask(host, REGISTER_ITEM, {"id": task["id"]}, walk.supervisor)
             step = await ask(host, ASSIGN_ITEM, {"id": task["id"], "lead_department": department,
-                                                 "due_on": due}, SUPERVISOR)
+                                                 "due_on": due}, walk.supervisor)
             assert step["due_on"] == due
             tasks[department] = task["id"]
 
@@ -80,15 +73,15 @@ async def test_a_targets_view_counts_its_tasks_done_and_overdue(servers, setting
         assert (seen["parent_id"], seen["children"]) == (target["id"], None)
 
         # The housing task is answered and completed.
-        clock.set(at(date(2026, 4, 20)))
+        clock.set(walk.at(date(2026, 4, 20)))
         await ask(host, SUBMIT_ANSWER, {"id": tasks[housing], "text": "已完成改造12个小区。"},
                   handler(housing))
         done = await ask(host, REVIEW_ANSWER, {"id": tasks[housing], "decision": "审结通过"},
-                         SUPERVISOR)
+                         walk.supervisor)
         assert done["status"] == "已办结"
 
         # 6 May (劳动节 1–5 May): the finance task is past its 30 April deadline.
-        clock.set(at(date(2026, 5, 6)))
+        clock.set(walk.at(date(2026, 5, 6)))
         view = await eventually(lambda: ask(host, GET_ITEM, {"id": target["id"]}, LEADER),
                                 lambda v: v["children"]["tasks"] == 3)
         children = view["children"]

@@ -20,6 +20,7 @@ from govbus_testing.helpers import (
     eventually,
     isolated,
     provision,
+    publish_again,
     pulled,
     running,
     service_process,
@@ -28,5 +29,5 @@ from govbus_testing.helpers import (
 )
 
 __all__ = ["IsolatedSettings", "OfficeClock", "bearer", "consumer_backlog", "eventually",
-           "isolated", "provision", "pulled", "running", "service_process", "stream_messages",
-           "write_as_another_replica"]
+           "isolated", "provision", "publish_again", "pulled", "running", "service_process",
+           "stream_messages", "write_as_another_replica"]

@@ -70,6 +70,28 @@ async def stream_messages(nats_url: str, subject: str, stream: str,
     return out
 
 
+async def publish_again(nats_url: str, message: dict[str, Any], stream: str,
+                        event_id: str | None = None) -> None:
+    """A fact read with ``stream_messages`` published again past JetStream's
+    de-duplication (a new ``Nats-Msg-Id``): the same event (its ``ce-id``), or a new event
+    about the same thing (``event_id``), as a redelivery or a replay would bring it."""
+    import json
+    import uuid
+
+    import nats
+
+    headers = {**message["headers"], "Nats-Msg-Id": f"again-{uuid.uuid4()}"}
+    if event_id is not None:
+        headers["ce-id"] = event_id
+    nc = await nats.connect(nats_url)
+    try:
+        await nc.jetstream().publish(
+            message["subject"], json.dumps(message["data"], ensure_ascii=False).encode(),
+            headers=headers, stream=stream)
+    finally:
+        await nc.close()
+
+
 async def consumer_backlog(nats_url: str, stream: str, durable: str) -> int:
     """Messages a durable consumer has not yet finished with (pending or unacknowledged)."""
     import nats
