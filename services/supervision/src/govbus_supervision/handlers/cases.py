@@ -130,11 +130,14 @@ async def sweep_overdue_cases(ctx: ServiceContext) -> int:
     await due_index(ctx, COLLECTION).sweep_due(
         watches(ctx), collect, today=today, what="逾期案件立项")
     opened = 0
-    for watch in {w.id: w for w in due}.values():
+    for watch_id in dict.fromkeys(w.id for w in due):
         try:
-            opened += await open_watched_case(ctx, watch)
+            # Read again: an answer may have ended it since the sweep read it.
+            watch = await watches(ctx).get(watch_id)
+            if watch is not None and cases.opens_today(watch, today):
+                opened += await open_watched_case(ctx, watch)
         except Exception as exc:  # one unreadable case must not stop the others
-            log.warning("overdue_case_not_opened", watch_id=watch.id, error=repr(exc))
+            log.warning("overdue_case_not_opened", watch_id=watch_id, error=repr(exc))
     return opened
 
 
