@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from govbus_contracts.envelope import Principal
-from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.errors import ErrorCode
 from govbus_contracts.services.supervision.items import (
     ASSIGN_ITEM,
     DECIDE_EXTENSION,
@@ -51,11 +49,10 @@ from govbus_kit.clock import OFFICE_TZ, ManualClock
 from govbus_supervision.plugin import service as supervision
 from govbus_testing import IsolatedSettings, bearer, eventually, running, stream_messages
 from govbus_testing.office import LEADER, ask, handler
+from govbus_testing.supervision import SUPERVISOR, refused, unique
 
 pytestmark = pytest.mark.servers
 
-SUPERVISOR = Principal(subject="du-zhou", name="周督查", roles=frozenset({"supervisor"}),
-                       department="督查室")
 SIGNERS = ["张建国", "李秀英", "王志强"]
 PHONES = ["13907950001", "13907950002", "13907950003"]
 
@@ -63,10 +60,6 @@ PHONES = ["13907950001", "13907950002", "13907950003"]
 def at(month: int, day: int) -> datetime:
     return datetime(2026, month, day, 10, tzinfo=OFFICE_TZ)
 
-
-def unique(prefix: str) -> str:
-    """A department of this test alone (the servers are shared by the session)."""
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
 def suggestion() -> dict[str, Any]:
@@ -79,14 +72,6 @@ def suggestion() -> dict[str, Any]:
                     "phone": phone, "address": f"城区人民路{i + 1}号", "postcode": "336000"}}
                 for i, (name, phone) in enumerate(zip(SIGNERS, PHONES, strict=True))]}}}
 
-
-async def refused(code: ErrorCode, db: Any, item_id: str, call: Awaitable[Any]) -> None:
-    """The call is refused with ``code`` and the stored item is as it was."""
-    before = await db["items"].find_one({"_id": item_id})
-    with pytest.raises(GovbusError) as raised:
-        await call
-    assert raised.value.code is code, raised.value
-    assert await db["items"].find_one({"_id": item_id}) == before
 
 
 async def test_a_deputies_suggestion_from_assignment_to_a_satisfied_completion(servers,
