@@ -1,7 +1,7 @@
-"""代表 (委员) 评价 of a 联名建议: every signer rates the answer, the others' ratings are still
-recorded while one signer's 不满意 has it handled again, the re-handling deadline is one
-calendar month moved off a holiday, and once every signer has rated the answer of a 办结
-item its completion is announced again with the satisfaction (once per answer)."""
+"""代表 (委员) 评价 of a 联名建议: one signer's 不满意 has the answer handled again within a
+month whether the office reviewed it or not, the others' ratings are still recorded
+meanwhile, and once every signer has rated the answer of a 办结 item its completion is
+announced again with the satisfaction (once per answer)."""
 
 from __future__ import annotations
 
@@ -32,16 +32,21 @@ def rate(walk, item, signer, satisfaction, on):
         walk.supervisor, walk.at(on), walk.periods)
 
 
-def test_the_rehandling_month_crosses_the_month_end_and_leaves_the_national_day(walk):
-    item = motion_completed(walk)
-    # 不满意 on 1 September: one month is 1 October, 国庆 (1–7 Oct 2026): due Thursday 8 Oct.
-    reopened = rate(walk, item, "李代表", Satisfaction.dissatisfied, date(2026, 9, 1))
+def test_a_dissatisfied_signer_reopens_the_item_reviewed_or_not(walk):
+    # 审结 done: the item reopens (ItemReopened, addressed to the departments).
+    reopened = rate(walk, motion_completed(walk), "李代表", Satisfaction.dissatisfied,
+                    date(2026, 8, 31))
     assert [e.spec for e in reopened.events] == [ITEM_SATISFACTION_RECORDED, ITEM_REOPENED]
-    assert (reopened.state.status, reopened.state.due_on) == (S.handling, date(2026, 10, 8))
+    assert (reopened.state.status, reopened.state.due_on) == (S.handling, date(2026, 9, 30))
     assert reopened.events[1].body.rehandling_rounds == 1
-    # On 31 August: 30 September, a working day, stays.
-    assert rate(walk, item, "李代表", Satisfaction.dissatisfied,
-                date(2026, 8, 31)).state.due_on == date(2026, 9, 30)
+    # Before 审结: handled again alike, never accepted as it stands.
+    answered = walk.answered(walk.opinion_given(walk.assigned(walk.registered(
+        walk.opened(walk.motion_source())), on=JUN1)))
+    early = rate(walk, answered, "张代表", Satisfaction.dissatisfied, date(2026, 6, 16))
+    assert [e.spec for e in early.events] == [ITEM_SATISFACTION_RECORDED, ITEM_REOPENED]
+    assert (early.state.status, early.state.due_on, early.state.rehandling_rounds) == (
+        S.handling, date(2026, 7, 16), 1)
+    assert early.state.appraisal is None
 
 
 def test_the_other_signers_still_rate_an_answer_handled_again(walk):

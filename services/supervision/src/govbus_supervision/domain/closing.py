@@ -105,7 +105,7 @@ def _send_back(item: SupervisionItem, cmd: ReviewAnswer, actor: Actor, now: date
 
 
 def rated_unsatisfied(item: SupervisionItem) -> bool:
-    """The latest answer was rated 不满意 (it is handled again, or sent back, because of it)."""
+    """The latest answer was rated 不满意 (it is handled again because of it)."""
     if not item.answers:
         return False
     latest = item.answers[-1].round
@@ -124,11 +124,11 @@ def evaluation_complete(item: SupervisionItem) -> bool:
 def record_satisfaction(item: SupervisionItem, cmd: RecordSatisfaction, principal: Principal,
                         now: datetime, periods: Periods) -> ItemChange:
     """代表 (委员) 评价 of the latest answer, by the supervision office. 不满意: handled
-    again and answered within the re-handling period (a 办结 item reopens). Each signer of a
-    联名 建议 rates the answer: the others' ratings of an answer one signer found 不满意 are
-    still recorded while it is handled again. Once every signer has rated the answer of a
-    办结 item, its completion is announced again with the satisfaction (ItemCompleted: the
-    latest of an item counts)."""
+    again and answered within the re-handling period (an answer awaiting 审结 and a 办结 item
+    alike). Each signer of a 联名 建议 rates the answer: the others' ratings of an answer one
+    signer found 不满意 are still recorded while it is handled again. Once every signer has
+    rated the answer of a 办结 item, its completion is announced again with the satisfaction
+    (ItemCompleted: the latest of an item counts)."""
     actor = act_as(principal, Role.supervisor, Role.admin, step="登记评价")
     require_step(item, "登记评价", (S.answered, S.completed, S.handling)
                  if rated_unsatisfied(item) else (S.answered, S.completed))
@@ -151,15 +151,15 @@ def record_satisfaction(item: SupervisionItem, cmd: RecordSatisfaction, principa
             update={"satisfaction": rated.current_satisfaction()})})
     events = [Emit(ITEM_SATISFACTION_RECORDED, ItemSatisfactionRecorded(
         **fact_of(rated), satisfaction=cmd.satisfaction, round=round_, recorded_on=today))]
-    if item.status is not S.completed:
-        # 不满意 of an answer not yet reviewed: the office sends it back at 审结; rated while
-        # handled again: the re-handling runs already.
-        return Change(rated, events)
+    if item.status is S.handling:
+        return Change(rated, events)  # rated while handled again: the re-handling runs
     if cmd.satisfaction is not Satisfaction.dissatisfied:
-        if evaluation_complete(rated) and rated.appraisal is not None:
+        if item.status is S.completed and evaluation_complete(rated) \
+                and rated.appraisal is not None:
             events.append(_completed(rated, rated.appraisal, round_))
         return Change(rated, events)
-    # 代表对答复不满意的, 承办单位应在一个月内重新研究办理并答复 (rehandling period).
+    # 代表对答复不满意的, 承办单位应在一个月内重新研究办理并答复 (rehandling period): of an
+    # answer reviewed or not, so that an answer a signer found wanting is never 办结 as it is.
     due = periods.due("rehandling", today)
     reopened = logged(rated, actor, now, "不满意重办", f"期限: {due}", status=S.handling,
                       rehandling_rounds=item.rehandling_rounds + 1, due_on=due,
