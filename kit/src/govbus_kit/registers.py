@@ -9,7 +9,9 @@ the serials:
   skipped;
 - a serial is taken through ``ctx.execute`` under the command's id: a retried command, however
   many numbers were given since, is answered from the command ledger with its first serial
-  and spends none.
+  and spends none;
+- a workflow step that writes the serial on its aggregate (登记) is ``take_for``: the step is
+  checked first, so a refusal spends no serial (``Workflow.numbered_step``).
 
 A register that keeps an entry per serial (the 发文字号 register: reserved, used, voided)
 keeps only its recent entries, and those it must find by something else than the serial, in
@@ -22,15 +24,19 @@ both places, never in none, and where both hold it the register's copy is the ne
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from govbus_kit.domain import Change
 from govbus_kit.repository import Aggregate, Outcome
 from govbus_kit.service import CommandContext
+from govbus_kit.workflow import Workflow
 
 Db = AsyncDatabase[dict[str, Any]]
+A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
 
 #: Entries per page document (one page holds serials k*PAGE_SIZE+1 … (k+1)*PAGE_SIZE).
 PAGE_SIZE = 100
@@ -73,6 +79,28 @@ class SerialRegister:
 
         repo = ctx.service.repository(self.collection, Serials)
         return await ctx.execute(repo, register_id(year, key), decide, reply=int)
+
+    async def next_free(self, ctx: CommandContext, year: int, key: str | None = None) -> int:
+        """The serial the next ``take`` would give (read, nothing taken)."""
+        held = await ctx.service.repository(self.collection, Serials).get(
+            register_id(year, key))
+        return (held.last_serial if held else 0) + 1
+
+    async def take_for(self, ctx: CommandContext, workflow: Workflow[A, R], aggregate_id: str,
+                       rule: Callable[[A, int], Change[A]], *, year: int,
+                       key: str | None = None) -> R:
+        """The step ``rule`` of ``workflow`` on ``aggregate_id`` with the next serial of
+        ``year``: the rule is first checked with the serial the register would give next
+        (nothing taken: a refusal spends no serial), then the serial is taken, once per
+        command id, and the step written with it; a retried command gets its first reply."""
+        probe = await self.next_free(ctx, year, key)
+
+        async def take(_: A) -> int:
+            return await self.take(ctx, year, key)
+
+        return await workflow.numbered_step(ctx, aggregate_id,
+                                            check=lambda seen: rule(seen, probe),
+                                            take=take, rule=rule)
 
 
 def page_of(position: int) -> int:

@@ -11,14 +11,12 @@ nor co-department is told nothing, and every refusal changes nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Any
 
 import pytest
 
-from govbus_contracts.envelope import Principal
-from govbus_contracts.errors import ErrorCode, GovbusError
+from govbus_contracts.errors import ErrorCode
 from govbus_contracts.services.documents.incoming import (
     INCOMING_INSTRUCTED,
     INSTRUCT_INCOMING,
@@ -49,26 +47,11 @@ from govbus_testing import (
     stream_messages,
 )
 from govbus_testing.office import CLERK, LEADER, ask, handler
+from govbus_testing.supervision import SUPERVISOR, refused, unique
 
 pytestmark = pytest.mark.servers
 
-SUPERVISOR = Principal(subject="du-zhou", name="周督查", roles=frozenset({"supervisor"}),
-                       department="督查室")
 JUN1 = date(2026, 6, 1)
-
-
-def unique(prefix: str) -> str:
-    """A department of this test alone (the servers are shared by the session)."""
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
-
-
-async def refused(code: ErrorCode, db: Any, item_id: str, call: Awaitable[Any]) -> None:
-    """The call is refused with ``code`` and the stored item is as it was."""
-    before = await db["items"].find_one({"_id": item_id})
-    with pytest.raises(GovbusError) as raised:
-        await call
-    assert raised.value.code is code, raised.value
-    assert await db["items"].find_one({"_id": item_id}) == before
 
 
 async def redeliver(nats_url: str, message: dict[str, Any], event_id: str | None) -> None:

@@ -778,7 +778,9 @@ class ItemSentBack(DepartmentFact):
 
 class ItemCompleted(ItemFact):
     """办结: what appraisal counts (on time or late, by how many working days, returned how
-    many times, satisfaction)."""
+    many times, satisfaction). Announced at 审结通过, and again with the satisfaction once
+    every signer (the office, of other items) has rated the answer; a 不满意 reopens the item
+    (ItemReopened) and its next 办结 is announced anew: the latest of an item counts."""
 
     completed_on: date = Field(description="办结日期")
     on_time: bool = Field(description="按期办结")

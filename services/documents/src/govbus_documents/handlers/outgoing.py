@@ -195,29 +195,31 @@ async def recheck_outgoing(cmd: RecheckOutgoing, ctx: CommandContext) -> Outgoin
 @service.command(REGISTER_OUTGOING)
 async def register_outgoing(cmd: RegisterOutgoing, ctx: CommandContext) -> OutgoingState:
     """Two writes: the number is taken in the register with the document's id, then the
-    document records it. A crash between them is repaired by a retry, which finds the
-    number already taken for this document instead of taking another."""
+    document records it. The step is checked before a number is taken, so no serial is spent
+    on a refusal; a crash between the writes is repaired by a retry, which finds the number
+    already taken for this document instead of taking another."""
     now = ctx.now()
-    doc = await OUTGOING.load(ctx, cmd.document_id)
-    if doc.doc_number is None:
-        # Refuse before a number is taken, so no serial is spent on a refusal.
+
+    def check(doc: OutgoingDocument) -> None:
         outgoing.check_registrable(doc, ctx.principal)
         outgoing.plan_distribution(doc, list(cmd.distribution), cmd.copies)
-    else:
-        numbering.require_registrar(ctx.principal)
-    year, series = outgoing.number_year(doc), outgoing.number_series(doc)
 
-    def take(current: NumberRegister | None) -> Outcome[NumberRegister, NumberEntry]:
-        register = current or numbering.new_register(doc.issuer_code, year, series)
-        changed, entry = numbering.take_number(register, doc.id, now, ctx.principal,
-                                               cmd.reserved_serial)
-        return Outcome(changed, entry)
+    async def take(doc: OutgoingDocument) -> NumberEntry:
+        year, series = outgoing.number_year(doc), outgoing.number_series(doc)
 
-    register_id = numbering.register_id(doc.issuer_code, year, series)
-    entry = await numbers.execute(ctx, register_id, take, reply=NumberEntry,
-                                  serial=doc.number_serial or cmd.reserved_serial)
-    return await OUTGOING.step(ctx, doc.id, lambda current: outgoing.register(
-        current, entry, cmd, ctx.principal, now))
+        def decide(current: NumberRegister | None) -> Outcome[NumberRegister, NumberEntry]:
+            register = current or numbering.new_register(doc.issuer_code, year, series)
+            changed, entry = numbering.take_number(register, doc.id, now, ctx.principal,
+                                                   cmd.reserved_serial)
+            return Outcome(changed, entry)
+
+        register_id = numbering.register_id(doc.issuer_code, year, series)
+        return await numbers.execute(ctx, register_id, decide, reply=NumberEntry,
+                                     serial=doc.number_serial or cmd.reserved_serial)
+
+    return await OUTGOING.numbered_step(
+        ctx, cmd.document_id, check=check, take=take,
+        rule=lambda doc, entry: outgoing.register(doc, entry, cmd, ctx.principal, now))
 
 
 @service.command(PRINT_OUTGOING)

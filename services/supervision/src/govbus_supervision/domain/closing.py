@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from govbus_contracts.envelope import Principal
+from govbus_contracts.envelope import Principal, deterministic_id
 from govbus_contracts.errors import ErrorCode, GovbusError
-from govbus_contracts.services.supervision.common import ReviewDecision, Role, Satisfaction
+from govbus_contracts.services.supervision.common import (
+    SERVICE,
+    ReviewDecision,
+    Role,
+    Satisfaction,
+)
 from govbus_contracts.services.supervision.items import (
     ITEM_COMPLETED,
     ITEM_REOPENED,
@@ -99,12 +104,34 @@ def _send_back(item: SupervisionItem, cmd: ReviewAnswer, actor: Actor, now: date
         times_returned=new.times_returned))])
 
 
+def rated_unsatisfied(item: SupervisionItem) -> bool:
+    """The latest answer was rated 不满意 (it is handled again because of it)."""
+    if not item.answers:
+        return False
+    latest = item.answers[-1].round
+    return any(r.round == latest and r.satisfaction is Satisfaction.dissatisfied
+               for r in item.satisfaction)
+
+
+def evaluation_complete(item: SupervisionItem) -> bool:
+    """Every signer of a 建议 / 提案 has rated the latest answer (the office, of another
+    item)."""
+    latest = item.answers[-1].round
+    raters = {r.signer for r in item.satisfaction if r.round == latest}
+    return set(item.signers) <= raters if item.is_motion else None in raters
+
+
 def record_satisfaction(item: SupervisionItem, cmd: RecordSatisfaction, principal: Principal,
                         now: datetime, periods: Periods) -> ItemChange:
     """代表 (委员) 评价 of the latest answer, by the supervision office. 不满意: handled
-    again and answered within the re-handling period (a 办结 item reopens)."""
+    again and answered within the re-handling period (an answer awaiting 审结 and a 办结 item
+    alike). Each signer of a 联名 建议 rates the answer: the others' ratings of an answer one
+    signer found 不满意 are still recorded while it is handled again. Once every signer has
+    rated the answer of a 办结 item, its completion is announced again with the satisfaction
+    (ItemCompleted: the latest of an item counts)."""
     actor = act_as(principal, Role.supervisor, Role.admin, step="登记评价")
-    require_step(item, "登记评价", (S.answered, S.completed))
+    require_step(item, "登记评价", (S.answered, S.completed, S.handling)
+                 if rated_unsatisfied(item) else (S.answered, S.completed))
     today = office_date(now)
     round_ = item.answers[-1].round
     if item.is_motion:
@@ -124,9 +151,15 @@ def record_satisfaction(item: SupervisionItem, cmd: RecordSatisfaction, principa
             update={"satisfaction": rated.current_satisfaction()})})
     events = [Emit(ITEM_SATISFACTION_RECORDED, ItemSatisfactionRecorded(
         **fact_of(rated), satisfaction=cmd.satisfaction, round=round_, recorded_on=today))]
-    if cmd.satisfaction is not Satisfaction.dissatisfied or item.status is not S.completed:
-        # 不满意 of an answer not yet reviewed: the office sends it back at 审结.
+    if item.status is S.handling:
+        return Change(rated, events)  # rated while handled again: the re-handling runs
+    if cmd.satisfaction is not Satisfaction.dissatisfied:
+        if item.status is S.completed and evaluation_complete(rated) \
+                and rated.appraisal is not None:
+            events.append(_completed(rated, rated.appraisal, round_))
         return Change(rated, events)
+    # 代表对答复不满意的, 承办单位应在一个月内重新研究办理并答复 (rehandling period): of an
+    # answer reviewed or not, so that an answer a signer found wanting is never 办结 as it is.
     due = periods.due("rehandling", today)
     reopened = logged(rated, actor, now, "不满意重办", f"期限: {due}", status=S.handling,
                       rehandling_rounds=item.rehandling_rounds + 1, due_on=due,
@@ -135,3 +168,14 @@ def record_satisfaction(item: SupervisionItem, cmd: RecordSatisfaction, principa
     events.append(Emit(ITEM_REOPENED, ItemReopened(
         **fact_of(reopened), reopened_on=today, rehandling_rounds=reopened.rehandling_rounds)))
     return Change(reopened, events)
+
+
+def _completed(item: SupervisionItem, appraisal: Appraisal, round_: int) -> Emit:
+    """办结 announced again with the answer's satisfaction, once per answer (replicas and
+    retries alike)."""
+    return Emit(ITEM_COMPLETED, ItemCompleted(
+        **fact_of(item), completed_on=appraisal.completed_on, on_time=appraisal.on_time,
+        working_days_late=appraisal.working_days_late, times_returned=appraisal.times_returned,
+        rehandling_rounds=item.rehandling_rounds, result_code=item.answers[-1].result_code,
+        satisfaction=appraisal.satisfaction),
+        event_id=deterministic_id(SERVICE, "item", item.id, "completed", "rated", str(round_)))

@@ -161,21 +161,23 @@ def suspend(item: SupervisionItem, cmd: SuspendItem, principal: Principal,
 def resume(item: SupervisionItem, remarks: str | None, principal: Principal, now: datetime,
            periods: Periods) -> ItemChange:
     """恢复办理: the deadline moves by the working days suspended (a deadline is a working
-    day, so the move keeps it on one)."""
+    day, so the move keeps it on one). The deadline moved is the one in force now: an
+    extension approved while the item stood still is kept."""
     actor = act_as(principal, Role.supervisor, Role.admin, step="恢复办理")
     require_step(item, "恢复办理", (S.suspended,))
+    assert item.due_on is not None
     today = office_date(now)
     current = item.suspensions[-1]
     cal = periods.calendar
     lost = max(0, cal.working_days_between(current.started_on, today))
-    due = cal.add_working_days(next_working_day_from(current.due_on_before, cal), lost)
+    due = cal.add_working_days(next_working_day_from(item.due_on, cal), lost)
     ended = current.model_copy(update={"ended_on": today, "due_on_after": due})
     new = logged(item, actor, now, "恢复办理", remarks, status=item.suspended_from or S.handling,
                  suspended_from=None, suspensions=[*item.suspensions[:-1], ended], due_on=due,
                  due_set_on=today,
                  due_on_provisional=cal.is_provisional_between(today, due))
     return Change(new, [Emit(ITEM_RESUMED, ItemResumed(
-        **fact_of(new), resumed_on=today, previous_due_on=current.due_on_before))])
+        **fact_of(new), resumed_on=today, previous_due_on=item.due_on))])
 
 
 # --- 催办 ------------------------------------------------------------------------------------

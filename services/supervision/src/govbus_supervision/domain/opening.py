@@ -119,6 +119,11 @@ def instruction_item_id(document_id: str, instructed_on: date) -> str:
                             instructed_on.isoformat())
 
 
+def meeting_item_id(command_id: str, item_no: int) -> str:
+    """The item of a meeting's 议定事项 opened by one command: a retry lands on it."""
+    return deterministic_id(SERVICE, "item", "meeting", command_id, str(item_no))
+
+
 def overdue_case_item_id(kind: SourceKind, case_id: str) -> str:
     """The item of an overdue complaint (disclosure request): one per case."""
     return deterministic_id(SERVICE, "item", kind.name, case_id)

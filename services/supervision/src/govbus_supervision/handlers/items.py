@@ -15,35 +15,58 @@ from govbus_contracts.services.documents.incoming import INCOMING_INSTRUCTED, In
 from govbus_contracts.services.supervision.common import SERVICE
 from govbus_contracts.services.supervision.items import (
     ASSIGN_ITEM,
+    CANCEL_ITEM,
+    DECIDE_EXTENSION,
     DRAFT_ANSWER,
+    ESCALATE_ITEM,
     GET_ITEM,
     GIVE_OPINION,
     OPEN_ITEM,
+    OPEN_MEETING_ITEMS,
+    REASSIGN_ITEM,
+    RECORD_SATISFACTION,
     REGISTER_ITEM,
+    REPORT_PROGRESS,
+    REQUEST_EXTENSION,
+    RESUME_ITEM,
+    RETURN_MISROUTED,
     REVIEW_ANSWER,
     SUBMIT_ANSWER,
+    SUSPEND_ITEM,
     AssignItem,
+    CancelItem,
+    DecideExtension,
     DraftAnswer,
+    EscalateItem,
     GetItem,
     GiveOpinion,
     ItemStep,
     ItemView,
+    MeetingItemsOpened,
     OpenItem,
+    OpenMeetingItems,
+    ReassignItem,
+    RecordSatisfaction,
     RegisterItem,
+    ReportProgress,
+    RequestExtension,
+    ResumeItem,
+    ReturnMisrouted,
     ReviewAnswer,
     SubmitAnswer,
+    SuspendItem,
 )
 from govbus_kit.clock import office_date
-from govbus_kit.domain import Change, Outcome
+from govbus_kit.domain import Outcome
 from govbus_kit.logging import get_logger
 from govbus_kit.periods import periods
 from govbus_kit.registers import SerialRegister
 from govbus_kit.service import CommandContext, EventContext, QueryContext, ServiceContext
 from govbus_kit.workflow import Workflow
-from govbus_supervision.domain import access, closing, handling, opening
+from govbus_supervision.domain import access, closing, deadlines, handling, opening
 from govbus_supervision.domain.deadlines import SYSTEM
 from govbus_supervision.domain.periods import PERIODS, Periods
-from govbus_supervision.domain.record import SupervisionItem
+from govbus_supervision.domain.record import ItemChange, SupervisionItem
 from govbus_supervision.handlers import targets
 from govbus_supervision.service import service
 from govbus_supervision.settings import SupervisionSettings
@@ -85,6 +108,18 @@ ITEMS = Workflow(COLLECTION, SupervisionItem, ItemStep, ack=_ack, visible=access
 # --- 立项 and 登记 ---------------------------------------------------------------------------
 
 
+def _new(item_id: str, planned: Callable[[], ItemChange]
+         ) -> Callable[[SupervisionItem | None], Outcome[SupervisionItem, ItemStep]]:
+    """Write a new item, the rule asked only when the command has not written it yet (a
+    retry is answered from the command's ledger, whatever the rule would say today)."""
+    def decide(current: SupervisionItem | None) -> Outcome[SupervisionItem, ItemStep]:
+        if current is not None:
+            raise GovbusError(ErrorCode.conflict, f"督查事项{item_id}已立项", id=item_id)
+        change = planned()
+        return Outcome(change.state, _ack(change.state, 1), change.events)
+    return decide
+
+
 @service.command(OPEN_ITEM)
 async def open_item(cmd: OpenItem, ctx: CommandContext) -> ItemStep:
     """立项 by the supervision office; a retried command lands on the same item."""
@@ -94,14 +129,32 @@ async def open_item(cmd: OpenItem, ctx: CommandContext) -> ItemStep:
         parent = await ITEMS.repository(ctx.service).get(cmd.parent_id)
     tasks = await targets.task_count(ctx.service, parent.id) if parent else 0
     now = ctx.now()
+    return await ctx.execute(ITEMS.repository(ctx.service), item_id, _new(
+        item_id, lambda: opening.open_item(cmd, item_id, ctx.principal, now, parent, tasks)),
+        reply=ItemStep)
 
-    def decide(current: SupervisionItem | None) -> Outcome[SupervisionItem, ItemStep]:
-        if current is not None:
-            raise GovbusError(ErrorCode.conflict, f"督查事项{item_id}已立项", id=item_id)
-        change = opening.open_item(cmd, item_id, ctx.principal, now, parent, tasks)
-        return Outcome(change.state, _ack(change.state, 1), change.events)
 
-    return await ctx.execute(ITEMS.repository(ctx.service), item_id, decide, reply=ItemStep)
+@service.command(OPEN_MEETING_ITEMS)
+async def open_meeting_items(cmd: OpenMeetingItems, ctx: CommandContext) -> MeetingItemsOpened:
+    """立项 of a meeting's 议定事项, linked by its 纪要 number. Each item's id is derived from
+    the command and its 序号, so a retry (after a crash half-way too) lands on the same
+    items and opens the missing ones; every decision is checked before the first is
+    written."""
+    ids = [opening.meeting_item_id(ctx.command_id, d.item_no) for d in cmd.decisions]
+    now = ctx.now()
+    plan: list[list[ItemChange]] = []
+
+    def planned(index: int) -> Callable[[], ItemChange]:
+        def change() -> ItemChange:
+            if not plan:
+                plan.append(opening.open_meeting_items(cmd, ids, ctx.principal, now))
+            return plan[0][index]
+        return change
+
+    repo = ITEMS.repository(ctx.service)
+    steps = [await ctx.execute(repo, item_id, _new(item_id, planned(i)), reply=ItemStep)
+             for i, item_id in enumerate(ids)]
+    return MeetingItemsOpened(minutes_number=cmd.minutes_number, items=steps)
 
 
 @service.command(REGISTER_ITEM)
@@ -111,23 +164,8 @@ async def register_item(cmd: RegisterItem, ctx: CommandContext) -> ItemStep:
     now = ctx.now()
     year = office_date(now).year
     prefix = settings(ctx.service).number_prefix
-    current = await ITEMS.repository(ctx.service).get(cmd.id)
-    try:
-        opening.register(access.visible(ctx.principal, current, cmd.id), prefix, year, 1,
-                         ctx.principal, now)
-    except GovbusError as refused:
-        # A retry of a registration that went through gets its first reply back; anything
-        # else is refused as the rule said, and no serial is taken.
-        return await ITEMS.step(ctx, cmd.id, _refusing(refused))
-    serial = await NUMBERS.take(ctx, year)
-    return await ITEMS.step(ctx, cmd.id, lambda item: opening.register(
-        item, prefix, year, serial, ctx.principal, now))
-
-
-def _refusing(refused: GovbusError) -> Callable[[SupervisionItem], Change[SupervisionItem]]:
-    def rule(_: SupervisionItem) -> Change[SupervisionItem]:
-        raise refused
-    return rule
+    return await NUMBERS.take_for(ctx, ITEMS, cmd.id, lambda item, serial: opening.register(
+        item, prefix, year, serial, ctx.principal, now), year=year)
 
 
 # --- 交办, 协办意见, 答复稿, 反馈, 审结 -----------------------------------------------------
@@ -163,6 +201,78 @@ async def review_answer(cmd: ReviewAnswer, ctx: CommandContext) -> ItemStep:
     table = office_periods(ctx.service)
     return await ITEMS.step(ctx, cmd.id, lambda item: closing.review(
         item, cmd, ctx.principal, ctx.now(), table))
+
+
+@service.command(RETURN_MISROUTED)
+async def return_misrouted(cmd: ReturnMisrouted, ctx: CommandContext) -> ItemStep:
+    return await ITEMS.step(ctx, cmd.id, lambda item: handling.return_misrouted(
+        item, cmd, ctx.principal, ctx.now()))
+
+
+@service.command(REASSIGN_ITEM)
+async def reassign_item(cmd: ReassignItem, ctx: CommandContext) -> ItemStep:
+    table = office_periods(ctx.service)
+    return await ITEMS.step(ctx, cmd.id, lambda item: handling.reassign(
+        item, cmd, ctx.principal, ctx.now(), table))
+
+
+@service.command(REPORT_PROGRESS)
+async def report_progress(cmd: ReportProgress, ctx: CommandContext) -> ItemStep:
+    table = office_periods(ctx.service)
+    return await ITEMS.step(ctx, cmd.id, lambda item: handling.report_progress(
+        item, cmd, ctx.principal, ctx.now(), table))
+
+
+@service.command(RECORD_SATISFACTION)
+async def record_satisfaction(cmd: RecordSatisfaction, ctx: CommandContext) -> ItemStep:
+    table = office_periods(ctx.service)
+    return await ITEMS.step(ctx, cmd.id, lambda item: closing.record_satisfaction(
+        item, cmd, ctx.principal, ctx.now(), table))
+
+
+@service.command(CANCEL_ITEM)
+async def cancel_item(cmd: CancelItem, ctx: CommandContext) -> ItemStep:
+    return await ITEMS.step(ctx, cmd.id, lambda item: opening.cancel(
+        item, cmd.reason, ctx.principal, ctx.now()))
+
+
+# --- the deadline: 延期, 中止 and 恢复, 催办 by hand ---------------------------------------
+
+
+@service.command(REQUEST_EXTENSION)
+async def request_extension(cmd: RequestExtension, ctx: CommandContext) -> ItemStep:
+    table = office_periods(ctx.service)
+    return await ITEMS.step(ctx, cmd.id, lambda item: deadlines.request_extension(
+        item, cmd, ctx.principal, ctx.now(), table))
+
+
+@service.command(DECIDE_EXTENSION)
+async def decide_extension(cmd: DecideExtension, ctx: CommandContext) -> ItemStep:
+    table = office_periods(ctx.service)
+    return await ITEMS.step(ctx, cmd.id, lambda item: deadlines.decide_extension(
+        item, cmd, ctx.principal, ctx.now(), table))
+
+
+@service.command(SUSPEND_ITEM)
+async def suspend_item(cmd: SuspendItem, ctx: CommandContext) -> ItemStep:
+    return await ITEMS.step(ctx, cmd.id, lambda item: deadlines.suspend(
+        item, cmd, ctx.principal, ctx.now()))
+
+
+@service.command(RESUME_ITEM)
+async def resume_item(cmd: ResumeItem, ctx: CommandContext) -> ItemStep:
+    table = office_periods(ctx.service)
+    return await ITEMS.step(ctx, cmd.id, lambda item: deadlines.resume(
+        item, cmd.remarks, ctx.principal, ctx.now(), table))
+
+
+@service.command(ESCALATE_ITEM)
+async def escalate_item(cmd: EscalateItem, ctx: CommandContext) -> ItemStep:
+    """催办 by hand: the level recorded (and its fact published); a 督办通知书 is asked of the
+    documents service by the subscription to that fact (handlers/notices.py)."""
+    table = office_periods(ctx.service)
+    return await ITEMS.step(ctx, cmd.id, lambda item: deadlines.escalate(
+        item, cmd.level, cmd.remarks, ctx.principal, ctx.now(), table))
 
 
 # --- queries -------------------------------------------------------------------------------
