@@ -362,3 +362,7 @@ async def test_a_meetings_decisions_open_together_and_a_retry_lands_on_them(host
     assert again == opened and opened["minutes_number"] == "纪要〔2026〕12号"
     assert [i["status"] for i in opened["items"]] == ["已立项", "已立项"]
     assert len(host.memory.published(ITEM_OPENED.subject)) == 2
+    # Another request for the same 纪要's decisions (a new Idempotency-Key) opens nothing.
+    await refused(ErrorCode.conflict, host.command(OPEN_MEETING_ITEMS, meeting(1, 2),
+                                                   walk.supervisor, command_id="m-12-again"))
+    assert len(host.memory.published(ITEM_OPENED.subject)) == 2

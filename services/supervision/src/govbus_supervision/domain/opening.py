@@ -18,6 +18,7 @@ from govbus_contracts.services.documents.incoming import IncomingInstructed
 from govbus_contracts.services.supervision.common import (
     CLOSED_STATUSES,
     SERVICE,
+    MeetingKind,
     Role,
     SourceKind,
 )
@@ -119,9 +120,12 @@ def instruction_item_id(document_id: str, instructed_on: date) -> str:
                             instructed_on.isoformat())
 
 
-def meeting_item_id(command_id: str, item_no: int) -> str:
-    """The item of a meeting's 议定事项 opened by one command: a retry lands on it."""
-    return deterministic_id(SERVICE, "item", "meeting", command_id, str(item_no))
+def meeting_item_id(meeting_kind: MeetingKind, minutes_number: str, item_no: int) -> str:
+    """The item of a meeting's 议定事项: one per 纪要 and 序号 (纪要 are numbered per year and
+    kind of meeting), so a retry lands on it and the same decision is never opened twice,
+    whoever asks again."""
+    return deterministic_id(SERVICE, "item", "meeting", meeting_kind.name, minutes_number,
+                            str(item_no))
 
 
 def overdue_case_item_id(kind: SourceKind, case_id: str) -> str:

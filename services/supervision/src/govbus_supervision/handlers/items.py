@@ -137,10 +137,11 @@ async def open_item(cmd: OpenItem, ctx: CommandContext) -> ItemStep:
 @service.command(OPEN_MEETING_ITEMS)
 async def open_meeting_items(cmd: OpenMeetingItems, ctx: CommandContext) -> MeetingItemsOpened:
     """立项 of a meeting's 议定事项, linked by its 纪要 number. Each item's id is derived from
-    the command and its 序号, so a retry (after a crash half-way too) lands on the same
-    items and opens the missing ones; every decision is checked before the first is
-    written."""
-    ids = [opening.meeting_item_id(ctx.command_id, d.item_no) for d in cmd.decisions]
+    the 纪要 and its 序号, so a retry (after a crash half-way too) lands on the same items
+    and opens the missing ones, and another request for the same decisions is refused
+    (``conflict``); every decision is checked before the first is written."""
+    ids = [opening.meeting_item_id(cmd.meeting_kind, cmd.minutes_number, d.item_no)
+           for d in cmd.decisions]
     now = ctx.now()
     plan: list[list[ItemChange]] = []
 
