@@ -5,7 +5,14 @@ Entry point ``supervision = "govbus_supervision.plugin:service"`` (group ``govbu
 
 from __future__ import annotations
 
-from govbus_supervision.handlers import cases, items, ledger, targets  # noqa: F401
+from govbus_supervision.handlers import (  # noqa: F401
+    cases,
+    items,
+    ledger,
+    notices,
+    sweep,
+    targets,
+)
 from govbus_supervision.service import service
 
 __all__ = ["service"]
