@@ -42,6 +42,7 @@ from govbus_contracts.services.supervision.items import (
     ITEM_NOTICE_RECORDED,
     ITEM_PROGRESS_LATE,
     ITEM_PROGRESS_REMINDED,
+    OPEN_ITEM,
     REGISTER_ITEM,
     REVIEW_ANSWER,
     SUBMIT_ANSWER,
@@ -49,6 +50,7 @@ from govbus_contracts.services.supervision.items import (
 from govbus_contracts.services.supervision.ledger import LEDGER, RATES
 from govbus_documents.plugin import service as documents
 from govbus_kit.clock import OFFICE_TZ, ManualClock
+from govbus_kit.principal import new_key_pair
 from govbus_supervision.domain.opening import instruction_item_id
 from govbus_supervision.handlers.sweep import sweep_item_deadlines
 from govbus_supervision.plugin import service as supervision
@@ -65,7 +67,6 @@ from services.supervision.tests.test_item_flow import (
     JUN1,
     SUPERVISOR,
     instructed_document,
-    redeliver,
     unique,
 )
 
@@ -77,6 +78,26 @@ OFFICE = SupervisionSettings(sweep_seconds=3600)
 
 def on(month: int, day: int) -> datetime:
     return datetime(2026, month, day, 10, tzinfo=OFFICE_TZ)
+
+
+async def deliver_again(nats_url: str, message: dict[str, Any], stream: str,
+                        event_id: str | None = None) -> None:
+    """A fact published again past JetStream's de-duplication: the same event (its ce-id),
+    or a new event with the same body (``event_id``)."""
+    import json
+
+    import nats
+
+    headers = {**message["headers"], "Nats-Msg-Id": f"again-{uuid.uuid4()}"}
+    if event_id is not None:
+        headers["ce-id"] = event_id
+    nc = await nats.connect(nats_url)
+    try:
+        await nc.jetstream().publish(
+            message["subject"], json.dumps(message["data"], ensure_ascii=False).encode(),
+            headers=headers, stream=stream)
+    finally:
+        await nc.close()
 
 
 async def ours(nats_url: str, subject: str, stream: str, key: str, value: str
@@ -131,18 +152,27 @@ async def test_an_item_is_escalated_to_a_numbered_notice_then_completed_late(ser
         assert await sweep_on(7, 1) == 1  # 催办通知, the first working day overdue
         assert await sweep_on(7, 7) == 0
 
-        # Two replicas sweeping at the same moment: the 督办通知书 once (5 working days
-        # after the 催办通知).
+        # Replicas sweeping at the same moment (a second one's start-up sweep and both
+        # replicas' sweeps): the 督办通知书 once, 5 working days after the 催办通知.
+        clock.set(on(7, 8))
         async with running(own, supervision, clock=clock,
                            service_settings=options) as replica:
-            clock.set(on(7, 8))
-            written = await asyncio.gather(
-                sweep_item_deadlines(ctx),
-                sweep_item_deadlines(replica.contexts[supervision.name]))
-            assert sorted(written) == [0, 1]
+            # On MongoDB one compare-and-set wins; the local FerretDB's update is a read then
+            # a write, so two processes may both write the same change: either way the fact's
+            # id is derived from the item, the level and the deadline, and JetStream
+            # publishes it once (checked on the stream below).
+            await asyncio.gather(sweep_item_deadlines(ctx),
+                                 sweep_item_deadlines(replica.contexts[supervision.name]))
+            stored = await eventually(
+                lambda: db["items"].find_one({"_id": item_id}),
+                lambda i: [e["level"] for e in i["escalations"]] == ["提醒", "催办通知",
+                                                                     "督办通知书"])
+            assert len(stored["notices"]) == 1
 
-        escalated = await ours(servers.nats_url, ITEM_ESCALATED.subject, "GOV_SUPERVISION",
-                               "id", item_id)
+        # (published by the relay of whichever replica wrote it, or by the outbox sweep)
+        escalated = await eventually(lambda: ours(
+            servers.nats_url, ITEM_ESCALATED.subject, "GOV_SUPERVISION", "id", item_id),
+            lambda facts: len(facts) >= 3)
         assert [(m["data"]["level"], m["data"]["issued_on"]) for m in escalated] == [
             ("提醒", "2026-06-25"), ("催办通知", "2026-07-01"), ("督办通知书", "2026-07-08")]
         assert len({m["headers"]["ce-id"] for m in escalated}) == 3
@@ -190,7 +220,7 @@ async def test_an_item_is_escalated_to_a_numbered_notice_then_completed_late(ser
             "督查室〔2026〕1号", "2026-07-09")
         (dispatched,) = await ours(servers.nats_url, OUTGOING_DISPATCHED.subject,
                                    "GOV_DOCUMENTS", "document_id", notice_id)
-        await redeliver(servers.nats_url, dispatched, None)
+        await deliver_again(servers.nats_url, dispatched, "GOV_DOCUMENTS")
         await eventually(lambda: consumer_backlog(servers.nats_url, "GOV_DOCUMENTS",
                                                   "supervision-dispatched"), lambda n: n == 0)
         recorded = await ours(servers.nats_url, ITEM_NOTICE_RECORDED.subject,
@@ -234,3 +264,62 @@ async def test_an_item_is_escalated_to_a_numbered_notice_then_completed_late(ser
         (figures,) = rates["rows"]
         assert (figures["assigned"], figures["completed"], figures["completed_on_time"],
                 figures["completion_rate"], figures["on_time_rate"]) == (1, 1, 0, 1.0, 0.0)
+
+
+async def test_a_notice_is_drafted_once_when_documents_was_away_and_the_fact_came_twice(
+        servers, settings):
+    lead = unique("市交通运输局")
+    # Redelivered every 0.3 s, up to 40 tries, while documents is away. Two processes: the
+    # supervision service signs its own requests with its key, documents trusts that key.
+    key, public = new_key_pair()
+    own = IsolatedSettings(**{**settings.model_dump(), "max_deliver": 40,
+                              "retry_backoff_seconds": [0.3], "service_signing_key": key,
+                              "service_public_keys": f"supervision={public}"},
+                           database=f"govbus_supervision_notice_{uuid.uuid4().hex[:8]}")
+    clock = ManualClock(on(6, 1))
+    options = {"supervision": OFFICE}
+    async with running(own, supervision, clock=clock, service_settings=options) as host:
+        ctx = host.contexts[supervision.name]
+        item_id = (await ask(host, OPEN_ITEM, {
+            "title": "城区公交线网优化", "content": "请优化城区公交线网并报送办理情况。",
+            "source": {"kind": "其他督查事项", "manual": {
+                "manual_kind": "专项督查", "origin": "2026年公共交通专项督查"}}},
+            SUPERVISOR))["id"]
+        await ask(host, REGISTER_ITEM, {"id": item_id}, SUPERVISOR)
+        await ask(host, ASSIGN_ITEM, {"id": item_id, "lead_department": lead,
+                                      "due_on": "2026-06-10"}, SUPERVISOR)
+        for day in (11, 18):  # 催办通知, then 督办通知书 5 working days later
+            clock.set(on(6, day))
+            assert await sweep_item_deadlines(ctx) == 1
+
+        # documents is away: the fact fails and comes back (a few tries in 1.5 s), nothing
+        # is drafted, nothing acknowledged or dead-lettered.
+        await asyncio.sleep(1.5)
+        assert await consumer_backlog(servers.nats_url, "GOV_SUPERVISION",
+                                      "supervision-notices") >= 1
+        item = await ask(host, GET_ITEM, {"id": item_id}, SUPERVISOR)
+        assert [n["document_id"] for n in item["notices"]] == [None]
+
+        # documents back: the next delivery drafts it.
+        async with running(own, documents, clock=clock) as office:
+            item = await eventually(lambda: ask(host, GET_ITEM, {"id": item_id}, SUPERVISOR),
+                                    lambda i: i["notices"][0]["document_id"])
+            notice_id = item["notices"][0]["document_id"]
+            await eventually(lambda: consumer_backlog(servers.nats_url, "GOV_SUPERVISION",
+                                                      "supervision-notices"),
+                             lambda n: n == 0)
+
+            # The escalation delivered again, as itself and as a new event: no second draft.
+            (fact,) = [m for m in await ours(servers.nats_url, ITEM_ESCALATED.subject,
+                                             "GOV_SUPERVISION", "id", item_id)
+                       if m["data"]["level"] == "督办通知书"]
+            await deliver_again(servers.nats_url, fact, "GOV_SUPERVISION")
+            await deliver_again(servers.nats_url, fact, "GOV_SUPERVISION", str(uuid.uuid4()))
+            await eventually(lambda: consumer_backlog(servers.nats_url, "GOV_SUPERVISION",
+                                                      "supervision-notices"),
+                             lambda n: n == 0)
+            drafts = await ask(office, LIST_OUTGOING, {"issuer_code": "督查室"}, REGISTRAR)
+            assert [d["document_id"] for d in drafts["items"]] == [notice_id]
+            item = await ask(host, GET_ITEM, {"id": item_id}, SUPERVISOR)
+            assert [n["document_id"] for n in item["notices"]] == [notice_id]
+            assert [h["action"] for h in item["history"]].count("督办通知书起草") == 1
