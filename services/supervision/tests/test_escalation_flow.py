@@ -67,6 +67,7 @@ from services.supervision.tests.test_item_flow import (
     JUN1,
     SUPERVISOR,
     instructed_document,
+    redeliver,
     unique,
 )
 
@@ -78,26 +79,6 @@ OFFICE = SupervisionSettings(sweep_seconds=3600)
 
 def on(month: int, day: int) -> datetime:
     return datetime(2026, month, day, 10, tzinfo=OFFICE_TZ)
-
-
-async def deliver_again(nats_url: str, message: dict[str, Any], stream: str,
-                        event_id: str | None = None) -> None:
-    """A fact published again past JetStream's de-duplication: the same event (its ce-id),
-    or a new event with the same body (``event_id``)."""
-    import json
-
-    import nats
-
-    headers = {**message["headers"], "Nats-Msg-Id": f"again-{uuid.uuid4()}"}
-    if event_id is not None:
-        headers["ce-id"] = event_id
-    nc = await nats.connect(nats_url)
-    try:
-        await nc.jetstream().publish(
-            message["subject"], json.dumps(message["data"], ensure_ascii=False).encode(),
-            headers=headers, stream=stream)
-    finally:
-        await nc.close()
 
 
 async def ours(nats_url: str, subject: str, stream: str, key: str, value: str
@@ -220,7 +201,7 @@ async def test_an_item_is_escalated_to_a_numbered_notice_then_completed_late(ser
             "督查室〔2026〕1号", "2026-07-09")
         (dispatched,) = await ours(servers.nats_url, OUTGOING_DISPATCHED.subject,
                                    "GOV_DOCUMENTS", "document_id", notice_id)
-        await deliver_again(servers.nats_url, dispatched, "GOV_DOCUMENTS")
+        await redeliver(servers.nats_url, dispatched, None)
         await eventually(lambda: consumer_backlog(servers.nats_url, "GOV_DOCUMENTS",
                                                   "supervision-dispatched"), lambda n: n == 0)
         recorded = await ours(servers.nats_url, ITEM_NOTICE_RECORDED.subject,
@@ -313,8 +294,8 @@ async def test_a_notice_is_drafted_once_when_documents_was_away_and_the_fact_cam
             (fact,) = [m for m in await ours(servers.nats_url, ITEM_ESCALATED.subject,
                                              "GOV_SUPERVISION", "id", item_id)
                        if m["data"]["level"] == "督办通知书"]
-            await deliver_again(servers.nats_url, fact, "GOV_SUPERVISION")
-            await deliver_again(servers.nats_url, fact, "GOV_SUPERVISION", str(uuid.uuid4()))
+            await redeliver(servers.nats_url, fact, None, "GOV_SUPERVISION")
+            await redeliver(servers.nats_url, fact, str(uuid.uuid4()), "GOV_SUPERVISION")
             await eventually(lambda: consumer_backlog(servers.nats_url, "GOV_SUPERVISION",
                                                       "supervision-notices"),
                              lambda n: n == 0)

@@ -21,23 +21,15 @@ from govbus_contracts.services.supervision.items import (
 )
 from govbus_supervision.domain import deadlines, notices
 from govbus_supervision.domain.watch import next_check_on
+from services.supervision.tests.test_escalation_rules import SEP30, swept
 
 L = EscalationLevel
-SEP30 = date(2026, 9, 30)
 
 
 def every_day(walk, item, start: date, end: date):
-    """The sweep looking at the item every day (twice, as replicas would)."""
-    facts = []
-    day = start
-    while day <= end:
-        for hour in (9, 15):
-            change = deadlines.sweep(item, walk.at(day, hour), walk.periods)
-            if change is not None:
-                item = change.state
-                facts += [(day, e.event_id) for e in change.events]
-        day += timedelta(days=1)
-    return item, facts
+    """The sweep looking at the item every day (twice, as replicas would): the facts' ids."""
+    item, facts = swept(walk, item, start, end)
+    return item, [(day, e.event_id) for day, e in facts]
 
 
 def on_check_days(walk, item, start: date, end: date):
