@@ -52,6 +52,7 @@ from govbus_documents.plugin import service as documents
 from govbus_kit.clock import OFFICE_TZ, ManualClock
 from govbus_kit.principal import new_key_pair
 from govbus_supervision.domain.opening import instruction_item_id
+from govbus_supervision.handlers.notices import ask_pending_notices
 from govbus_supervision.handlers.sweep import sweep_item_deadlines
 from govbus_supervision.plugin import service as supervision
 from govbus_supervision.settings import SupervisionSettings
@@ -247,31 +248,42 @@ async def test_an_item_is_escalated_to_a_numbered_notice_then_completed_late(ser
                 figures["completion_rate"], figures["on_time_rate"]) == (1, 1, 0, 1.0, 0.0)
 
 
+def two_processes(settings: Any, label: str, **changes: Any) -> IsolatedSettings:
+    """Settings for supervision and documents in two hosts: supervision signs its own
+    requests with its key, documents trusts that key; a database of the test's own."""
+    key, public = new_key_pair()
+    return IsolatedSettings(**{**settings.model_dump(), "service_signing_key": key,
+                               "service_public_keys": f"supervision={public}", **changes},
+                            database=f"govbus_supervision_{label}_{uuid.uuid4().hex[:8]}")
+
+
+async def escalated_to_notice(host: Any, clock: ManualClock, lead: str) -> str:
+    """An item assigned on 1 June, due 10 June, swept to its 催办通知 (11 June) and its
+    督办通知书 (18 June, 5 working days later)."""
+    ctx = host.contexts[supervision.name]
+    item_id = str((await ask(host, OPEN_ITEM, {
+        "title": "城区公交线网优化", "content": "请优化城区公交线网并报送办理情况。",
+        "source": {"kind": "其他督查事项", "manual": {
+            "manual_kind": "专项督查", "origin": "2026年公共交通专项督查"}}},
+        SUPERVISOR))["id"])
+    await ask(host, REGISTER_ITEM, {"id": item_id}, SUPERVISOR)
+    await ask(host, ASSIGN_ITEM, {"id": item_id, "lead_department": lead,
+                                  "due_on": "2026-06-10"}, SUPERVISOR)
+    for day in (11, 18):
+        clock.set(on(6, day))
+        assert await sweep_item_deadlines(ctx) == 1
+    return item_id
+
+
 async def test_a_notice_is_drafted_once_when_documents_was_away_and_the_fact_came_twice(
         servers, settings):
     lead = unique("市交通运输局")
-    # Redelivered every 0.3 s, up to 40 tries, while documents is away. Two processes: the
-    # supervision service signs its own requests with its key, documents trusts that key.
-    key, public = new_key_pair()
-    own = IsolatedSettings(**{**settings.model_dump(), "max_deliver": 40,
-                              "retry_backoff_seconds": [0.3], "service_signing_key": key,
-                              "service_public_keys": f"supervision={public}"},
-                           database=f"govbus_supervision_notice_{uuid.uuid4().hex[:8]}")
+    # Redelivered every 0.3 s, up to 40 tries, while documents is away.
+    own = two_processes(settings, "notice", max_deliver=40, retry_backoff_seconds=[0.3])
     clock = ManualClock(on(6, 1))
     options = {"supervision": OFFICE}
     async with running(own, supervision, clock=clock, service_settings=options) as host:
-        ctx = host.contexts[supervision.name]
-        item_id = (await ask(host, OPEN_ITEM, {
-            "title": "城区公交线网优化", "content": "请优化城区公交线网并报送办理情况。",
-            "source": {"kind": "其他督查事项", "manual": {
-                "manual_kind": "专项督查", "origin": "2026年公共交通专项督查"}}},
-            SUPERVISOR))["id"]
-        await ask(host, REGISTER_ITEM, {"id": item_id}, SUPERVISOR)
-        await ask(host, ASSIGN_ITEM, {"id": item_id, "lead_department": lead,
-                                      "due_on": "2026-06-10"}, SUPERVISOR)
-        for day in (11, 18):  # 催办通知, then 督办通知书 5 working days later
-            clock.set(on(6, day))
-            assert await sweep_item_deadlines(ctx) == 1
+        item_id = await escalated_to_notice(host, clock, lead)
 
         # documents is away: the fact fails and comes back (a few tries in 1.5 s), nothing
         # is drafted, nothing acknowledged or dead-lettered.
@@ -304,3 +316,31 @@ async def test_a_notice_is_drafted_once_when_documents_was_away_and_the_fact_cam
             item = await ask(host, GET_ITEM, {"id": item_id}, SUPERVISOR)
             assert [n["document_id"] for n in item["notices"]] == [notice_id]
             assert [h["action"] for h in item["history"]].count("督办通知书起草") == 1
+
+
+async def test_a_notice_whose_escalation_was_dead_lettered_is_asked_again_the_next_day(
+        servers, settings):
+    lead = unique("市城管局")
+    own = two_processes(settings, "pending", max_deliver=2, retry_backoff_seconds=[0.1])
+    clock = ManualClock(on(6, 1))
+    async with running(own, supervision, clock=clock,
+                       service_settings={"supervision": OFFICE}) as host:
+        ctx = host.contexts[supervision.name]
+        item_id = await escalated_to_notice(host, clock, lead)
+        # documents away past the last try: the escalation fact goes to the dead letters.
+        await eventually(lambda: ours(servers.nats_url, "gov.dlq.supervision.>", "GOV_DLQ",
+                                      "id", item_id), lambda letters: len(letters) == 1)
+        assert await ask_pending_notices(ctx) == 0  # not the same day: the fact's turn
+        async with running(own, documents, clock=clock) as office:
+            # The next working day (端午 19 June off), the waiting notice is asked again.
+            clock.set(on(6, 22))
+            assert await ask_pending_notices(ctx) == 1
+            assert await ask_pending_notices(ctx) == 0
+            item = await ask(host, GET_ITEM, {"id": item_id}, SUPERVISOR)
+            (notice,) = item["notices"]
+            drafts = await ask(office, LIST_OUTGOING, {"issuer_code": "督查室"}, REGISTRAR)
+            assert [d["document_id"] for d in drafts["items"]] == [notice["document_id"]]
+            view = await ask(office, GET_OUTGOING, {"document_id": notice["document_id"]},
+                             REGISTRAR)
+            assert (view["main_recipients"], view["requested_by"]["reference"]) == (
+                [lead], item_id)

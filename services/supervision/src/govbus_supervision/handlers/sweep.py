@@ -25,13 +25,19 @@ from govbus_supervision.domain.watch import next_check_on
 from govbus_supervision.handlers.items import COLLECTION, ITEMS, office_periods
 from govbus_supervision.service import service, sweep_seconds
 
+#: The items with a 督办通知书 still waiting for its draft in documents (notices.py).
+NOTICE_PENDING = "notice_pending"
+
 
 def item_due(doc: Mapping[str, Any], table: Periods) -> Due:
-    """What the sweep watches: an item in handling, on the next day it has something due."""
+    """What the sweeps watch: an item in handling, on the next day it has something due; an
+    item whose 督办通知书 is not drafted yet, in the set ``notice_pending``."""
+    pending = any(n.get("document_id") is None for n in doc.get("notices") or [])
+    sets = frozenset({NOTICE_PENDING}) if pending else frozenset()
     if doc.get("status") != S.handling.value or doc.get("due_on") is None:
-        return Due()
+        return Due(sets=sets)
     item = SupervisionItem.model_validate(aggregate_fields(dict(doc)))
-    return Due(on=next_check_on(item, table))
+    return Due(on=next_check_on(item, table), sets=sets)
 
 
 @service.on_startup
