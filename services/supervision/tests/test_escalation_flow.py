@@ -50,6 +50,7 @@ from govbus_contracts.services.supervision.items import (
 from govbus_contracts.services.supervision.ledger import LEDGER, RATES
 from govbus_documents.plugin import service as documents
 from govbus_kit.clock import OFFICE_TZ, ManualClock
+from govbus_kit.due import shard_of
 from govbus_kit.principal import new_key_pair
 from govbus_supervision.domain.opening import instruction_item_id
 from govbus_supervision.handlers.notices import ask_pending_notices
@@ -221,6 +222,10 @@ async def test_an_item_is_escalated_to_a_numbered_notice_then_completed_late(ser
             "id": item_id, "decision": "退回重办", "reasons": ["未说明资金来源"],
             "new_due_on": "2026-07-17"}, SUPERVISOR)
         assert (step["status"], step["due_on"]) == ("办理中", "2026-07-17")
+        # The new deadline's cycle: in the same write the item went onto its 提醒 day.
+        bucket = await db["_due"].find_one(
+            {"_id": f"items/due:2026-07-14/{shard_of(item_id):02d}"})
+        assert item_id in bucket["ids"]
         clock.set(on(7, 20))
         await ask(host, SUBMIT_ANSWER, {
             "id": item_id, "text": "已完成改造12个小区, 资金由市财政安排。"}, lead_h)

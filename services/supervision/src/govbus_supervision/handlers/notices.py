@@ -44,9 +44,9 @@ from govbus_supervision.service import service, sweep_seconds
 log = get_logger("govbus.supervision.notices")
 
 
-def notice_message_id(escalation_event_id: str) -> str:
+def notice_message_id(escalation_id: str) -> str:
     """The ask's id, the same for every delivery of the escalation fact."""
-    return deterministic_id(SERVICE, "notice", escalation_event_id)
+    return deterministic_id(SERVICE, "notice", escalation_id)
 
 
 @service.subscribe(ITEM_ESCALATED, durable="supervision-notices")
