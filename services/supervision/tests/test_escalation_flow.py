@@ -61,17 +61,13 @@ from govbus_testing import (
     IsolatedSettings,
     consumer_backlog,
     eventually,
+    publish_again,
     running,
     stream_messages,
 )
 from govbus_testing.office import REGISTRAR, REVIEWER, SIGNER, ask, handler
-from services.supervision.tests.test_item_flow import (
-    JUN1,
-    SUPERVISOR,
-    instructed_document,
-    redeliver,
-    unique,
-)
+from govbus_testing.supervision import SUPERVISOR, unique
+from services.supervision.tests.test_item_flow import JUN1, instructed_document
 
 pytestmark = pytest.mark.servers
 
@@ -203,7 +199,7 @@ async def test_an_item_is_escalated_to_a_numbered_notice_then_completed_late(ser
             "督查室〔2026〕1号", "2026-07-09")
         (dispatched,) = await ours(servers.nats_url, OUTGOING_DISPATCHED.subject,
                                    "GOV_DOCUMENTS", "document_id", notice_id)
-        await redeliver(servers.nats_url, dispatched, None)
+        await publish_again(servers.nats_url, dispatched, "GOV_DOCUMENTS")
         await eventually(lambda: consumer_backlog(servers.nats_url, "GOV_DOCUMENTS",
                                                   "supervision-dispatched"), lambda n: n == 0)
         recorded = await ours(servers.nats_url, ITEM_NOTICE_RECORDED.subject,
@@ -311,8 +307,8 @@ async def test_a_notice_is_drafted_once_when_documents_was_away_and_the_fact_cam
             (fact,) = [m for m in await ours(servers.nats_url, ITEM_ESCALATED.subject,
                                              "GOV_SUPERVISION", "id", item_id)
                        if m["data"]["level"] == "督办通知书"]
-            await redeliver(servers.nats_url, fact, None, "GOV_SUPERVISION")
-            await redeliver(servers.nats_url, fact, str(uuid.uuid4()), "GOV_SUPERVISION")
+            await publish_again(servers.nats_url, fact, "GOV_SUPERVISION")
+            await publish_again(servers.nats_url, fact, "GOV_SUPERVISION", str(uuid.uuid4()))
             await eventually(lambda: consumer_backlog(servers.nats_url, "GOV_SUPERVISION",
                                                       "supervision-notices"),
                              lambda n: n == 0)
