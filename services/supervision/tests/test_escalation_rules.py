@@ -107,7 +107,7 @@ def test_the_notice_keeps_only_the_number_the_documents_service_announces(walk):
     item = walk.assigned(on=date(2026, 9, 1), due_on=SEP30)
     item, _ = swept(walk, item, date(2026, 9, 1), date(2026, 10, 14))
     assert [(n.document_id, n.doc_number) for n in item.notices] == [(None, None)]
-    drafted = deadlines.notice_requested(item, "out-88", walk.at(date(2026, 10, 14)))
+    drafted = deadlines.notice_requested(item, "out-88", SEP30, walk.at(date(2026, 10, 14)))
     assert drafted.notices[0].document_id == "out-88"
     recorded = deadlines.record_notice(drafted, "out-88", "督办〔2026〕7号", date(2026, 10, 16),
                                        walk.at(date(2026, 10, 16)))
@@ -197,8 +197,12 @@ def test_a_report_answers_the_one_due_and_the_next_day_follows(walk):
 def test_a_retried_notice_request_changes_nothing(walk):
     item = walk.assigned(on=date(2026, 9, 1), due_on=SEP30)
     item, _ = swept(walk, item, date(2026, 9, 1), date(2026, 10, 14))
-    drafted = deadlines.notice_requested(item, "out-88", walk.at(date(2026, 10, 14)))
-    assert deadlines.notice_requested(drafted, "out-88", walk.at(date(2026, 10, 14))) is drafted
+    drafted = deadlines.notice_requested(item, "out-88", SEP30, walk.at(date(2026, 10, 14)))
+    assert deadlines.notice_requested(drafted, "out-88", SEP30,
+                                      walk.at(date(2026, 10, 14))) is drafted
+    # A draft is recorded on the notice that urged its own deadline, never on another's.
+    assert deadlines.notice_requested(item, "out-99", date(2026, 10, 30),
+                                      walk.at(date(2026, 10, 14))) is item
 
 
 def test_work_report_tasks_report_quarterly_unless_told_otherwise(walk):

@@ -134,7 +134,7 @@ def test_the_notice_is_addressed_to_the_lead_under_the_office_code_in_its_words(
 
 def test_a_notice_drafted_is_no_longer_pending_and_only_supervision_notices_are_its_own(walk):
     item, _ = notice_of(walk)
-    drafted = deadlines.notice_requested(item, "out-88", walk.at(date(2026, 10, 14)))
+    drafted = deadlines.notice_requested(item, "out-88", SEP30, walk.at(date(2026, 10, 14)))
     assert notices.pending_notice(drafted, SEP30) is None
     assert notices.pending_notice(item, date(2026, 10, 30)) is None  # another deadline's
     mine = RequestedBy(service="supervision", kind="督办通知书", reference=item.id)

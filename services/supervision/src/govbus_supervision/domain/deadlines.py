@@ -240,12 +240,14 @@ def record_notice(item: SupervisionItem, document_id: str, doc_number: str,
         dispatched_on=dispatched_on))])
 
 
-def notice_requested(item: SupervisionItem, document_id: str, now: datetime) -> SupervisionItem:
-    """The documents service has the 督办通知书's draft (its id): no fact, it is not out. The
-    item unchanged when no notice waits for a draft (a retried request)."""
+def notice_requested(item: SupervisionItem, document_id: str, due_on: date,
+                     now: datetime) -> SupervisionItem:
+    """The documents service has the draft (its id) of the 督办通知书 that urged the deadline
+    ``due_on``: no fact, it is not out. The item unchanged when that notice has its draft
+    already (a retried request)."""
     notices = list(item.notices)
     index = next((i for i in range(len(notices) - 1, -1, -1)
-                  if notices[i].document_id is None), None)
+                  if notices[i].document_id is None and notices[i].due_on == due_on), None)
     if index is None or any(n.document_id == document_id for n in notices):
         return item
     notices[index] = notices[index].model_copy(update={"document_id": document_id})

@@ -76,7 +76,7 @@ async def draft_notice(ctx: ServiceContext, item: SupervisionItem, notice: Super
     now = ctx.clock.now()
 
     def decide(current: SupervisionItem | None) -> Outcome[SupervisionItem, bool]:
-        new = (deadlines.notice_requested(current, answer.document_id, now)
+        new = (deadlines.notice_requested(current, answer.document_id, notice.due_on, now)
                if current is not None else None)
         return Outcome(None if new is current else new, new is not current)
 
