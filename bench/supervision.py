@@ -37,6 +37,7 @@ from typing import Any
 
 import nats
 from pymongo import AsyncMongoClient
+from scale import close_case, own_database
 
 from govbus_contracts.envelope import Principal
 from govbus_contracts.registry import all_contracts
@@ -56,10 +57,9 @@ from govbus_contracts.services.supervision.items import (
 )
 from govbus_contracts.services.supervision.ledger import LEDGER, RATES
 from govbus_kit import outbox
-from govbus_kit.bus import make_broker, request, stop_broker
+from govbus_kit.bus import make_broker, request
 from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.clock import OFFICE_TZ
-from govbus_kit.principal import new_key_pair
 from govbus_kit.runtime import Host
 from govbus_kit.streams import sync_streams
 from govbus_supervision.domain import closing, handling, opening
@@ -68,7 +68,6 @@ from govbus_supervision.domain.record import SupervisionItem
 from govbus_supervision.handlers.items import COLLECTION
 from govbus_supervision.handlers.ledger import LEDGER_LIST
 from govbus_supervision.plugin import service as supervision_service
-from govbus_testing import IsolatedSettings
 
 ITEMS = 10_000
 BATCH = 1_000
@@ -153,9 +152,7 @@ async def supervision_bench(servers: Any, measure: Measure, n: int, warmup: int,
     """The supervision cases; ``measure`` is bench/run.py's (warm-up, then ``n`` timed
     calls; ``op(call, client)``), ``probe`` its breakdown of the Host's store commands."""
     run = uuid.uuid4().hex[:8]
-    settings = IsolatedSettings(
-        nats_url=servers.nats_url, mongo_url=servers.mongo_url, log_level="WARNING",
-        database=f"govbus_bench_supervision_{run}", principal_signing_key=new_key_pair()[0])
+    settings = own_database(servers, f"govbus_bench_supervision_{run}", "WARNING")
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(servers.mongo_url, tz_aware=True)
     db = mongo[settings.database]
     nc = await nats.connect(servers.nats_url)
@@ -234,13 +231,7 @@ async def supervision_bench(servers: Any, measure: Measure, n: int, warmup: int,
     finally:
         if probe is not None:
             probe.database = ""
-        if broker is not None:
-            await stop_broker(broker)
-        if host is not None:
-            await host.stop()
-        await mongo.drop_database(settings.database)
-        await mongo.close()
-        await nc.close()
+        await close_case(broker, host, mongo, settings.database, nc)
     out["results"] = results
     return out
 

@@ -159,6 +159,22 @@ class Department:
         return [m for m in self.received if m["data"].get("id") == aggregate_id]
 
 
+async def sniffing(server: deploy_nats.DeployedNats, user: str, subjects: list[str],
+                   ) -> tuple[Any, list[str], list[str]]:
+    """A connection of ``user`` that tries to listen to ``subjects``: the connection, the
+    server's errors (each denied subscription is one) and the subjects overheard."""
+    nc, errors = await deploy_nats.raw_connection(server.settings(user))
+    overheard: list[str] = []
+
+    async def keep(msg: Any) -> None:
+        overheard.append(msg.subject)
+
+    for subject in subjects:
+        await nc.subscribe(subject, cb=keep)
+    await nc.flush()
+    return nc, errors, overheard
+
+
 def facts(copies: list[dict[str, Any]]) -> list[str]:
     return sorted(m["subject"].split(".", 3)[3] for m in copies)
 
@@ -177,15 +193,8 @@ async def test_a_department_receives_its_own_work_and_nothing_of_anothers(
             Department(deployed, FINANCE) as finance, \
             Department(deployed, PLANNING) as planning:
         # 财政局's system also tries to listen to 发改委's subjects and to everything
-        sniffer, sniffed = await deploy_nats.raw_connection(deployed.settings(finance.user))
-        overheard: list[str] = []
-
-        async def keep(msg: Any) -> None:
-            overheard.append(msg.subject)
-
-        for subject in (department_wildcard(planning.code), "gov.>", ">"):
-            await sniffer.subscribe(subject, cb=keep)
-        await sniffer.flush()
+        sniffer, sniffed, overheard = await sniffing(
+            deployed, finance.user, [department_wildcard(planning.code), "gov.>", ">"])
 
         shared = await assigned_incoming(gateway, FINANCE, [PLANNING])
         theirs = await assigned_incoming(gateway, PLANNING, [])
@@ -268,16 +277,9 @@ async def test_a_department_receives_its_supervision_items_and_nothing_of_anothe
     async with office(deployed, settings, departments_file) as gateway, \
             Department(deployed, FINANCE) as finance, \
             Department(deployed, PLANNING) as planning:
-        sniffer, sniffed = await deploy_nats.raw_connection(deployed.settings(finance.user))
-        overheard: list[str] = []
-
-        async def keep(msg: Any) -> None:
-            overheard.append(msg.subject)
-
-        for subject in (f"gov.dept.{planning.code}.supervision.>", "gov.supervision.evt.>",
-                        "gov.dept.*.supervision.>"):
-            await sniffer.subscribe(subject, cb=keep)
-        await sniffer.flush()
+        sniffer, sniffed, overheard = await sniffing(deployed, finance.user, [
+            f"gov.dept.{planning.code}.supervision.>", "gov.supervision.evt.>",
+            "gov.dept.*.supervision.>"])
 
         shared = await assigned_item(gateway, "关于预算执行进度滞后问题的督办", FINANCE,
                                      [PLANNING])
