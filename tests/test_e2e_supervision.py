@@ -227,6 +227,8 @@ async def test_an_item_through_the_gateway_for_every_role(api):
     for who in (SUPERVISOR, LEADER):
         rows = {r["id"]: r for r in (await get(api, "/supervision/ledger", who))["rows"]}
         assert set(rows) == {item_id, theirs}
+        # The replayed 登记 took no serial: the next item has the next number.
+        assert rows[theirs]["number"] == "督〔2026〕2号"
         assert (rows[item_id]["status"], rows[item_id]["number"],
                 rows[item_id]["lead_department"], rows[item_id]["co_departments"],
                 rows[item_id]["satisfaction"], rows[item_id]["on_time"]) == (
