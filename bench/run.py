@@ -16,6 +16,11 @@ govbus:
      test-only ``ledger`` plugin in an in-process ``Host``: on distinct accounts (create path)
      and on one account (update path);
   5. the same with concurrent clients (throughput), against the raw 1+2+3 done concurrently.
+supervision (issue 13, ``bench/supervision.py``; ``--no-supervision`` skips it):
+  6. ``assign_item`` (交办) on distinct items to the supervision service in a ``Host``, over
+     the floor of 1+2+3;
+  7. the 台账 (LEDGER) at 10 000 items, as the office and as a department's handler, over one
+     raw request/reply + one raw ``find_one`` by ``_id`` in the same collection.
 
 Nothing here asserts a timing: it reports medians, p95s, throughputs and their ratios, and
 writes them as JSON to ``bench/results/latest.json``.
@@ -47,6 +52,9 @@ from nats.js.errors import NotFoundError
 from pymongo import AsyncMongoClient, monitoring
 from scale import print_goals, scale_bench
 from scale import ratios as scale_ratios
+from supervision import ITEMS as SUPERVISION_ITEMS
+from supervision import ratios as supervision_ratios
+from supervision import supervision_bench
 
 from govbus_kit.bus import make_broker, request, stop_broker
 from govbus_kit.logging import configure_logging
@@ -459,6 +467,10 @@ def main() -> int:
     parser.add_argument("--scale-n", type=_positive, default=100,
                         help="timed calls per case of the scale part (100)")
     parser.add_argument("--no-scale", action="store_true", help="skip the scale part")
+    parser.add_argument("--no-supervision", action="store_true",
+                        help="skip the supervision part (assign_item, LEDGER at 10 000 items)")
+    parser.add_argument("--supervision-items", type=_positive, default=SUPERVISION_ITEMS,
+                        help=f"items stored for the LEDGER case ({SUPERVISION_ITEMS})")
     args = parser.parse_args()
     if args.warmup is None:
         args.warmup = max(10, args.n // 10)
@@ -471,6 +483,26 @@ def main() -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
         return await bench(args, servers)
+
+    async def guarded_supervision(servers: Servers) -> dict[str, Any]:
+        task, loop = asyncio.current_task(), asyncio.get_running_loop()
+        assert task is not None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+
+        def shown(name: str, s: Stats) -> Stats:
+            print(f"  {name:<44} median {s.median_ms:7.2f} ms   p95 {s.p95_ms:7.2f} ms   "
+                  f"{s.throughput_per_s:8.1f}/s   cpu {s.cpu_ms_per_op:5.2f} ms/op", flush=True)
+            if s.breakdown_ms_per_op:
+                parts = ", ".join(f"{k} {v:.2f}" for k, v in s.breakdown_ms_per_op.items())
+                print(f"      time per command in: {parts} ms", flush=True)
+            return s
+
+        sv = await supervision_bench(servers, measure, args.n, args.warmup,
+                                     items=args.supervision_items, probe=PROBE)
+        for name, s in sv["results"].items():
+            shown(name, s)
+        return sv
 
     async def guarded_scale(servers: Servers) -> dict[str, Any]:
         task, loop = asyncio.current_task(), asyncio.get_running_loop()
@@ -485,6 +517,9 @@ def main() -> int:
               flush=True)
         try:
             out = asyncio.run(guarded(servers))
+            sv_out = None
+            if not args.no_supervision:
+                sv_out = asyncio.run(guarded_supervision(servers))
             scale_out = None
             if not args.no_scale:
                 # The scale part makes the relay's publish fail on purpose: no warnings.
@@ -514,6 +549,19 @@ def main() -> int:
     print(f"raw CAS in a filled collection / raw CAS alone: "
           f"{rat['raw_cas_collection_size_effect']:.2f}")
 
+    sv_rat = None
+    if sv_out is not None:
+        sv_rat = supervision_ratios(sv_out, r, rat["raw_floor_ms"]["update"])
+        print(f"supervision (issue 13), {sv_out['items']} items stored:")
+        print(f"  assign_item / raw floor (RR + JS + CAS)        "
+              f"{sv_rat['assign_item_vs_rr_js_cas']:5.2f}x")
+        print(f"  LEDGER page as the office / raw RR + find_one  "
+              f"{sv_rat['ledger_office_vs_rr_find']:5.2f}x")
+        print(f"  LEDGER page as a handler / raw RR + find_one   "
+              f"{sv_rat['ledger_handler_vs_rr_find']:5.2f}x")
+        print(f"  RATES of all items / raw RR + find_one         "
+              f"{sv_rat['rates_vs_rr_find']:5.2f}x")
+
     goals = scale_ratios(scale_out, rat) if scale_out is not None else []
     if goals:
         print_goals(goals)
@@ -536,6 +584,10 @@ def main() -> int:
                     else "as configured"},
         "results": {name: asdict(s) for name, s in r.items()},
         "ratios": rat,
+        "supervision": None if sv_out is None else {
+            **{k: v for k, v in sv_out.items() if k != "results"},
+            "results": {name: asdict(s) for name, s in sv_out["results"].items()},
+            "ratios": sv_rat},
         "scale": scale_out,
         "goals": goals,
         "notes": [

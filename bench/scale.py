@@ -263,6 +263,26 @@ async def ledger_part(servers: Any, sizes: list[int], n: int, warmup: int,
 # --- the documents service: a list page and a search at the largest size ------------------
 
 
+def own_database(servers: Any, database: str, log_level: str) -> IsolatedSettings:
+    """Settings of a bench case on a database of its own, whose requests carry principals
+    (signed with a key of this run)."""
+    return IsolatedSettings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
+                            log_level=log_level, database=database,
+                            principal_signing_key=new_key_pair()[0])
+
+
+async def close_case(broker: Any, host: Host | None, mongo: Any, database: str, nc: Any) -> None:
+    """The end of a case on a database of its own: its caller and Host stopped, its database
+    dropped, its connections closed."""
+    if broker is not None:
+        await stop_broker(broker)
+    if host is not None:
+        await host.stop()
+    await mongo.drop_database(database)
+    await mongo.close()
+    await nc.close()
+
+
 def incoming_maker(pool: list[str]) -> Callable[[int], dict[str, Any]]:
     base = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 
@@ -297,9 +317,7 @@ def incoming_maker(pool: list[str]) -> Callable[[int], dict[str, Any]]:
 async def documents_part(servers: Any, size: int, n: int, warmup: int) -> dict[str, Any]:
     run = uuid.uuid4().hex[:8]
     pool = sentences(seed=20260302)
-    settings = IsolatedSettings(
-        nats_url=servers.nats_url, mongo_url=servers.mongo_url, log_level="ERROR",
-        database=f"govbus_bench_lists_{run}", principal_signing_key=new_key_pair()[0])
+    settings = own_database(servers, f"govbus_bench_lists_{run}", "ERROR")
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(servers.mongo_url, tz_aware=True)
     db = mongo[settings.database]
     nc = await nats.connect(servers.nats_url)
@@ -369,13 +387,7 @@ async def documents_part(servers: Any, size: int, n: int, warmup: int) -> dict[s
         cases["search (handler)"] = await timed(search, n, min(warmup, 3), 90)
         show(f"search_documents as a handler at {size}", cases["search (handler)"])
     finally:
-        if broker is not None:
-            await stop_broker(broker)
-        if host is not None:
-            await host.stop()
-        await mongo.drop_database(settings.database)
-        await mongo.close()
-        await nc.close()
+        await close_case(broker, host, mongo, settings.database, nc)
     return out
 
 

@@ -4,10 +4,15 @@ an operator adds them (`govbus departments nats-user <name>`, pasted below the m
 
 - 财政局 has a code in the operator's file (``czj``); 发展和改革委员会 is not in it and gets
   its derived code: both ways of naming a department are exercised.
-- The documents and disclosure services run as their own NATS users, with that file.
+- The documents, disclosure and supervision services run as their own NATS users, with
+  that file.
 - A department's credentials receive its copies of real facts (承办 as lead or as
-  co-department, 传阅, a disclosure request 分办 to it), by its durable consumer and live,
-  and nothing of another department's; they are refused every other read and every write.
+  co-department, 传阅, a disclosure request 分办 to it; a 督查事项 交办 to it as lead or as
+  co-department, and its 审结退回), by its durable consumer and live, and nothing of another
+  department's; they are refused every other read and every write.
+- The supervision service's own user may publish what it publishes (its facts, the
+  departments' copies, the one documents command it asks: 代拟 of a 督办通知书) and nothing
+  of another service's.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from govbus_contracts.services.documents.incoming import (
     REGISTER_INCOMING,
     REVIEW_INCOMING,
 )
+from govbus_contracts.services.documents.outgoing import DRAFT_REQUESTED_OUTGOING
+from govbus_contracts.services.supervision import items as sv
 from govbus_contracts.subjects import DEPARTMENTS_STREAM, department_wildcard, stream_name
 from govbus_disclosure.plugin import service as disclosure_service
 from govbus_documents.plugin import service as documents_service
@@ -43,6 +50,7 @@ from govbus_kit.departments import DepartmentDirectory, copy_message_id, nats_us
 from govbus_kit.principal import new_key_pair
 from govbus_kit.runtime import Host
 from govbus_kit.settings import Settings
+from govbus_supervision.plugin import service as supervision_service
 from govbus_testing import OfficeClock, deploy_nats, eventually, pulled, stream_messages
 from govbus_testing.office import CLERK, MONDAY_MORNING, OFFICER
 
@@ -81,13 +89,13 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[deploy_nats.D
 @asynccontextmanager
 async def office(server: deploy_nats.DeployedNats, base: Settings, departments_file: Path,
                  ) -> AsyncIterator[Any]:
-    """documents and disclosure, each as its own user with the operator's departments file;
-    yields the gateway's broker."""
+    """documents, disclosure and supervision, each as its own user with the operator's
+    departments file; yields the gateway's broker."""
     signing, public = new_key_pair()
     hosts = [Host([svc], server.service_settings(svc.name, base, public,
                                                  departments_file=departments_file),
                   clock=OfficeClock(MONDAY_MORNING))
-             for svc in (documents_service, disclosure_service)]
+             for svc in (documents_service, disclosure_service, supervision_service)]
     gateway = make_broker(server.gateway_settings(base, signing))
     for host in hosts:
         await host.start()
@@ -151,6 +159,22 @@ class Department:
         return [m for m in self.received if m["data"].get("id") == aggregate_id]
 
 
+async def sniffing(server: deploy_nats.DeployedNats, user: str, subjects: list[str],
+                   ) -> tuple[Any, list[str], list[str]]:
+    """A connection of ``user`` that tries to listen to ``subjects``: the connection, the
+    server's errors (each denied subscription is one) and the subjects overheard."""
+    nc, errors = await deploy_nats.raw_connection(server.settings(user))
+    overheard: list[str] = []
+
+    async def keep(msg: Any) -> None:
+        overheard.append(msg.subject)
+
+    for subject in subjects:
+        await nc.subscribe(subject, cb=keep)
+    await nc.flush()
+    return nc, errors, overheard
+
+
 def facts(copies: list[dict[str, Any]]) -> list[str]:
     return sorted(m["subject"].split(".", 3)[3] for m in copies)
 
@@ -169,15 +193,8 @@ async def test_a_department_receives_its_own_work_and_nothing_of_anothers(
             Department(deployed, FINANCE) as finance, \
             Department(deployed, PLANNING) as planning:
         # 财政局's system also tries to listen to 发改委's subjects and to everything
-        sniffer, sniffed = await deploy_nats.raw_connection(deployed.settings(finance.user))
-        overheard: list[str] = []
-
-        async def keep(msg: Any) -> None:
-            overheard.append(msg.subject)
-
-        for subject in (department_wildcard(planning.code), "gov.>", ">"):
-            await sniffer.subscribe(subject, cb=keep)
-        await sniffer.flush()
+        sniffer, sniffed, overheard = await sniffing(
+            deployed, finance.user, [department_wildcard(planning.code), "gov.>", ">"])
 
         shared = await assigned_incoming(gateway, FINANCE, [PLANNING])
         theirs = await assigned_incoming(gateway, PLANNING, [])
@@ -228,6 +245,126 @@ async def test_a_department_receives_its_own_work_and_nothing_of_anothers(
         assert overheard == []
         assert len([e for e in sniffed if "permissions violation" in e.lower()]) == 3, sniffed
         await sniffer.close()
+
+
+SUPERVISOR = Principal(subject="du-zhou", name="周督查", roles=frozenset({"supervisor"}),
+                       department="督查室")
+
+
+def handler(department: str) -> Principal:
+    return Principal(subject=f"h-{department}", name="张承办", roles=frozenset({"handler"}),
+                     department=department)
+
+
+async def assigned_item(gateway: Any, title: str, lead: str, co: list[str]) -> str:
+    """立项 (专项督查), 登记, 交办 to ``lead`` with ``co``."""
+    item_id = (await ask(gateway, sv.OPEN_ITEM, {
+        "title": title, "content": "请于期限内报送办理情况。",
+        "source": {"kind": "其他督查事项", "manual": {
+            "manual_kind": "专项督查", "origin": "2026年第一季度专项督查"}}}, SUPERVISOR))["id"]
+    await ask(gateway, sv.REGISTER_ITEM, {"id": item_id}, SUPERVISOR)
+    await ask(gateway, sv.ASSIGN_ITEM, {"id": item_id, "lead_department": lead,
+                                        "co_departments": co, "due_on": "2026-04-30"},
+              SUPERVISOR)
+    return str(item_id)
+
+
+async def test_a_department_receives_its_supervision_items_and_nothing_of_anothers(
+        deployed, settings, departments_file):
+    """交办 to 财政局 with 发改委 as co-department: both get it; 审结退回 of that item: both
+    again (both handle it anew); an item 交办 to 发改委 alone: 财政局 gets nothing of it, nor
+    of the facts addressed to no department (立项, 登记, 协办意见, 反馈)."""
+    async with office(deployed, settings, departments_file) as gateway, \
+            Department(deployed, FINANCE) as finance, \
+            Department(deployed, PLANNING) as planning:
+        sniffer, sniffed, overheard = await sniffing(deployed, finance.user, [
+            f"gov.dept.{planning.code}.supervision.>", "gov.supervision.evt.>",
+            "gov.dept.*.supervision.>"])
+
+        shared = await assigned_item(gateway, "关于预算执行进度滞后问题的督办", FINANCE,
+                                     [PLANNING])
+        theirs = await assigned_item(gateway, "关于重大项目前期工作的督办", PLANNING, [])
+        await ask(gateway, sv.GIVE_OPINION, {"id": shared, "opinion": "项目资金已纳入计划。"},
+                  handler(PLANNING))
+        await ask(gateway, sv.SUBMIT_ANSWER, {"id": shared, "text": "已完成预算调整。"},
+                  handler(FINANCE))
+        await ask(gateway, sv.REVIEW_ANSWER, {"id": shared, "decision": "退回重办",
+                                              "reasons": ["未说明支出进度"]}, SUPERVISOR)
+
+        expected = ["supervision.item.assigned.v1", "supervision.item.sent_back.v1"]
+        mine = await eventually(lambda: finance.about(shared), lambda c: len(c) == 2)
+        assert facts(mine) == expected
+        assert all(m["subject"].startswith("gov.dept.czj.supervision.") for m in mine)
+        co = await eventually(lambda: planning.about(shared), lambda c: len(c) == 2)
+        assert facts(co) == expected
+        assert facts(await eventually(lambda: planning.about(theirs),
+                                      lambda c: len(c) == 1)) == [
+            "supervision.item.assigned.v1"]
+        await asyncio.sleep(1.0)  # anything misrouted would have arrived by now
+        assert await finance.about(theirs) == []
+        assert len(await finance.about(shared)) == 2 and len(await planning.about(shared)) == 2
+
+        # the copy is the fact (as the supervision service published it on its own stream)
+        for spec, index in ((sv.ITEM_ASSIGNED, 0), (sv.ITEM_SENT_BACK, 1)):
+            fact = await the_fact(deployed, spec, shared)
+            for department, copies in ((finance, mine), (planning, co)):
+                copy = sorted(copies, key=lambda m: m["subject"])[index]
+                assert copy["subject"] == spec.department_subject(department.code)
+                assert copy["data"] == fact["data"]
+                assert copy["headers"][H_MSG_ID] == copy_message_id(fact["headers"][H_ID],
+                                                                    department.code)
+                assert {k: v for k, v in copy["headers"].items() if k.startswith("ce-")} == {
+                    k: v for k, v in fact["headers"].items() if k.startswith("ce-")}
+        sent_back = sorted(mine, key=lambda m: m["subject"])[1]["data"]
+        assert (sent_back["lead_department"], sent_back["co_departments"],
+                sent_back["reasons"], sent_back["status"]) == (
+            FINANCE, [PLANNING], ["未说明支出进度"], "办理中")
+
+        # live, the same copies; overheard, nothing (three subscriptions refused)
+        live = [(m["subject"], m["data"]["id"]) for m in finance.live
+                if ".supervision." in m["subject"]]
+        assert sorted(live) == sorted((m["subject"], m["data"]["id"]) for m in mine)
+        assert overheard == []
+        assert len([e for e in sniffed if "permissions violation" in e.lower()]) == 3, sniffed
+        await sniffer.close()
+
+
+async def test_the_supervision_users_permissions_are_what_it_publishes_and_asks(
+        deployed, settings, departments_file):
+    """deploy/nats: the supervision user asks the documents service for a 代拟 (its one
+    command outside its own subjects) and gets the answer on its own inbox; any other
+    documents command, another service's facts or a department's copy of them are refused;
+    a department's credentials cannot reach supervision's commands either."""
+    async with office(deployed, settings, departments_file):
+        nc, errors = await deploy_nats.raw_connection(deployed.settings("supervision"))
+        try:
+            # Answered by documents (the empty body is refused there, with an error reply):
+            # the request went out and the reply came back to _INBOX.supervision.
+            reply = await nc.request(DRAFT_REQUESTED_OUTGOING.subject, b"{}", timeout=10)
+            assert reply.subject.startswith("_INBOX.supervision.")
+            assert not [e for e in errors if "permissions violation" in e.lower()], errors
+            forged = [ASSIGN_INCOMING.subject, INCOMING_ASSIGNED.subject,
+                      INCOMING_ASSIGNED.department_subject(CODES[FINANCE]),
+                      q.ASSIGN_REQUEST.subject, "gov.dlq.documents.x.y"]
+            for subject in forged:
+                await nc.publish(subject, b"{}")
+            await nc.flush()
+            await asyncio.sleep(0.3)
+            for subject in forged:
+                assert any(re.search(rf'publish to "{re.escape(subject)}"', e)
+                           for e in errors), (subject, errors)
+        finally:
+            await nc.close()
+    async with Department(deployed, FINANCE) as finance:
+        for subject in (sv.ASSIGN_ITEM.subject, sv.GET_ITEM.subject,
+                        sv.ITEM_ASSIGNED.department_subject(finance.code)):
+            await finance.nc.publish(subject, b"{}")
+        await finance.nc.flush()
+        await asyncio.sleep(0.3)
+        for subject in (sv.ASSIGN_ITEM.subject, sv.GET_ITEM.subject,
+                        sv.ITEM_ASSIGNED.department_subject(finance.code)):
+            assert any(re.search(rf'publish to "{re.escape(subject)}"', e)
+                       for e in finance.errors), (subject, finance.errors)
 
 
 async def test_a_classified_documents_copy_carries_exactly_the_fact(

@@ -11,6 +11,7 @@ from govbus_contracts.errors import ErrorCode, GovbusError
 from govbus_kit.principal import (
     PrincipalSigner,
     PrincipalVerifier,
+    body_digest,
     new_key_pair,
     public_keys,
 )
@@ -86,3 +87,49 @@ def test_a_misconfigured_key_is_named_at_start(keys):
         PrincipalVerifier.from_text(public_keys(Settings(principal_public_keys=keys)))
     with pytest.raises(ValueError, match="GOVBUS_PRINCIPAL_SIGNING_KEY"):
         PrincipalSigner(keys)
+
+
+def test_an_assertion_is_decoded_once_whichever_key_of_a_rotation_signed_it(monkeypatch):
+    """The verifier parses the compact form once and tries each key on the same bytes (it
+    used to decode once for the issuer and again for every key tried)."""
+    import jwt.api_jws
+
+    (_, old_public), (new, new_public) = new_key_pair(), new_key_pair()
+    verifier = PrincipalVerifier.from_text([old_public, new_public])
+    assertion = PrincipalSigner(new).sign(LEADER, subject=SUBJECT, message_id="m1")
+    loads: list[object] = []
+    original = jwt.api_jws.PyJWS._load
+
+    def counted(self: object, token: str | bytes) -> object:
+        loads.append(token)
+        return original(self, token)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jwt.api_jws.PyJWS, "_load", counted)
+    assert verifier.verify(assertion, subject=SUBJECT, message_id="m1") == LEADER
+    assert len(loads) == 1
+
+
+def test_another_algorithm_or_issuer_is_refused_even_when_the_claims_are_right():
+    import base64
+    import json
+
+    import jwt
+
+    signing, public = new_key_pair()
+    verifier = PrincipalVerifier.from_text([public])
+    claims = {"iss": "govbus-gateway", "sub": "u-chen", "roles": ["leader"],
+              "iat": int(time.time()), "exp": int(time.time()) + 60,
+              "bus_subject": SUBJECT, "jti": "m1", "body": body_digest(b"")}
+    # HS256 keyed with the public key (the classic confusion), and no signature at all
+    refused(verifier, jwt.encode(claims, public, algorithm="HS256"))
+    refused(verifier, jwt.encode(claims, None, algorithm="none"))
+    # the gateway's key, another issuer
+    good = PrincipalSigner(signing).sign(LEADER, subject=SUBJECT, message_id="m1")
+    header, payload, signature = good.split(".")
+    body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    forged = base64.urlsafe_b64encode(json.dumps({**body, "iss": "other"}).encode()).rstrip(
+        b"=").decode()
+    refused(verifier, f"{header}.{forged}.{signature}")
+    # a required claim missing, however signed
+    refused(verifier, jwt.encode({k: v for k, v in claims.items() if k != "jti"}, public,
+                                 algorithm="HS256"))
