@@ -59,6 +59,16 @@ STEP_BODIES: dict[str, dict[str, Any]] = {
     "draft_answer": {"text": "已办理。"},
     "submit_answer": {"text": "已办理。"},
     "review_answer": {"decision": "审结通过"},
+    "return_misrouted": {"reason": "不属于本单位职责。"},
+    "reassign_item": {"lead_department": OUTSIDER},
+    "report_progress": {"text": "已完成摸排。", "percent": 30},
+    "request_extension": {"reason": "需协调资金。", "requested_due_on": "2026-05-29"},
+    "decide_extension": {"decision": "同意延期"},
+    "suspend_item": {"reason": "等待上级政策。", "approved_by": "王副市长"},
+    "resume_item": {},
+    "escalate_item": {"level": "提醒"},
+    "record_satisfaction": {"satisfaction": "满意"},
+    "cancel_item": {"reason": "已纳入专项整治。"},
 }
 
 OPENING: dict[str, Any] = {
