@@ -1,0 +1,102 @@
+"""Workbooks an office files (.xlsx, openpyxl): bordered cells that wrap, merged headings,
+column widths, a print layout, a file name, and bytes that are the same for the same content.
+
+What the services' spreadsheets share (disclosure's annual report, supervision's 台账); what
+goes in the cells is each service's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from io import BytesIO
+from typing import Any
+
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.styles import Alignment, Border, Font, Side  # type: ignore[import-untyped]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
+
+#: The media type of an .xlsx file.
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Characters a file system or a Content-Disposition header would trip on.
+_UNSAFE_IN_NAMES = '\\/:*?"<>|\r\n\t'
+
+THIN = Side(style="thin")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+BOLD = Font(bold=True)
+
+
+def cell(ws: Worksheet, row: int, col: int, value: Any, *, bold: bool = False,
+         left: bool = False, number_format: str | None = None,
+         font: Font | None = None) -> Any:
+    """One bordered, wrapping cell (centred unless ``left``); returns the cell."""
+    c = ws.cell(row=row, column=col, value=value)
+    c.border = BORDER
+    c.alignment = LEFT if left else CENTER
+    if font is not None:
+        c.font = font
+    elif bold:
+        c.font = BOLD
+    if number_format:
+        c.number_format = number_format
+    return c
+
+
+def merge(ws: Worksheet, r1: int, c1: int, r2: int, c2: int, value: Any, *,
+          bold: bool = False, left: bool = False, font: Font | None = None) -> None:
+    """``value`` over the cells r1:c1 … r2:c2, merged, every one of them bordered."""
+    for r in range(r1, r2 + 1):
+        for c in range(c1, c2 + 1):
+            cell(ws, r, c, None)
+    cell(ws, r1, c1, value, bold=bold, left=left, font=font)
+    if (r1, c1) != (r2, c2):
+        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+
+
+def widths(ws: Worksheet, column_widths: Sequence[float]) -> None:
+    """Column widths from A on, in characters."""
+    for i, w in enumerate(column_widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+
+
+def print_layout(ws: Worksheet, *, landscape: bool = True, repeat_rows: str | None = None,
+                 fit_width: bool = True) -> None:
+    """Printable on A4 (landscape by default), all columns on one page's width, the rows
+    ``repeat_rows`` (e.g. ``"3:3"``, the header) at the top of every page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE if landscape else ws.ORIENTATION_PORTRAIT
+    if fit_width:
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    if repeat_rows:
+        ws.print_title_rows = repeat_rows
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def safe_name(title: str, suffix: str = ".xlsx") -> str:
+    """``title`` + ``suffix`` without the characters a file name must not hold."""
+    return "".join(c for c in title if c not in _UNSAFE_IN_NAMES) + suffix
+
+
+def workbook_bytes(wb: Workbook, *, title: str, creator: str, at: datetime) -> bytes:
+    """The workbook as .xlsx bytes, stamped ``at`` (not the time of saving), so that the
+    same content gives the same bytes."""
+    stamp = at.replace(tzinfo=None, microsecond=0)
+    wb.properties.title = title
+    wb.properties.creator = creator
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+__all__ = ["BOLD", "BORDER", "CENTER", "LEFT", "XLSX_MEDIA_TYPE", "Workbook", "Worksheet", "cell",
+           "merge", "print_layout", "safe_name", "widths", "workbook_bytes"]
