@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from io import BytesIO
 from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Border, Font, Side  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
+from openpyxl.writer.excel import ExcelWriter  # type: ignore[import-untyped]
 
 #: The media type of an .xlsx file.
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -85,16 +87,40 @@ def safe_name(title: str, suffix: str = ".xlsx") -> str:
     return "".join(c for c in title if c not in _UNSAFE_IN_NAMES) + suffix
 
 
+class _StampedZip(ZipFile):
+    """A zip whose members all carry one time (``ZipFile`` stamps each with the clock)."""
+
+    def __init__(self, out: BytesIO, stamp: datetime) -> None:
+        super().__init__(out, "w", ZIP_DEFLATED, allowZip64=True)
+        self._stamp = (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute,
+                       stamp.second)
+
+    def writestr(self, zinfo_or_arcname: str | ZipInfo, data: Any,
+                 compress_type: int | None = None, compresslevel: int | None = None) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = ZipInfo(zinfo_or_arcname, date_time=self._stamp)
+            zinfo_or_arcname.compress_type = ZIP_DEFLATED
+            zinfo_or_arcname.external_attr = 0o600 << 16
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename: Any, arcname: Any = None, compress_type: int | None = None,
+              compresslevel: int | None = None) -> None:
+        # openpyxl writes each worksheet to a temporary file and adds it by name.
+        with open(filename, "rb") as f:
+            self.writestr(str(arcname or filename), f.read(), compress_type, compresslevel)
+
+
 def workbook_bytes(wb: Workbook, *, title: str, creator: str, at: datetime) -> bytes:
-    """The workbook as .xlsx bytes, stamped ``at`` (not the time of saving), so that the
-    same content gives the same bytes."""
+    """The workbook as .xlsx bytes, stamped ``at`` (its properties and its zip members, not
+    the time of saving, which openpyxl's ``save`` would write), so that the same content
+    gives the same bytes."""
     stamp = at.replace(tzinfo=None, microsecond=0)
     wb.properties.title = title
     wb.properties.creator = creator
     wb.properties.created = stamp
     wb.properties.modified = stamp
     out = BytesIO()
-    wb.save(out)
+    ExcelWriter(wb, _StampedZip(out, stamp)).save()  # closes the zip
     return out.getvalue()
 
 

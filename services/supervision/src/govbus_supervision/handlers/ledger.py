@@ -202,7 +202,7 @@ async def export_ledger(query: ExportLedger, ctx: QueryContext) -> LedgerFile:
     one workbook holds (``MAX_EXPORT_ROWS``) are refused (``payload_too_large``)."""
     page = await LEDGER_LIST.of(ctx.service).page(_where(ctx, query), offset=0,
                                                   limit=MAX_EXPORT_ROWS)
-    refuse_oversized(page.total)
+    refuse_oversized(page.total, MAX_EXPORT_ROWS)
     rows = [row_of(row) for row in page.items]
     office = ctx.service.own_settings(SupervisionSettings).office_name
     scope = None if access.reads_all(ctx.principal) else ctx.principal.department
