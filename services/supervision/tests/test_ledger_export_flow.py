@@ -5,7 +5,8 @@ answered and completed on time (满意); one assigned to 市教育局, still in 
 registered. The office's file holds all three under the office's title, with the filters and
 the 合计 line; a 市财政局 handler's file holds only the item it co-handles; the download
 route answers the file with its Chinese name in the Content-Disposition (RFC 5987); more
-items than one workbook holds are refused with ``payload_too_large`` (HTTP 413), not a 500.
+items than one workbook holds, or a file larger than one bus reply carries, are refused with
+``payload_too_large`` (HTTP 413), not a 500.
 """
 
 from __future__ import annotations
@@ -183,3 +184,9 @@ async def test_the_ledger_is_exported_as_the_offices_workbook(servers, settings,
         with pytest.raises(GovbusError) as raised:
             await ask(host, EXPORT_LEDGER, {}, SUPERVISOR)
         assert raised.value.code is ErrorCode.payload_too_large
+        # A file larger than one bus reply carries: refused alike, whatever its rows.
+        options[supervision.name].export_max_bytes = 1_000
+        with pytest.raises(GovbusError) as raised:
+            await ask(host, EXPORT_LEDGER, {"status": "已登记"}, SUPERVISOR)
+        assert raised.value.code is ErrorCode.payload_too_large
+        assert raised.value.details["max_bytes"] == 1_000 and raised.value.details["rows"] == 1

@@ -52,7 +52,14 @@ from govbus_supervision.domain.ledger import ledger_row
 from govbus_supervision.domain.rates import ledger_rates
 from govbus_supervision.domain.record import SupervisionItem
 from govbus_supervision.handlers.ledger import LEDGER_LIST, rates_of, row_of
-from govbus_supervision.workbook import HEADERS, filename, ledger_workbook, refuse_oversized
+from govbus_supervision.settings import SupervisionSettings
+from govbus_supervision.workbook import (
+    HEADERS,
+    filename,
+    ledger_workbook,
+    refuse_oversized,
+    refuse_too_large,
+)
 
 NOW = datetime(2026, 12, 2, 9, 30, tzinfo=OFFICE_TZ)
 OFFICE = "某市人民政府办公室"
@@ -229,6 +236,17 @@ def test_more_items_than_a_workbook_holds_are_refused_with_a_stable_code():
     assert raised.value.code is ErrorCode.payload_too_large
     assert raised.value.details == {"rows": MAX_EXPORT_ROWS + 1, "max_rows": MAX_EXPORT_ROWS}
     assert "请按年度、来源、单位或状态筛选后分别导出" in raised.value.message
+
+
+def test_a_file_larger_than_one_bus_reply_carries_is_refused_with_the_same_code():
+    refuse_too_large(1_400_000, 1_400_000, rows=9000)
+    with pytest.raises(GovbusError) as raised:
+        refuse_too_large(1_500_000, 1_400_000, rows=9500)
+    assert raised.value.code is ErrorCode.payload_too_large
+    assert raised.value.details == {"bytes": 1_500_000, "max_bytes": 1_400_000, "rows": 9500}
+    assert raised.value.message.startswith("台账文件1.5MB（9500项），超过单次导出上限1.4MB")
+    # The default leaves the base64 reply below the bus's 2 MB (deploy/nats).
+    assert SupervisionSettings().export_max_bytes * 4 / 3 < 2_000_000
 
 
 # --- the entries and the rates ----------------------------------------------------------------

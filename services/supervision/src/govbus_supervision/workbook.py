@@ -67,6 +67,17 @@ def refuse_oversized(total: int, limit: int = MAX_EXPORT_ROWS) -> None:
             rows=total, max_rows=limit)
 
 
+def refuse_too_large(size: int, limit: int, rows: int) -> None:
+    """A file larger than one bus reply carries (``export_max_bytes``): refused with the same
+    code, and the same advice, as too many rows."""
+    if size > limit:
+        raise GovbusError(
+            ErrorCode.payload_too_large,
+            f"台账文件{size / 1e6:.1f}MB（{rows}项），超过单次导出上限{limit / 1e6:.1f}MB，"
+            "请按年度、来源、单位或状态筛选后分别导出",
+            bytes=size, max_bytes=limit, rows=rows)
+
+
 def filter_line(filters: LedgerFilter, scope: str | None) -> str:
     """The filters the file was made with, as the title's second line says them."""
     department = filters.department or scope
@@ -195,4 +206,5 @@ def ledger_workbook(rows: Sequence[LedgerRow], *, office: str, filters: LedgerFi
                           at=generated_at)
 
 
-__all__ = ["COLUMNS", "HEADERS", "TITLE", "filename", "ledger_workbook", "refuse_oversized"]
+__all__ = ["COLUMNS", "HEADERS", "TITLE", "filename", "ledger_workbook", "refuse_oversized",
+           "refuse_too_large"]

@@ -66,7 +66,12 @@ from govbus_supervision.domain.record import SupervisionItem
 from govbus_supervision.handlers.items import COLLECTION
 from govbus_supervision.service import service
 from govbus_supervision.settings import SupervisionSettings
-from govbus_supervision.workbook import filename, ledger_workbook, refuse_oversized
+from govbus_supervision.workbook import (
+    filename,
+    ledger_workbook,
+    refuse_oversized,
+    refuse_too_large,
+)
 
 #: Serials within a year stay below this (the ledger sorts by year, then 编号).
 _SERIALS = 1_000_000
@@ -116,8 +121,6 @@ def _facets(doc: listing.Document) -> list[str]:
     row = _last.of(doc)
     tokens = [facet("source", row.source_kind.value), facet("year", row.year),
               facet("status", row.status.value)]
-    if row.lead_department is not None:
-        tokens.append(facet("lead", row.lead_department))
     tokens += [facet("department", d) for d in {row.lead_department, *row.co_departments}
                if d is not None]
     if counts(row):
@@ -199,17 +202,20 @@ async def ledger(query: LedgerQuery, ctx: QueryContext) -> Ledger:
 @service.query(EXPORT_LEDGER)
 async def export_ledger(query: ExportLedger, ctx: QueryContext) -> LedgerFile:
     """The 台账 as the 督查室's workbook, with the ledger's filters and scope; more items than
-    one workbook holds (``MAX_EXPORT_ROWS``) are refused (``payload_too_large``)."""
+    one workbook holds (``MAX_EXPORT_ROWS``), or a file larger than one bus reply carries
+    (``export_max_bytes``), are refused (``payload_too_large``)."""
     page = await LEDGER_LIST.of(ctx.service).page(_where(ctx, query), offset=0,
                                                   limit=MAX_EXPORT_ROWS)
     refuse_oversized(page.total, MAX_EXPORT_ROWS)
     rows = [row_of(row) for row in page.items]
-    office = ctx.service.own_settings(SupervisionSettings).office_name
+    settings = ctx.service.own_settings(SupervisionSettings)
+    office = settings.office_name
     scope = None if access.reads_all(ctx.principal) else ctx.principal.department
     now = ctx.now().astimezone(OFFICE_TZ)
     # Thousands of rows take seconds to lay out: off the loop, so the service answers others.
     content = await asyncio.to_thread(ledger_workbook, rows, office=office, filters=query,
                                       scope=scope, generated_at=now)
+    refuse_too_large(len(content), settings.export_max_bytes, len(rows))
     return LedgerFile(filename=filename(office, query, scope, now.date()),
                       media_type=XLSX_MEDIA_TYPE,
                       content_base64=base64.b64encode(content).decode(), size=len(content),
