@@ -8,9 +8,11 @@ goes in the cells is each service's own.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import copy
 from datetime import datetime
 from io import BytesIO
 from typing import Any
+from weakref import WeakKeyDictionary
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
@@ -31,11 +33,23 @@ LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 BOLD = Font(bold=True)
 
 
+#: Per workbook, the style of each kind of cell once made: a cell takes a copy of it rather
+#: than being styled anew (openpyxl looks every assigned style up in the workbook's tables,
+#: most of the time of a sheet of thousands of rows).
+_STYLES: WeakKeyDictionary[Workbook, dict[tuple[Any, ...], Any]] = WeakKeyDictionary()
+
+
 def cell(ws: Worksheet, row: int, col: int, value: Any, *, bold: bool = False,
          left: bool = False, number_format: str | None = None,
          font: Font | None = None) -> Any:
     """One bordered, wrapping cell (centred unless ``left``); returns the cell."""
     c = ws.cell(row=row, column=col, value=value)
+    styles = _STYLES.setdefault(ws.parent, {})
+    key = (left, bold, number_format, font)
+    made = styles.get(key)
+    if made is not None:
+        c._style = copy(made)
+        return c
     c.border = BORDER
     c.alignment = LEFT if left else CENTER
     if font is not None:
@@ -44,6 +58,7 @@ def cell(ws: Worksheet, row: int, col: int, value: Any, *, bold: bool = False,
         c.font = BOLD
     if number_format:
         c.number_format = number_format
+    styles[key] = copy(c._style)
     return c
 
 
