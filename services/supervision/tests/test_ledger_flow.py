@@ -60,11 +60,10 @@ from govbus_supervision.settings import SupervisionSettings
 from govbus_supervision.workbook import HEADERS
 from govbus_testing import IsolatedSettings, running
 from govbus_testing.office import LEADER, ask, handler
+from govbus_testing.supervision import SUPERVISOR
 
 pytestmark = pytest.mark.servers
 
-SUPERVISOR = Principal(subject="du-zhou", name="周督查", roles=frozenset({"supervisor"}),
-                       department="督查室")
 
 
 def at(month: int, day: int) -> datetime:
