@@ -10,14 +10,7 @@ Counts only: no applicant's personal data is in the report, so none can be in th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from io import BytesIO
 from typing import Any
-
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Alignment, Border, Font, Side  # type: ignore[import-untyped]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
-from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from govbus_contracts.services.disclosure.common import OUTCOME_REASONS, Outcome
 from govbus_contracts.services.disclosure.report import (
@@ -41,6 +34,11 @@ from govbus_disclosure.domain.report import (
     report_title,
 )
 from govbus_kit.clock import OFFICE_TZ
+from govbus_kit.workbook import Workbook, Worksheet
+from govbus_kit.workbook import cell as _cell
+from govbus_kit.workbook import merge as _merge
+from govbus_kit.workbook import widths as _widths
+from govbus_kit.workbook import workbook_bytes as _saved
 
 SHEET_PROACTIVE = "二、主动公开政府信息情况"
 SHEET_REQUESTS = "三、收到和处理申请情况"
@@ -52,39 +50,6 @@ TITLE_REQUESTS = "三、收到和处理政府信息公开申请情况"
 TITLE_REVIEWS = "四、政府信息公开行政复议、行政诉讼情况"
 BALANCE_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 REVIEW_RESULTS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
-
-_THIN = Side(style="thin")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
-_BOLD = Font(bold=True)
-
-
-def _cell(ws: Worksheet, row: int, col: int, value: Any, *, bold: bool = False,
-          left: bool = False, number_format: str | None = None) -> None:
-    cell = ws.cell(row=row, column=col, value=value)
-    cell.border = _BORDER
-    cell.alignment = _LEFT if left else _CENTER
-    if bold:
-        cell.font = _BOLD
-    if number_format:
-        cell.number_format = number_format
-
-
-def _merge(ws: Worksheet, r1: int, c1: int, r2: int, c2: int, value: Any, *,
-           bold: bool = False, left: bool = False) -> None:
-    for r in range(r1, r2 + 1):
-        for c in range(c1, c2 + 1):
-            _cell(ws, r, c, None)
-    _cell(ws, r1, c1, value, bold=bold, left=left)
-    if (r1, c1) != (r2, c2):
-        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
-
-
-def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-
 
 # --- 第二部分 ---------------------------------------------------------------------------------
 
@@ -287,14 +252,8 @@ def workbook_bytes(report: AnnualReport, office: str = "") -> bytes:
         assert ws is not None
         ws.title = title
         fill(ws, report)
-    generated = report.generated_at.replace(tzinfo=None, microsecond=0)
-    wb.properties.title = report_title(report.year, office)
-    wb.properties.creator = "govbus disclosure"
-    wb.properties.created = generated
-    wb.properties.modified = generated
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return _saved(wb, title=report_title(report.year, office), creator="govbus disclosure",
+                  at=report.generated_at)
 
 
 __all__ = ["SHEET_CHECKS", "SHEET_PROACTIVE", "SHEET_REQUESTS", "SHEET_REVIEWS",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from govbus_contracts.services.supervision import items as i
 from govbus_contracts.services.supervision import ledger as lg
 from govbus_contracts.services.supervision.common import Role as R
-from govbus_gateway.routing import Route, route
+from govbus_gateway.routing import DownloadSpec, Route, route
 
 OFFICE = {R.supervisor, R.admin}
 READERS = set(R)
@@ -59,6 +59,11 @@ ROUTES: list[Route] = [
           summary="one item as the asker may see it"),
     route(lg.LEDGER, "GET", "/supervision/ledger", roles=FIGURES | {R.handler},
           summary="台账 filtered by source, year, department and status, a page at a time"),
+    route(lg.EXPORT_LEDGER, "GET", "/supervision/ledger.xlsx", roles=FIGURES | {R.handler},
+          summary="台账 as the 督查室's workbook (.xlsx), with the ledger's filters",
+          download=DownloadSpec(field="content_base64", media_type=lg.XLSX_MEDIA_TYPE,
+                                filename_field="filename", media_type_field="media_type"),
+          timeout=60.0),
     route(lg.RATES, "GET", "/supervision/rates", roles=FIGURES,
           summary="办结率, 按期办结率, 满意率 per lead department and period"),
 ]

@@ -17,4 +17,8 @@ class SupervisionSettings(BaseSettings):
     notice_issuer_code: str = Field(default="督查室", min_length=1, max_length=50)
     # The office's name heads the ledger's workbook and its file name.
     office_name: str = ""
+    # The ledger's workbook travels in one bus reply, base64-encoded (4/3 of its size): a
+    # larger file is refused (payload_too_large) and the office exports by year, source,
+    # department or status. Keep it below 3/4 of the bus's max_payload (deploy/nats: 2MB).
+    export_max_bytes: int = Field(default=1_400_000, gt=0)
     sweep_seconds: float = 60.0

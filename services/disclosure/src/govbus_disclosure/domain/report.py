@@ -79,6 +79,7 @@ from govbus_contracts.services.disclosure.report import (
     SectionEdit,
     SectionFigure,
 )
+from govbus_kit.workbook import safe_name
 
 T = TypeVar("T")
 REQUESTS = "requests"
@@ -705,5 +706,4 @@ def report_title(year: int, office: str = "") -> str:
 def report_filename(year: int, office: str = "") -> str:
     """``2026年政府信息公开工作年度报告.xlsx``, after the office's name when one is set; no
     character that a file system or a Content-Disposition header would trip on."""
-    title = "".join(c for c in report_title(year, office) if c not in '\\/:*?"<>|\r\n\t')
-    return f"{title}.xlsx"
+    return safe_name(report_title(year, office))

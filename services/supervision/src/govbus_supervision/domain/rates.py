@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import NamedTuple, Protocol
 
 from govbus_contracts.services.supervision.common import ItemStatus, Satisfaction, SourceKind
 from govbus_contracts.services.supervision.ledger import (
-    LedgerRow,
     RateDefinition,
     RateRow,
     Rates,
@@ -42,11 +42,50 @@ DEFINITIONS: tuple[RateDefinition, ...] = (
 SATISFIED = frozenset({Satisfaction.satisfied, Satisfaction.basically_satisfied})
 
 
+class Counted(Protocol):
+    """What the rates read of a ledger row (a ``LedgerRow`` is one)."""
+
+    @property
+    def lead_department(self) -> str | None: ...
+    @property
+    def assigned_on(self) -> date | None: ...
+    @property
+    def status(self) -> ItemStatus: ...
+    @property
+    def source_kind(self) -> SourceKind: ...
+    @property
+    def completed_on(self) -> date | None: ...
+    @property
+    def on_time(self) -> bool | None: ...
+    @property
+    def satisfaction(self) -> Satisfaction | None: ...
+
+
+class CountedRow(NamedTuple):
+    """The counted columns of a ledger row alone (what the rates query reads from the
+    ledger's list entries)."""
+
+    lead_department: str | None
+    assigned_on: date | None
+    status: ItemStatus
+    source_kind: SourceKind
+    completed_on: date | None
+    on_time: bool | None
+    satisfaction: Satisfaction | None
+
+
+def counts(row: Counted) -> bool:
+    """Whether the rates count the row at all: assigned to a lead, not 撤销 (an item counts
+    for the period of its first 交办, see ``ledger_rates``)."""
+    return (row.assigned_on is not None and row.lead_department is not None
+            and row.status is not ItemStatus.cancelled)
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _row(department: str, rows: list[LedgerRow], period_to: date) -> RateRow:
+def _row(department: str, rows: list[Counted], period_to: date) -> RateRow:
     completed = [r for r in rows if r.status is ItemStatus.completed
                  and r.completed_on is not None and r.completed_on <= period_to]
     on_time = [r for r in completed if r.on_time]
@@ -70,21 +109,23 @@ def rates(items: Iterable[SupervisionItem], period_from: date, period_to: date,
                        department, source)
 
 
-def ledger_rates(rows: Iterable[LedgerRow], period_from: date, period_to: date,
+def ledger_rates(rows: Iterable[Counted], period_from: date, period_to: date,
                  department: str | None = None, source: SourceKind | None = None) -> Rates:
     """``rates`` from the items' ledger rows (what the ledger shows is what is counted: the
     row's 交办日期 is the first assignment's, its 满意度 the item's current one)."""
     if period_to < period_from:
         raise refuse(f"统计期间止 {period_to} 早于起 {period_from}", field="period_to")
-    counted: dict[str, list[LedgerRow]] = {}
+    counted: dict[str, list[Counted]] = {}
     for row in rows:
-        assigned = row.assigned_on
-        if (assigned is None or not period_from <= assigned <= period_to
-                or row.lead_department is None or row.status is ItemStatus.cancelled
-                or (department is not None and row.lead_department != department)
+        if not counts(row):
+            continue
+        assigned, lead = row.assigned_on, row.lead_department
+        assert assigned is not None and lead is not None  # counts() holds
+        if (not period_from <= assigned <= period_to
+                or (department is not None and lead != department)
                 or (source is not None and row.source_kind is not source)):
             continue
-        counted.setdefault(row.lead_department, []).append(row)
+        counted.setdefault(lead, []).append(row)
     rows_out = [_row(name, counted[name], period_to) for name in sorted(counted)]
     every = [r for name in sorted(counted) for r in counted[name]]
     return Rates(period_from=period_from, period_to=period_to, rows=rows_out,
