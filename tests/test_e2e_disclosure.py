@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from govbus_disclosure.plugin import service
-from govbus_gateway.app import create_app
-from govbus_testing import IsolatedSettings, OfficeClock, bearer, running
+from govbus_testing import bearer, office_gateway
 
 SECRET = "e2e-secret-" + "g" * 40
 P = "/api/v1/disclosure/requests"
@@ -33,14 +32,8 @@ OTHER_DEPARTMENT = staff("disclosure_officer", "u-lin", "林科员", "审计局"
 
 @pytest.fixture
 async def api(settings) -> AsyncIterator[httpx.AsyncClient]:
-    own = IsolatedSettings(**settings.model_dump(),
-                           database=f"govbus_disclosure_e2e_{uuid.uuid4().hex[:8]}")
-    async with running(own, service, clock=OfficeClock()):
-        app = create_app(settings, secret=SECRET)
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://gw", timeout=30) as client:
-                yield client
+    async with office_gateway(settings, service, SECRET) as client:
+        yield client
 
 
 async def post(api: httpx.AsyncClient, path: str, body: dict, who: dict[str, str] | None = None,

@@ -8,15 +8,13 @@ over ASGI. Titles and wording are written here, in the style of a municipal offi
 from __future__ import annotations
 
 import base64
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from govbus_documents.plugin import service
-from govbus_gateway.app import create_app
-from govbus_testing import IsolatedSettings, OfficeClock, bearer, running
+from govbus_testing import bearer, office_gateway
 
 SECRET = "e2e-secret-" + "d" * 40
 
@@ -37,15 +35,8 @@ ARCHIVIST = staff("archivist", "u-qian", "钱档案")
 
 @pytest.fixture
 async def api(settings) -> AsyncIterator[httpx.AsyncClient]:
-    # A database of its own: an office's first documents, first archive record, own index.
-    own = IsolatedSettings(**settings.model_dump(),
-                           database=f"govbus_documents_e2e_{uuid.uuid4().hex[:8]}")
-    async with running(own, service, clock=OfficeClock()):
-        app = create_app(settings, secret=SECRET)
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://gw", timeout=30) as client:
-                yield client
+    async with office_gateway(settings, service, SECRET) as client:
+        yield client
 
 
 async def step(api: httpx.AsyncClient, path: str, body: dict, who: dict[str, str],

@@ -26,10 +26,9 @@ from typing import Any
 import httpx
 import pytest
 
-from govbus_gateway.app import create_app
 from govbus_supervision.plugin import service
 from govbus_supervision.routes import ROUTES
-from govbus_testing import IsolatedSettings, OfficeClock, bearer, running
+from govbus_testing import bearer, office_gateway
 
 pytestmark = pytest.mark.servers
 
@@ -81,14 +80,8 @@ OPENING: dict[str, Any] = {
 
 @pytest.fixture
 async def api(settings) -> AsyncIterator[httpx.AsyncClient]:
-    own = IsolatedSettings(**settings.model_dump(),
-                           database=f"govbus_supervision_e2e_{uuid.uuid4().hex[:8]}")
-    async with running(own, service, clock=OfficeClock()):
-        app = create_app(settings, secret=SECRET)
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://gw", timeout=30) as client:
-                yield client
+    async with office_gateway(settings, service, SECRET) as client:
+        yield client
 
 
 async def post(api: httpx.AsyncClient, path: str, body: dict[str, Any], who: dict[str, str],

@@ -19,6 +19,7 @@ from govbus_testing.helpers import (
     consumer_backlog,
     eventually,
     isolated,
+    office_gateway,
     provision,
     publish_again,
     pulled,
@@ -29,5 +30,5 @@ from govbus_testing.helpers import (
 )
 
 __all__ = ["IsolatedSettings", "OfficeClock", "bearer", "consumer_backlog", "eventually",
-           "isolated", "provision", "publish_again", "pulled", "running", "service_process",
-           "stream_messages", "write_as_another_replica"]
+           "isolated", "office_gateway", "provision", "publish_again", "pulled", "running",
+           "service_process", "stream_messages", "write_as_another_replica"]

@@ -154,6 +154,28 @@ async def isolated(settings: Settings, service: Service, label: str, **kwargs: A
         yield host, host.contexts[service.name].db
 
 
+@asynccontextmanager
+async def office_gateway(settings: GatewaySettings, service: Service, secret: str,
+                         ) -> AsyncIterator[Any]:
+    """An office's first day end to end: ``service`` on a database of its own, on the
+    ``OfficeClock``, and the gateway (HS256 with ``secret``) in front of it; yields an
+    ``httpx.AsyncClient`` to the gateway over ASGI."""
+    import uuid
+
+    import httpx
+
+    from govbus_gateway.app import create_app
+
+    own = IsolatedSettings(**settings.model_dump(),
+                           database=f"govbus_{service.name}_e2e_{uuid.uuid4().hex[:8]}")
+    async with running(own, service, clock=OfficeClock()):
+        app = create_app(settings, secret=secret)
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url="http://gw", timeout=30) as client:
+                yield client
+
+
 class OfficeClock:
     """Real time moved to a working morning of 2026 (by default Monday 9 March, 09:00 Beijing):
     the end-to-end walks run at real speed on a known day of the calendar, and 成文日期 and
