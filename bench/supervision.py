@@ -63,7 +63,7 @@ from govbus_kit.calendar import WorkingCalendar
 from govbus_kit.clock import OFFICE_TZ
 from govbus_kit.runtime import Host
 from govbus_kit.streams import sync_streams
-from govbus_supervision.domain import closing, handling, opening
+from govbus_supervision.domain import closing, deadlines, handling, opening
 from govbus_supervision.domain.periods import shipped
 from govbus_supervision.domain.record import SupervisionItem
 from govbus_supervision.handlers.items import COLLECTION
@@ -97,6 +97,7 @@ class ItemMaker:
 
     def __init__(self) -> None:
         self.periods = shipped(WorkingCalendar())
+        self.now = datetime.now(OFFICE_TZ)
 
     def source(self, i: int) -> Source:
         if i % 5 == 4:
@@ -123,6 +124,14 @@ class ItemMaker:
                 due_on=opened_on + timedelta(days=60)), SUPERVISOR, _at(opened_on),
                 self.periods).state
             steps += 1
+        if stage == 1:
+            # Still in handling, long past its 2025 deadline: as a running office holds it,
+            # with the 催办 levels its sweep has issued up to today (one level a run, until
+            # the next is not due yet), so the Host's own sweep finds nothing to catch up on
+            # while the cases are timed.
+            while (swept := deadlines.sweep(item, self.now, self.periods)) is not None:
+                item = swept.state
+                steps += 1
         if stage >= 2:
             answered_on = opened_on + timedelta(days=20 if i % 3 else 75)
             for department in co:
@@ -205,7 +214,7 @@ async def supervision_bench(servers: Any, measure: Measure, n: int, warmup: int,
 
         results[f"raw find_one by _id in {items} items"] = await measure(raw_find, n, warmup)
         results[f"LEDGER as the office, 50 of {items}"] = await measure(ledger_office, n, warmup)
-        results[f"LEDGER as a handler, 50 of its {items}"] = await measure(
+        results["LEDGER as a handler, 50 of its department's"] = await measure(
             ledger_handler, n, warmup)
         results[f"RATES of {items} items"] = await measure(rates, max(10, n // 10),
                                                            min(warmup, 3))
@@ -250,7 +259,7 @@ def ratios(sv: dict[str, Any], raw: dict[str, Any], floor_update_ms: float) -> d
         / floor_update_ms,
         "ledger_office_vs_rr_find": r[f"LEDGER as the office, 50 of {items}"].median_ms
         / read_floor,
-        "ledger_handler_vs_rr_find": r[f"LEDGER as a handler, 50 of its {items}"].median_ms
+        "ledger_handler_vs_rr_find": r["LEDGER as a handler, 50 of its department's"].median_ms
         / read_floor,
         "rates_vs_rr_find": r[f"RATES of {items} items"].median_ms / read_floor,
         "read_floor_ms": read_floor,
