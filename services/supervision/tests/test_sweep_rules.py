@@ -142,3 +142,14 @@ def test_a_notice_drafted_is_no_longer_pending_and_only_supervision_notices_are_
     assert not notices.is_own_notice(mine.model_copy(update={"kind": "督办事项答复"}))
     assert not notices.is_own_notice(mine.model_copy(update={"service": "complaints"}))
     assert not notices.is_own_notice(None)
+
+
+def test_a_notice_is_not_drafted_once_the_answer_came_in_or_the_deadline_moved(walk):
+    item, _ = notice_of(walk)
+    answered = walk.answered(item, on=date(2026, 10, 15))
+    assert notices.pending_notice(answered, SEP30) is None  # answered before its draft
+    # Suspended: still urged (the deadline stands still, it does not go away).
+    suspended = deadlines.suspend(item, SuspendItem(id=item.id, reason="等待省厅批复",
+                                                    approved_by="王副市长"),
+                                  walk.supervisor, walk.at(date(2026, 10, 15))).state
+    assert notices.pending_notice(suspended, SEP30) is not None

@@ -21,7 +21,7 @@ from govbus_contracts.services.documents.common import (
     Urgency,
 )
 from govbus_contracts.services.documents.outgoing import DraftRequestedOutgoing, RequestedBy
-from govbus_contracts.services.supervision.common import SERVICE, EscalationLevel
+from govbus_contracts.services.supervision.common import SERVICE, EscalationLevel, ItemStatus
 from govbus_contracts.services.supervision.items import SupervisionNotice
 from govbus_supervision.domain.escalation import EscalationPolicy
 from govbus_supervision.domain.ledger import source_summary
@@ -45,9 +45,17 @@ def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+#: An item still to be urged: handled (or suspended) against its deadline. Once answered,
+#: returned as misrouted, completed or cancelled, a notice not yet drafted is not sent.
+URGED_STATUSES = frozenset({ItemStatus.handling, ItemStatus.suspended})
+
+
 def pending_notice(item: SupervisionItem, due_on: date) -> SupervisionNotice | None:
     """The 督办通知书 of the deadline ``due_on`` still waiting for its draft (None: drafted
-    already, or the item has none for it)."""
+    already, the item has none for it, or it is no longer to be urged: the answer came in
+    between the level and its draft)."""
+    if item.status not in URGED_STATUSES or item.due_on != due_on:
+        return None
     return next((n for n in reversed(item.notices)
                  if n.due_on == due_on and n.document_id is None), None)
 

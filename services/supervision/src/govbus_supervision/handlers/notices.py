@@ -101,7 +101,7 @@ async def ask_pending_notices(ctx: ServiceContext) -> int:
     drafted = 0
     for item in waiting.values():
         for notice in [n for n in item.notices
-                       if n.document_id is None and n.level_issued_on < today]:
+                       if n.level_issued_on < today and notices.pending_notice(item, n.due_on)]:
             escalation_id = escalation_event_id(item.id, EscalationLevel.notice, notice.due_on)
             try:
                 await draft_notice(ctx, item, notice, escalation_id)

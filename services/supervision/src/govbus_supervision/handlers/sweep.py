@@ -18,7 +18,7 @@ from govbus_kit.clock import office_date
 from govbus_kit.due import Due, due_index, track_due
 from govbus_kit.listing import aggregate_fields
 from govbus_kit.service import ServiceContext
-from govbus_supervision.domain import deadlines
+from govbus_supervision.domain import deadlines, notices
 from govbus_supervision.domain.periods import Periods
 from govbus_supervision.domain.record import S, SupervisionItem
 from govbus_supervision.domain.watch import next_check_on
@@ -32,7 +32,8 @@ NOTICE_PENDING = "notice_pending"
 def item_due(doc: Mapping[str, Any], table: Periods) -> Due:
     """What the sweeps watch: an item in handling, on the next day it has something due; an
     item whose 督办通知书 is not drafted yet, in the set ``notice_pending``."""
-    pending = any(n.get("document_id") is None for n in doc.get("notices") or [])
+    urged = doc.get("status") in {s.value for s in notices.URGED_STATUSES}
+    pending = urged and any(n.get("document_id") is None for n in doc.get("notices") or [])
     sets = frozenset({NOTICE_PENDING}) if pending else frozenset()
     if doc.get("status") != S.handling.value or doc.get("due_on") is None:
         return Due(sets=sets)
