@@ -122,12 +122,12 @@ def test_the_notice_is_addressed_to_the_lead_under_the_office_code_in_its_words(
                                              kind="督办通知书", reference=item.id,
                                              label="督〔2026〕12号")
     assert draft.title == "关于督促办理督〔2026〕12号督查事项的督办通知书"
-    assert draft.body.startswith(f"{walk.lead}:\n2026年9月1日交由你单位牵头办理")
+    assert draft.body.startswith(f"{walk.lead}：\n2026年9月1日交由你单位牵头办理")
     # The deadline, the 催办通知 that came before, and the reply day: the working day before
     # the 通报 would fall (10 working days after 14 October).
-    for words in ("办理期限为2026年9月30日", "经2026年10月8日催办",
+    for words in ("办理期限为2026年9月30日", "经2026年10月8日催办，",
                   "于2026年10月27日前将办理情况及结果书面报送宜春市人民政府办公室督查室",
-                  "逾期仍未报送的, 将予以通报", "特此通知。"):
+                  "逾期仍未报送的，将予以通报", "特此通知。"):
         assert words in draft.body
     assert draft.disclosure is DisclosureAttribute.not_public and draft.disclosure_reason
 

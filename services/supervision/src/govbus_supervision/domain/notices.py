@@ -82,16 +82,18 @@ def notice_draft(item: SupervisionItem, notice: SupervisionNotice, periods: Peri
     title = f"关于督促办理{number}督查事项的督办通知书"
     if len(title) > TITLE_CHARS:
         title = title[:TITLE_CHARS]
-    urging = f"经{chinese_date(urged)}催办, " if urged else ""
+    # The body is the printed 公文's text: full-width punctuation (GB/T 15834, as GB/T 9704
+    # lays out a 公文), unlike the system's own messages.
+    urging = f"经{chinese_date(urged)}催办，" if urged else ""
     body = (
-        f"{item.lead_department}:\n"
-        f"{chinese_date(assigned)}交由你单位牵头办理的督查事项「{item.title}」({number}; "
-        f"来源: {source_summary(item.source)}), 办理期限为{chinese_date(notice.due_on)}。"
+        f"{item.lead_department}：\n"
+        f"{chinese_date(assigned)}交由你单位牵头办理的督查事项“{item.title}”（{number}；"
+        f"来源：{source_summary(item.source)}），办理期限为{chinese_date(notice.due_on)}。"
         f"{urging}你单位至今未报送办理结果。\n"
-        f"根据督查督办工作有关规定, 现予督办。请你单位高度重视, 明确责任领导和责任人, "
-        f"抓紧办理, 于{chinese_date(reply_by(item, notice, periods))}前将办理情况及结果书面报送"
-        f"{organ}{OFFICE_DEPARTMENT}; 确因客观原因不能按期办结的, 应书面说明原因, 提出下一步"
-        f"措施和完成时限。逾期仍未报送的, 将予以通报。\n特此通知。")
+        f"根据督查督办工作有关规定，现予督办。请你单位高度重视，明确责任领导和责任人，"
+        f"抓紧办理，于{chinese_date(reply_by(item, notice, periods))}前将办理情况及结果书面报送"
+        f"{organ}{OFFICE_DEPARTMENT}；确因客观原因不能按期办结的，应书面说明原因，提出下一步"
+        f"措施和完成时限。逾期仍未报送的，将予以通报。\n特此通知。")
     return DraftRequestedOutgoing(
         requested_by=RequestedBy(service=SERVICE, service_name=SERVICE_NAME, kind=NOTICE_KIND,
                                  reference=item.id, label=item.number),
