@@ -111,7 +111,7 @@ def test_a_ledger_line_shows_source_reports_levels_result_and_satisfaction(walk)
     row = ledger_row(walk.completed(walk.answered(walk.opinion_given(item),
                                                   on=date(2026, 8, 31))))
     assert row.number == "督〔2026〕12号"
-    assert row.source == "市十七届人大五次会议 第125号 (张代表等2人)"
+    assert row.source == "市十七届人大五次会议第125号（张代表等2人）"
     assert (row.lead_department, row.co_departments, row.due_on) == (
         walk.lead, [walk.co], date(2026, 9, 1))
     assert [(p.due_on, p.late) for p in row.progress] == [(date(2026, 6, 25), False)]

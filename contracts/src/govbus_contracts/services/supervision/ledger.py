@@ -66,7 +66,7 @@ class LedgerRow(Record):
     number: str | None = Field(default=None, description="督查编号")
     year: int | None = Field(default=None, description="年度")
     source_kind: SourceKind = Field(description="立项来源")
-    source: str = Field(description="来源摘要, e.g. 市政府第12次常务会议 纪要〔2026〕12号 第3项")
+    source: str = Field(description="来源摘要, e.g. 市政府第12次常务会议纪要〔2026〕12号第3项")
     title: str = Field(description="督查事项")
     lead_department: str | None = Field(default=None, description="主办部门")
     co_departments: list[str] = Field(default_factory=list, description="协办部门")

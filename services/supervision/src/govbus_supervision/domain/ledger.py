@@ -22,27 +22,33 @@ from govbus_supervision.domain.record import SupervisionItem
 RESULT_CHARS = 200
 
 
+def chinese_date(day: date) -> str:
+    """A date as office documents write it: 2026年9月30日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def source_summary(source: Source) -> str:
-    """来源摘要 as the ledger's column shows it."""
+    """来源摘要 as the 台账's column and the 督办通知书 write it (office punctuation: it is
+    printed in both)."""
     if source.instruction is not None:
         i = source.instruction
-        return f"{i.leader} {i.instructed_on} 批示 (收文{i.registration_number or i.document_id})"
+        return (f"{i.leader}{chinese_date(i.instructed_on)}批示"
+                f"（收文{i.registration_number or i.document_id}）")
     if source.meeting is not None:
         meeting = source.meeting
-        return (f"{meeting.meeting_name} 纪要{meeting.minutes_number} "
-                f"第{meeting.item_no}项")
+        return f"{meeting.meeting_name}纪要{meeting.minutes_number}第{meeting.item_no}项"
     if source.motion is not None:
         motion = source.motion
         lead = next((s.name for s in motion.signers if s.leading), motion.signers[0].name)
         more = f"等{len(motion.signers)}人" if len(motion.signers) > 1 else ""
-        return f"{motion.session} 第{motion.motion_number}号 ({lead}{more})"
+        return f"{motion.session}第{motion.motion_number}号（{lead}{more}）"
     if source.work_report is not None:
-        return f"{source.work_report.year}年政府工作报告 {source.work_report.reference}"
+        return f"{source.work_report.year}年政府工作报告{source.work_report.reference}"
     if source.case is not None:
         c = source.case
-        return f"{source.kind.value} {c.case_number} (逾期自{c.overdue_since})"
+        return f"{source.kind.value}{c.case_number}（{chinese_date(c.overdue_since)}起逾期）"
     assert source.manual is not None
-    return f"{source.manual.manual_kind.value}: {source.manual.origin}"
+    return f"{source.manual.manual_kind.value}：{source.manual.origin}"
 
 
 def ledger_row(item: SupervisionItem) -> LedgerRow:

@@ -24,7 +24,7 @@ from govbus_contracts.services.documents.outgoing import DraftRequestedOutgoing,
 from govbus_contracts.services.supervision.common import SERVICE, EscalationLevel, ItemStatus
 from govbus_contracts.services.supervision.items import SupervisionNotice
 from govbus_supervision.domain.escalation import EscalationPolicy
-from govbus_supervision.domain.ledger import source_summary
+from govbus_supervision.domain.ledger import chinese_date, source_summary
 from govbus_supervision.domain.periods import Periods
 from govbus_supervision.domain.record import SupervisionItem
 
@@ -39,10 +39,6 @@ OFFICE_DEPARTMENT = "督查室"
 DEFAULT_ORGAN = "人民政府办公室"
 NOT_PUBLIC_REASON = "督查督办内部事务信息 (政府信息公开条例第十六条)"
 TITLE_CHARS = 200
-
-
-def chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 #: An item still to be urged: handled (or suspended) against its deadline. Once answered,
