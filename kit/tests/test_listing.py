@@ -128,6 +128,33 @@ def test_every_conjunction_of_facets_and_visibility_pages_as_the_filter_would(pa
         assert ([i["id"] for i in page.items], page.total) == (expected, total), where
 
 
+def test_an_entry_read_once_gives_the_same_entry_as_summary_and_facets_apart():
+    """``entry``: a record costly to read is read once per write, for its summary and its
+    facets (pairs included), and pages exactly as with the two functions."""
+    base = spec()
+    reads: list[str] = []
+
+    def entry(doc: dict[str, Any]) -> tuple[Any, list[str]]:
+        reads.append(doc["_id"])
+        return base.summary(doc), list(base.facets(doc))
+
+    def never(doc: dict[str, Any]) -> Any:
+        raise AssertionError("summary or facets called beside entry")
+
+    once = ListProjection(ListSpec(collection="incoming", fields=FIELDS, order=base.order,
+                                   facets=never, summary=never, pairs=base.pairs,
+                                   entry=entry))
+    apart, docs = filled(40)
+    for doc in docs:
+        assert once.put(doc)
+    assert reads == [doc["_id"] for doc in docs]
+    department = docs[0]["departments"][0]
+    for where in ([], [facet("departments", department)],
+                  [facet("departments", department), facet("status", docs[0]["status"])]):
+        assert once.page_now(where, offset=0, limit=100).items == apart.page_now(
+            where, offset=0, limit=100).items
+
+
 def test_a_newer_version_moves_the_entry_and_an_older_one_changes_nothing():
     projection, docs = filled(50)
     doc = docs[0]

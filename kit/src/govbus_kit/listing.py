@@ -160,14 +160,24 @@ class ListSpec:
     #: and the marker reads leave them in the store. They must have defaults in the model
     #: the summary is made with.
     unread: tuple[str, ...] = ()
+    #: The summary and the facets from one reading of the document, for a record costly to
+    #: read (a service validates its aggregate once for both); given, an entry is made with
+    #: it instead of ``summary`` and ``facets`` apart.
+    entry: Callable[[Document], tuple[Mapping[str, Any], Iterable[str]]] | None = None
 
     @property
     def projection(self) -> dict[str, int]:
         return {**_META_FIELDS, **{name: 0 for name in self.unread}}
 
-    def tokens(self, doc: Document) -> list[str]:
-        """The document's facet tokens, with those of the declared pairs."""
-        tokens = list(self.facets(doc))
+    def read(self, doc: Document) -> tuple[Mapping[str, Any], list[str]]:
+        """The document's summary and facet tokens, with those of the declared pairs."""
+        if self.entry is not None:
+            summary, facets = self.entry(doc)
+        else:
+            summary, facets = self.summary(doc), self.facets(doc)
+        return summary, self._with_pairs(list(facets))
+
+    def _with_pairs(self, tokens: list[str]) -> list[str]:
         if self.pairs:
             by_name: dict[str, list[str]] = {}
             for token in tokens:
@@ -252,10 +262,10 @@ class ListProjection:
         held = self._entries.get(aggregate_id)
         if held is not None and held.version >= version:
             return False
-        summary = self.spec.summary(doc)
+        summary, tokens = self.spec.read(doc)
         # A tuple, not a set: a third of the memory, and a handful of tokens is searched as
         # fast. The tokens themselves are shared between entries.
-        facets = tuple(sorted({sys.intern(t) for t in self.spec.tokens(doc)}))
+        facets = tuple(sorted({sys.intern(t) for t in tokens}))
         entry = _Entry(
             key=(float(self.spec.order(doc)), sys.intern(aggregate_id)), version=version,
             facets=facets,

@@ -94,21 +94,8 @@ def _order(doc: listing.Document) -> float:
     return float(-year * _SERIALS + serial)
 
 
-class _LastRow:
-    """The row of the document last read: the projection asks for an entry's summary and
-    then its facets with the same stored document, and the row is read once for both."""
-
-    doc: listing.Document | None = None
-    row: LedgerRow | None = None
-
-    def of(self, doc: listing.Document) -> LedgerRow:
-        if self.doc is not doc or self.row is None:
-            self.row = ledger_row(SupervisionItem.model_validate(aggregate_fields(doc)))
-            self.doc = doc
-        return self.row
-
-
-_last = _LastRow()
+def _row(doc: listing.Document) -> LedgerRow:
+    return ledger_row(SupervisionItem.model_validate(aggregate_fields(doc)))
 
 
 def assigned_token(day: date, lead: str | None = None, source: str | None = None) -> str:
@@ -117,8 +104,7 @@ def assigned_token(day: date, lead: str | None = None, source: str | None = None
     return facet(ASSIGNED, "/".join(v for v in (lead, source, f"{day:%Y-%m}") if v))
 
 
-def _facets(doc: listing.Document) -> list[str]:
-    row = _last.of(doc)
+def _facets_of(row: LedgerRow) -> list[str]:
     tokens = [facet("source", row.source_kind.value), facet("year", row.year),
               facet("status", row.status.value)]
     tokens += [facet("department", d) for d in {row.lead_department, *row.co_departments}
@@ -131,13 +117,20 @@ def _facets(doc: listing.Document) -> list[str]:
     return tokens
 
 
-def _summary(doc: listing.Document) -> dict[str, Any]:
+def _summary_of(row: LedgerRow) -> dict[str, Any]:
     """The row as the entry keeps it: a progress report or a 催办 level as a list of its
     values in their fields' order (one dict each would be most of an entry)."""
-    data = _last.of(doc).model_dump(mode="json")
+    data = row.model_dump(mode="json")
     data["progress"] = [[p[k] for k in _PROGRESS] for p in data["progress"]]
     data["escalations"] = [[e[k] for k in _ESCALATION] for e in data["escalations"]]
     return data
+
+
+def _entry(doc: listing.Document) -> tuple[dict[str, Any], list[str]]:
+    """The entry's summary and facets from one reading of the item (validating it is most of
+    an entry's cost)."""
+    row = _row(doc)
+    return _summary_of(row), _facets_of(row)
 
 
 def _unpacked(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -168,7 +161,8 @@ def _counted(values: Mapping[str, Any]) -> CountedRow:
 
 LEDGER_LIST = listing.declare(service, ListSpec(
     collection=COLLECTION, fields=tuple(LedgerRow.model_fields), order=_order,
-    facets=_facets, summary=_summary, pairs=(("department", "status"),), unread=_UNREAD))
+    facets=lambda doc: _facets_of(_row(doc)), summary=lambda doc: _summary_of(_row(doc)),
+    entry=_entry, pairs=(("department", "status"),), unread=_UNREAD))
 
 
 def _scope(ctx: QueryContext) -> list[Clause]:
