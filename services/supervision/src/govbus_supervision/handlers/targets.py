@@ -8,6 +8,8 @@ opened a moment ago appears once the fact has been read (within the consumer's d
 
 from __future__ import annotations
 
+import asyncio
+
 from govbus_contracts.envelope import Principal
 from govbus_contracts.services.supervision.items import ITEM_OPENED, ChildrenProgress, ItemOpened
 from govbus_kit.clock import office_date
@@ -41,8 +43,9 @@ async def children_of(ctx: ServiceContext, item: SupervisionItem,
     if not targets.is_target(item):
         return None
     listed = await target_tasks(ctx).get(item.id)
-    tasks = [task for task_id in (listed.task_ids if listed else [])
-             if (task := await items.get(task_id)) is not None]
+    found = await asyncio.gather(*(items.get(task_id)
+                                   for task_id in (listed.task_ids if listed else [])))
+    tasks = [task for task in found if task is not None]
     return targets.children(tasks, office_date(ctx.clock.now()), principal)
 
 
