@@ -78,11 +78,7 @@ def review(item: SupervisionItem, cmd: ReviewAnswer, principal: Principal, now: 
     appraisal = appraisal_of(done, now, periods)
     new = logged(done, actor, now, "审结办结", cmd.remarks, status=S.completed,
                  reviews=[*item.reviews, record], appraisal=appraisal, next_report_due_on=None)
-    return Change(new, [Emit(ITEM_COMPLETED, ItemCompleted(
-        **fact_of(new), completed_on=today, on_time=appraisal.on_time,
-        working_days_late=appraisal.working_days_late, times_returned=item.times_returned,
-        rehandling_rounds=item.rehandling_rounds, result_code=item.answers[-1].result_code,
-        satisfaction=appraisal.satisfaction))])
+    return Change(new, [_completed(new, appraisal)])
 
 
 def _send_back(item: SupervisionItem, cmd: ReviewAnswer, actor: Actor, now: datetime,
@@ -156,7 +152,9 @@ def record_satisfaction(item: SupervisionItem, cmd: RecordSatisfaction, principa
     if cmd.satisfaction is not Satisfaction.dissatisfied:
         if item.status is S.completed and evaluation_complete(rated) \
                 and rated.appraisal is not None:
-            events.append(_completed(rated, rated.appraisal, round_))
+            # Once per answer (replicas and retries alike).
+            events.append(_completed(rated, rated.appraisal, event_id=deterministic_id(
+                SERVICE, "item", rated.id, "completed", "rated", str(round_))))
         return Change(rated, events)
     # 代表对答复不满意的, 承办单位应在一个月内重新研究办理并答复 (rehandling period): of an
     # answer reviewed or not, so that an answer a signer found wanting is never 办结 as it is.
@@ -170,12 +168,12 @@ def record_satisfaction(item: SupervisionItem, cmd: RecordSatisfaction, principa
     return Change(reopened, events)
 
 
-def _completed(item: SupervisionItem, appraisal: Appraisal, round_: int) -> Emit:
-    """办结 announced again with the answer's satisfaction, once per answer (replicas and
-    retries alike)."""
+def _completed(item: SupervisionItem, appraisal: Appraisal, event_id: str | None = None
+               ) -> Emit:
+    """办结 as appraisal counts it: at 审结通过, and again with the answer's satisfaction once
+    every signer has rated it."""
     return Emit(ITEM_COMPLETED, ItemCompleted(
         **fact_of(item), completed_on=appraisal.completed_on, on_time=appraisal.on_time,
         working_days_late=appraisal.working_days_late, times_returned=appraisal.times_returned,
         rehandling_rounds=item.rehandling_rounds, result_code=item.answers[-1].result_code,
-        satisfaction=appraisal.satisfaction),
-        event_id=deterministic_id(SERVICE, "item", item.id, "completed", "rated", str(round_)))
+        satisfaction=appraisal.satisfaction), event_id=event_id)
