@@ -153,3 +153,11 @@ def test_a_notice_is_not_drafted_once_the_answer_came_in_or_the_deadline_moved(w
                                                     approved_by="王副市长"),
                                   walk.supervisor, walk.at(date(2026, 10, 15))).state
     assert notices.pending_notice(suspended, SEP30) is not None
+
+
+def test_the_notice_is_drafted_by_the_office_department_the_operator_names(walk):
+    item, notice = notice_of(walk)
+    draft = notices.notice_draft(item, notice, walk.periods, issuer_code="府督办",
+                                 office_name="宜春市人民政府办公室", department="督查科")
+    assert draft.drafting_department == "督查科"
+    assert "书面报送宜春市人民政府办公室督查科；" in draft.body

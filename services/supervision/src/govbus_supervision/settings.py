@@ -15,6 +15,9 @@ class SupervisionSettings(BaseSettings):
     number_prefix: str = Field(default="督", min_length=1, max_length=20)
     # The supervision office's 机关代字 on the 督办通知书 drafted in the documents service.
     notice_issuer_code: str = Field(default="督查室", min_length=1, max_length=50)
+    # The supervision office's own name in the office (督查室, 督查科, 督查督办科): it drafts
+    # the 督办通知书 in the documents service and the departments report to it.
+    office_department: str = Field(default="督查室", min_length=1, max_length=50)
     # The office's name heads the ledger's workbook and its file name.
     office_name: str = ""
     # The ledger's workbook travels in one bus reply, base64-encoded (4/3 of its size): a

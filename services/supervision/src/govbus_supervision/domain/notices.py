@@ -65,7 +65,8 @@ def reply_by(item: SupervisionItem, notice: SupervisionNotice, periods: Periods)
 
 
 def notice_draft(item: SupervisionItem, notice: SupervisionNotice, periods: Periods, *,
-                 issuer_code: str, office_name: str) -> DraftRequestedOutgoing:
+                 issuer_code: str, office_name: str,
+                 department: str = OFFICE_DEPARTMENT) -> DraftRequestedOutgoing:
     """The draft of the 督办通知书 addressed to the lead department (抄送 the co-departments),
     in the office's words: what was assigned, when it was due, that it was urged, by when to
     report, and that a 通报 follows if nothing comes."""
@@ -88,14 +89,14 @@ def notice_draft(item: SupervisionItem, notice: SupervisionNotice, periods: Peri
         f"{urging}你单位至今未报送办理结果。\n"
         f"根据督查督办工作有关规定，现予督办。请你单位高度重视，明确责任领导和责任人，"
         f"抓紧办理，于{chinese_date(reply_by(item, notice, periods))}前将办理情况及结果书面报送"
-        f"{organ}{OFFICE_DEPARTMENT}；确因客观原因不能按期办结的，应书面说明原因，提出下一步"
+        f"{organ}{department}；确因客观原因不能按期办结的，应书面说明原因，提出下一步"
         f"措施和完成时限。逾期仍未报送的，将予以通报。\n特此通知。")
     return DraftRequestedOutgoing(
         requested_by=RequestedBy(service=SERVICE, service_name=SERVICE_NAME, kind=NOTICE_KIND,
                                  reference=item.id, label=item.number),
         doc_type=DocType.notice, direction=Direction.downward, title=title, body=body,
         main_recipients=[item.lead_department], cc_recipients=list(item.co_departments),
-        issuer_code=issuer_code, issuing_organ=organ, drafting_department=OFFICE_DEPARTMENT,
+        issuer_code=issuer_code, issuing_organ=organ, drafting_department=department,
         urgency=Urgency.urgent, disclosure=DisclosureAttribute.not_public,
         disclosure_reason=NOT_PUBLIC_REASON)
 

@@ -70,7 +70,8 @@ async def draft_notice(ctx: ServiceContext, item: SupervisionItem, notice: Super
     options = settings(ctx)
     draft = notices.notice_draft(item, notice, office_periods(ctx),
                                  issuer_code=options.notice_issuer_code,
-                                 office_name=options.office_name)
+                                 office_name=options.office_name,
+                                 department=options.office_department)
     answer = OutgoingState.model_validate(await ctx.ask(
         DRAFT_REQUESTED_OUTGOING, draft, message_id=notice_message_id(escalation_id)))
     now = ctx.clock.now()
